@@ -1,0 +1,52 @@
+# Two set-up commands for a fresh machine: `make demo` and `make test`. See README.md.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+PG_URL ?= postgres://postgres@127.0.0.1:5432/warehouse
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test lint typecheck pytest bench screenshots browser-deps install clean
+
+.venv/bin/python:
+	python3.11 -m venv .venv || python3 -m venv .venv
+	$(PIP) install -q --upgrade pip
+
+.venv/.installed: .venv/bin/python pyproject.toml
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+install: .venv/.installed
+
+# Debian's chromium drives the browser tests; no browser download works here.
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing Debian chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null; \
+	fi
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py sync_schedules
+	bash scripts/demo.sh
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check . || true
+
+typecheck: install
+	.venv/bin/mypy warehouse inventory orders returns integrations
+
+pytest: install browser-deps
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} .venv/bin/pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) $$b || exit 1; done
+
+screenshots: install browser-deps
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) scripts/screenshots.py
+
+clean:
+	rm -rf .venv var/*.sqlite3

@@ -1,0 +1,1 @@
+"""Data, invariants and state machines of this app."""

@@ -1,0 +1,112 @@
+"""The one way any object changes state.
+
+Every app's services call `transition_apply`: it locks the row, checks that the transition exists from the current
+state and that its guards pass (409 with each failed guard named), then the actor's permission (403), runs the
+transition, saves with a history row (who and why), and writes a `TransitionRecord`.
+
+A *forced* transition is a manager overriding the guards: it needs `<app>.force_<model>_transition` and a non-blank
+reason, still needs the transition to exist from the current state, and is recorded as forced."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django_fsm import has_transition_perm
+
+from warehouse.errors import InvalidInput, NotPermitted, Reason, TransitionNotAllowed
+from warehouse.fsm import guard_reason
+from warehouse.models import TransitionRecord
+
+M = TypeVar("M", bound=models.Model)
+Actor = User | None  # None is the system: tasks and connectors
+
+
+def force_permission(model: type[models.Model]) -> str:
+    return f"{model._meta.app_label}.force_{model._meta.model_name}_transition"
+
+
+def transition_names(obj: models.Model, field: str = "state") -> list[str]:
+    """Transitions that exist from the object's current state (guards not evaluated)."""
+    getter = getattr(obj, f"get_all_{field}_transitions")
+    current = getattr(obj, field)
+    return sorted({t.name for t in getter() if t.source in (current, "*", "+")})
+
+
+def failed_guards(obj: models.Model, name: str) -> list[Reason]:
+    """Each guard of transition `name` from the current state that does not pass, as a named reason."""
+    meta = getattr(obj, name)._django_fsm
+    current = meta.field.get_state(obj)
+    found = meta.get_transition(current)
+    if found is None:
+        return []
+    return [guard_reason(cond) for cond in (found.conditions or []) if not cond(obj)]
+
+
+def transition_apply(
+    *,
+    obj: M,
+    name: str,
+    actor: Actor,
+    reason: str = "",
+    force: bool = False,
+    changes: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> M:
+    """Run transition `name` on `obj` under a row lock; return the saved, locked instance.
+
+    `changes` are field values set before the guards are evaluated (e.g. a tracking number the guard requires).
+    `actor=None` is the system (tasks, connectors): no permission check, recorded without a user."""
+    model = type(obj)
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        locked = model._default_manager.select_for_update().get(pk=obj.pk)
+        for field_name, value in (changes or {}).items():
+            setattr(locked, field_name, value)
+        bound: Any = getattr(locked, name, None)
+        meta = getattr(bound, "_django_fsm", None)
+        if meta is None:
+            raise TransitionNotAllowed(f"{model._meta.verbose_name} has no transition {name!r}.")
+        source = meta.field.get_state(locked)
+        label = model._meta.verbose_name
+        if not meta.has_transition(source):
+            raise TransitionNotAllowed(
+                f"Cannot {name.replace('_', ' ')} a {label} that is {source}.",
+                reasons=[Reason("wrong_state", f"{name} is not allowed from state {source}")],
+            )
+        if force:
+            if not reason:
+                raise InvalidInput("A forced transition needs a reason.",
+                                   reasons=[Reason("reason_required", "Give the reason for forcing this change")])
+            if actor is None or not actor.has_perm(force_permission(model)):
+                raise NotPermitted(f"You may not force a {label} transition.")
+            target = meta.next_state(source)
+            bound.__wrapped__(locked, **kwargs)
+            meta.field.set_state(locked, target)
+        else:
+            failures = failed_guards(locked, name)
+            if failures:
+                raise TransitionNotAllowed(
+                    f"Cannot {name.replace('_', ' ')} this {label}: " + "; ".join(r.message for r in failures) + ".",
+                    reasons=failures,
+                )
+            if actor is not None and not has_transition_perm(bound, actor):
+                raise NotPermitted(f"You may not {name.replace('_', ' ')} a {label}.")
+            bound(**kwargs)
+        target_state = meta.field.get_state(locked)
+        locked._change_reason = (f"[forced] {reason}" if force else reason) or name  # type: ignore[attr-defined]
+        locked._history_user = actor  # type: ignore[attr-defined]
+        locked.save()
+        TransitionRecord.objects.create(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=locked.pk,
+            name=name,
+            source=source,
+            target=target_state,
+            actor=actor,
+            reason=reason,
+            forced=force,
+        )
+    return locked

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("webhooks/", include("integrations.urls")),
+    path("api/", include("warehouse.api_urls")),
+    path("", include("warehouse.web_urls")),
+]
