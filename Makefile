@@ -32,7 +32,7 @@ demo: install
 
 lint: install
 	.venv/bin/ruff check .
-	.venv/bin/ruff format --check . || true
+	.venv/bin/ruff format --check .
 
 typecheck: install
 	.venv/bin/mypy warehouse inventory orders returns integrations

@@ -127,13 +127,23 @@ class ExceptionItem(FSMModelMixin, models.Model):
     def reasons(self) -> list[dict[str, str]]:
         return list(self.detail.get("reasons", []))
 
-    @transition(field=state, source=[ExceptionState.OPEN, ExceptionState.ESCALATED], target=ExceptionState.RESOLVED,
-                conditions=[_has_decision_note], permission="warehouse.resolve_exceptionitem")
+    @transition(
+        field=state,
+        source=[ExceptionState.OPEN, ExceptionState.ESCALATED],
+        target=ExceptionState.RESOLVED,
+        conditions=[_has_decision_note],
+        permission="warehouse.resolve_exceptionitem",
+    )
     def resolve(self) -> None:
         """A person recorded a decision (the note), or the re-check of the cause passed."""
 
-    @transition(field=state, source=ExceptionState.OPEN, target=ExceptionState.ESCALATED,
-                conditions=[_has_decision_note], permission="warehouse.resolve_exceptionitem")
+    @transition(
+        field=state,
+        source=ExceptionState.OPEN,
+        target=ExceptionState.ESCALATED,
+        conditions=[_has_decision_note],
+        permission="warehouse.resolve_exceptionitem",
+    )
     def escalate(self) -> None:
         """Handed up with a note saying why."""
 
@@ -149,8 +159,9 @@ class TransitionRecord(models.Model):
     name = models.CharField(max_length=60)
     source = models.CharField(max_length=40)
     target = models.CharField(max_length=40)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.TextField(blank=True)
     forced = models.BooleanField(default=False)
     at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -11,7 +11,8 @@ from warehouse.models import ExceptionItem, ExceptionState, TransitionRecord
 
 def exceptions_open_for(*, subject: models.Model) -> QuerySet[ExceptionItem]:
     return ExceptionItem.objects.filter(
-        content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk,
+        content_type=ContentType.objects.get_for_model(subject),
+        object_id=subject.pk,
         state__in=[ExceptionState.OPEN, ExceptionState.ESCALATED],
     )
 

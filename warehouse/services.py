@@ -46,8 +46,13 @@ def exception_open(
         try:
             with transaction.atomic():
                 return ExceptionItem.objects.create(
-                    kind=str(kind), summary=summary[:300], detail=body, dedupe_key=key, brand=brand,
-                    facility=facility, content_type=content_type,
+                    kind=str(kind),
+                    summary=summary[:300],
+                    detail=body,
+                    dedupe_key=key,
+                    brand=brand,
+                    facility=facility,
+                    content_type=content_type,
                     object_id=subject.pk if subject is not None else None,
                 )
         except IntegrityError:
@@ -60,9 +65,11 @@ def _decide(*, item: ExceptionItem, actor: Actor, note: str, name: str) -> Excep
     if not note:
         raise InvalidInput("A decision needs a note.", reasons=[Reason("note_required", "Write what was decided")])
     return transition_apply(
-        obj=item, name=name, actor=actor, reason=note,
-        changes={"decision_note": note, "decided_by": actor,
-                 "decided_at": timezone.now()},
+        obj=item,
+        name=name,
+        actor=actor,
+        reason=note,
+        changes={"decision_note": note, "decided_by": actor, "decided_at": timezone.now()},
     )
 
 
@@ -81,8 +88,9 @@ def exceptions_resolve_if_cleared(*, subject: models.Model, kind: ExceptionKind 
     Called by the service that fixed the cause (e.g. an on-hold order that now validates); never by a timer."""
     content_type = ContentType.objects.get_for_model(subject)
     closed = 0
-    for item in ExceptionItem.objects.filter(content_type=content_type, object_id=subject.pk, kind=str(kind),
-                                             state=ExceptionState.OPEN):
+    for item in ExceptionItem.objects.filter(
+        content_type=content_type, object_id=subject.pk, kind=str(kind), state=ExceptionState.OPEN
+    ):
         _decide(item=item, actor=None, note=note, name="resolve")
         closed += 1
     return closed

@@ -78,8 +78,10 @@ def transition_apply(
             )
         if force:
             if not reason:
-                raise InvalidInput("A forced transition needs a reason.",
-                                   reasons=[Reason("reason_required", "Give the reason for forcing this change")])
+                raise InvalidInput(
+                    "A forced transition needs a reason.",
+                    reasons=[Reason("reason_required", "Give the reason for forcing this change")],
+                )
             if actor is None or not actor.has_perm(force_permission(model)):
                 raise NotPermitted(f"You may not force a {label} transition.")
             target = meta.next_state(source)

@@ -11,15 +11,24 @@ pytestmark = pytest.mark.django_db
 
 def _open(brand, **kw):
     return exception_open(
-        kind=ExceptionKind.ORDER_ON_HOLD, summary="Order #1 on hold", brand=brand,
-        reasons=[Reason("missing_zip", "Delivery ZIP is missing")], dedupe_key="order:1", **kw,
+        kind=ExceptionKind.ORDER_ON_HOLD,
+        summary="Order #1 on hold",
+        brand=brand,
+        reasons=[Reason("missing_zip", "Delivery ZIP is missing")],
+        dedupe_key="order:1",
+        **kw,
     )
 
 
 def test_reopening_the_same_cause_returns_the_open_exception_instead_of_a_duplicate(brand):
     first = _open(brand)
-    again = exception_open(kind=ExceptionKind.ORDER_ON_HOLD, summary="Order #1 on hold", brand=brand,
-                           reasons=[Reason("missing_phone", "Contact phone is missing")], dedupe_key="order:1")
+    again = exception_open(
+        kind=ExceptionKind.ORDER_ON_HOLD,
+        summary="Order #1 on hold",
+        brand=brand,
+        reasons=[Reason("missing_phone", "Contact phone is missing")],
+        dedupe_key="order:1",
+    )
     assert again.pk == first.pk
     assert ExceptionItem.objects.count() == 1
     assert again.reasons == [{"code": "missing_phone", "message": "Contact phone is missing"}]
