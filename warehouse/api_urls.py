@@ -1,5 +1,27 @@
-"""Routes; see docs/CONTRACTS.md for who owns this file."""
+"""Routes of the REST API (mounted at /api/): version 1, the OpenAPI schema and its docs (served from the sidecar,
+no CDN), and token login/logout."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from knox import views as knox_views
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from warehouse.api.exceptions import ExceptionItemViewSet
+from warehouse.api.tokens import TokenLoginView
+
+router = DefaultRouter()
+router.register("exceptions", ExceptionItemViewSet, basename="exception")
+
+v1: list[URLPattern | URLResolver] = [
+    path("auth/login/", TokenLoginView.as_view(), name="api-login"),
+    path("auth/logout/", knox_views.LogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", knox_views.LogoutAllView.as_view(), name="api-logout-all"),
+    path("", include(router.urls)),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from warehouse.fsm import guard
@@ -173,3 +174,14 @@ class TransitionRecord(models.Model):
     def __str__(self) -> str:
         who = self.actor or "system"
         return f"{self.name}: {self.source} → {self.target} by {who}"
+
+
+class BrandUserObjectPermission(UserObjectPermissionBase):
+    """guardian: a user's permission on one brand. A direct foreign key (not guardian's generic table) so that
+    scoping a list by brand is an integer join."""
+
+    content_object = models.ForeignKey(Brand, on_delete=models.CASCADE)
+
+
+class BrandGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Brand, on_delete=models.CASCADE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
@@ -21,3 +23,21 @@ def transitions_of(*, subject: models.Model) -> QuerySet[TransitionRecord]:
     return TransitionRecord.objects.filter(
         content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk
     ).select_related("actor")
+
+
+def exception_queue_for(*, user: Any) -> QuerySet[ExceptionItem]:
+    """Open and escalated exceptions the user may see, oldest first, joined for the queue page and the API."""
+    from warehouse.roles import scope_to_brands
+
+    queryset = (
+        ExceptionItem.objects.filter(state__in=[ExceptionState.OPEN, ExceptionState.ESCALATED])
+        .select_related("brand", "facility", "content_type", "decided_by")
+        .order_by("opened_at", "id")
+    )
+    return scope_to_brands(queryset, user)
+
+
+def exception_counts_by_kind(*, user: Any) -> dict[str, int]:
+    """Open exceptions per kind (escalated ones are counted too: both wait for a person)."""
+    rows = exception_queue_for(user=user).order_by().values_list("kind").annotate(n=models.Count("id"))
+    return dict(rows)

@@ -173,3 +173,7 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     X_FRAME_OPTIONS = "DENY"
+
+# The API's shared machinery (warehouse/api/): domain errors mapped once, capped pagination with a bounded count.
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "warehouse.api.errors.exception_handler"
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "warehouse.api.pagination.CappedPagination"

@@ -1,0 +1,1 @@
+from tests.permissions.fixtures import make_user, roles  # noqa: F401

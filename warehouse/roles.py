@@ -1,0 +1,162 @@
+"""Roles as code: the groups people are put in, the permissions each carries, and brand scoping.
+
+`sync_roles` (command and data migration) makes the database match `ROLES`; it is idempotent and removes permissions
+no longer listed, so a role is exactly what this file says. Patterns use shell wildcards over "app.codename" so a
+role keeps up with models other apps add (a new `orders.view_x` is visible to operations on the next sync).
+
+Brand users carry no global permission: each gets `warehouse.view_brand_data` on their own `Brand` through
+django-guardian; staff roles hold it globally and so see every brand. Every list the admin, the pages and the API
+show is scoped through `brands_visible_to` / `scope_to_brands`."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
+from django.db import models
+from django.db.models import QuerySet
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+
+from warehouse.models import Brand
+
+M = TypeVar("M", bound=models.Model)
+UserLike = User | AnonymousUser
+
+BRAND_DATA = "warehouse.view_brand_data"
+
+OPERATIONS = "operations"
+WAREHOUSE_MANAGER = "warehouse_manager"
+ADMINISTRATOR = "administrator"
+FINANCE = "finance"
+BRAND = "brand"
+
+_SEE_OPERATIONS = [
+    BRAND_DATA,
+    "warehouse.view_brand",
+    "warehouse.view_facility",
+    "warehouse.view_exceptionitem",
+    "warehouse.view_transitionrecord",
+    "orders.view_*",
+    "inventory.view_*",
+    "returns.view_*",
+    "integrations.view_connection",
+]
+
+# Ordinary operational steps (pick, pack, hand over, receive a return) are transitions whose `permission=` is
+# `<app>.operate_<model>`; proposing a count is `inventory.add_countproposal`. None of them forces anything.
+_OPERATE = ["orders.operate_*", "inventory.operate_*", "returns.operate_*", "inventory.add_countproposal"]
+
+ROLES: dict[str, list[str]] = {
+    OPERATIONS: _SEE_OPERATIONS + _OPERATE,
+    WAREHOUSE_MANAGER: _SEE_OPERATIONS
+    + _OPERATE
+    + [
+        "warehouse.resolve_exceptionitem",
+        "*.force_*_transition",
+        "inventory.approve_countproposal",
+        "orders.change_order",  # fix an on-hold order's address or phone through the order service
+        "orders.close_shipment",
+    ],
+    ADMINISTRATOR: [
+        BRAND_DATA,
+        "warehouse.view_brand",
+        "warehouse.add_brand",
+        "warehouse.change_brand",
+        "warehouse.view_facility",
+        "warehouse.add_facility",
+        "warehouse.change_facility",
+        "integrations.*",
+        "outbox.view_*",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+    ],
+    FINANCE: [
+        BRAND_DATA,
+        "warehouse.view_brand",
+        "warehouse.view_facility",
+        "warehouse.view_exceptionitem",
+        "warehouse.view_transitionrecord",
+        "warehouse.export_reports",
+        "orders.view_*",
+        "inventory.view_*",
+        "returns.view_*",
+    ],
+    BRAND: [],  # object permissions only: see brand_member_add
+}
+
+# Never granted by a pattern: credentials are written by administrators through their own form, never read back.
+_NEVER_BY_PATTERN = {"integrations.view_credential"}
+
+
+def _all_permissions() -> dict[str, Permission]:
+    perms = Permission.objects.select_related("content_type")
+    return {f"{p.content_type.app_label}.{p.codename}": p for p in perms}
+
+
+def role_permissions(role: str, available: Iterable[str]) -> set[str]:
+    """The "app.codename" names of the permissions `role` holds, among those that exist."""
+    names = list(available)
+    chosen: set[str] = set()
+    for pattern in ROLES[role]:
+        if any(ch in pattern for ch in "*?["):
+            chosen.update(n for n in fnmatch.filter(names, pattern) if n not in _NEVER_BY_PATTERN)
+        elif pattern in names:
+            chosen.add(pattern)
+    return chosen
+
+
+def roles_sync() -> dict[str, int]:
+    """Create each group and set its permissions to exactly what `ROLES` says. Returns the count per role."""
+    existing = _all_permissions()
+    counts: dict[str, int] = {}
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = role_permissions(role, existing)
+        group.permissions.set([existing[name] for name in sorted(wanted)])
+        counts[role] = len(wanted)
+    return counts
+
+
+def brand_member_add(*, user: Any, brand: Brand) -> None:
+    """Make `user` a brand user of `brand`: the `brand` group plus the object permission on that brand only."""
+    user.groups.add(Group.objects.get_or_create(name=BRAND)[0])
+    assign_perm(BRAND_DATA, user, brand)
+
+
+def brand_member_remove(*, user: Any, brand: Brand) -> None:
+    remove_perm(BRAND_DATA, user, brand)
+
+
+def brands_visible_to(user: UserLike) -> QuerySet[Brand]:
+    """Every brand for staff roles holding the permission globally; a brand user's own brands; none otherwise."""
+    if not user.is_authenticated or not user.is_active:
+        return Brand.objects.none()
+    if user.has_perm(BRAND_DATA):  # global only: ModelBackend answers without an object
+        return Brand.objects.all()
+    return get_objects_for_user(user, BRAND_DATA, klass=Brand, accept_global_perms=False, with_superuser=False)
+
+
+def sees_all_brands(user: UserLike) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.has_perm(BRAND_DATA))
+
+
+def scope_to_brands(queryset: QuerySet[M], user: UserLike, field: str = "brand") -> QuerySet[M]:
+    """`queryset` restricted to rows whose `field` is a brand the user may see.
+
+    Staff get the queryset untouched (no join, no DISTINCT); a brand user gets `brand_id IN (their brands)`."""
+    if sees_all_brands(user):
+        return queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    ids = list(brands_visible_to(user).values_list("pk", flat=True))
+    return queryset.filter(**{f"{field}__in": ids})
+
+
+def user_roles(user: UserLike) -> list[str]:
+    if not user.is_authenticated:
+        return []
+    return sorted(g.name for g in user.groups.all() if g.name in ROLES)
