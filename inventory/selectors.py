@@ -1,0 +1,89 @@
+"""Read queries of the catalog and of stock, for pages, reports, the API and other apps."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet, Sum
+
+from inventory.models import KitComponent, Movement, Sku, StockLevel, StockLevelQuerySet, available_expression
+from warehouse.models import Brand, Facility
+
+DRIFT_FIELDS = ("weight_grams", "length_mm", "width_mm", "height_mm")
+
+
+def sku_available(*, sku: Sku, facility: Facility | None = None) -> int:
+    """Units free to promise: at one facility, or summed over all of them. A kit's comes from its components."""
+    if sku.is_kit:
+        return kit_available(sku=sku, facility=facility)
+    levels = StockLevel.objects.filter(sku=sku)
+    if facility is not None:
+        levels = levels.filter(facility=facility)
+    total = levels.aggregate(total=Sum(available_expression()))["total"]
+    return int(total or 0)
+
+
+def kit_available(*, sku: Sku, facility: Facility | None = None) -> int:
+    """min over components of ⌊component available ÷ quantity per kit⌋, per facility (a kit is built in one place);
+    without a facility, the sum over facilities. A kit with no components has none."""
+    recipe = list(KitComponent.objects.filter(kit=sku).values_list("component_id", "quantity"))
+    if not recipe:
+        return 0
+    levels = StockLevel.objects.filter(sku_id__in=[component for component, _ in recipe]).with_available()
+    if facility is not None:
+        levels = levels.filter(facility=facility)
+    per_facility: dict[int, dict[int, int]] = {}
+    for sku_id, facility_id, available in levels.values_list("sku_id", "facility_id", "available"):  # type: ignore[misc]
+        per_facility.setdefault(facility_id, {})[sku_id] = available
+    return sum(
+        min(stock.get(component, 0) // quantity for component, quantity in recipe) for stock in per_facility.values()
+    )
+
+
+def catalog_drift(*, brand: Brand | None = None) -> QuerySet[Sku]:
+    """SKUs missing weight, dimensions or HS code (`.count()` for the number)."""
+    missing = Q(hs_code="")
+    for name in DRIFT_FIELDS:
+        missing |= Q(**{f"{name}__isnull": True})
+    skus = Sku.objects.filter(missing).select_related("brand").order_by("brand__name", "code")
+    if brand is not None:
+        skus = skus.filter(brand=brand)
+    return skus
+
+
+def sku_missing_fields(sku: Sku) -> list[str]:
+    """What makes one SKU catalog drift, in words."""
+    missing = []
+    if sku.weight_grams is None:
+        missing.append("weight")
+    if None in (sku.length_mm, sku.width_mm, sku.height_mm):
+        missing.append("dimensions")
+    if not sku.hs_code:
+        missing.append("HS code")
+    return missing
+
+
+def sku_list(*, brand: Brand | None = None) -> QuerySet[Sku]:
+    skus = Sku.objects.select_related("brand").order_by("brand__name", "code")
+    return skus.filter(brand=brand) if brand is not None else skus
+
+
+def stock_levels(*, brand: Brand | None = None, facility: Facility | None = None) -> StockLevelQuerySet:
+    """Stock rows with `available` annotated, joined to their SKU, brand and facility."""
+    levels = StockLevel.objects.with_available().select_related("sku__brand", "facility")
+    if brand is not None:
+        levels = levels.filter(sku__brand=brand)
+    if facility is not None:
+        levels = levels.filter(facility=facility)
+    return levels.order_by("sku__brand__name", "sku__code", "facility__code")
+
+
+def movement_list(
+    *, sku: Sku | None = None, facility: Facility | None = None, event_id: str | None = None
+) -> QuerySet[Movement]:
+    movements = Movement.objects.select_related("sku", "facility", "actor", "approver").order_by("-created_at", "-id")
+    if sku is not None:
+        movements = movements.filter(sku=sku)
+    if facility is not None:
+        movements = movements.filter(facility=facility)
+    if event_id is not None:
+        movements = movements.filter(event_id=event_id)
+    return movements
