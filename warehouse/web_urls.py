@@ -1,5 +1,10 @@
-"""Routes; see docs/CONTRACTS.md for who owns this file."""
+"""Routes of the HTML pages (mounted at /); see docs/CONTRACTS.md for who owns this file."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from warehouse import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.home, name="home"),
+    path("exceptions/", views.exception_queue, name="exception-queue"),
+]

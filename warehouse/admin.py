@@ -1,0 +1,268 @@
+"""The operations console on the Django admin: the machinery every app's admin uses, and the core's models.
+
+`ConsoleAdmin` keeps list pages fast on big tables (no full count, a bounded paginator, joins declared) and scopes
+every list by the user's brands. `TransitionAdmin` adds, on the object page, one button per transition that exists
+from the current state and that the user may take, a forced-transition form asking a reason (managers only), and
+the object's history (transition records and simple-history rows). Each POST goes through the service again:
+django-fsm's own admin would accept a crafted POST for a transition the user lacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from simple_history.admin import SimpleHistoryAdmin
+
+from warehouse.api.pagination import BoundedCountPaginator
+from warehouse.errors import DomainError
+from warehouse.models import Brand, ExceptionItem, Facility, TransitionRecord
+from warehouse.roles import scope_to_brands
+from warehouse.selectors import exception_counts_by_kind, transitions_of
+from warehouse.transitions import failed_guards, force_permission, transition_apply, transition_names
+
+TransitionService = Callable[..., Any]
+
+
+class ConsoleAdmin(admin.ModelAdmin):
+    """Fast, brand-scoped list pages. `brand_field` names the path to the brand (None: not brand data)."""
+
+    show_full_result_count = False
+    paginator = BoundedCountPaginator
+    list_per_page = 50
+    brand_field: str | None = "brand"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if self.brand_field:
+            queryset = scope_to_brands(queryset, request.user, field=self.brand_field)  # type: ignore[arg-type]
+        return queryset
+
+
+class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
+    """Object pages with transition buttons, a forced transition with a reason, and the object's history.
+
+    `transition_services` maps a transition name to the app's service `fn(*, obj, actor, reason)`; transitions not
+    listed go through `warehouse.transitions.transition_apply`."""
+
+    change_form_template = "admin/transition_change_form.html"
+    state_field = "state"
+    transition_services: dict[str, TransitionService] = {}
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        own = [
+            path(
+                "<path:object_id>/transition/<str:name>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="{}_{}_transition".format(*info),
+            ),
+            path(
+                "<path:object_id>/force/",
+                self.admin_site.admin_view(self.force_view),
+                name="{}_{}_force".format(*info),
+            ),
+        ]
+        return own + super().get_urls()
+
+    # What the object page offers --------------------------------------------------------------------------------
+    def transition_buttons(self, request: HttpRequest, obj: Any) -> list[dict[str, Any]]:
+        """Transitions from the current state that the user is permitted to take, with any guard that blocks them."""
+        buttons = []
+        for name in transition_names(obj, self.state_field):
+            meta = getattr(obj, name)._django_fsm
+            state = meta.field.get_state(obj)
+            if not meta.has_transition_perm(obj, state, request.user):
+                continue
+            blocked = failed_guards(obj, name)
+            buttons.append(
+                {
+                    "name": name,
+                    "label": name.replace("_", " ").capitalize(),
+                    "blocked": [r.message for r in blocked],
+                }
+            )
+        return buttons
+
+    def can_force(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(force_permission(self.model)))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = dict(extra_context or {})
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra["transition_buttons"] = self.transition_buttons(request, obj)
+            extra["force_choices"] = transition_names(obj, self.state_field) if self.can_force(request) else []
+            extra["transition_records"] = list(transitions_of(subject=obj)[:50])
+            extra["transition_url_base"] = reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    # The POSTs, re-checked by the service ---------------------------------------------------------------------
+    def _object_or_404(self, request: HttpRequest, object_id: str) -> Any:
+        return get_object_or_404(self.get_queryset(request), pk=object_id)
+
+    def _back(self, obj: Any) -> HttpResponseRedirect:
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+        )
+
+    def transition_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        obj = self._object_or_404(request, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        reason = request.POST.get("reason", "").strip()
+        service = self.transition_services.get(name)
+        try:
+            if service is not None:
+                service(obj=obj, actor=request.user, reason=reason)
+            else:
+                transition_apply(obj=obj, name=name, actor=request.user, reason=reason)  # type: ignore[arg-type]
+        except DomainError as exc:
+            if exc.http_status == 403:
+                raise PermissionDenied(exc.message) from exc
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{self.opts.verbose_name.capitalize()} {obj}: {name.replace('_', ' ')} done.")
+        return self._back(obj)
+
+    def force_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        if not self.can_force(request):
+            raise PermissionDenied
+        obj = self._object_or_404(request, object_id)
+        name = request.POST.get("name", "")
+        reason = request.POST.get("reason", "").strip()
+        if name not in transition_names(obj, self.state_field):
+            messages.error(
+                request, f"{name or 'That transition'} is not possible from {getattr(obj, self.state_field)}."
+            )
+            return self._back(obj)
+        try:
+            transition_apply(obj=obj, name=name, actor=request.user, reason=reason, force=True)  # type: ignore[arg-type]
+        except DomainError as exc:
+            if exc.http_status == 403:
+                raise PermissionDenied(exc.message) from exc
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Forced {name.replace('_', ' ')} on {obj}, reason recorded.")
+        return self._back(obj)
+
+
+# The core's models ------------------------------------------------------------------------------------------------
+@admin.register(Brand)
+class BrandAdmin(ConsoleAdmin, SimpleHistoryAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    brand_field = "pk"
+
+
+@admin.register(Facility)
+class FacilityAdmin(ConsoleAdmin, SimpleHistoryAdmin):
+    list_display = ["code", "name", "city", "country", "time_zone"]
+    search_fields = ["code", "name"]
+    brand_field = None
+
+
+@admin.register(ExceptionItem)
+class ExceptionItemAdmin(TransitionAdmin):
+    list_display = ["id", "kind", "summary", "brand", "facility", "state", "opened_at"]
+    list_filter = ["state", "kind"]  # plain columns: no DISTINCT, no join
+    list_select_related = ["brand", "facility"]
+    search_fields = ["=id", "summary"]
+    ordering = ["opened_at", "id"]
+    date_hierarchy = None
+    readonly_fields = [
+        "kind",
+        "brand",
+        "facility",
+        "content_type",
+        "object_id",
+        "summary",
+        "detail",
+        "dedupe_key",
+        "opened_at",
+        "state",
+        "decision_note",
+        "decided_by",
+        "decided_at",
+    ]
+    exclude: list[str] = []
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # exceptions are opened by the services that find a problem
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # an exception is closed by a decision, never deleted
+
+    def transition_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
+        # Resolving or escalating needs a note: the service refuses a blank one (shown as a message).
+        from warehouse.services import exception_escalate, exception_resolve
+
+        service = {"resolve": exception_resolve, "escalate": exception_escalate}.get(name)
+        if service is None or request.method != "POST":
+            return super().transition_view(request, object_id, name)
+        item = self._object_or_404(request, object_id)
+        try:
+            service(item=item, actor=request.user, note=request.POST.get("reason", ""))  # type: ignore[arg-type]
+        except DomainError as exc:
+            if exc.http_status == 403:
+                raise PermissionDenied(exc.message) from exc
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Exception #{item.pk}: {name} recorded.")
+        return self._back(item)
+
+
+@admin.register(TransitionRecord)
+class TransitionRecordAdmin(ConsoleAdmin):
+    """Append-only: readable by staff, never edited."""
+
+    list_display = ["at", "content_type", "object_id", "name", "source", "target", "actor", "forced", "reason"]
+    list_filter = ["forced", "content_type"]
+    list_select_related = ["content_type", "actor"]
+    search_fields = ["=object_id"]
+    brand_field = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Counts per kind on the console's index page.
+_index = admin.site.index
+
+
+def _index_with_exception_counts(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+    extra = dict(extra_context or {})
+    if request.user.has_perm("warehouse.view_exceptionitem"):
+        counts = exception_counts_by_kind(user=request.user)
+        labels = dict(ExceptionItem._meta.get_field("kind").choices or [])
+        extra["exception_counts"] = [
+            {"kind": kind, "label": labels.get(kind, kind), "n": n} for kind, n in sorted(counts.items())
+        ]
+    return _index(request, extra)
+
+
+admin.site.index = _index_with_exception_counts  # type: ignore[method-assign]
+admin.site.index_template = "admin/console_index.html"
+admin.site.site_header = "3PL hub · operations console"
+admin.site.site_title = "3PL hub console"
+admin.site.index_title = "Operations console"
