@@ -133,7 +133,9 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
                 raise PermissionDenied(exc.message) from exc
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"{self.opts.verbose_name.capitalize()} {obj}: {name.replace('_', ' ')} done.")
+            messages.success(
+                request, f"{str(self.opts.verbose_name).capitalize()} {obj}: {name.replace('_', ' ')} done."
+            )
         return self._back(obj)
 
     def force_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -183,7 +185,6 @@ class ExceptionItemAdmin(TransitionAdmin):
     list_select_related = ["brand", "facility"]
     search_fields = ["=id", "summary"]
     ordering = ["opened_at", "id"]
-    date_hierarchy = None
     readonly_fields = [
         "kind",
         "brand",
@@ -199,7 +200,6 @@ class ExceptionItemAdmin(TransitionAdmin):
         "decided_by",
         "decided_at",
     ]
-    exclude: list[str] = []
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # exceptions are opened by the services that find a problem

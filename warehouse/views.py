@@ -123,7 +123,7 @@ def exception_queue(request: HttpRequest) -> HttpResponse:
             "tabs": tabs,
             "can_decide": user.has_perm("warehouse.resolve_exceptionitem"),
             "query": query.urlencode(),
-            "capped": page.paginator.capped,
+            "capped": getattr(page.paginator, "capped", False),
         },
     )
 
