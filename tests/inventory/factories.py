@@ -26,7 +26,7 @@ class SkuFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def barcode(self, create, extracted, **kwargs):
         """A ready SKU has a barcode; pass barcode=None to skip it or barcode="..." to choose it."""
-        if not create or extracted is None and self.state in (SkuState.DEFINED, SkuState.VARIANTS_ASSIGNED):
+        if not create or (extracted is None and self.state in (SkuState.DEFINED, SkuState.VARIANTS_ASSIGNED)):
             return
         if extracted is False:
             return
