@@ -6,11 +6,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from knox import views as knox_views
 from rest_framework.routers import DefaultRouter
 
+from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
 from warehouse.api.exceptions import ExceptionItemViewSet
 from warehouse.api.tokens import TokenLoginView
 
 router = DefaultRouter()
 router.register("exceptions", ExceptionItemViewSet, basename="exception")
+router.register("count-proposals", CountDecisionViewSet, basename="count-proposal")
+router.register("skus", SkuViewSet, basename="sku")
+router.register("stock", StockViewSet, basename="stock")
 
 v1: list[URLPattern | URLResolver] = [
     path("auth/login/", TokenLoginView.as_view(), name="api-login"),

@@ -45,8 +45,8 @@ _SEE_OPERATIONS = [
 ]
 
 # Ordinary operational steps (pick, pack, hand over, receive a return) are transitions whose `permission=` is
-# `<app>.operate_<model>`; proposing a count is `inventory.add_countproposal`. None of them forces anything.
-_OPERATE = ["orders.operate_*", "inventory.operate_*", "returns.operate_*", "inventory.add_countproposal"]
+# `<app>.operate_<model>`; proposing a count opens an exception item (inventory/proposals.py). None of them forces.
+_OPERATE = ["orders.operate_*", "inventory.operate_*", "returns.operate_*", "warehouse.add_exceptionitem"]
 
 ROLES: dict[str, list[str]] = {
     OPERATIONS: _SEE_OPERATIONS + _OPERATE,
@@ -55,7 +55,7 @@ ROLES: dict[str, list[str]] = {
     + [
         "warehouse.resolve_exceptionitem",
         "*.force_*_transition",
-        "inventory.approve_countproposal",
+        "inventory.approve_cycle_count",
         "orders.change_order",  # fix an on-hold order's address or phone through the order service
         "orders.close_shipment",
     ],

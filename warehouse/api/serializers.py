@@ -29,3 +29,7 @@ class NoteSerializer(StrictSerializer):
 
 class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(allow_blank=False, trim_whitespace=True, max_length=2000)
+
+
+class OptionalNoteSerializer(StrictSerializer):
+    note = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)

@@ -1,0 +1,161 @@
+"""Catalog and stock over the API (read), plus the count proposal and its approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from inventory.models import Sku, StockLevel
+from inventory.proposals import count_approve, count_propose, count_reject
+from inventory.selectors import sku_list, stock_levels
+from warehouse.api.exceptions import ExceptionItemSerializer
+from warehouse.api.permissions import RolePermission
+from warehouse.api.serializers import NoteSerializer, OptionalNoteSerializer, StrictSerializer
+from warehouse.models import Brand, ExceptionItem
+from warehouse.roles import brands_visible_to, scope_to_brands
+from warehouse.selectors import exception_queue_for
+
+
+class SkuSerializer(serializers.ModelSerializer):
+    brand: serializers.Field = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Sku
+        fields = [
+            "id",
+            "brand",
+            "code",
+            "title",
+            "state",
+            "is_kit",
+            "parent_code",
+            "variant_attributes",
+            "weight_grams",
+            "length_mm",
+            "width_mm",
+            "height_mm",
+            "hs_code",
+        ]
+        read_only_fields = fields
+
+
+class StockLevelSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="sku.code", read_only=True)
+    brand = serializers.CharField(source="sku.brand.slug", read_only=True)
+    facility = serializers.CharField(source="facility.code", read_only=True)
+    available = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = StockLevel
+        fields = [
+            "id",
+            "sku",
+            "brand",
+            "facility",
+            "on_hand",
+            "allocated",
+            "in_pick",
+            "quarantine",
+            "damaged",
+            "inbound",
+            "reserved",
+            "available",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+def _brands(request: Any) -> QuerySet[Brand]:
+    return brands_visible_to(request.user) if request is not None else Brand.objects.none()
+
+
+class SkuFilter(django_filters.FilterSet):
+    brand = django_filters.ModelChoiceFilter(queryset=_brands)
+    code = django_filters.CharFilter()
+    state = django_filters.CharFilter()
+
+    class Meta:
+        model = Sku
+        fields = ["brand", "code", "state"]
+
+
+class StockFilter(django_filters.FilterSet):
+    brand = django_filters.ModelChoiceFilter(queryset=_brands, field_name="sku__brand")
+    sku = django_filters.CharFilter(field_name="sku__code")
+    facility = django_filters.CharFilter(field_name="facility__code")
+
+    class Meta:
+        model = StockLevel
+        fields = ["brand", "sku", "facility"]
+
+
+class SkuViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = SkuSerializer
+    permission_classes = [RolePermission]
+    read_permission = "inventory.view_sku"
+    brand_readable = True
+    filterset_class = SkuFilter
+
+    def get_queryset(self) -> QuerySet[Sku]:
+        return scope_to_brands(sku_list(), self.request.user)  # type: ignore[arg-type]
+
+
+class CountProposalSerializer(StrictSerializer):
+    counted = serializers.IntegerField(min_value=0, max_value=2_000_000_000)
+    reason = serializers.CharField(allow_blank=False, max_length=2000)
+
+
+class StockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = StockLevelSerializer
+    permission_classes = [RolePermission]
+    read_permission = "inventory.view_stocklevel"
+    brand_readable = True
+    filterset_class = StockFilter
+
+    def get_queryset(self) -> QuerySet[StockLevel]:
+        return scope_to_brands(stock_levels(), self.request.user, field="sku__brand")  # type: ignore[arg-type]
+
+    @extend_schema(request=CountProposalSerializer, responses=ExceptionItemSerializer)
+    @action(detail=True, methods=["post"], url_path="propose-count")
+    def propose_count(self, request: Request, pk: str | None = None) -> Response:
+        body = CountProposalSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        item = count_propose(level=self.get_object(), actor=request.user, **body.validated_data)  # type: ignore[arg-type]
+        return Response(ExceptionItemSerializer(item).data, status=201)
+
+
+class CountDecisionViewSet(viewsets.GenericViewSet):
+    """Approve or reject a count proposal (it is an exception item of the queue)."""
+
+    permission_classes = [RolePermission]
+    read_permission = "warehouse.view_exceptionitem"
+    write_permission = "inventory.approve_cycle_count"
+    serializer_class = NoteSerializer
+
+    def get_queryset(self) -> QuerySet[ExceptionItem]:
+        return exception_queue_for(user=self.request.user)
+
+    @extend_schema(request=OptionalNoteSerializer, responses=ExceptionItemSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        body = OptionalNoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        item = self.get_object()
+        count_approve(item=item, actor=request.user, note=body.validated_data["note"])  # type: ignore[arg-type]
+        item.refresh_from_db()
+        return Response(ExceptionItemSerializer(item).data)
+
+    @extend_schema(request=NoteSerializer, responses=ExceptionItemSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        body = NoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        item = count_reject(item=self.get_object(), actor=request.user, note=body.validated_data["note"])  # type: ignore[arg-type]
+        return Response(ExceptionItemSerializer(item).data)
