@@ -88,7 +88,8 @@ class StockLevelAdmin(_ReadOnly):
     brand_field = "sku__brand"
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).with_available()
+        queryset: Any = super().get_queryset(request)
+        return queryset.with_available()
 
     @admin.display(description="available", ordering="available")
     def available_units(self, level: Any) -> int:

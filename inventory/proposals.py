@@ -55,8 +55,8 @@ def count_propose(*, level: StockLevel, counted: int, reason: str, actor: User) 
 def count_approve(*, item: ExceptionItem, actor: User, note: str = "") -> StockResult:
     """The manager approves: on hand becomes the count, the variance is in the ledger, the proposal closes."""
     proposal = _proposal(item)
-    level = StockLevel.objects.select_related("sku", "facility").get(pk=item.object_id)
-    proposer = User.objects.filter(pk=proposal.get("proposed_by")).first()
+    level = StockLevel.objects.select_related("sku", "facility").get(pk=int(item.object_id or 0))
+    proposer = User.objects.filter(pk=int(proposal.get("proposed_by") or 0)).first()
     why = proposal.get("reason", "")
     note = (note or "").strip()
     with transaction.atomic():

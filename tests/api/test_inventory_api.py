@@ -30,7 +30,7 @@ def stocked(brand, other_brand, facility):
 def test_a_brand_user_sees_only_their_stock_and_gets_404_for_another_brands_row(
     make_user, brand, stocked, django_assert_max_num_queries
 ):
-    mine, theirs = stocked
+    _mine, theirs = stocked
     client = _client(make_user("brand", brand=brand))
     with django_assert_max_num_queries(8):
         body = client.get("/api/v1/stock/").json()
