@@ -1,11 +1,20 @@
-"""Connections to channels and ERPs. (Extended by the connector framework: credentials, mappings, inbox, audit.)"""
+"""Connections to channels and ERPs, and the connector framework's records: the webhook inbox, the audit log and the
+reconciler's runs. Secrets are `SealedField`s and are excluded from history."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from typing import Any
+
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from integrations.vault import Sealed, SealedField
 from warehouse.models import Brand
+
+SECRET_FIELDS = ["credentials", "signing_secret", "previous_signing_secret"]
 
 
 class Platform(models.TextChoices):
@@ -33,7 +42,11 @@ class ConnectionStatus(models.TextChoices):
 
 
 class Connection(models.Model):
-    """One brand's account on one platform (a Shopify shop, a WooCommerce site, ...)."""
+    """One brand's account on one platform (a Shopify shop, a WooCommerce site, ...).
+
+    `credentials` (a JSON object, e.g. {"access_token": ...} or {"consumer_key", "consumer_secret"}) and the webhook
+    signing secrets are sealed at rest and write-only: set them through `integrations.services`, read them with
+    `credentials_get()` / `signing_secrets_valid()` at the moment of use."""
 
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="connections")
     platform = models.CharField(max_length=20, choices=Platform.choices)
@@ -41,11 +54,214 @@ class Connection(models.Model):
     shop = models.CharField(max_length=255, help_text="Shopify shop domain or WooCommerce site URL")
     status = models.CharField(max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+
+    api_base_url = models.CharField(
+        max_length=255, blank=True, help_text="Base URL of the platform's API (empty: derived from the shop)"
+    )
+    credentials = SealedField(help_text="Sealed JSON object; never shown")
+    credentials_fingerprint = models.CharField(max_length=8, blank=True, editable=False)
+    signing_secret = SealedField(help_text="Webhook signing secret; sealed, never shown")
+    signing_secret_fingerprint = models.CharField(max_length=8, blank=True, editable=False)
+    previous_signing_secret = SealedField(help_text="Still accepted until previous_valid_until")
+    previous_valid_until = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=list, blank=True, help_text="Platform permission scopes granted")
+
+    reconcile_every_minutes = models.PositiveSmallIntegerField(default=10)
+    fallback_reconcile_every_minutes = models.PositiveSmallIntegerField(
+        default=2, help_text="Reconciler cadence while the connection is in polling fallback"
+    )
+    reconcile_overlap_minutes = models.PositiveSmallIntegerField(
+        default=5, help_text="Each pull re-reads this much before the watermark, so late writes are not missed"
+    )
+    silent_after_minutes = models.PositiveSmallIntegerField(default=30)
+    reconcile_watermark = models.DateTimeField(null=True, blank=True)
+    last_reconciled_at = models.DateTimeField(null=True, blank=True)
+    last_full_diff_at = models.DateTimeField(null=True, blank=True)
+    status_reason = models.CharField(max_length=300, blank=True)
+
+    field_mapping = models.JSONField(
+        default=dict, blank=True, help_text="Canonical field → source path; empty uses the platform's default"
+    )
+    status_mapping = models.JSONField(
+        default=dict, blank=True, help_text="Platform status → canonical status; empty uses the platform's default"
+    )
+
+    # Secrets never reach history rows; the fingerprints do, so a rotation is still visible there.
+    history = HistoricalRecords(
+        excluded_fields=[*SECRET_FIELDS, "reconcile_watermark", "last_reconciled_at", "last_full_diff_at"]
+    )
 
     class Meta:
         ordering = ["brand__name", "name"]
         constraints = [models.UniqueConstraint(fields=["platform", "shop"], name="one_connection_per_shop")]
+        permissions = [("manage_connection_secrets", "Can set connection credentials and signing secrets")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()})"
+
+    def credentials_get(self) -> dict[str, Any]:
+        """The decrypted credentials, for the moment of use. Never log, store or return the result."""
+        sealed = self.credentials
+        if not isinstance(sealed, Sealed):
+            return {}
+        value = json.loads(sealed.reveal())
+        return value if isinstance(value, dict) else {}
+
+    def signing_secrets_valid(self, *, at: dt.datetime | None = None) -> list[str]:
+        """The secrets a delivery may be signed with now: the current one, and the previous one inside its window."""
+        at = at or timezone.now()
+        found: list[str] = []
+        if isinstance(self.signing_secret, Sealed):
+            found.append(self.signing_secret.reveal())
+        if (
+            isinstance(self.previous_signing_secret, Sealed)
+            and self.previous_valid_until is not None
+            and at < self.previous_valid_until
+        ):
+            found.append(self.previous_signing_secret.reveal())
+        return found
+
+    def secret_values(self) -> list[str]:
+        """Every secret string this connection holds (for redaction of audit bodies)."""
+        values: list[str] = []
+        for sealed in (self.signing_secret, self.previous_signing_secret):
+            if isinstance(sealed, Sealed):
+                values.append(sealed.reveal())
+        for value in self.credentials_get().values():
+            if isinstance(value, str) and value:
+                values.append(value)
+        return values
+
+    @property
+    def credential_id(self) -> str:
+        """What the audit log names as the credential used: the fingerprint, never the secret."""
+        return self.credentials_fingerprint
+
+    @property
+    def is_active_for_writes(self) -> bool:
+        return self.status in (ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK)
+
+    @property
+    def reconcile_cadence_minutes(self) -> int:
+        if self.status == ConnectionStatus.POLLING_FALLBACK:
+            return int(self.fallback_reconcile_every_minutes)
+        return int(self.reconcile_every_minutes)
+
+
+class DeliverySource(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    RECONCILER = "reconciler", "Reconciler"
+
+
+class DeliveryState(models.TextChoices):
+    RECEIVED = "received", "Received, waiting for processing"
+    PROCESSED = "processed", "Processed"
+    STALE = "stale", "Dropped: older than what we have"
+    IGNORED = "ignored", "Ignored: topic not handled"
+    QUARANTINED = "quarantined", "Quarantined: body unreadable"
+    FAILED = "failed", "Failed"
+
+
+class InboundDelivery(models.Model):
+    """One verified delivery from a platform (or one record the reconciler pulled), kept raw.
+
+    Unique per (connection, delivery id): a duplicate delivery finds this row and changes nothing. The body is the
+    raw bytes as received, so an unreadable body (invalid UTF-8, `\\u0000`) is kept for people to look at."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="deliveries")
+    source = models.CharField(max_length=12, choices=DeliverySource.choices, default=DeliverySource.WEBHOOK)
+    delivery_id = models.CharField(max_length=200)
+    event_id = models.CharField(max_length=200, blank=True)
+    topic = models.CharField(max_length=120, blank=True)
+    headers = models.JSONField(default=dict, blank=True, help_text="Delivery headers, signatures removed")
+    body = models.BinaryField()
+    received_at = models.DateTimeField(default=timezone.now)
+    triggered_at = models.DateTimeField(null=True, blank=True)
+    platform_order_id = models.CharField(max_length=100, blank=True, db_index=True)
+    platform_updated_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=12, choices=DeliveryState.choices, default=DeliveryState.RECEIVED)
+    outcome = models.CharField(max_length=300, blank=True)
+    order_id = models.BigIntegerField(null=True, blank=True, help_text="The WMS order this delivery created or updated")
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name_plural = "inbound deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "delivery_id"],
+                name="one_delivery_per_connection",
+                violation_error_message="This delivery was already received.",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["connection", "source", "received_at"], name="delivery_recent"),
+            models.Index(fields=["connection", "platform_order_id", "state"], name="delivery_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic or 'delivery'} {self.delivery_id} ({self.state})"
+
+    @property
+    def receipt_lag(self) -> dt.timedelta | None:
+        if self.triggered_at is None:
+            return None
+        return self.received_at - self.triggered_at
+
+
+class AuditDirection(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+
+
+class AuditRecord(models.Model):
+    """Every inbound and outbound payload: who (credential fingerprint), where, outcome, latency, the body with
+    secrets redacted. Append-only: PostgreSQL refuses UPDATE and DELETE on this table (migration 0002)."""
+
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_records"
+    )
+    direction = models.CharField(max_length=8, choices=AuditDirection.choices)
+    method = models.CharField(max_length=10, blank=True)
+    endpoint = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(max_length=40, db_index=True)
+    credential_fingerprint = models.CharField(max_length=8, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
+    body_truncated = models.BooleanField(default=False)
+    detail = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["connection", "direction", "at"], name="audit_connection_at")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.method} {self.endpoint} → {self.status_code} ({self.outcome})"
+
+
+class ReconcileRun(models.Model):
+    """One reconciler pass: what it pulled, what the WMS lacked or had older, what it replayed."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="reconcile_runs")
+    full = models.BooleanField(default=False, help_text="A full diff rather than changes since the watermark")
+    since = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pulled = models.PositiveIntegerField(default=0)
+    missing = models.PositiveIntegerField(default=0)
+    stale = models.PositiveIntegerField(default=0)
+    replayed = models.PositiveIntegerField(default=0)
+    duration_ms = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, default="running")
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["connection", "started_at"], name="reconcile_connection_at")]
+
+    def __str__(self) -> str:
+        return f"reconcile {self.connection_id} {self.started_at:%Y-%m-%d %H:%M}: {self.missing} missing"

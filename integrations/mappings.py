@@ -1,0 +1,210 @@
+"""Field and status mappings as data: how a platform payload becomes an `orders.canonical.CanonicalOrder`.
+
+A field mapping maps a canonical field to a source path in the payload:
+- a path is dotted keys with optional list indexes: `shipping_address.zip`, `billing.phone`, `note_attributes[0].value`;
+- a list of paths takes the first non-empty value; `{"join": [paths], "sep": " "}` joins the non-empty ones;
+- `lines` is the path of the list of line items, and `lines.<field>` paths are read inside each line item;
+- `cancelled_at`: when its value is non-empty the canonical status is `cancelled` whatever the status says.
+A status mapping maps the platform's status value (read through the `status` path) to open | paid | cancelled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
+from warehouse.errors import InvalidInput, Reason
+
+CANONICAL_STATUSES = ("open", "paid", "cancelled")
+ORDER_FIELDS = (
+    "platform_order_id",
+    "updated_at",
+    "status",
+    "cancelled_at",
+    "placed_at",
+    "paid_at",
+    "priority_class",
+    "ship_by",
+    "phone",
+    "email",
+    "special_handling",
+)
+ADDRESS_FIELDS = ("name", "street1", "street2", "postal_code", "city", "region", "country")
+LINE_FIELDS = ("sku_code", "quantity", "external_line_id", "title")
+CANONICAL_FIELDS = frozenset(
+    [*ORDER_FIELDS, "lines"] + [f"address.{f}" for f in ADDRESS_FIELDS] + [f"lines.{f}" for f in LINE_FIELDS]
+)
+DATE_FIELDS = frozenset({"updated_at", "placed_at", "paid_at", "ship_by"})
+REQUIRED_FIELDS = ("platform_order_id", "lines", "lines.sku_code", "lines.quantity")
+
+_SEGMENT = r"[A-Za-z_][A-Za-z0-9_\-]*(?:\[\d+\])*"
+PATH_RE = re.compile(rf"^{_SEGMENT}(?:\.{_SEGMENT})*$")
+_INDEX_RE = re.compile(r"\[(\d+)\]")
+
+
+class MappingError(InvalidInput):
+    """A mapping names an unknown canonical field, a malformed path or an unknown canonical status."""
+
+
+@dataclass(frozen=True)
+class Mappings:
+    fields: dict[str, Any]
+    statuses: dict[str, str]
+
+
+def _source_paths(spec: Any) -> list[str] | None:
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, list) and spec and all(isinstance(p, str) for p in spec):
+        return list(spec)
+    if isinstance(spec, dict) and set(spec) <= {"join", "sep"} and isinstance(spec.get("join"), list):
+        paths = spec["join"]
+        if paths and all(isinstance(p, str) for p in paths) and isinstance(spec.get("sep", " "), str):
+            return list(paths)
+    return None
+
+
+def mapping_validate(*, field_mapping: Mapping[str, Any], status_mapping: Mapping[str, Any]) -> None:
+    """Raise `MappingError` naming every problem: unknown canonical fields, malformed paths, unknown statuses."""
+    reasons: list[Reason] = []
+    if not isinstance(field_mapping, Mapping):
+        reasons.append(Reason("mapping_not_object", "the field mapping must be an object"))
+        field_mapping = {}
+    if not isinstance(status_mapping, Mapping):
+        reasons.append(Reason("mapping_not_object", "the status mapping must be an object"))
+        status_mapping = {}
+    for name, spec in field_mapping.items():
+        if name not in CANONICAL_FIELDS:
+            reasons.append(Reason("unknown_canonical_field", f"{name!r} is not a canonical order field"))
+            continue
+        paths = _source_paths(spec)
+        if paths is None:
+            reasons.append(Reason("malformed_path", f"{name}: a path, a list of paths or {{'join': [paths]}}"))
+            continue
+        for path in paths:
+            if not PATH_RE.match(path):
+                reasons.append(Reason("malformed_path", f"{name}: {path!r} is not a path like a.b[0].c"))
+    for platform_status, canonical in status_mapping.items():
+        if canonical not in CANONICAL_STATUSES:
+            reasons.append(
+                Reason(
+                    "unknown_canonical_status",
+                    f"{platform_status!r} → {canonical!r}: canonical status is one of {', '.join(CANONICAL_STATUSES)}",
+                )
+            )
+    if reasons:
+        raise MappingError("The mapping is not valid: " + "; ".join(r.message for r in reasons), reasons=reasons)
+
+
+def resolve_path(payload: Any, path: str) -> Any:
+    """The value at `path`, or None when any step is missing."""
+    current = payload
+    for segment in path.split("."):
+        key = segment.split("[", 1)[0]
+        if not isinstance(current, Mapping) or key not in current:
+            return None
+        current = current[key]
+        for index in _INDEX_RE.findall(segment):
+            if not isinstance(current, list) or int(index) >= len(current):
+                return None
+            current = current[int(index)]
+    return current
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def read(payload: Any, spec: Any) -> Any:
+    if spec is None:
+        return None
+    if isinstance(spec, dict):
+        parts = [resolve_path(payload, p) for p in spec.get("join", [])]
+        return spec.get("sep", " ").join(str(p) for p in parts if not _empty(p)) or None
+    for path in _source_paths(spec) or []:
+        value = resolve_path(payload, path)
+        if not _empty(value):
+            return value
+    return None
+
+
+def parse_datetime(value: Any) -> dt.datetime | None:
+    """ISO 8601 as platforms send it; a value without an offset is UTC (WooCommerce's `_gmt` fields)."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
+
+
+def _text(value: Any) -> str:
+    if _empty(value):
+        return ""
+    return str(value).replace("\x00", "")[:500]
+
+
+def normalise(*, payload: Mapping[str, Any], mappings: Mappings) -> CanonicalOrder:
+    """Apply the mappings to one payload. Values are kept as received (validation is the orders app's job)."""
+    fields = mappings.fields
+    raw_status = read(payload, fields.get("status"))
+    status = mappings.statuses.get(str(raw_status), "open") if raw_status is not None else "open"
+    if not _empty(read(payload, fields.get("cancelled_at"))):
+        status = "cancelled"
+    lines_raw = read(payload, fields.get("lines"))
+    lines: list[CanonicalLine] = []
+    for item in lines_raw if isinstance(lines_raw, list) else []:
+        lines.append(
+            CanonicalLine(
+                sku_code=_text(read(item, fields.get("lines.sku_code"))),
+                quantity=read(item, fields.get("lines.quantity")),
+                external_line_id=_text(read(item, fields.get("lines.external_line_id"))),
+                title=_text(read(item, fields.get("lines.title"))),
+            )
+        )
+    address = CanonicalAddress(**{f: _text(read(payload, fields.get(f"address.{f}"))) for f in ADDRESS_FIELDS})
+    return CanonicalOrder(
+        platform_order_id=_text(read(payload, fields.get("platform_order_id"))),
+        updated_at=parse_datetime(read(payload, fields.get("updated_at"))),
+        status=status,
+        placed_at=parse_datetime(read(payload, fields.get("placed_at"))),
+        paid_at=parse_datetime(read(payload, fields.get("paid_at"))),
+        priority_class=_text(read(payload, fields.get("priority_class"))) or "standard",
+        ship_by=parse_datetime(read(payload, fields.get("ship_by"))),
+        address=address,
+        phone=_text(read(payload, fields.get("phone"))),
+        email=_text(read(payload, fields.get("email"))),
+        special_handling=_text(read(payload, fields.get("special_handling"))),
+        lines=tuple(lines),
+        extra={"platform_status": _text(raw_status)},
+    )
+
+
+def platform_events(platform: str) -> Any:
+    """The platform's event module (`integrations/platforms/<platform>/events.py`); LookupError when there is none."""
+    if not re.fullmatch(r"[a-z0-9_]+", platform or ""):
+        raise LookupError("no such platform")
+    try:
+        return import_module(f"integrations.platforms.{platform}.events")
+    except ModuleNotFoundError as exc:
+        raise LookupError(f"no connector for platform {platform!r}") from exc
+
+
+def mappings_for(connection: Any) -> Mappings:
+    """The connection's mappings over its platform's defaults (a connection overrides only what it names)."""
+    events = platform_events(connection.platform)
+    return Mappings(
+        fields={**events.DEFAULT_FIELD_MAPPING, **(connection.field_mapping or {})},
+        statuses={**events.DEFAULT_STATUS_MAPPING, **(connection.status_mapping or {})},
+    )
