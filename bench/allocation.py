@@ -89,8 +89,7 @@ def _seed() -> tuple[list, object, object]:
     skus.sort(key=lambda s: s.pk)
     for facility in (ours, ref):
         StockLevel.objects.bulk_create(
-            StockLevel(sku=s, facility=facility, on_hand=LAST_UNITS if i == SKUS else STOCK)
-            for i, s in enumerate(skus)
+            StockLevel(sku=s, facility=facility, on_hand=LAST_UNITS if i == SKUS else STOCK) for i, s in enumerate(skus)
         )
         Movement.objects.bulk_create(  # the ledger behind the opening stock
             Movement(event_id=f"open-{facility.code}-{s.pk}", kind=MovementKind.RECEIVE, sku=s, facility=facility,
@@ -287,7 +286,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-        except Exception:  # noqa: BLE001 (Django may not be set up yet)
+        except Exception:  # Django may not be set up yet
             pass
         _admin(maintenance, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 

@@ -409,7 +409,7 @@ def _insert_movements(movements: list[Movement]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [r[0] for r in cursor.fetchall()]
-    for movement, pk in zip(movements, ids, strict=True):  # RETURNING follows the VALUES order (as bulk_create relies on)
+    for movement, pk in zip(movements, ids, strict=True):  # RETURNING follows VALUES order, as bulk_create relies on
         movement.pk = pk
         movement._state.adding = False
         movement._state.db = connection.alias
