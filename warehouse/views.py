@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -88,7 +88,12 @@ def home(request: HttpRequest) -> HttpResponse:
     """Brand users land on their orders; staff on the exception queue (or the console if they cannot see it)."""
     if request.user.has_perm("warehouse.view_exceptionitem"):
         return redirect("exception-queue")
-    return redirect("orders")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    try:
+        return redirect("orders")
+    except NoReverseMatch:  # before the orders pages exist
+        return redirect("stock")
 
 
 @login_required

@@ -2,9 +2,11 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from inventory import views as inventory_views
 from warehouse import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("exceptions/", views.exception_queue, name="exception-queue"),
+    path("stock/", inventory_views.stock_list, name="stock"),
 ]

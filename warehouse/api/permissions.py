@@ -8,7 +8,7 @@ from typing import Any
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from warehouse.roles import brands_visible_to
+from warehouse.roles import brands_visible_to, sees_all_brands
 
 
 class RolePermission(BasePermission):
@@ -20,12 +20,15 @@ class RolePermission(BasePermission):
         if not (user and user.is_authenticated and user.is_active):
             return False
         if request.method in SAFE_METHODS:
-            if user.has_perm(view.read_permission):
-                return True
-            return bool(getattr(view, "brand_readable", False) and brands_visible_to(user).exists())
+            return bool(user.has_perm(view.read_permission) or self._brand_user_reading(user, view))
         needed = getattr(view, "write_permission", None)
         if needed is None:  # the service checks the permission of the transition itself
-            return user.has_perm(view.read_permission) or bool(
-                getattr(view, "brand_readable", False) and brands_visible_to(user).exists()
-            )
+            return bool(user.has_perm(view.read_permission) or self._brand_user_reading(user, view))
         return bool(user.has_perm(needed))
+
+    @staticmethod
+    def _brand_user_reading(user: Any, view: Any) -> bool:
+        """A brand user (object permission on some brand, nothing global) on a resource brands may read."""
+        if not getattr(view, "brand_readable", False) or sees_all_brands(user):
+            return False
+        return brands_visible_to(user).exists()

@@ -1,0 +1,186 @@
+"""The policy table: role × action × scope → expected HTTP status. It drives the parametrised tests over the pages,
+the API and the console, and `test_every_route_is_in_the_policy_table` fails when a route is missing from it.
+
+Roles under test, in column order:
+  anon   not signed in
+  ops    operations            mgr    warehouse_manager     adm    administrator     fin    finance
+  brand  a brand user of the brand that owns the object          other  a brand user of another brand
+
+A row: (route name, method, object key or None, body or None, expected statuses in column order, fields returned).
+Objects are built by `tests/permissions/world.py`; the object key names which one fills the route's `pk`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+COLUMNS = ["anon", "ops", "mgr", "adm", "fin", "brand", "other"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    route: str
+    method: str
+    obj: str | None
+    body: dict | None
+    expected: tuple[int, ...]
+    fields: frozenset[str] = field(default_factory=frozenset)
+    api: bool = False  # API rows authenticate with a token, pages and console with a session
+    kwargs: dict = field(default_factory=dict)  # route arguments other than the object's key
+
+    def status_for(self, role: str) -> int:
+        return self.expected[COLUMNS.index(role)]
+
+
+def rule(route, method, obj, body, expected: str, fields=(), api=False, **kwargs) -> Rule:
+    codes = tuple(int(code) for code in expected.split())
+    assert len(codes) == len(COLUMNS), route
+    return Rule(route, method, obj, body, codes, frozenset(fields), api, kwargs)
+
+
+EXCEPTION_FIELDS = {"id", "kind", "state", "summary", "reasons", "brand", "facility", "opened_at"}
+SKU_FIELDS = {"id", "brand", "code", "title", "state", "is_kit"}
+STOCK_FIELDS = {"id", "sku", "brand", "facility", "on_hand", "allocated", "available"}
+ORDER_FIELDS = {"id", "brand", "state", "platform", "platform_order_id", "lines"}
+
+#                                                                        anon ops mgr adm fin brand other
+POLICY: list[Rule] = [
+    # HTML pages
+    rule("home", "GET", None, None, "302 302 302 302 302 302 302"),
+    rule("exception-queue", "GET", None, None, "302 200 200 403 200 403 403"),
+    rule("stock", "GET", None, None, "302 200 200 403 200 200 200"),
+    rule(
+        "exception-queue",
+        "POST",
+        None,
+        {"action": "resolve", "note": "Checked by phone"},
+        "302 403 302 403 403 403 403",
+    ),
+    # API: tokens and docs
+    rule(
+        "api-login", "POST", None, {"username": "nobody", "password": "wrong"}, "401 401 401 401 401 401 401", api=True
+    ),
+    rule("api-logout", "POST", None, None, "401 204 204 204 204 204 204", api=True),
+    rule("api-logout-all", "POST", None, None, "401 204 204 204 204 204 204", api=True),
+    rule("api-root", "GET", None, None, "401 200 200 200 200 200 200", api=True),
+    rule("api-schema", "GET", None, None, "200 200 200 200 200 200 200", api=True),
+    rule("api-docs", "GET", None, None, "200 200 200 200 200 200 200", api=True),
+    rule("api-redoc", "GET", None, None, "200 200 200 200 200 200 200", api=True),
+    # API: exception queue (not brand data: brands never see it)
+    rule("exception-list", "GET", None, None, "401 200 200 403 200 403 403", EXCEPTION_FIELDS, api=True),
+    rule("exception-detail", "GET", "exception", None, "401 200 200 403 200 403 403", EXCEPTION_FIELDS, api=True),
+    rule(
+        "exception-resolve",
+        "POST",
+        "exception",
+        {"note": "Fixed"},
+        "401 403 200 403 403 403 403",
+        EXCEPTION_FIELDS,
+        api=True,
+    ),
+    rule(
+        "exception-escalate",
+        "POST",
+        "exception",
+        {"note": "Up"},
+        "401 403 200 403 403 403 403",
+        EXCEPTION_FIELDS,
+        api=True,
+    ),
+    rule("count-proposal-approve", "POST", "proposal", {"note": "ok"}, "401 403 200 403 403 403 403", api=True),
+    rule("count-proposal-reject", "POST", "proposal", {"note": "recount"}, "401 403 200 403 403 403 403", api=True),
+    # API: catalog and stock (brand data)
+    rule("sku-list", "GET", None, None, "401 200 200 403 200 200 200", SKU_FIELDS, api=True),
+    rule("sku-detail", "GET", "sku", None, "401 200 200 403 200 200 404", SKU_FIELDS, api=True),
+    rule("stock-list", "GET", None, None, "401 200 200 403 200 200 200", STOCK_FIELDS, api=True),
+    rule("stock-detail", "GET", "stock", None, "401 200 200 403 200 200 404", STOCK_FIELDS, api=True),
+    rule(
+        "stock-propose-count",
+        "POST",
+        "stock",
+        {"counted": 7, "reason": "Shelf count"},
+        "401 201 201 403 403 403 404",
+        EXCEPTION_FIELDS,
+        api=True,
+    ),
+    # Console object pages, transition buttons and forced transitions (brand users are not staff: sign-in page)
+    rule("admin:warehouse_exceptionitem_change", "GET", "exception", None, "302 200 200 403 200 302 302"),
+    rule(
+        "admin:warehouse_exceptionitem_transition",
+        "POST",
+        "exception",
+        {"reason": "Phoned the customer"},
+        "302 403 302 403 403 302 302",
+        name="resolve",
+    ),
+    rule(
+        "admin:warehouse_exceptionitem_force",
+        "POST",
+        "exception",
+        {"name": "escalate", "reason": "Override"},
+        "302 403 302 403 403 302 302",
+    ),
+    rule("admin:warehouse_exceptionitem_history", "GET", "exception", None, "302 200 200 403 200 302 302"),
+    rule("admin:inventory_sku_change", "GET", "sku", None, "302 200 200 403 200 302 302"),
+    rule(
+        "admin:inventory_sku_transition",
+        "POST",
+        "draft_sku",
+        {"reason": ""},
+        "302 403 403 403 403 302 302",
+        name="assign_variants",
+    ),
+    rule(
+        "admin:inventory_sku_force",
+        "POST",
+        "draft_sku",
+        {"name": "assign_variants", "reason": "Supplier data late"},
+        "302 403 302 403 403 302 302",
+    ),
+]
+
+# Routes outside the role policy, each with the reason.
+EXEMPT = {
+    "login": "Django's sign-in page: public by nature",
+    "logout": "Django's sign-out: acts only on the caller's own session",
+    "password_change": "Django's own view, login required, acts on the caller only",
+    "password_change_done": "Django's own view, login required, acts on the caller only",
+    "password_reset": "Django's own view: sends mail to the address on file only",
+    "password_reset_done": "Django's own view, static text",
+    "password_reset_confirm": "Django's own view, guarded by the signed token",
+    "password_reset_complete": "Django's own view, static text",
+}
+# Webhook routes authenticate by the platform's signature, not by role: integrations' tests cover them.
+EXEMPT_PREFIXES = ("webhooks/",)
+
+# The console: for each registered model, the roles whose changelist answers 200. Anonymous and brand users (not
+# staff) are sent to the console's sign-in page (302); every other staff role gets 403.
+ADMIN_VIEWERS: dict[str, set[str]] = {
+    "warehouse.brand": {"ops", "mgr", "adm", "fin"},
+    "warehouse.facility": {"ops", "mgr", "adm", "fin"},
+    "warehouse.exceptionitem": {"ops", "mgr", "fin"},
+    "warehouse.transitionrecord": {"ops", "mgr", "fin"},
+    "inventory.sku": {"ops", "mgr", "fin"},
+    "inventory.skualias": {"ops", "mgr", "fin"},
+    "inventory.barcode": {"ops", "mgr", "fin"},
+    "inventory.stocklevel": {"ops", "mgr", "fin"},
+    "inventory.movement": {"ops", "mgr", "fin"},
+    "auth.user": {"adm"},
+    "auth.group": {"adm"},
+    "knox.authtoken": set(),
+    "django_q.schedule": set(),
+    "django_q.success": set(),
+    "django_q.failure": set(),
+    "django_q.ormq": set(),
+}
+# Console routes that are not a model's pages.
+ADMIN_SITE_ROUTES = {
+    "index",
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "jsi18n",
+    "view_on_site",
+    "autocomplete",
+    "app_list",
+}

@@ -1,0 +1,94 @@
+"""A small world the policy table runs against: two brands, one user per role, one object of each kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.test import Client
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from inventory.models import Movement, StockLevel
+from inventory.proposals import count_propose
+from inventory.services import stock_receive
+from tests.factories import BrandFactory, FacilityFactory
+from tests.inventory.factories import DefinedSkuFactory, SkuFactory
+from warehouse.api.tokens import token_issue
+from warehouse.errors import Reason
+from warehouse.models import ExceptionItem, ExceptionKind, TransitionRecord
+from warehouse.services import exception_open
+
+ROLE_OF_COLUMN = {"ops": "operations", "mgr": "warehouse_manager", "adm": "administrator", "fin": "finance"}
+
+
+@dataclass
+class World:
+    users: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    objects: dict[str, Any] = field(default_factory=dict)
+    brand: Any = None
+    other_brand: Any = None
+
+    def client(self, column: str, *, api: bool) -> Any:
+        user = self.users.get(column)
+        if api:
+            client = APIClient()
+            if user is not None:
+                client.credentials(HTTP_AUTHORIZATION=f"Token {self.tokens[column]}")
+            return client
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+
+# Extension points: the orders/returns parts of the world register builders here as their apps arrive.
+BUILDERS: list[Any] = []
+
+
+def build_world(make_user) -> World:
+    world = World()
+    world.brand = BrandFactory(name="Acme Apparel", slug="acme")
+    world.other_brand = BrandFactory(name="Borealis Beauty", slug="borealis")
+    facility = FacilityFactory(code="VLC1", name="Valencia 1")
+    for column, role in ROLE_OF_COLUMN.items():
+        world.users[column] = make_user(role, username=column)
+    world.users["brand"] = make_user("brand", brand=world.brand, username="acme-user")
+    world.users["other"] = make_user("brand", brand=world.other_brand, username="borealis-user")
+    world.tokens = {column: token_issue(user=user) for column, user in world.users.items()}
+
+    world.objects["exception"] = exception_open(
+        kind=ExceptionKind.ORDER_ON_HOLD,
+        summary="Order #1 on hold",
+        brand=world.brand,
+        facility=facility,
+        reasons=[Reason("missing_zip", "Delivery ZIP is missing")],
+        dedupe_key="world:1",
+    )
+    sku = SkuFactory(brand=world.brand, code="TEE-M")
+    other_sku = SkuFactory(brand=world.other_brand, code="SERUM")
+    stock_receive(sku=sku, facility=facility, quantity=50, event_id="world-rcv-1", actor=None)
+    stock_receive(sku=other_sku, facility=facility, quantity=5, event_id="world-rcv-2", actor=None)
+    world.objects["sku"] = sku
+    world.objects["draft_sku"] = DefinedSkuFactory(brand=world.brand, code="NEW-1")
+    world.objects["stock"] = StockLevel.objects.get(sku=sku)
+    other_stock = StockLevel.objects.get(sku=other_sku)
+    world.objects["proposal"] = count_propose(
+        level=other_stock, counted=4, reason="Shelf count", actor=world.users["ops"]
+    )
+    # the proposal is about the other brand's stock: make it the acme brand's for the brand columns' sake
+    ExceptionItem.objects.filter(pk=world.objects["proposal"].pk).update(brand=world.brand)
+    for build in BUILDERS:
+        build(world, facility)
+    return world
+
+
+SNAPSHOT_MODELS: list[Any] = [ExceptionItem, StockLevel, Movement, TransitionRecord]
+
+
+def snapshot() -> dict[str, Any]:
+    """Everything a request could change, so a denied request can be shown to have changed nothing."""
+    rows = {model._meta.label: list(model.objects.order_by("pk").values()) for model in SNAPSHOT_MODELS}
+    rows["tokens"] = AuthToken.objects.count()
+    return rows
