@@ -57,11 +57,10 @@ def redact_body(body: bytes | str | Mapping[str, Any] | list[Any] | None, secret
         text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else str(body)
         try:
             parsed = json.loads(text)
-        except ValueError:
-            pass
-        else:
             if isinstance(parsed, (dict, list)):
                 text = json.dumps(_redact_value(parsed), ensure_ascii=False)
+        except (ValueError, RecursionError):
+            pass  # kept as text; secret values and secret query parameters are still replaced below
     return redact_text(text.replace("\x00", "\\u0000"), secrets)
 
 

@@ -1,0 +1,192 @@
+"""Ingestion: a stored delivery (webhook or reconciler pull) → the connection's mappings → `CanonicalOrder` →
+`orders.services.order_ingest`.
+
+Idempotent: a delivery is processed once (row lock + state), and the orders app is idempotent on (connection,
+platform order id). Stale payloads are dropped here as well: deliveries of one order are serialised by an advisory
+lock, and one whose version (`updated_at`, else the triggered-at header) is not newer than the newest already
+applied changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import replace
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.db import connection as db
+from django.db.models import Max
+from django.utils import timezone
+
+from integrations.mappings import mappings_for, normalise
+from integrations.models import Connection, DeliverySource, DeliveryState, InboundDelivery
+from orders.canonical import CanonicalOrder
+from warehouse.errors import Reason
+from warehouse.models import ExceptionKind
+from warehouse.services import exception_open
+
+logger = logging.getLogger(__name__)
+
+
+def _lock_order(connection_id: int, platform_order_id: str) -> None:
+    """Serialise ingestion of one platform order across workers (PostgreSQL; SQLite serialises writers anyway)."""
+    if db.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(f"{connection_id}:{platform_order_id}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def newest_applied_version(*, connection_id: int, platform_order_id: str) -> dt.datetime | None:
+    return InboundDelivery.objects.filter(
+        connection_id=connection_id, platform_order_id=platform_order_id, state=DeliveryState.PROCESSED
+    ).aggregate(newest=Max("platform_updated_at"))["newest"]
+
+
+def _order_ingest(*, canonical: CanonicalOrder, connection: Connection, found_by_reconciler: bool) -> Any:
+    from orders.services import order_ingest  # the orders app; imported late so integrations loads without it
+
+    return order_ingest(
+        canonical=canonical,
+        brand=connection.brand,
+        connection=connection,
+        source="channel",
+        found_by_reconciler=found_by_reconciler,
+        actor=None,
+    )
+
+
+def _quarantine(delivery: InboundDelivery, reason: Reason) -> None:
+    delivery.state = DeliveryState.QUARANTINED
+    delivery.outcome = reason.message[:300]
+    delivery.processed_at = timezone.now()
+    delivery.save(update_fields=["state", "outcome", "processed_at", "attempts"])
+    exception_open(
+        kind=ExceptionKind.WEBHOOK_QUARANTINE,
+        summary=f"{delivery.connection}: delivery {delivery.delivery_id[:80]} could not be ingested ({reason.code})",
+        reasons=[reason],
+        subject=delivery,
+        brand=delivery.connection.brand,
+    )
+
+
+def delivery_process(*, delivery_id: int) -> str:
+    """Process one stored delivery once; returns its state. Safe to call again (a task re-run changes nothing)."""
+    with transaction.atomic():
+        delivery = (
+            InboundDelivery.objects.select_for_update()
+            .select_related("connection__brand")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.state != DeliveryState.RECEIVED:
+            return delivery.state if delivery else "missing"
+        delivery.attempts += 1
+        connection = delivery.connection
+        try:
+            payload = json.loads(bytes(delivery.body))
+            canonical = normalise(payload=payload, mappings=mappings_for(connection))
+        except (ValueError, TypeError, RecursionError) as exc:
+            _quarantine(delivery, Reason("unreadable", f"the payload cannot be normalised ({type(exc).__name__})"))
+            return delivery.state
+        if not canonical.platform_order_id:
+            _quarantine(delivery, Reason("no_order_id", "the payload has no order id under the mapped path"))
+            return delivery.state
+        version = canonical.updated_at or delivery.triggered_at
+        delivery.platform_order_id = canonical.platform_order_id
+        delivery.platform_updated_at = version
+
+        _lock_order(connection.pk, canonical.platform_order_id)
+        newest = newest_applied_version(connection_id=connection.pk, platform_order_id=canonical.platform_order_id)
+        if version is not None and newest is not None and version <= newest:
+            delivery.state = DeliveryState.STALE
+            delivery.outcome = f"not newer than the version already applied ({newest.isoformat()})"
+        else:
+            canonical = _with_version(canonical, version)
+            result = _order_ingest(
+                canonical=canonical,
+                connection=connection,
+                found_by_reconciler=delivery.source == DeliverySource.RECONCILER,
+            )
+            delivery.order_id = result.order.pk
+            delivery.state = DeliveryState.PROCESSED if (result.created or result.applied) else DeliveryState.STALE
+            delivery.outcome = (result.reason or ("created" if result.created else "updated"))[:300]
+        delivery.processed_at = timezone.now()
+        delivery.save(
+            update_fields=[
+                "state",
+                "outcome",
+                "processed_at",
+                "attempts",
+                "platform_order_id",
+                "platform_updated_at",
+                "order_id",
+            ]
+        )
+        return delivery.state
+
+
+def _with_version(canonical: CanonicalOrder, version: dt.datetime | None) -> CanonicalOrder:
+    if canonical.updated_at == version:
+        return canonical
+    return replace(canonical, updated_at=version)
+
+
+def delivery_process_safely(*, delivery_id: int) -> str:
+    """The task body: a database error is raised (django-q2 retries); any other failure marks the delivery failed
+    and opens an exception, so one poisonous payload does not retry forever."""
+    try:
+        return delivery_process(delivery_id=delivery_id)
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        logger.exception("delivery %s failed", delivery_id)
+        with transaction.atomic():
+            delivery = (
+                InboundDelivery.objects.select_for_update().select_related("connection__brand").get(pk=delivery_id)
+            )
+            if delivery.state != DeliveryState.RECEIVED:
+                return delivery.state
+            delivery.state = DeliveryState.FAILED
+            delivery.outcome = f"ingestion failed: {type(exc).__name__}"
+            delivery.processed_at = timezone.now()
+            delivery.save(update_fields=["state", "outcome", "processed_at"])
+            exception_open(
+                kind=ExceptionKind.WEBHOOK_QUARANTINE,
+                summary=f"{delivery.connection}: delivery {delivery.delivery_id[:80]} failed to ingest",
+                reasons=[Reason("ingest_failed", f"{type(exc).__name__} while ingesting; see the logs")],
+                subject=delivery,
+                brand=delivery.connection.brand,
+            )
+            return delivery.state
+
+
+def payload_replay(
+    *, connection: Connection, payload: dict[str, Any], topic: str = "reconcile", process: bool = True
+) -> InboundDelivery:
+    """Store a record the reconciler pulled as a delivery (source=reconciler) and ingest it through the same path.
+
+    The delivery id is the record's id and version, so the same pulled version is stored and applied once."""
+    canonical = normalise(payload=payload, mappings=mappings_for(connection))
+    version = (
+        canonical.updated_at.isoformat()
+        if canonical.updated_at
+        else hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    )
+    delivery, created = InboundDelivery.objects.get_or_create(
+        connection=connection,
+        delivery_id=f"reconcile:{canonical.platform_order_id}:{version}"[:200],
+        defaults={
+            "source": DeliverySource.RECONCILER,
+            "topic": topic,
+            "body": json.dumps(payload, default=str).encode(),
+            "state": DeliveryState.RECEIVED,
+        },
+    )
+    if process and created:
+        delivery_process_safely(delivery_id=delivery.pk)
+        delivery.refresh_from_db()
+    return delivery

@@ -1,0 +1,1 @@
+"""One package per platform: events.py (signature, topics, normalising) and client.py (the API)."""

@@ -1,0 +1,205 @@
+"""The webhook inbox against reliability.md's bad-input table, through the real test client with real HMAC."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.db import connection as db
+from django.utils import timezone
+
+from integrations import metrics
+from integrations.models import AuditRecord, DeliveryState, InboundDelivery
+from integrations.platforms.base import sign
+from integrations.services import connection_set_signing_secret
+from tests.integrations.conftest import (
+    SHOPIFY_SECRET,
+    dumps,
+    shopify_headers,
+    shopify_order,
+    woo_headers,
+)
+from warehouse.models import ExceptionItem, ExceptionKind
+
+pytestmark = pytest.mark.django_db
+
+
+def url(conn):
+    return f"/webhooks/{conn.platform}/{conn.pk}/"
+
+
+def post(client, conn, body: bytes, headers, content_type="application/json"):
+    return client.post(url(conn), data=body, content_type=content_type, headers=headers)
+
+
+BODY = dumps(shopify_order())
+
+
+def _signature(value):
+    headers = shopify_headers(BODY)
+    if value is None:
+        del headers["X-Shopify-Hmac-Sha256"]
+    else:
+        headers["X-Shopify-Hmac-Sha256"] = value
+    return headers
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        pytest.param(None, id="missing"),
+        pytest.param(sign(body=BODY, secret="not-the-secret"), id="wrong"),
+        pytest.param("sïgnätüre☃==", id="non-ascii"),
+        pytest.param("é" * 44, id="latin-1"),
+        pytest.param(__import__("hmac").new(SHOPIFY_SECRET.encode(), BODY, "sha256").hexdigest(), id="hex"),
+        pytest.param("A" * 10_240, id="10KB"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_a_webhook_with_a_bad_signature_gets_401_is_audited_and_never_processed(client, shopify_connection, signature):
+    response = post(client, shopify_connection, BODY, _signature(signature))
+    assert response.status_code == 401
+    assert InboundDelivery.objects.count() == 0
+    row = AuditRecord.objects.get(connection=shopify_connection)
+    assert (row.outcome, row.status_code, row.direction) == ("hmac_failed", 401, "inbound")
+    assert metrics.hmac_failures(shopify_connection) == 1
+
+
+def test_a_signature_over_re_serialised_json_gets_401(client, shopify_connection):
+    reserialised = json.dumps(json.loads(BODY), separators=(",", ":"), sort_keys=True).encode()
+    assert reserialised != BODY
+    headers = shopify_headers(reserialised)
+    response = post(client, shopify_connection, BODY, headers)
+    assert response.status_code == 401
+    assert not InboundDelivery.objects.exists()
+
+
+def test_a_verified_delivery_is_stored_once_and_answered_200(client, shopify_connection):
+    response = post(client, shopify_connection, BODY, shopify_headers(BODY))
+    assert response.status_code == 200
+    delivery = InboundDelivery.objects.get()
+    assert bytes(delivery.body) == BODY
+    assert delivery.delivery_id == "wh-1" and delivery.topic == "orders/create"
+    assert "X-Shopify-Hmac-Sha256" not in delivery.headers
+    assert delivery.state == DeliveryState.RECEIVED
+
+
+def test_a_duplicate_delivery_answers_200_and_changes_nothing(client, shopify_connection):
+    assert post(client, shopify_connection, BODY, shopify_headers(BODY)).status_code == 200
+    before = list(InboundDelivery.objects.values())
+    response = post(client, shopify_connection, BODY, shopify_headers(BODY))
+    assert response.status_code == 200 and response.json()["status"] == "duplicate"
+    assert list(InboundDelivery.objects.values()) == before
+
+
+def test_a_delivery_signed_with_the_previous_secret_is_accepted_inside_the_rotation_window(client, shopify_connection):
+    connection_set_signing_secret(
+        connection=shopify_connection, secret="shpss_new_secret", window=dt.timedelta(hours=1), actor=None
+    )
+    assert post(client, shopify_connection, BODY, shopify_headers(BODY, secret=SHOPIFY_SECRET)).status_code == 200
+    body2 = dumps(shopify_order(1002))
+    headers2 = shopify_headers(body2, secret="shpss_new_secret", webhook_id="wh-2")
+    assert post(client, shopify_connection, body2, headers2).status_code == 200
+
+
+def test_a_delivery_signed_with_the_previous_secret_after_the_window_gets_401(client, shopify_connection):
+    connection_set_signing_secret(
+        connection=shopify_connection, secret="shpss_new_secret", window=dt.timedelta(hours=1), actor=None
+    )
+    type(shopify_connection).objects.filter(pk=shopify_connection.pk).update(
+        previous_valid_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert post(client, shopify_connection, BODY, shopify_headers(BODY, secret=SHOPIFY_SECRET)).status_code == 401
+    assert not InboundDelivery.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        pytest.param(b'{"id": 1, "line_items": [', "invalid_json", id="invalid-json"),
+        pytest.param(b'{"id": 1, "note": "\xff\xfe"}', "invalid_utf8", id="invalid-utf8"),
+        pytest.param(b'{"id": 1, "note": "a\\u0000b"}', "nul_character", id="escaped-nul"),
+        pytest.param(b'{"id": 1, "note": "a\x00b"}', "nul_character", id="raw-nul"),
+        pytest.param(b"[" * 10_000 + b"]" * 10_000, "too_deep", id="10k-deep"),
+        pytest.param(b'["not", "an", "object"]', "not_an_object", id="array"),
+    ],
+)
+def test_a_verified_but_unreadable_body_is_kept_raw_and_quarantined_with_200(client, shopify_connection, body, code):
+    response = post(client, shopify_connection, body, shopify_headers(body))
+    assert response.status_code == 200
+    delivery = InboundDelivery.objects.get()
+    assert delivery.state == DeliveryState.QUARANTINED
+    assert bytes(delivery.body) == body
+    item = ExceptionItem.objects.get(kind=ExceptionKind.WEBHOOK_QUARANTINE)
+    assert item.reasons[0]["code"] == code and item.brand == shopify_connection.brand
+
+
+def test_an_oversize_body_gets_413_and_is_not_stored(client, shopify_connection):
+    body = b'{"pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    response = post(client, shopify_connection, body, shopify_headers(body))
+    assert response.status_code == 413
+    assert not InboundDelivery.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])
+def test_other_methods_on_a_webhook_url_get_405(client, shopify_connection, method):
+    response = getattr(client, method)(url(shopify_connection))
+    assert response.status_code == 405
+    assert not InboundDelivery.objects.exists()
+
+
+def test_an_unknown_topic_is_stored_counted_and_ignored(client, shopify_connection):
+    body = dumps({"id": 5, "title": "a product"})
+    response = post(client, shopify_connection, body, shopify_headers(body, topic="products/update"))
+    assert response.status_code == 200
+    delivery = InboundDelivery.objects.get()
+    assert delivery.state == DeliveryState.IGNORED
+    assert metrics.unknown_topic_count(shopify_connection) == 1
+
+
+def test_woocommerce_creation_ping_gets_200_and_nothing_is_processed(client, woo_connection):
+    response = client.post(url(woo_connection), data="webhook_id=15", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert not InboundDelivery.objects.exists()
+    assert AuditRecord.objects.get(connection=woo_connection).outcome == "ping"
+
+
+def test_a_woocommerce_delivery_is_verified_with_its_own_header(client, woo_connection):
+    body = json.dumps({"id": 727, "status": "processing", "date_modified_gmt": "2026-11-24T09:00:00"}).encode()
+    assert post(client, woo_connection, body, woo_headers(body)).status_code == 200
+    assert InboundDelivery.objects.get().delivery_id == "d-1"
+    bad = woo_headers(body, secret="wrong")
+    assert post(client, woo_connection, body, {**bad, "X-WC-Webhook-Delivery-ID": "d-2"}).status_code == 401
+
+
+def test_a_woocommerce_form_body_with_a_signature_is_not_a_ping(client, woo_connection):
+    body = b"webhook_id=15"
+    headers = {"X-WC-Webhook-Signature": "bm90LXZhbGlk"}
+    response = post(client, woo_connection, body, headers, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 401
+
+
+def test_unknown_connection_or_platform_mismatch_gets_404(client, shopify_connection, woo_connection):
+    assert (
+        client.post(
+            f"/webhooks/shopify/{woo_connection.pk}/",
+            data=BODY,
+            content_type="application/json",
+            headers=shopify_headers(BODY),
+        ).status_code
+        == 404
+    )
+    assert client.post("/webhooks/nosuch/1/", data=BODY, content_type="application/json").status_code == 404
+
+
+def test_a_database_error_while_storing_answers_503(client, shopify_connection):
+    if db.vendor != "postgresql":
+        pytest.skip("uses a PostgreSQL trigger to make the insert fail for real")
+    with db.cursor() as cur:
+        cur.execute(
+            "CREATE FUNCTION test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$ "
+            "LANGUAGE plpgsql; CREATE TRIGGER refuse BEFORE INSERT ON integrations_inbounddelivery "
+            "FOR EACH ROW EXECUTE FUNCTION test_refuse();"
+        )
+    response = post(client, shopify_connection, BODY, shopify_headers(BODY))
+    assert response.status_code == 503
+    assert not InboundDelivery.objects.exists()
