@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "warehouse",
     "inventory",
     "orders",
+    "orders.allocation",
     "returns",
     "integrations",
 ]
@@ -177,3 +178,8 @@ if PRODUCTION:
 # The API's shared machinery (warehouse/api/): domain errors mapped once, capped pagination with a bounded count.
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "warehouse.api.errors.exception_handler"
 REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "warehouse.api.pagination.CappedPagination"
+
+if PRODUCTION:
+    # `check --deploy` is about deployment safety; drf-spectacular adds its API-docs generation warnings to it (knox's
+    # logout views have no serializer). They stay visible to `check --deploy` in the development profile.
+    SPECTACULAR_SETTINGS["ENABLE_DJANGO_DEPLOY_CHECK"] = False
