@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "warehouse",
     "inventory",
     "orders",
-    "orders.allocation",
     "returns",
     "integrations",
 ]
