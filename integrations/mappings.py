@@ -10,9 +10,10 @@ A status mapping maps the platform's status value (read through the `status` pat
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import import_module
 from typing import Any
 
@@ -208,3 +209,67 @@ def mappings_for(connection: Any) -> Mappings:
         fields={**events.DEFAULT_FIELD_MAPPING, **(connection.field_mapping or {})},
         statuses={**events.DEFAULT_STATUS_MAPPING, **(connection.status_mapping or {})},
     )
+
+
+def canonical_as_dict(canonical: CanonicalOrder) -> dict[str, Any]:
+    """A JSON-safe view of a canonical order (dates as ISO strings), for dry runs and pages."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    result: dict[str, Any] = clean(asdict(canonical))
+    return result
+
+
+def mapping_dry_run(connection: Any, proposed: Mapping[str, Any], *, limit: int = 20) -> list[dict[str, Any]]:
+    """What the last `limit` stored order payloads of `connection` would become under the proposed mappings
+    (`{"field_mapping": {...}, "status_mapping": {...}}`), beside what they become now. Nothing is saved.
+
+    Raises `MappingError` when the proposal is not valid. Each row: delivery id, received at, `current`,
+    `proposed` (canonical orders as dicts, or None), `changed` (top-level fields that differ) and `error`."""
+    from integrations.models import InboundDelivery
+
+    field_mapping = proposed.get("field_mapping") or {}
+    status_mapping = proposed.get("status_mapping") or {}
+    mapping_validate(field_mapping=field_mapping, status_mapping=status_mapping)
+    current = mappings_for(connection)
+    events = platform_events(connection.platform)
+    candidate = Mappings(
+        fields={**events.DEFAULT_FIELD_MAPPING, **field_mapping},
+        statuses={**events.DEFAULT_STATUS_MAPPING, **status_mapping},
+    )
+    rows: list[dict[str, Any]] = []
+    deliveries = (
+        InboundDelivery.objects.filter(connection=connection)
+        .exclude(state__in=["ignored", "quarantined"])
+        .order_by("-received_at", "-id")
+        .only("id", "delivery_id", "received_at", "body")[:limit]
+    )
+    for delivery in deliveries:
+        row: dict[str, Any] = {
+            "delivery_id": delivery.delivery_id,
+            "received_at": delivery.received_at.isoformat(),
+            "current": None,
+            "proposed": None,
+            "changed": [],
+            "error": "",
+        }
+        try:
+            payload = json.loads(bytes(delivery.body))
+            before = canonical_as_dict(normalise(payload=payload, mappings=current))
+            after = canonical_as_dict(normalise(payload=payload, mappings=candidate))
+        except (ValueError, TypeError, RecursionError, AttributeError) as exc:
+            row["error"] = f"cannot be read: {type(exc).__name__}"
+        else:
+            row["current"], row["proposed"] = before, after
+            row["changed"] = sorted(k for k in after if after[k] != before.get(k))
+            if not after["platform_order_id"]:
+                row["error"] = "no order id under the proposed platform_order_id path"
+        rows.append(row)
+    return rows

@@ -18,3 +18,29 @@ def inbound_delivery_enqueue(delivery_id: int) -> None:
 
 def inbound_delivery_process(delivery_id: int) -> str:
     return delivery_process_safely(delivery_id=delivery_id)
+
+
+def reconcile_due_connections() -> int:
+    """Scheduled every minute: start a reconcile task for each connection whose cadence is due."""
+    from integrations.reconciler import reconcile_due
+
+    due = reconcile_due()
+    for connection_id in due:
+        async_task("integrations.tasks.reconcile_connection", connection_id, group="integrations.reconcile")
+    return len(due)
+
+
+def reconcile_full_diff_due() -> int:
+    """Scheduled hourly: the daily full diff of each connection not fully diffed in the last 23 hours."""
+    from integrations.reconciler import reconcile_due
+
+    due = reconcile_due(full=True)
+    for connection_id in due:
+        async_task("integrations.tasks.reconcile_connection", connection_id, True, group="integrations.reconcile")
+    return len(due)
+
+
+def reconcile_connection(connection_id: int, full: bool = False) -> int | None:
+    from integrations.reconciler import reconcile_connection_by_id
+
+    return reconcile_connection_by_id(connection_id, full=full)

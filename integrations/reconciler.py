@@ -1,0 +1,201 @@
+"""The reconciler: "if we missed it, would we know within 30 minutes".
+
+Every `reconcile_every_minutes` (default 10; the fallback cadence while in polling fallback) a connection's orders
+changed since its watermark (minus an overlap) are pulled through the platform client, diffed against the WMS, and
+what the WMS lacks (missing) or holds in an older version (stale) is replayed through the same ingestion path as a
+webhook, marked found by the reconciler. A daily run does a full diff. Every run is a `ReconcileRun` row.
+
+A channel whose webhooks went quiet (none for `silent_after_minutes`) while pulls find orders we did not have raises
+a CHANNEL_SILENT exception and switches the connection to polling fallback (runbook: platform outage); it returns to
+active when webhooks flow again and a run finds nothing missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterable
+from importlib import import_module
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.ingest import newest_applied_version, payload_replay
+from integrations.mappings import mappings_for, normalise
+from integrations.metrics import last_webhook_at
+from integrations.models import Connection, ConnectionStatus, DeliveryState, ReconcileRun
+from integrations.services import (
+    connection_enter_polling_fallback,
+    connection_pause_for_credentials,
+    connection_resume,
+)
+from warehouse.errors import Reason
+from warehouse.models import ExceptionKind
+from warehouse.services import exception_open
+
+logger = logging.getLogger(__name__)
+
+Puller = Callable[[Connection, dt.datetime | None], Iterable[dict[str, Any]]]
+RUN_STALE_AFTER = dt.timedelta(minutes=15)
+
+
+def platform_pull(connection: Connection, since: dt.datetime | None) -> Iterable[dict[str, Any]]:
+    """Orders changed since `since` (all when None), through the platform's client module (`client_for` builds a
+    client for a connection; `list_orders_changed_since(since)` pages through the platform's real pagination)."""
+    module = import_module(f"integrations.platforms.{connection.platform}.client")
+    client = module.client_for(connection)
+    return client.list_orders_changed_since(since)
+
+
+def _status_code(exc: BaseException) -> int | None:
+    for attr in ("status_code", "status"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int):
+            return value
+    response = getattr(exc, "response", None)
+    value = getattr(response, "status_code", None)
+    return value if isinstance(value, int) else None
+
+
+def _wms_versions(connection: Connection, order_ids: list[str]) -> dict[str, dt.datetime | None]:
+    """Which of these platform orders the WMS holds, and the platform version it last applied (None: unknown)."""
+    held: dict[str, dt.datetime | None] = {}
+    try:
+        order_model = apps.get_model("orders", "Order")
+    except LookupError:
+        order_model = None
+    if order_model is not None:
+        for pid in order_model._default_manager.filter(
+            connection=connection, platform_order_id__in=order_ids
+        ).values_list("platform_order_id", flat=True):
+            held[str(pid)] = None
+    for pid in order_ids:
+        version = newest_applied_version(connection_id=connection.pk, platform_order_id=pid)
+        if version is not None or pid in held:
+            held[pid] = version
+    return held
+
+
+def reconcile_connection(
+    *,
+    connection: Connection,
+    full: bool = False,
+    pull: Puller | None = None,
+    now: dt.datetime | None = None,
+) -> ReconcileRun:
+    """One reconciler pass over one connection. Safe to run twice: replays are idempotent."""
+    now = now or timezone.now()
+    pull = pull or platform_pull
+    since = (
+        None
+        if full or connection.reconcile_watermark is None
+        else (connection.reconcile_watermark - dt.timedelta(minutes=connection.reconcile_overlap_minutes))
+    )
+    run = ReconcileRun.objects.create(connection=connection, full=full, since=since, started_at=now)
+    started = time.monotonic()
+    try:
+        pulled = list(pull(connection, since))
+    except Exception as exc:
+        code = _status_code(exc)
+        run.outcome, run.error = "failed", f"pull failed: {type(exc).__name__}" + (f" (HTTP {code})" if code else "")
+        run.finished_at = timezone.now()
+        run.duration_ms = (time.monotonic() - started) * 1000
+        run.save()
+        if code == 401:
+            connection_pause_for_credentials(connection=connection, note="the reconciler's pull got 401")
+        logger.warning("reconcile of connection %s failed: %s", connection.pk, run.error)
+        return run
+
+    mappings = mappings_for(connection)
+    versions: list[tuple[dict[str, Any], str, dt.datetime | None]] = []
+    for payload in pulled:
+        try:
+            canonical = normalise(payload=payload, mappings=mappings)
+        except (ValueError, TypeError, AttributeError):
+            continue
+        if canonical.platform_order_id:
+            versions.append((payload, canonical.platform_order_id, canonical.updated_at))
+    held = _wms_versions(connection, [pid for _, pid, _ in versions])
+
+    missing = stale = replayed = 0
+    for payload, pid, updated_at in versions:
+        have = held.get(pid)
+        if pid not in held:
+            missing += 1
+        elif have is not None and updated_at is not None and have < updated_at:
+            stale += 1
+        else:
+            continue  # the WMS has this version (or newer, or orders owns it without a platform version)
+        delivery = payload_replay(connection=connection, payload=payload)
+        if delivery.state == DeliveryState.PROCESSED:
+            replayed += 1
+
+    run.pulled, run.missing, run.stale, run.replayed = len(pulled), missing, stale, replayed
+    run.finished_at = timezone.now()
+    run.duration_ms = (time.monotonic() - started) * 1000
+    run.outcome = "ok"
+    run.save()
+    Connection.objects.filter(pk=connection.pk).update(
+        reconcile_watermark=now, last_reconciled_at=now, **({"last_full_diff_at": now} if full else {})
+    )
+    _channel_health(connection=connection, run=run, now=now)
+    return run
+
+
+def _channel_health(*, connection: Connection, run: ReconcileRun, now: dt.datetime) -> None:
+    """Silent channel detection (missed webhooks) and the way back from polling fallback."""
+    quiet_for = dt.timedelta(minutes=connection.silent_after_minutes)
+    last = last_webhook_at(connection)
+    silent = (last is None and connection.created_at <= now - quiet_for) or (
+        last is not None and last <= now - quiet_for
+    )
+    if run.missing and silent:
+        exception_open(
+            kind=ExceptionKind.CHANNEL_SILENT,
+            summary=f"{connection}: no webhooks for {connection.silent_after_minutes} min while the reconciler "
+            f"found {run.missing} order(s) we did not have",
+            reasons=[
+                Reason("channel_silent", f"last webhook: {last.isoformat() if last else 'never'}"),
+                Reason("reconciler_found_orders", f"{run.missing} missing order(s) replayed in run {run.pk}"),
+            ],
+            subject=connection,
+            brand=connection.brand,
+        )
+        connection_enter_polling_fallback(connection=connection, note="channel silent; polling until webhooks return")
+    elif connection.status == ConnectionStatus.POLLING_FALLBACK and not run.missing and not silent:
+        connection_resume(connection=connection, actor=None, note="webhooks flowing again; nothing missed")
+
+
+def reconcile_due(*, now: dt.datetime | None = None, full: bool = False) -> list[int]:
+    """Connections whose cadence says a run is due (and none is running): their ids. A paused or disabled
+    connection is not pulled (no retry storm against a platform that refuses us)."""
+    now = now or timezone.now()
+    due: list[int] = []
+    running = set(
+        ReconcileRun.objects.filter(outcome="running", started_at__gt=now - RUN_STALE_AFTER).values_list(
+            "connection_id", flat=True
+        )
+    )
+    for conn in Connection.objects.filter(
+        status__in=[ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK]
+    ).order_by("pk"):
+        if conn.pk in running:
+            continue
+        if full:
+            if conn.last_full_diff_at is None or conn.last_full_diff_at <= now - dt.timedelta(hours=23):
+                due.append(conn.pk)
+            continue
+        cadence = dt.timedelta(minutes=conn.reconcile_cadence_minutes)
+        if conn.last_reconciled_at is None or conn.last_reconciled_at <= now - cadence + dt.timedelta(seconds=5):
+            due.append(conn.pk)
+    return due
+
+
+def reconcile_connection_by_id(connection_id: int, *, full: bool = False) -> int | None:
+    with transaction.atomic():
+        conn = Connection.objects.select_related("brand").filter(pk=connection_id).first()
+    if conn is None or conn.status not in (ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK):
+        return None
+    return reconcile_connection(connection=conn, full=full).pk

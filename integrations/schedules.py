@@ -1,0 +1,23 @@
+"""django-q2 schedules of the connector framework, applied by `manage.py sync_schedules`.
+
+One dispatcher a minute rather than a schedule per connection: each connection's cadence (10 min by default, the
+fallback cadence in polling fallback) lives on the connection, so a runbook switch takes effect at the next minute
+without rewriting schedules. Pulls re-read `reconcile_overlap_minutes` before the watermark."""
+
+from django_q.models import Schedule
+
+SCHEDULES = [
+    {
+        "name": "integrations.reconcile_due_connections",
+        "func": "integrations.tasks.reconcile_due_connections",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+    {
+        "name": "integrations.reconcile_full_diff_due",
+        "func": "integrations.tasks.reconcile_full_diff_due",
+        "schedule_type": Schedule.HOURLY,
+        "repeats": -1,
+    },
+]
