@@ -93,7 +93,10 @@ class Sku(FSMModelMixin, models.Model):
                 fields=["brand", "code"], name="sku_code_unique_per_brand", violation_error_message="SKU code in use."
             ),
         ]
-        permissions = [("force_sku_transition", "Can force a SKU lifecycle transition")]
+        permissions = [
+            ("operate_sku", "Can move a SKU through its lifecycle"),
+            ("force_sku_transition", "Can force a SKU lifecycle transition"),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -107,6 +110,7 @@ class Sku(FSMModelMixin, models.Model):
         source=SkuState.DEFINED,
         target=SkuState.VARIANTS_ASSIGNED,
         conditions=[_has_title, _variant_attributes_named],
+        permission="inventory.operate_sku",
     )
     def assign_variants(self) -> None:
         """Title and variant attributes (or standalone product) are settled."""
@@ -116,6 +120,7 @@ class Sku(FSMModelMixin, models.Model):
         source=SkuState.VARIANTS_ASSIGNED,
         target=SkuState.PACK_CONFIGURATION_LOCKED,
         conditions=[_has_weight, _has_dimensions, _kit_has_components],
+        permission="inventory.operate_sku",
     )
     def lock_pack_configuration(self) -> None:
         """Weight and dimensions (and a kit's components) are fixed."""
@@ -125,6 +130,7 @@ class Sku(FSMModelMixin, models.Model):
         source=SkuState.PACK_CONFIGURATION_LOCKED,
         target=SkuState.BARCODE_ASSIGNED,
         conditions=[_has_barcode],
+        permission="inventory.operate_sku",
     )
     def assign_barcode(self) -> None:
         """A scannable barcode exists."""
@@ -134,6 +140,7 @@ class Sku(FSMModelMixin, models.Model):
         source=SkuState.BARCODE_ASSIGNED,
         target=SkuState.READY_FOR_RECEIVING,
         conditions=[_has_weight, _has_dimensions, _has_barcode],
+        permission="inventory.operate_sku",
     )
     def mark_ready_for_receiving(self) -> None:
         """Inbound may now be received against this SKU."""
@@ -275,7 +282,10 @@ class StockLevel(models.Model):
                 violation_error_message="Available stock cannot be negative.",
             ),
         ]
-        permissions = [("approve_cycle_count", "Can approve a cycle count that corrects on-hand stock")]
+        permissions = [
+            ("operate_stocklevel", "Can receive, move, allocate and quarantine stock"),
+            ("approve_cycle_count", "Can approve a cycle count that corrects on-hand stock"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku.code} @ {self.facility.code}"

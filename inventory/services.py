@@ -8,7 +8,7 @@ and never oversell; the CHECK constraints on `StockLevel` are the backstop."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +31,7 @@ from inventory.models import (
     SkuState,
     StockLevel,
 )
-from warehouse.errors import Conflict, InsufficientStock, InvalidInput, NotPermitted, Reason
+from warehouse.errors import Conflict, DomainError, InsufficientStock, InvalidInput, NotPermitted, Reason
 from warehouse.models import Brand, ExceptionKind, Facility
 from warehouse.services import exception_dedupe_key, exception_open
 from warehouse.transitions import Actor, transition_apply
@@ -431,7 +431,7 @@ def _record(
     kind: str,
     facility: Facility,
     moves: list[_Move] | None = None,
-    prepare: Any = None,
+    prepare: Callable[[], list[_Move]] | None = None,
     actor: Actor,
     reason: str = "",
     reference: str = "",
@@ -472,7 +472,9 @@ def _record(
             if failed:
                 raise _shortfall(moves=failed, facility=facility, kind=kind)
             return StockResult(event_id=event_id, movements=movements)
-    except IntegrityError:
+    except (IntegrityError, DomainError):
+        # A replay fails on the ledger's unique index (or, for a count, may be refused before reaching it, the
+        # stock having moved on since): either way the event is already recorded, so answer with its first result.
         first = _replayed(event_id=event_id, kind=kind)
         if first is None:
             raise

@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'SKU',
                 'ordering': ['brand_id', 'code'],
-                'permissions': [('force_sku_transition', 'Can force a SKU lifecycle transition')],
+                'permissions': [('operate_sku', 'Can move a SKU through its lifecycle'), ('force_sku_transition', 'Can force a SKU lifecycle transition')],
             },
             bases=(django_fsm.FSMModelMixin, models.Model),
         ),
@@ -234,7 +234,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['sku_id', 'facility_id'],
-                'permissions': [('approve_cycle_count', 'Can approve a cycle count that corrects on-hand stock')],
+                'permissions': [('operate_stocklevel', 'Can receive, move, allocate and quarantine stock'), ('approve_cycle_count', 'Can approve a cycle count that corrects on-hand stock')],
             },
         ),
         migrations.AddConstraint(

@@ -225,6 +225,17 @@ def test_a_count_below_the_committed_units_is_refused_with_the_numbers(stocked, 
     assert "counted 40" in excinfo.value.message and "50" in excinfo.value.message
 
 
+def test_a_replayed_count_returns_the_first_result_even_when_stock_has_moved_on(stocked, facility, approver):
+    first = stock_cycle_count(sku=stocked, facility=facility, counted=60, event_id="count-2", actor=None,
+                              approver=approver, reason="audit")  # fmt: skip
+    stock_receive(sku=stocked, facility=facility, quantity=40, event_id="rcv-40", actor=None)
+    stock_allocate(facility=facility, lines=[(stocked, 80)], event_id="a", actor=None)  # a new count of 60 is refused
+    again = stock_cycle_count(sku=stocked, facility=facility, counted=60, event_id="count-2", actor=None,
+                              approver=approver, reason="audit")  # fmt: skip
+    assert again.replayed and [m.pk for m in again.movements] == [m.pk for m in first.movements]
+    assert _level(stocked, facility)["on_hand"] == 100
+
+
 def test_a_count_of_a_sku_never_stocked_here_creates_its_stock_row(sku, facility, approver):
     stock_cycle_count(sku=sku, facility=facility, counted=7, event_id="found", actor=None, approver=approver,
                       reason="found on a shelf")  # fmt: skip

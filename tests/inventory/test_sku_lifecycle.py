@@ -27,6 +27,7 @@ def _codes(excinfo):
 
 
 def test_a_sku_walks_its_lifecycle_to_ready_for_receiving_and_each_step_is_recorded(brand, manager):
+    grant(manager, "inventory.operate_sku")
     sku = sku_create(brand=brand, code="TEE-M-BLUE", title="Tee", parent_code="TEE",
                      variant_attributes={"size": "M", "colour": "blue"}, actor=manager)  # fmt: skip
     assert sku.state == SkuState.DEFINED
@@ -151,3 +152,14 @@ def test_a_sku_code_is_unique_per_brand_but_free_across_brands(brand, other_bran
     with pytest.raises(Conflict):
         sku_create(brand=brand, code="MUG", actor=None)
     assert sku_create(brand=other_brand, code="MUG", actor=None).brand == other_brand
+
+
+def test_a_user_without_the_operate_permission_cannot_move_a_sku_and_nothing_changes(brand, viewer):
+    sku = DefinedSkuFactory(brand=brand, title="Mug")
+    with pytest.raises(NotPermitted):
+        sku_assign_variants(sku=sku, actor=viewer)
+    sku.refresh_from_db()
+    assert sku.state == SkuState.DEFINED and not TransitionRecord.objects.exists()
+    assert (
+        sku_assign_variants(sku=sku, actor=grant(viewer, "inventory.operate_sku")).state == SkuState.VARIANTS_ASSIGNED
+    )
