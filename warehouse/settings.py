@@ -181,4 +181,4 @@ REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "warehouse.api.pagination.CappedPag
 if PRODUCTION:
     # `check --deploy` is about deployment safety; drf-spectacular adds its API-docs generation warnings to it (knox's
     # logout views have no serializer). They stay visible to `check --deploy` in the development profile.
-    SPECTACULAR_SETTINGS["ENABLE_DJANGO_DEPLOY_CHECK"] = False
+    SPECTACULAR_SETTINGS["ENABLE_DJANGO_DEPLOY_CHECK"] = False  # type: ignore[assignment]
