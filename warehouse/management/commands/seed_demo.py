@@ -1,0 +1,365 @@
+"""Demo data, built through the services so the demo is honest: every state was reached by its transitions, every
+unit of stock has its ledger rows. Idempotent: each object is looked up by its natural key (slug, code, username,
+RMA number) and created only when missing, stock events use fixed event ids (a replay is a no-op), and the whole run
+is one transaction, so a second run changes nothing and prints the same summary.
+
+`--json` prints one JSON object (users with their demo passwords and roles, brands, facilities, counts per state)
+so scripts and browser tests can log in."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.db.models import Sum
+
+from inventory.models import Sku, SkuAlias, SkuState, StockLevel
+from inventory.services import (
+    kit_set_components,
+    sku_assign_barcode,
+    sku_assign_variants,
+    sku_change_code,
+    sku_create,
+    sku_lock_pack_configuration,
+    sku_mark_ready_for_receiving,
+    stock_receive,
+)
+from returns.models import Disposition, Return, ReturnState
+from returns.services import (
+    return_authorize,
+    return_dispose,
+    return_initiate,
+    return_mark_shipped_back,
+    return_receive,
+    return_restock,
+    return_rework,
+    return_triage,
+)
+from warehouse.models import Brand, ExceptionItem, ExceptionState, Facility
+from warehouse.roles import ADMINISTRATOR, BRAND, FINANCE, OPERATIONS, WAREHOUSE_MANAGER, brand_member_add
+
+BASE_URL = "http://127.0.0.1:8000"
+
+BRANDS = [("acme", "Acme Apparel"), ("borealis", "Borealis Beauty")]
+
+FACILITIES = [
+    {"code": "VLC1", "name": "Valencia (Riba-roja de Túria)", "street": "Carrer de la Rambleta 12",
+     "postal_code": "46190", "city": "Riba-roja de Túria", "country": "ES", "time_zone": "Europe/Madrid"},
+    {"code": "LEJ1", "name": "Leipzig (Schkeuditz)", "street": "Logistikring 4", "postal_code": "04435",
+     "city": "Schkeuditz", "country": "DE", "time_zone": "Europe/Berlin"},
+]  # fmt: skip
+
+# username, role, brand slug (brand users only), password. Fixed on purpose: this is demo data, never production.
+USERS = [
+    ("ops", OPERATIONS, None, "ops-demo-2026"),
+    ("manager", WAREHOUSE_MANAGER, None, "manager-demo-2026"),
+    ("admin", ADMINISTRATOR, None, "admin-demo-2026"),
+    ("finance", FINANCE, None, "finance-demo-2026"),
+    ("acme", BRAND, "acme", "acme-demo-2026"),
+    ("borealis", BRAND, "borealis", "borealis-demo-2026"),
+]
+
+
+@dataclass(frozen=True)
+class SkuSpec:
+    code: str
+    title: str
+    weight: int | None
+    dims: tuple[int, int, int] | None
+    hs_code: str = ""
+    parent: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+    kit: tuple[tuple[str, int], ...] = ()  # components (code, quantity) when this is a kit
+    ready: bool = True  # walk the lifecycle to ready for receiving
+    renamed_from: str = ""  # created under this code, then renamed: the old code stays an alias for 30 days
+
+
+CATALOG: dict[str, list[SkuSpec]] = {
+    "acme": [
+        *(SkuSpec(f"TEE-{size}-BLUE", f"Organic tee, blue, {size}", 180, (300, 250, 20), "610910", parent="TEE",
+                  attributes={"size": size, "colour": "blue"}) for size in ("S", "M", "L")),
+        SkuSpec("CAP-RED", "Cotton cap, red", 90, (250, 200, 120), "650500"),
+        SkuSpec("MUG-WHITE", "Stoneware mug, white", 350, (120, 120, 110), "691200", renamed_from="MUG-01"),
+        SkuSpec("KIT-TEE-CAP", "Tee and cap bundle", 280, (320, 260, 130), "610910",
+                kit=(("TEE-M-BLUE", 1), ("CAP-RED", 1))),
+        SkuSpec("SCARF-GREY", "Merino scarf, grey", None, None, ready=False),  # catalog drift: no weight, size, HS
+    ],
+    "borealis": [
+        SkuSpec("SERUM-30ML", "Vitamin C serum 30 ml", 95, (40, 40, 120), "330499"),
+        SkuSpec("CREAM-50ML", "Night cream 50 ml", 140, (70, 70, 60), "330499"),
+        *(SkuSpec(f"LIP-{shade.upper()}", f"Lipstick, {shade}", 20, (20, 20, 80), "330410", parent="LIP",
+                  attributes={"shade": shade}) for shade in ("red", "nude")),
+        SkuSpec("KIT-GLOW", "Glow routine (serum and cream)", 250, (120, 80, 130), "330499",
+                kit=(("SERUM-30ML", 1), ("CREAM-50ML", 1))),
+    ],
+}  # fmt: skip
+
+# (brand, facility, SKU code, units received)
+STOCK = [
+    ("acme", "VLC1", "TEE-S-BLUE", 40),
+    ("acme", "VLC1", "TEE-M-BLUE", 60),
+    ("acme", "VLC1", "TEE-L-BLUE", 25),
+    ("acme", "VLC1", "CAP-RED", 45),
+    ("acme", "VLC1", "MUG-WHITE", 30),
+    ("acme", "LEJ1", "TEE-M-BLUE", 20),
+    ("acme", "LEJ1", "CAP-RED", 15),
+    ("borealis", "LEJ1", "SERUM-30ML", 80),
+    ("borealis", "LEJ1", "CREAM-50ML", 50),
+    ("borealis", "LEJ1", "LIP-RED", 120),
+    ("borealis", "LEJ1", "LIP-NUDE", 90),
+    ("borealis", "VLC1", "SERUM-30ML", 24),
+]
+
+
+@dataclass(frozen=True)
+class ReturnSpec:
+    rma: str
+    facility: str
+    lines: tuple[tuple[str, int], ...]
+    target: str
+    reason: str
+    grade: str = ""
+    disposition: str = ""
+    manual_triage: bool = False  # a manager triages by hand (a forced, recorded transition)
+
+
+RETURNS: dict[str, list[ReturnSpec]] = {
+    "acme": [
+        ReturnSpec("RMA-A-1001", "VLC1", (("TEE-S-BLUE", 1),), ReturnState.INITIATED, "Too small"),
+        ReturnSpec("RMA-A-1002", "VLC1", (("TEE-L-BLUE", 1),), ReturnState.AUTHORIZED, "Changed mind"),
+        ReturnSpec("RMA-A-1003", "VLC1", (("CAP-RED", 1),), ReturnState.SHIPPED_BACK, "Wrong colour"),
+        ReturnSpec("RMA-A-1004", "VLC1", (("TEE-M-BLUE", 2),), ReturnState.RECEIVED, "Too large"),
+        ReturnSpec("RMA-A-1005", "VLC1", (("MUG-WHITE", 1),), ReturnState.TRIAGED, "Arrived chipped", "C",
+                   Disposition.REWORK),
+        ReturnSpec("RMA-A-1006", "VLC1", (("TEE-M-BLUE", 1), ("CAP-RED", 1)), ReturnState.RESTOCKED,
+                   "Gift not wanted", "A", Disposition.SELLABLE),
+        ReturnSpec("RMA-A-1007", "VLC1", (("TEE-S-BLUE", 1),), ReturnState.REWORKED, "Loose seam", "C",
+                   Disposition.REWORK),
+        ReturnSpec("RMA-A-1008", "VLC1", (("MUG-WHITE", 1),), ReturnState.DISPOSED, "Broken in transit", "D",
+                   Disposition.NONCONFORMING),
+        ReturnSpec("RMA-A-1009", "LEJ1", (("CAP-RED", 1),), ReturnState.TRIAGED, "Not as pictured", "B",
+                   Disposition.SELLABLE, manual_triage=True),
+    ],
+    "borealis": [
+        ReturnSpec("RMA-B-2001", "LEJ1", (("SERUM-30ML", 1),), ReturnState.RECEIVED, "Allergic reaction"),
+        ReturnSpec("RMA-B-2002", "LEJ1", (("LIP-RED", 2),), ReturnState.RESTOCKED, "Duplicate order", "A",
+                   Disposition.SELLABLE),
+        ReturnSpec("RMA-B-2003", "LEJ1", (("CREAM-50ML", 1),), ReturnState.DISPOSED, "Seal broken", "D",
+                   Disposition.NONCONFORMING),
+    ],
+}  # fmt: skip
+
+
+class Seeder:
+    def __init__(self) -> None:
+        self.brands: dict[str, Brand] = {}
+        self.facilities: dict[str, Facility] = {}
+        self.users: dict[str, User] = {}
+
+    # -- people and places ---------------------------------------------------------------------------------------
+
+    def roles(self) -> None:
+        """The role groups and their permissions (roles as code); the groups exist even before sync_roles does."""
+        call_command("sync_roles", stdout=_Discard())
+        for role in (OPERATIONS, WAREHOUSE_MANAGER, ADMINISTRATOR, FINANCE, BRAND):
+            Group.objects.get_or_create(name=role)
+
+    def places(self) -> None:
+        for slug, name in BRANDS:
+            self.brands[slug] = Brand.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+        for spec in FACILITIES:
+            values = dict(spec)
+            self.facilities[spec["code"]] = Facility.objects.get_or_create(code=values.pop("code"), defaults=values)[0]
+
+    def people(self) -> None:
+        for username, role, brand_slug, password in USERS:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@demo.invalid", "is_staff": role != BRAND}
+            )
+            if created or not user.check_password(password):
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=role))
+            if brand_slug is not None:
+                brand_member_add(user=user, brand=self.brands[brand_slug])
+            # A fresh instance: the permission cache of the one above predates its groups.
+            self.users[username] = User.objects.get(pk=user.pk)
+
+    # -- catalog and stock ---------------------------------------------------------------------------------------
+
+    def catalog(self) -> None:
+        manager = self.users["manager"]
+        for slug, specs in CATALOG.items():
+            brand = self.brands[slug]
+            for number, spec in enumerate(specs, start=1):
+                if Sku.objects.filter(brand=brand, code=spec.code).exists():
+                    continue
+                dims = spec.dims or (None, None, None)
+                sku = sku_create(
+                    brand=brand, code=spec.renamed_from or spec.code, title=spec.title, actor=manager,
+                    parent_code=spec.parent, variant_attributes=spec.attributes, weight_grams=spec.weight,
+                    length_mm=dims[0], width_mm=dims[1], height_mm=dims[2], hs_code=spec.hs_code, is_kit=bool(spec.kit),
+                )  # fmt: skip
+                if spec.kit:
+                    parts = [(Sku.objects.get(brand=brand, code=code), quantity) for code, quantity in spec.kit]
+                    kit_set_components(kit=sku, components=parts, actor=manager)
+                if spec.ready:
+                    sku = sku_assign_variants(sku=sku, actor=manager)
+                    sku = sku_lock_pack_configuration(sku=sku, actor=manager)
+                    barcode = f"84{BRANDS.index((slug, brand.name)) + 1:02d}{number:09d}"
+                    sku = sku_assign_barcode(sku=sku, value=barcode, actor=manager)
+                    sku = sku_mark_ready_for_receiving(sku=sku, actor=manager)
+                if spec.renamed_from:
+                    sku_change_code(sku=sku, new_code=spec.code, actor=manager)
+
+    def stock(self) -> None:
+        manager = self.users["manager"]
+        for slug, facility_code, code, quantity in STOCK:
+            sku = Sku.objects.get(brand=self.brands[slug], code=code)
+            stock_receive(
+                sku=sku, facility=self.facilities[facility_code], quantity=quantity, actor=manager,
+                event_id=f"demo:receive:{slug}:{code}:{facility_code}", reason="Demo inbound (ASN)",
+            )  # fmt: skip
+
+    # -- returns -------------------------------------------------------------------------------------------------
+
+    def returns(self) -> None:
+        ops, manager = self.users["ops"], self.users["manager"]
+        complete: dict[str, Callable[..., Return]] = {
+            ReturnState.RESTOCKED: return_restock,
+            ReturnState.REWORKED: return_rework,
+            ReturnState.DISPOSED: return_dispose,
+        }
+        for slug, specs in RETURNS.items():
+            brand = self.brands[slug]
+            for spec in specs:
+                if Return.objects.filter(brand=brand, rma_number=spec.rma).exists():
+                    continue
+                lines = [(Sku.objects.get(brand=brand, code=code), quantity) for code, quantity in spec.lines]
+                rma = return_initiate(
+                    brand=brand, rma_number=spec.rma, lines=lines, facility=self.facilities[spec.facility],
+                    reason=spec.reason, actor=None,
+                )  # fmt: skip
+                path = list(ReturnState.values)
+                reach = path.index(spec.target if spec.target not in complete else ReturnState.TRIAGED)
+
+                def reached(state: str, reach: int = reach, path: list[str] = path) -> bool:
+                    return path.index(state) > reach
+
+                if reached(ReturnState.AUTHORIZED):
+                    continue
+                rma = return_authorize(rma=rma, actor=None, reason="Approved by the returns system")
+                if reached(ReturnState.SHIPPED_BACK):
+                    continue
+                rma = return_mark_shipped_back(rma=rma, actor=None, reason="Carrier scan of the return label")
+                if reached(ReturnState.RECEIVED):
+                    continue
+                rma = return_receive(rma=rma, actor=ops, reason="Logged in at the returns desk")
+                if reached(ReturnState.TRIAGED):
+                    continue
+                if spec.manual_triage:
+                    rma = return_triage(
+                        rma=rma, grade=spec.grade, disposition=spec.disposition, actor=manager, force=True,
+                        reason="No decision from the returns system after 3 days; inspected by hand",
+                    )  # fmt: skip
+                else:
+                    rma = return_triage(
+                        rma=rma, grade=spec.grade, disposition=spec.disposition, actor=None,
+                        reason="Disposition instruction from the returns system",
+                    )  # fmt: skip
+                if spec.target in complete:
+                    complete[spec.target](rma=rma, actor=ops, reason="As triaged")
+
+    # -- what the run leaves behind ------------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        stock = StockLevel.objects.aggregate(on_hand=Sum("on_hand"), quarantine=Sum("quarantine"))
+        return {
+            "users": [
+                {"username": username, "password": password, "role": role, "brand": brand}
+                for username, role, brand, password in USERS
+            ],
+            "brands": [{"id": b.pk, "name": b.name, "slug": b.slug} for b in self.brands.values()],
+            "facilities": [
+                {"id": f.pk, "code": f.code, "name": f.name, "country": f.country} for f in self.facilities.values()
+            ],
+            "catalog": {
+                "skus": Sku.objects.filter(brand__in=self.brands.values()).count(),
+                "kits": Sku.objects.filter(brand__in=self.brands.values(), is_kit=True).count(),
+                "not_ready": Sku.objects.exclude(state=SkuState.READY_FOR_RECEIVING).count(),
+                "aliases": [
+                    {
+                        "brand": a.brand.slug,
+                        "old_code": a.code,
+                        "code": a.sku.code,
+                        "valid_until": a.valid_until.isoformat(),
+                    }
+                    for a in SkuAlias.objects.select_related("brand", "sku").order_by("brand__slug", "code")
+                ],
+            },
+            "stock": {"on_hand": stock["on_hand"] or 0, "quarantine": stock["quarantine"] or 0},
+            "returns": {"by_state": _by_state(Return.objects.values_list("state", flat=True), ReturnState.values)},
+            "exceptions": {
+                "open": ExceptionItem.objects.filter(state=ExceptionState.OPEN).count(),
+                "by_kind": dict(
+                    sorted(
+                        Counter(
+                            ExceptionItem.objects.filter(state=ExceptionState.OPEN).values_list("kind", flat=True)
+                        ).items()
+                    )
+                ),
+            },
+            "urls": {"console": f"{BASE_URL}/", "admin": f"{BASE_URL}/admin/", "api_docs": f"{BASE_URL}/api/docs/"},
+        }
+
+
+def _by_state(states: Any, order: list[str]) -> dict[str, int]:
+    counts = Counter(states)
+    return {state: counts.get(state, 0) for state in order}
+
+
+class _Discard:
+    def write(self, _text: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+class Command(BaseCommand):
+    help = "Create the demo brands, facilities, users, catalog, stock, orders and returns (idempotent)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--json", action="store_true", help="Print one JSON object (users, brands, counts).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        seeder = Seeder()
+        with transaction.atomic():
+            seeder.roles()
+            seeder.places()
+            seeder.people()
+            seeder.catalog()
+            seeder.stock()
+            seeder.returns()
+        summary = seeder.summary()
+        if options["json"]:
+            self.stdout.write(json.dumps(summary, sort_keys=False))
+            return
+        self.stdout.write("Demo data is in place.")
+        for kind in ("returns",):
+            states = ", ".join(f"{state} {count}" for state, count in summary[kind]["by_state"].items())
+            self.stdout.write(f"  {kind}: {states}")
+        self.stdout.write(f"  open exceptions: {summary['exceptions']['open']}")
+        self.stdout.write(
+            "Log in at {} (pages) or {} (admin) as:".format(summary["urls"]["console"], summary["urls"]["admin"])
+        )
+        for user in summary["users"]:
+            brand = f" of {user['brand']}" if user["brand"] else ""
+            self.stdout.write(f"  {user['username']:<10} password {user['password']:<20} {user['role']}{brand}")
