@@ -29,6 +29,8 @@ from warehouse.services import exception_open
 
 logger = logging.getLogger(__name__)
 
+MAX_LINES = 500  # a 50k-line body is kept and quarantined for a person, never handed to allocation
+
 
 def _lock_order(connection_id: int, platform_order_id: str) -> None:
     """Serialise ingestion of one platform order across workers (PostgreSQL; SQLite serialises writers anyway)."""
@@ -91,6 +93,9 @@ def delivery_process(*, delivery_id: int) -> str:
             canonical = normalise(payload=payload, mappings=mappings_for(connection))
         except (ValueError, TypeError, RecursionError) as exc:
             _quarantine(delivery, Reason("unreadable", f"the payload cannot be normalised ({type(exc).__name__})"))
+            return delivery.state
+        if len(canonical.lines) > MAX_LINES:
+            _quarantine(delivery, Reason("too_many_lines", f"{len(canonical.lines)} lines; at most {MAX_LINES}"))
             return delivery.state
         if not canonical.platform_order_id:
             _quarantine(delivery, Reason("no_order_id", "the payload has no order id under the mapped path"))
