@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "warehouse",
     "inventory",
     "orders",
+    "orders.allocation",
     "returns",
     "integrations",
 ]

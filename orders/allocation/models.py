@@ -1,0 +1,190 @@
+"""The brand's allocation policy, channel cutoffs per facility, contract reservations for wholesale and scheduled
+inbound that pre-orders are promised against (seed 000 §03–04 "Allocation order during oversell", "Cutoff time is the
+binding constraint"). Policies and cutoffs are contracts the brand edits, so every change is kept in history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from inventory.models import Sku
+from warehouse.models import Brand, Facility
+
+
+class PriorityClass(models.TextChoices):
+    """Which pool an order draws from and where it queues when demand outruns supply."""
+
+    WHOLESALE = "wholesale", "Wholesale / retail (against contract reservations)"
+    PREORDER = "preorder", "Pre-order (against scheduled inbound)"
+    MARKETPLACE_SLA = "marketplace_sla", "Marketplace SLA (Amazon FBM Prime, TikTok Shop within 72 h)"
+    STANDARD = "standard", "Standard (first in, first out by paid time)"
+
+
+DEFAULT_CLASS_ORDER = [
+    PriorityClass.WHOLESALE.value,
+    PriorityClass.PREORDER.value,
+    PriorityClass.MARKETPLACE_SLA.value,
+    PriorityClass.STANDARD.value,
+]
+# Platforms whose handling time is an account-health contract (seed 000 §03 "Marketplaces").
+MARKETPLACE_PLATFORMS = ("amazon", "ebay", "tiktok", "etsy", "mirakl")
+
+
+def default_class_order() -> list[str]:
+    return list(DEFAULT_CLASS_ORDER)
+
+
+def default_prime_platforms() -> list[str]:
+    return ["amazon"]
+
+
+def default_window_platforms() -> list[str]:
+    return ["tiktok"]
+
+
+class AllocationPolicy(models.Model):
+    """How one brand's waiting orders share scarce stock. Default: FIFO by paid time, with the seed's exceptions."""
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="allocation_policy")
+    class_order = models.JSONField(
+        default=default_class_order, help_text="Priority classes, first served first; FIFO by paid time within one"
+    )
+    prime_platforms = models.JSONField(
+        default=default_prime_platforms, help_text="Platforms whose Prime/SLA-flagged orders are marketplace SLA"
+    )
+    window_platforms = models.JSONField(
+        default=default_window_platforms, help_text="Platforms whose orders are SLA-bound inside the window"
+    )
+    marketplace_window_hours = models.PositiveSmallIntegerField(default=72)
+    split_allowed = models.BooleanField(default=True, help_text="Split across facilities when no single one can")
+    split_fee = models.DecimalField(
+        max_digits=8, decimal_places=2, default=Decimal("4.50"), help_text="Estimated fee per extra facility shipped"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "allocation policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(split_fee__gte=0),
+                name="allocation_split_fee_non_negative",
+                violation_error_message="The split fee cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Allocation policy of {self.brand}"
+
+    def class_rank(self, priority: str) -> int:
+        order = [c for c in self.class_order if c in PriorityClass.values] or DEFAULT_CLASS_ORDER
+        return order.index(priority) if priority in order else len(order)
+
+
+class Cutoff(models.Model):
+    """Orders paid before `cutoff_time` (the facility's local time) on a ship day ship that day, plus
+    `handling_days` ship days. A contract per brand, channel and facility; `platform` blank = every other channel."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="cutoffs")
+    platform = models.CharField(max_length=20, blank=True, help_text="integrations Platform value; blank = default")
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="cutoffs")
+    cutoff_time = models.TimeField(default=dt.time(15, 0))
+    handling_days = models.PositiveSmallIntegerField(default=0, help_text="Ship days after the paid day's cutoff")
+    ship_weekdays = models.JSONField(default=list, blank=True, help_text="0=Monday … 6=Sunday; empty = Mon–Fri")
+    hard_deadline = models.BooleanField(
+        default=False, help_text="Handling time is an account-health contract (always true for marketplaces)"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["brand_id", "facility_id", "platform"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "platform", "facility"],
+                name="one_cutoff_per_brand_channel_facility",
+                violation_error_message="This channel already has a cutoff at this facility.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.platform or 'default'} @ {self.facility.code}: {self.cutoff_time:%H:%M}"
+
+    @property
+    def weekdays(self) -> list[int]:
+        days = [int(d) for d in (self.ship_weekdays or []) if str(d).isdigit() and 0 <= int(d) <= 6]
+        return sorted(set(days)) or [0, 1, 2, 3, 4]
+
+
+class ContractReservation(models.Model):
+    """Units set aside for a wholesale or retail customer by contract (seed 000 §03): ordinary orders never take
+    them; that customer's orders draw on them first. `remaining` = quantity − drawn."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="contract_reservations")
+    customer = models.CharField(max_length=200, help_text="The wholesale/retail account, as on its orders")
+    contract_ref = models.CharField(max_length=100, blank=True)
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="contract_reservations")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="contract_reservations")
+    quantity = models.PositiveIntegerField()
+    drawn = models.PositiveIntegerField(default=0)
+    ship_date = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["brand_id", "customer", "sku_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(drawn__lte=F("quantity")),
+                name="reservation_drawn_within_quantity",
+                violation_error_message="More drawn than reserved.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer}: {self.quantity} × {self.sku.code} @ {self.facility.code}"
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.drawn
+
+
+class ScheduledInbound(models.Model):
+    """Stock expected at a facility on a date. Pre-orders are promised against it (virtual stock), up to
+    `preorder_limit` units, and are allocated from it first when it is received."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="scheduled_inbound")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="scheduled_inbound")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="scheduled_inbound")
+    quantity = models.PositiveIntegerField()
+    preorder_limit = models.PositiveIntegerField(default=0, help_text="Units sold ahead as pre-orders")
+    preordered = models.PositiveIntegerField(default=0)
+    expected_on = models.DateField()
+    received = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["expected_on", "id"]
+        verbose_name_plural = "scheduled inbound"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(preorder_limit__lte=F("quantity")),
+                name="preorder_limit_within_inbound",
+                violation_error_message="Cannot pre-sell more than is inbound.",
+            ),
+            models.CheckConstraint(
+                condition=Q(preordered__lte=F("preorder_limit")),
+                name="preordered_within_limit",
+                violation_error_message="Pre-orders exceed the limit.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku.code} @ {self.facility.code} on {self.expected_on}"
+
+    @property
+    def preorder_open(self) -> int:
+        """Virtual units still advertisable as pre-orders."""
+        return 0 if self.received else self.preorder_limit - self.preordered
