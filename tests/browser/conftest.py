@@ -50,19 +50,3 @@ def sign_in(page, live_server):
 
     return sign_in_as
 
-
-@pytest.fixture(autouse=True)
-def _truncate_triggers_off_for_the_flush(transactional_db):
-    """Browser tests need committed data (the live server is another thread), so the test runner flushes the
-    tables with TRUNCATE afterwards. A trigger that refuses TRUNCATE (integrations' audit log) would fail that
-    flush: switch off only triggers that fire on TRUNCATE (UPDATE/DELETE guards stay on) before it runs."""
-    yield
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE NOT t.tgisinternal AND (t.tgtype & 32) <> 0 AND t.tgenabled <> 'D'"
-        )
-        for table, trigger in cursor.fetchall():
-            cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{trigger}"')

@@ -1,0 +1,194 @@
+"""Console pages of the connections: administrators edit mappings and set credentials, which are write-only (the
+form never shows a stored secret, only its fingerprint), through `integrations.services`. The inbox, the audit log
+and reconciler runs are read-only evidence."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from integrations import services
+from integrations.models import AuditRecord, Connection, InboundDelivery, ReconcileRun
+from warehouse.admin import ConsoleAdmin
+from warehouse.errors import DomainError
+
+SECRETS_PERMISSION = "integrations.manage_connection_secrets"
+
+
+class ConnectionForm(forms.ModelForm):
+    """Plain fields plus write-only secrets: blank means "keep the stored one"."""
+
+    new_credentials = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "size": 60}),
+        help_text='A JSON object, e.g. {"access_token": "…"}. Leave blank to keep the stored credentials.',
+    )
+    new_signing_secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "size": 60}),
+        help_text="Leave blank to keep the stored secret. The previous one stays valid for the rotation window.",
+    )
+
+    class Meta:
+        model = Connection
+        fields = [
+            "brand",
+            "platform",
+            "name",
+            "shop",
+            "api_base_url",
+            "scopes",
+            "reconcile_every_minutes",
+            "fallback_reconcile_every_minutes",
+            "reconcile_overlap_minutes",
+            "silent_after_minutes",
+            "field_mapping",
+            "status_mapping",
+        ]
+
+    def clean_new_credentials(self) -> dict[str, Any] | None:
+        raw = self.cleaned_data.get("new_credentials", "").strip()
+        if not raw:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise forms.ValidationError("Credentials must be a JSON object.") from None  # never echo the value
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Credentials must be a JSON object.")
+        return value
+
+
+@admin.register(Connection)
+class ConnectionAdmin(ConsoleAdmin):
+    form = ConnectionForm
+    list_display = ["name", "brand", "platform", "shop", "status", "credentials_fingerprint", "last_reconciled_at"]
+    list_filter = ["platform", "status"]
+    list_select_related = ["brand"]
+    search_fields = ["name", "shop"]
+    readonly_fields = [
+        "status",
+        "status_reason",
+        "credentials_fingerprint",
+        "signing_secret_fingerprint",
+        "previous_valid_until",
+        "last_reconciled_at",
+        "reconcile_watermark",
+    ]
+    fieldsets = [
+        (None, {"fields": ["brand", "platform", "name", "shop", "api_base_url", "status", "status_reason"]}),
+        (
+            "Secrets (write-only)",
+            {
+                "fields": [
+                    "new_credentials",
+                    "credentials_fingerprint",
+                    "new_signing_secret",
+                    "signing_secret_fingerprint",
+                    "previous_valid_until",
+                    "scopes",
+                ]
+            },
+        ),
+        (
+            "Mappings",
+            {
+                "fields": ["field_mapping", "status_mapping"],
+                "description": "Canonical field → source path, platform status → canonical status. Validated "
+                "on save; empty means the platform's default.",
+            },
+        ),
+        (
+            "Reconciler",
+            {
+                "fields": [
+                    "reconcile_every_minutes",
+                    "fallback_reconcile_every_minutes",
+                    "reconcile_overlap_minutes",
+                    "silent_after_minutes",
+                    "last_reconciled_at",
+                    "reconcile_watermark",
+                ]
+            },
+        ),
+    ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if not self.has_change_permission(request, obj):
+            return [fs for fs in self.fieldsets if fs[0] != "Secrets (write-only)"]
+        return self.fieldsets
+
+    def save_model(self, request: HttpRequest, obj: Connection, form: Any, change: bool) -> None:
+        # Mappings go through the service (validated, recorded with a reason), not straight onto the row.
+        new_mappings = (obj.field_mapping, obj.status_mapping)
+        if change:
+            obj.field_mapping, obj.status_mapping = Connection.objects.values_list(
+                "field_mapping", "status_mapping"
+            ).get(pk=obj.pk)
+        else:
+            obj.field_mapping, obj.status_mapping = {}, {}
+        obj._history_user = request.user  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+        if new_mappings != (obj.field_mapping, obj.status_mapping):
+            try:
+                services.connection_set_mappings(
+                    connection=obj,
+                    field_mapping=new_mappings[0],
+                    status_mapping=new_mappings[1],
+                    actor=request.user,
+                    reason="mappings edited in the console",  # type: ignore[arg-type]
+                )
+            except DomainError as exc:
+                messages.error(request, f"Mappings not saved: {exc.message}")
+        credentials = form.cleaned_data.get("new_credentials")
+        secret = form.cleaned_data.get("new_signing_secret")
+        if (credentials or secret) and not request.user.has_perm(SECRETS_PERMISSION):
+            raise PermissionDenied("You may not set connection secrets.")
+        try:
+            if credentials:
+                services.connection_set_credentials(connection=obj, credentials=credentials, actor=request.user)  # type: ignore[arg-type]
+            if secret:
+                services.connection_set_signing_secret(connection=obj, secret=secret, actor=request.user)  # type: ignore[arg-type]
+        except DomainError as exc:
+            messages.error(request, exc.message)
+
+
+class _Evidence(ConsoleAdmin):
+    brand_field = "connection__brand"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(InboundDelivery)
+class InboundDeliveryAdmin(_Evidence):
+    list_display = ["received_at", "connection", "topic", "platform_order_id", "state", "outcome", "attempts"]
+    list_filter = ["state"]
+    list_select_related = ["connection"]
+    search_fields = ["=platform_order_id", "=delivery_id"]
+    exclude = ["body"]
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(_Evidence):
+    list_display = ["at", "connection", "direction", "method", "endpoint", "status_code", "outcome", "latency_ms"]
+    list_filter = ["direction", "outcome"]
+    list_select_related = ["connection"]
+
+
+@admin.register(ReconcileRun)
+class ReconcileRunAdmin(_Evidence):
+    list_display = ["started_at", "connection", "full", "pulled", "missing", "stale", "replayed", "outcome"]
+    list_filter = ["full", "outcome"]
+    list_select_related = ["connection"]
