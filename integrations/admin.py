@@ -140,8 +140,8 @@ class ConnectionAdmin(ConsoleAdmin):
                     connection=obj,
                     field_mapping=new_mappings[0],
                     status_mapping=new_mappings[1],
-                    actor=request.user,
-                    reason="mappings edited in the console",  # type: ignore[arg-type]
+                    actor=request.user,  # type: ignore[arg-type]
+                    reason="mappings edited in the console",
                 )
             except DomainError as exc:
                 messages.error(request, f"Mappings not saved: {exc.message}")
