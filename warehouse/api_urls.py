@@ -7,6 +7,7 @@ from knox import views as knox_views
 from rest_framework.routers import DefaultRouter
 
 from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
+from returns.api import ReturnViewSet
 from warehouse.api.exceptions import ExceptionItemViewSet
 from warehouse.api.tokens import TokenLoginView
 
@@ -15,6 +16,7 @@ router.register("exceptions", ExceptionItemViewSet, basename="exception")
 router.register("count-proposals", CountDecisionViewSet, basename="count-proposal")
 router.register("skus", SkuViewSet, basename="sku")
 router.register("stock", StockViewSet, basename="stock")
+router.register("returns", ReturnViewSet, basename="return")
 
 v1: list[URLPattern | URLResolver] = [
     path("auth/login/", TokenLoginView.as_view(), name="api-login"),

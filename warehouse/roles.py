@@ -56,6 +56,7 @@ ROLES: dict[str, list[str]] = {
         "warehouse.resolve_exceptionitem",
         "*.force_*_transition",
         "inventory.approve_cycle_count",
+        "returns.triage_return",
         "orders.change_order",  # fix an on-hold order's address or phone through the order service
         "orders.close_shipment",
     ],

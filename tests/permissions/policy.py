@@ -41,6 +41,7 @@ def rule(route, method, obj, body, expected: str, fields=(), api=False, **kwargs
 EXCEPTION_FIELDS = {"id", "kind", "state", "summary", "reasons", "brand", "facility", "opened_at"}
 SKU_FIELDS = {"id", "brand", "code", "title", "state", "is_kit"}
 STOCK_FIELDS = {"id", "sku", "brand", "facility", "on_hand", "allocated", "available"}
+RETURN_FIELDS = {"id", "brand", "rma_number", "state", "lines"}
 ORDER_FIELDS = {"id", "brand", "state", "platform", "platform_order_id", "lines"}
 
 # fmt: off
@@ -72,6 +73,19 @@ POLICY: list[Rule] = [
     rule("stock-list", "GET", None, None,                                                  "401 200 200 403 200 200 200", STOCK_FIELDS, api=True),
     rule("stock-detail", "GET", "stock", None,                                             "401 200 200 403 200 200 404", STOCK_FIELDS, api=True),
     rule("stock-propose-count", "POST", "stock", {"counted": 7, "reason": "Shelf count"},  "401 201 201 403 403 403 404", EXCEPTION_FIELDS, api=True),
+    # API: returns (brand data; each step's permission is checked by the service, after the state: 409 first)
+    rule("return-list", "GET", None, None,                                                 "401 200 200 403 200 200 200", RETURN_FIELDS, api=True),
+    rule("return-detail", "GET", "return", None,                                           "401 200 200 403 200 200 404", RETURN_FIELDS, api=True),
+    rule("return-authorize", "POST", "return", {"reason": "RMA approved"},                 "401 200 200 403 403 403 404", RETURN_FIELDS, api=True),
+    rule("return-mark-shipped-back", "POST", "return", {},                                 "401 409 409 403 409 409 404", api=True),
+    rule("return-receive", "POST", "return", {},                                           "401 409 409 403 409 409 404", api=True),
+    rule("return-triage", "POST", "received_return", {"grade": "A", "disposition": "sellable"}, "401 403 200 403 403 403 404", RETURN_FIELDS, api=True),
+    rule("return-restock", "POST", "received_return", {},                                  "401 409 409 403 409 409 404", api=True),
+    rule("return-rework", "POST", "received_return", {},                                   "401 409 409 403 409 409 404", api=True),
+    rule("return-dispose", "POST", "received_return", {},                                  "401 409 409 403 409 409 404", api=True),
+    rule("admin:returns_return_change", "GET", "return", None,                             "302 200 200 403 200 302 302"),
+    rule("admin:returns_return_transition", "POST", "return", {"reason": "ok"},            "302 302 302 403 403 302 302", name="authorize"),
+    rule("admin:returns_return_force", "POST", "return", {"name": "authorize", "reason": "Phone approval"}, "302 403 302 403 403 302 302"),
     # Console object pages, transition buttons and forced transitions (brand users are not staff: sign-in page)
     rule("admin:warehouse_exceptionitem_change", "GET", "exception", None,                 "302 200 200 403 200 302 302"),
     rule("admin:warehouse_exceptionitem_transition", "POST", "exception", {"reason": "Phoned"}, "302 403 302 403 403 302 302", name="resolve"),
@@ -113,6 +127,7 @@ ADMIN_VIEWERS: dict[str, set[str]] = {
     "integrations.inbounddelivery": {"adm"},
     "integrations.auditrecord": {"adm"},
     "integrations.reconcilerun": {"adm"},
+    "returns.return": {"ops", "mgr", "fin"},
     "auth.user": {"adm"},
     "auth.group": {"adm"},
     "knox.authtoken": set(),

@@ -12,8 +12,10 @@ from rest_framework.test import APIClient
 from inventory.models import Movement, StockLevel
 from inventory.proposals import count_propose
 from inventory.services import stock_receive
+from returns import services as returns_services
 from tests.factories import BrandFactory, FacilityFactory
 from tests.inventory.factories import DefinedSkuFactory, SkuFactory
+from returns.models import Return
 from warehouse.api.tokens import token_issue
 from warehouse.errors import Reason
 from warehouse.models import ExceptionItem, ExceptionKind, TransitionRecord
@@ -79,12 +81,25 @@ def build_world(make_user) -> World:
     )
     # the proposal is about the other brand's stock: make it the acme brand's for the brand columns' sake
     ExceptionItem.objects.filter(pk=world.objects["proposal"].pk).update(brand=world.brand)
+    world.objects["return"] = returns_services.return_initiate(
+        brand=world.brand, rma_number="RMA-1", lines=[(sku, 1)], actor=None, facility=facility
+    )
+    received = returns_services.return_initiate(
+        brand=world.brand, rma_number="RMA-2", lines=[(sku, 1)], actor=None, facility=facility
+    )
+    for step in (
+        returns_services.return_authorize,
+        returns_services.return_mark_shipped_back,
+        returns_services.return_receive,
+    ):
+        received = step(rma=received, actor=None)
+    world.objects["received_return"] = received
     for build in BUILDERS:
         build(world, facility)
     return world
 
 
-SNAPSHOT_MODELS: list[Any] = [ExceptionItem, StockLevel, Movement, TransitionRecord]
+SNAPSHOT_MODELS: list[Any] = [ExceptionItem, StockLevel, Movement, TransitionRecord, Return]
 
 
 def snapshot() -> dict[str, Any]:
