@@ -24,11 +24,14 @@ browser-deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null; \
 	fi
 
+# The demo runs on the embedded SQLite file (var/db.sqlite3, or DEMO_DB=<path>), whatever DATABASE_URL says.
+DEMO_ENV = env -u DATABASE_URL $(if $(DEMO_DB),DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) DEMO_DB=$(abspath $(DEMO_DB)))
+
 demo: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py sync_schedules
-	bash scripts/demo.sh
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py sync_schedules
+	$(DEMO_ENV) bash scripts/demo.sh
 
 lint: install
 	.venv/bin/ruff check .

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The demo: the web app on http://127.0.0.1:8000 with a django-q2 worker (and the platform simulators when they
+# exist), on the embedded SQLite database. `make demo` migrates and seeds first; Ctrl-C stops every child.
+#   DEMO_PORT=8000   web port           DEMO_DB=/path/db.sqlite3   another SQLite file (default var/db.sqlite3)
+set -euo pipefail
+# Job control: each child runs in its own process group, so stopping it also stops what it forked (the django-q2
+# cluster's sentinel and workers), and Ctrl-C reaches this script, whose trap stops them in order.
+set -m
+
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT="${DEMO_PORT:-8000}"
+HOST=127.0.0.1
+BASE="http://$HOST:$PORT"
+
+# The demo never touches a server database: DATABASE_URL from the caller's shell is ignored.
+if [[ -n "${DEMO_DB:-}" ]]; then
+    export DATABASE_URL="sqlite:///$DEMO_DB"
+else
+    unset DATABASE_URL
+fi
+export DJANGO_PROFILE=development PYTHONUNBUFFERED=1
+
+mkdir -p var/log
+PIDS=()
+
+stop() {
+    trap - INT TERM EXIT
+    if ((${#PIDS[@]})); then
+        echo
+        echo "Stopping the demo (${#PIDS[@]} process groups)…"
+        for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+        for _ in $(seq 75); do
+            alive=0
+            for pid in "${PIDS[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+            ((alive)) || break
+            sleep 0.2
+        done
+        for pid in "${PIDS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+    fi
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+if port_busy "$PORT"; then
+    echo "Port $PORT is already in use: stop what runs there or set DEMO_PORT." >&2
+    exit 1
+fi
+
+# Credentials come from the seed itself (idempotent: this re-run changes nothing).
+SEED_JSON="$($PY manage.py seed_demo --json)"
+
+$PY manage.py runserver "$HOST:$PORT" --noreload >var/log/web.log 2>&1 &
+PIDS+=($!)
+$PY manage.py qcluster >var/log/worker.log 2>&1 &
+PIDS+=($!)
+
+SIMULATORS=""
+if $PY manage.py help run_simulator >/dev/null 2>&1; then
+    for spec in shopify:8101 woocommerce:8102; do
+        platform="${spec%%:*}" sim_port="${spec##*:}"
+        $PY manage.py run_simulator "$platform" --port "$sim_port" >"var/log/simulator-$platform.log" 2>&1 &
+        PIDS+=($!)
+        SIMULATORS+="  $platform simulator   http://$HOST:$sim_port/"$'\n'
+    done
+fi
+
+for _ in $(seq 100); do
+    curl -fsS -o /dev/null "$BASE/admin/login/" 2>/dev/null && break
+    if ! kill -0 "${PIDS[0]}" 2>/dev/null; then
+        echo "The web server did not start; see var/log/web.log:" >&2
+        tail -20 var/log/web.log >&2
+        exit 1
+    fi
+    sleep 0.3
+done
+
+cat <<EOF
+
+  3PL integrations hub: demo running
+  ----------------------------------
+  pages (console)     $BASE/
+  admin               $BASE/admin/
+  API docs            $BASE/api/docs/
+  API token login     POST $BASE/api/v1/auth/login/
+${SIMULATORS}  task worker         django-q2 qcluster (log: var/log/worker.log)
+
+  Log in as (demo passwords, never for production):
+EOF
+printf '%s' "$SEED_JSON" | $PY -c '
+import json, sys
+for u in json.load(sys.stdin)["users"]:
+    role = u["role"] + (" of " + u["brand"] if u["brand"] else "")
+    print("    %-10s %-22s %s" % (u["username"], u["password"], role))
+'
+echo
+echo "  Logs in var/log/. Press Ctrl-C to stop everything."
+
+# Stay up while the web server lives; Ctrl-C (or its exit) stops every child through the trap.
+wait "${PIDS[0]}"
