@@ -77,7 +77,7 @@ class TriageSerializer(StrictSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-_STEPS = {
+_STEPS: dict[str, Any] = {
     "authorize": services.return_authorize,
     "mark-shipped-back": services.return_mark_shipped_back,
     "receive": services.return_receive,

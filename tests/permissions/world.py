@@ -13,9 +13,9 @@ from inventory.models import Movement, StockLevel
 from inventory.proposals import count_propose
 from inventory.services import stock_receive
 from returns import services as returns_services
+from returns.models import Return
 from tests.factories import BrandFactory, FacilityFactory
 from tests.inventory.factories import DefinedSkuFactory, SkuFactory
-from returns.models import Return
 from warehouse.api.tokens import token_issue
 from warehouse.errors import Reason
 from warehouse.models import ExceptionItem, ExceptionKind, TransitionRecord
