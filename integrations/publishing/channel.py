@@ -1,0 +1,98 @@
+"""The channel side of publishing: queue an absolute stock write through the outbound queue, send it with the
+platform's client, and read back what the channel shows. Absolute sets (never deltas): a repeated or reordered
+write can never double-count, and the latest number wins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from integrations.models import Connection
+from integrations.publishing.models import ChannelListing
+from inventory.models import Sku
+from warehouse.errors import InvalidInput, Reason
+
+SHOPIFY_API = "2025-01"
+
+
+def _listings(connection: Connection, skus: Sequence[Sku]) -> dict[int, ChannelListing]:
+    found = {
+        listing.sku_id: listing for listing in ChannelListing.objects.filter(connection=connection, sku__in=list(skus))
+    }
+    return found
+
+
+def _client(connection: Connection) -> Any:
+    if connection.platform == "shopify":
+        from integrations.platforms.shopify.client import client_for as shopify_client_for
+
+        return shopify_client_for(connection)
+    if connection.platform == "woocommerce":
+        from integrations.platforms.woocommerce.client import client_for as woocommerce_client_for
+
+        return woocommerce_client_for(connection)
+    message = f"Publishing stock to {connection.get_platform_display()} is not built yet"
+    raise InvalidInput(message, reasons=[Reason("platform_unsupported", message)])
+
+
+def _listing_or_refuse(connection: Connection, sku: Sku) -> ChannelListing:
+    listing = ChannelListing.objects.filter(connection=connection, sku=sku).first()
+    if listing is None:
+        message = f"{sku.code} has no listing on {connection.name}"
+        raise InvalidInput(message, reasons=[Reason("listing_missing", message)])
+    return listing
+
+
+def send_level(*, connection: Connection, sku: Sku, quantity: int) -> int:
+    """Write the absolute number to the platform; returns what the platform now says."""
+    listing = _listing_or_refuse(connection, sku)
+    client = _client(connection)
+    if connection.platform == "shopify":
+        level = client.set_inventory_level(
+            inventory_item_id=int(listing.external_id), location_id=int(listing.location_id), available=quantity
+        )
+        return int(level.available)
+    variation = int(listing.location_id) if listing.location_id else None
+    stock = client.update_stock(product_id=int(listing.external_id), quantity=quantity, variation_id=variation)
+    return int(stock.stock_quantity)
+
+
+def read_levels(*, connection: Connection, skus: Sequence[Sku]) -> dict[int, int]:
+    """{sku_id: units the channel advertises} for the listed SKUs (unlisted ones are left out)."""
+    listings = _listings(connection, skus)
+    if not listings:
+        return {}
+    client = _client(connection)
+    shown: dict[int, int] = {}
+    if connection.platform == "shopify":
+        by_item = {(listing.external_id, listing.location_id): sku_id for sku_id, listing in listings.items()}
+        items = sorted({listing.external_id for listing in listings.values()})
+        for start in range(0, len(items), 50):
+            body = client.http.get(
+                f"/admin/api/{client.api_version}/inventory_levels.json",
+                params={"inventory_item_ids": ",".join(items[start : start + 50]), "limit": 250},
+            ).json()
+            for level in body.get("inventory_levels", []):
+                key = (str(level["inventory_item_id"]), str(level["location_id"]))
+                if key in by_item and level.get("available") is not None:
+                    shown[by_item[key]] = int(level["available"])
+        return shown
+    for sku_id, listing in listings.items():
+        path = f"/wp-json/wc/v3/products/{listing.external_id}"
+        if listing.location_id:
+            path += f"/variations/{listing.location_id}"
+        body = client.http.get(path).json()
+        shown[sku_id] = int(body.get("stock_quantity") or 0)
+    return shown
+
+
+def enqueue_level(*, connection: Connection, sku: Sku, quantity: int, sequence: int) -> None:
+    """Queue the write (interim: sent after commit until the outbound queue lands)."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: send_level(connection=connection, sku=sku, quantity=quantity))
+
+
+def pending_skus(*, connection: Connection) -> set[int]:
+    """SKUs with a stock write still queued for this connection (their read-back is not yet meaningful)."""
+    return set()
