@@ -42,6 +42,7 @@ from returns.services import (
     return_rework,
     return_triage,
 )
+from warehouse.api.tokens import token_issue
 from warehouse.models import Brand, ExceptionItem, ExceptionState, Facility
 from warehouse.roles import ADMINISTRATOR, BRAND, FINANCE, OPERATIONS, WAREHOUSE_MANAGER, brand_member_add
 
@@ -283,7 +284,14 @@ class Seeder:
         stock = StockLevel.objects.aggregate(on_hand=Sum("on_hand"), quarantine=Sum("quarantine"))
         return {
             "users": [
-                {"username": username, "password": password, "role": role, "brand": brand}
+                {
+                    "username": username,
+                    "password": password,
+                    "role": role,
+                    "brand": brand,
+                    # a fresh API token per run (knox keeps only its hash; the value is shown once, here)
+                    "api_token": token_issue(user=self.users[username]) if username in self.users else None,
+                }
                 for username, role, brand, password in USERS
             ],
             "brands": [{"id": b.pk, "name": b.name, "slug": b.slug} for b in self.brands.values()],
