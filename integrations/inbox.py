@@ -11,20 +11,26 @@ Order of work for one delivery (the view only translates HTTP to this and back):
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
+from django.db import connection as db
+from django.utils import timezone
 
-from integrations.audit import audit_record
+from integrations.audit import audit_record, redact_headers
 from integrations.mappings import platform_events
 from integrations.models import AuditDirection, Connection, ConnectionStatus, DeliveryState, InboundDelivery
-from integrations.vault import CredentialKeyError
+from integrations.vault import CredentialKeyError, Sealed
 from warehouse.errors import Reason
 from warehouse.models import ExceptionKind
 from warehouse.services import exception_open
@@ -33,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_JSON_DEPTH = 64
+CACHE_SECONDS = 10.0
 KEPT_HEADER_PREFIXES = ("x-shopify-", "x-wc-webhook-", "content-type", "user-agent")
 SIGNATURE_HEADERS = frozenset({"x-shopify-hmac-sha256", "x-wc-webhook-signature"})
 
@@ -94,6 +101,192 @@ def _enqueue(delivery_pk: int) -> None:
     inbound_delivery_enqueue(delivery_pk)
 
 
+def _broker_in_our_database() -> bool:
+    """django-q2's ORM broker on our database: the task row can be written inside the delivery's transaction (it
+    becomes visible, and runnable, only when the delivery commits; one commit instead of two)."""
+    q_cluster = getattr(settings, "Q_CLUSTER", {})
+    return q_cluster.get("orm") == DEFAULT_DB_ALIAS and not q_cluster.get("sync", False)
+
+
+@dataclass(frozen=True)
+class _ConnectionView:
+    """What the inbox needs of a connection, kept for CACHE_SECONDS per process (the seed: short-lived in-memory
+    caches of credentials, TTL in minutes; ours is seconds, and services drop it on every change)."""
+
+    connection: Connection
+    loaded: float
+    current_secret: str | None = None
+    previous_secret: str | None = None
+
+    def secrets(self) -> list[str]:
+        """Like `Connection.signing_secrets_valid()`, with the rotation window checked at the moment of use."""
+        found = [self.current_secret] if self.current_secret else []
+        until = self.connection.previous_valid_until
+        if self.previous_secret and until is not None and timezone.now() < until:
+            found.append(self.previous_secret)
+        return found
+
+
+_cache: dict[int, _ConnectionView] = {}
+_cache_lock = threading.Lock()
+
+
+def connection_cache_clear(connection_id: int | None = None) -> None:
+    with _cache_lock:
+        if connection_id is None:
+            _cache.clear()
+        else:
+            _cache.pop(connection_id, None)
+
+
+def _connection(connection_id: int, platform: str) -> _ConnectionView | None:
+    """The connection and its decrypted signing secrets; raises CredentialKeyError when no key opens them."""
+    now = time.monotonic()
+    view = _cache.get(connection_id)
+    if view is None or now - view.loaded > CACHE_SECONDS:
+        found = Connection.objects.filter(pk=connection_id).select_related("brand").first()
+        if found is None:
+            return None
+        current, previous = found.signing_secret, found.previous_signing_secret
+        view = _ConnectionView(
+            found,
+            now,
+            current.reveal() if isinstance(current, Sealed) else None,
+            previous.reveal() if isinstance(previous, Sealed) else None,
+        )
+        with _cache_lock:
+            _cache[connection_id] = view
+    return view if view.connection.platform == platform else None
+
+
+_INSERT_SQL = """
+INSERT INTO integrations_inbounddelivery
+    (connection_id, source, delivery_id, event_id, topic, headers, body, received_at, triggered_at,
+     platform_order_id, state, outcome, attempts)
+VALUES (%s, 'webhook', %s, %s, %s, %s::jsonb, %s, %s, %s, '', %s, %s, 0)
+ON CONFLICT (connection_id, delivery_id) DO NOTHING
+RETURNING id
+"""
+
+
+_ONE_STATEMENT_SQL = """
+WITH delivery AS (
+    INSERT INTO integrations_inbounddelivery
+        (connection_id, source, delivery_id, event_id, topic, headers, body, received_at, triggered_at,
+         platform_order_id, state, outcome, attempts)
+    VALUES (%(connection)s, 'webhook', %(key)s, %(event_id)s, %(topic)s, %(headers)s::jsonb, %(body)s, %(now)s,
+            %(triggered_at)s, '', %(state)s, %(outcome)s, 0)
+    ON CONFLICT (connection_id, delivery_id) DO NOTHING
+    RETURNING id
+), audit AS (
+    INSERT INTO integrations_auditrecord
+        (connection_id, direction, method, endpoint, status_code, latency_ms, outcome, credential_fingerprint,
+         headers, body, body_truncated, detail, at)
+    SELECT %(connection)s, 'inbound', 'POST', %(endpoint)s, 200, %(latency)s,
+           CASE WHEN EXISTS (SELECT 1 FROM delivery) THEN %(audit_outcome)s ELSE 'duplicate' END,
+           %(fingerprint)s, %(headers)s::jsonb, '', false, %(detail)s, %(now)s
+), task AS (
+    INSERT INTO django_q_ormq (key, payload, lock)
+    SELECT %(queue)s, %(package)s, %(now)s FROM delivery WHERE %(enqueue)s
+)
+SELECT id FROM delivery
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def _queue_name() -> str:
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+
+    return str(get_broker().list_key or Conf.CLUSTER_NAME)
+
+
+def _task_package(connection_id: int, delivery_key: str) -> tuple[str, str]:
+    """The signed django-q2 package `async_task` would write for `inbound_delivery_process_key`, and its queue.
+
+    Written by our own INSERT so the delivery, its audit row and its task are one statement and one commit."""
+    from django_q.conf import Conf
+    from django_q.humanhash import uuid
+    from django_q.signing import SignedPackage
+
+    name, task_id = uuid()
+    task = {
+        "id": task_id,
+        "name": f"inbound-delivery-{connection_id}-{name}",
+        "func": "integrations.tasks.inbound_delivery_process_key",
+        "args": (connection_id, delivery_key),
+        "kwargs": {},
+        "group": "integrations.inbox",
+        "ack_failure": Conf.ACK_FAILURES,
+        "started": timezone.now(),
+    }
+    return SignedPackage.dumps(task), _queue_name()
+
+
+def _store_in_one_statement(
+    *, connection: Connection, delivery_key: str, fields: dict[str, Any], endpoint: str, latency_ms: float, outcome: str
+) -> tuple[int | None, bool]:
+    """PostgreSQL with the ORM broker on our database: delivery + audit row + task row in one statement (autocommit
+    is one transaction, so the 200 still follows the commit). Returns (delivery id or None, created)."""
+    package, queue = _task_package(connection.pk, delivery_key)
+    params = {
+        "connection": connection.pk,
+        "key": delivery_key,
+        "event_id": fields["event_id"],
+        "topic": fields["topic"],
+        "headers": json.dumps(redact_headers(fields["headers"])),
+        "body": fields["body"],
+        "now": timezone.now(),
+        "triggered_at": fields["triggered_at"],
+        "state": fields["state"],
+        "outcome": fields["outcome"],
+        "endpoint": endpoint[:500],
+        "latency": latency_ms,
+        "audit_outcome": outcome,
+        "fingerprint": connection.credentials_fingerprint,
+        "detail": f"delivery {delivery_key[:100]}",
+        "queue": queue,
+        "package": package,
+        "enqueue": fields["state"] == DeliveryState.RECEIVED,
+    }
+    with db.cursor() as cursor:
+        cursor.execute(_ONE_STATEMENT_SQL, params)
+        row = cursor.fetchone()
+    return (int(row[0]), True) if row else (None, False)
+
+
+def _store(*, connection: Connection, delivery_key: str, fields: dict[str, Any]) -> tuple[int, bool]:
+    """Insert the delivery unless (connection, delivery id) exists: (id, created). One statement on PostgreSQL."""
+    if db.vendor == "postgresql":
+        with db.cursor() as cursor:
+            cursor.execute(
+                _INSERT_SQL,
+                [
+                    connection.pk,
+                    delivery_key,
+                    fields["event_id"],
+                    fields["topic"],
+                    json.dumps(fields["headers"]),
+                    fields["body"],
+                    timezone.now(),
+                    fields["triggered_at"],
+                    fields["state"],
+                    fields["outcome"],
+                ],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0]), True
+        existing = InboundDelivery.objects.filter(connection=connection, delivery_id=delivery_key).values_list(
+            "pk", flat=True
+        )
+        return int(existing.get()), False
+    delivery, created = InboundDelivery.objects.get_or_create(
+        connection=connection, delivery_id=delivery_key, defaults=fields
+    )
+    return delivery.pk, created
+
+
 def inbox_receive(
     *, platform: str, connection_id: int, body: bytes, headers: Mapping[str, str], endpoint: str
 ) -> InboxResult:
@@ -108,9 +301,14 @@ def inbox_receive(
         events = platform_events(platform)
     except LookupError:
         return InboxResult(404, "unknown_platform")
-    connection = Connection.objects.filter(pk=connection_id, platform=platform).select_related("brand").first()
-    if connection is None or connection.status == ConnectionStatus.DISABLED:
+    try:
+        view = _connection(connection_id, platform)
+    except CredentialKeyError:
+        logger.error("webhook for connection %s: its signing secret cannot be decrypted", connection_id)
+        return InboxResult(503, "vault_error")
+    if view is None or view.connection.status == ConnectionStatus.DISABLED:
         return InboxResult(404, "unknown_connection")
+    connection = view.connection
 
     if events.is_handshake(body=body, headers=headers):
         audit_record(
@@ -126,13 +324,7 @@ def inbox_receive(
         )
         return InboxResult(200, "ping")
 
-    try:
-        secrets = connection.signing_secrets_valid()
-    except CredentialKeyError:
-        logger.error("webhook for connection %s: its signing secret cannot be decrypted", connection.pk)
-        return InboxResult(503, "vault_error")
-
-    if not events.signature_valid(body=body, headers=headers, secrets=secrets):
+    if not events.signature_valid(body=body, headers=headers, secrets=view.secrets()):
         audit_record(
             connection=connection,
             direction=AuditDirection.INBOUND,
@@ -157,21 +349,36 @@ def inbox_receive(
     else:
         state, outcome = DeliveryState.RECEIVED, "accepted"
 
+    fields = {
+        "event_id": meta.event_id,
+        "topic": meta.topic,
+        "headers": _kept_headers(headers),
+        "body": body,
+        "triggered_at": meta.triggered_at,
+        "state": state,
+        "outcome": problem.message if problem else ("" if state == DeliveryState.RECEIVED else outcome),
+    }
+    if problem is None and db.vendor == "postgresql" and _broker_in_our_database():
+        try:
+            # Outside any transaction (a request) the statement is its own transaction; inside one (a test, a
+            # caller's atomic block) a savepoint keeps a failure from poisoning it.
+            with transaction.atomic() if db.in_atomic_block else contextlib.nullcontext():
+                fast_pk, created = _store_in_one_statement(
+                    connection=connection,
+                    delivery_key=delivery_key,
+                    fields=fields,
+                    endpoint=endpoint,
+                    latency_ms=elapsed(),
+                    outcome=outcome,
+                )
+        except DatabaseError:
+            logger.exception("webhook for connection %s not stored: database error", connection.pk)
+            return InboxResult(503, "database_error")
+        return InboxResult(200, outcome if created else "duplicate", fast_pk)
+
     try:
         with transaction.atomic():
-            delivery, created = InboundDelivery.objects.get_or_create(
-                connection=connection,
-                delivery_id=delivery_key,
-                defaults={
-                    "event_id": meta.event_id,
-                    "topic": meta.topic,
-                    "headers": _kept_headers(headers),
-                    "body": body,
-                    "triggered_at": meta.triggered_at,
-                    "state": state,
-                    "outcome": problem.message if problem else ("" if state == DeliveryState.RECEIVED else outcome),
-                },
-            )
+            delivery_pk, created = _store(connection=connection, delivery_key=delivery_key, fields=fields)
             if not created:
                 outcome = "duplicate"
             elif problem is not None:
@@ -179,7 +386,7 @@ def inbox_receive(
                     kind=ExceptionKind.WEBHOOK_QUARANTINE,
                     summary=f"{connection}: a signed {meta.topic or 'delivery'} could not be read ({problem.code})",
                     reasons=[problem],
-                    subject=delivery,
+                    subject=InboundDelivery.objects.get(pk=delivery_pk),
                     brand=connection.brand,
                     detail={"delivery_id": delivery_key, "connection_id": connection.pk},
                 )
@@ -191,14 +398,17 @@ def inbox_receive(
                 status=200,
                 latency_ms=elapsed(),
                 outcome=outcome,
-                body=None if outcome == "duplicate" else body,
-                headers=_kept_headers(headers),
-                detail=f"delivery {delivery_key[:100]}",
+                # An accepted body is kept raw in the inbox row named in `detail`; refused and odd ones are here.
+                body=None if outcome in ("duplicate", "accepted") else body,
+                headers=fields["headers"],
+                detail=f"delivery {delivery_pk} ({delivery_key[:80]})",
             )
             if created and state == DeliveryState.RECEIVED:
-                delivery_pk = delivery.pk
-                transaction.on_commit(lambda: _enqueue(delivery_pk))
+                if _broker_in_our_database():
+                    _enqueue(delivery_pk)
+                else:
+                    transaction.on_commit(lambda: _enqueue(delivery_pk))
     except DatabaseError:
         logger.exception("webhook for connection %s not stored: database error", connection.pk)
         return InboxResult(503, "database_error")
-    return InboxResult(200, outcome, delivery.pk)
+    return InboxResult(200, outcome, delivery_pk)

@@ -25,10 +25,19 @@ logger = logging.getLogger(__name__)
 DEFAULT_ROTATION_WINDOW = dt.timedelta(hours=24)
 
 
+def _forget_cached(connection_id: int) -> None:
+    from integrations.inbox import connection_cache_clear
+
+    connection_cache_clear(connection_id)
+
+
 def _save(*, connection: Connection, fields: list[str], actor: Actor, reason: str) -> None:
     connection._history_user = actor  # type: ignore[attr-defined]
     connection._change_reason = reason  # type: ignore[attr-defined]
     connection.save(update_fields=fields)
+    # The inbox keeps connections a few seconds per process: this process forgets now, the others at expiry.
+    _forget_cached(connection.pk)
+    transaction.on_commit(lambda: _forget_cached(connection.pk))
 
 
 def connection_set_credentials(*, connection: Connection, credentials: dict[str, Any], actor: Actor) -> Connection:

@@ -20,6 +20,18 @@ def inbound_delivery_process(delivery_id: int) -> str:
     return delivery_process_safely(delivery_id=delivery_id)
 
 
+def inbound_delivery_process_key(connection_id: int, delivery_key: str) -> str:
+    """The same, by (connection, delivery id): the inbox's one-statement path enqueues before the row id is known."""
+    from integrations.models import InboundDelivery
+
+    pk = (
+        InboundDelivery.objects.filter(connection_id=connection_id, delivery_id=delivery_key)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return delivery_process_safely(delivery_id=pk) if pk is not None else "missing"
+
+
 def reconcile_due_connections() -> int:
     """Scheduled every minute: start a reconcile task for each connection whose cadence is due."""
     from integrations.reconciler import reconcile_due

@@ -2,12 +2,21 @@ import json
 
 import pytest
 
+from integrations.inbox import connection_cache_clear
 from integrations.models import Platform
 from integrations.platforms.base import sign
 from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
 
 SHOPIFY_SECRET = "shpss_test_signing_secret_0001"
 WOO_SECRET = "woo-webhook-secret-0001"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_connection_cache():
+    """The inbox caches connections per process for a few seconds; each test starts from the database."""
+    connection_cache_clear()
+    yield
+    connection_cache_clear()
 
 
 @pytest.fixture

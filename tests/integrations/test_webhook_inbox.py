@@ -8,6 +8,7 @@ from django.db import connection as db
 from django.utils import timezone
 
 from integrations import metrics
+from integrations.inbox import connection_cache_clear
 from integrations.models import AuditRecord, DeliveryState, InboundDelivery
 from integrations.platforms.base import sign
 from integrations.services import connection_set_signing_secret
@@ -108,6 +109,7 @@ def test_a_delivery_signed_with_the_previous_secret_after_the_window_gets_401(cl
     type(shopify_connection).objects.filter(pk=shopify_connection.pk).update(
         previous_valid_until=timezone.now() - dt.timedelta(seconds=1)
     )
+    connection_cache_clear()  # a direct UPDATE bypasses the services that drop the inbox's cached copy
     assert post(client, shopify_connection, BODY, shopify_headers(BODY, secret=SHOPIFY_SECRET)).status_code == 401
     assert not InboundDelivery.objects.exists()
 
@@ -203,3 +205,30 @@ def test_a_database_error_while_storing_answers_503(client, shopify_connection):
     response = post(client, shopify_connection, BODY, shopify_headers(BODY))
     assert response.status_code == 503
     assert not InboundDelivery.objects.exists()
+
+
+def test_a_verified_order_delivery_enqueues_one_processing_task_and_a_duplicate_none(client, shopify_connection):
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    assert post(client, shopify_connection, BODY, shopify_headers(BODY)).status_code == 200
+    assert post(client, shopify_connection, BODY, shopify_headers(BODY)).status_code == 200
+    (row,) = OrmQ.objects.all()
+    task = SignedPackage.loads(row.payload)
+    assert task["func"] in (
+        "integrations.tasks.inbound_delivery_process_key",
+        "integrations.tasks.inbound_delivery_process",
+    )
+    delivery = InboundDelivery.objects.get()
+    if task["func"].endswith("_key"):
+        assert tuple(task["args"]) == (shopify_connection.pk, delivery.delivery_id)
+    else:
+        assert tuple(task["args"]) == (delivery.pk,)
+
+
+def test_an_unknown_topic_enqueues_nothing(client, shopify_connection):
+    from django_q.models import OrmQ
+
+    body = dumps({"id": 5})
+    assert post(client, shopify_connection, body, shopify_headers(body, topic="products/update")).status_code == 200
+    assert not OrmQ.objects.exists()
