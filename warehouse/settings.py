@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "orders.allocation",
     "returns",
     "integrations",
+    "integrations.outbox",
     "integrations.publishing",
 ]
 

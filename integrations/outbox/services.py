@@ -1,0 +1,369 @@
+"""Use cases of the outbound queue: enqueue a write, drain what is due, replay or discard dead letters.
+
+Retry schedule: attempt n (1..5) that fails transiently waits 60·2ⁿ⁻¹ s × U(0.8, 1.2) — about 1, 3, 7 and 15 minutes
+after creation, 12–18 minutes in total — and the fifth failure is a dead letter. A non-transient refusal (4xx other
+than 408/409/425/429) is a dead letter at once; a 401 pauses the connection and keeps the message pending; a 429
+waits at least its `Retry-After`. A connection that fails transiently opens its circuit: its other messages wait
+(without spending attempts) while other connections' messages go on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from integrations.models import Connection, ConnectionStatus
+from integrations.outbox import senders
+from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
+from warehouse.errors import InvalidInput, Reason
+from warehouse.models import ExceptionKind
+from warehouse.services import exception_open
+from warehouse.transitions import Actor, transition_apply
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BASE_DELAY_SECONDS = 60.0
+JITTER = 0.2
+CIRCUIT_BASE_SECONDS = 15.0
+CIRCUIT_MAX_SECONDS = 300.0
+WRITABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK)
+
+_rng = random.Random()
+
+
+def lease_seconds() -> float:
+    return float(getattr(settings, "OUTBOX_LEASE_SECONDS", 120))
+
+
+def deadletter_cap() -> int:
+    return int(getattr(settings, "OUTBOX_DEADLETTER_CAP", 1000))
+
+
+def retry_delay(attempt: int, *, rng: random.Random | None = None) -> dt.timedelta:
+    """The wait after failed attempt `attempt` (1-based): 60·2ⁿ⁻¹ s × U(0.8, 1.2)."""
+    factor = (rng or _rng).uniform(1 - JITTER, 1 + JITTER)
+    return dt.timedelta(seconds=BASE_DELAY_SECONDS * 2 ** (attempt - 1) * factor)
+
+
+def payload_key(*, kind: str, payload: Mapping[str, Any]) -> str:
+    """sha256 of the canonical business payload (sorted keys, no whitespace), with its kind."""
+    canonical = json.dumps({"kind": kind, "payload": payload}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def shipment_key(shipment_id: int) -> str:
+    return hashlib.sha256(f"fulfilment:shipment:{shipment_id}".encode()).hexdigest()
+
+
+# --- enqueue --------------------------------------------------------------------------------------------------
+
+
+def outbound_enqueue(
+    *,
+    connection: Connection,
+    kind: str,
+    payload: dict[str, Any],
+    idempotency_key: str = "",
+    source: str = "",
+    actor: Actor = None,
+) -> OutboundMessage:
+    """Queue one write; the same key on the same connection returns the row already queued (whatever its state).
+    The first attempt is kicked after commit."""
+    if kind not in MessageKind.values:
+        raise InvalidInput(f"Unknown outbound kind {kind!r}.", reasons=[Reason("unknown_kind", kind)])
+    key = idempotency_key or payload_key(kind=kind, payload=payload)
+    with transaction.atomic():
+        message, created = OutboundMessage.objects.get_or_create(
+            connection=connection,
+            idempotency_key=key,
+            defaults={
+                "platform": connection.platform,
+                "kind": kind,
+                "payload": payload,
+                "source": source[:100],
+                "next_attempt_at": timezone.now(),
+            },
+        )
+        if created:
+            connection_id = connection.pk
+            transaction.on_commit(lambda: _kick(connection_id))
+    return message
+
+
+def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
+    """The fulfilment write for a shipment handed to the carrier: one per shipment (its key derives from the
+    shipment id, so a repeated signal finds the queued row). Orders without a channel connection have none."""
+    order = shipment.order
+    connection = getattr(order, "connection", None)
+    if connection is None or not getattr(order, "platform_order_id", ""):
+        return None
+    payload = {
+        "shipment_id": shipment.pk,
+        "order_id": str(order.platform_order_id),
+        "tracking_number": shipment.tracking_number,
+        "carrier": shipment.carrier,
+        "tracking_url": getattr(shipment, "tracking_url", "") or "",
+    }
+    return outbound_enqueue(
+        connection=connection,
+        kind=MessageKind.FULFILMENT,
+        payload=payload,
+        idempotency_key=shipment_key(shipment.pk),
+        source=f"shipment:{shipment.pk}",
+    )
+
+
+def _kick(connection_id: int) -> None:
+    from integrations.outbox.tasks import outbox_kick
+
+    outbox_kick(connection_id)
+
+
+# --- the worker -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DrainReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    paused: int = 0
+    released: int = 0
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+
+def outbox_claim_due(
+    *, now: dt.datetime | None = None, connection_id: int | None = None, limit: int = 20
+) -> list[OutboundMessage]:
+    """Take up to `limit` due messages (pending and due, or in flight with a lapsed lease) of writable connections
+    whose circuit is closed, skipping rows another worker has locked."""
+    now = now or timezone.now()
+    open_circuit = ConnectionCircuit.objects.filter(connection=OuterRef("connection"), open_until__gt=now)
+    with transaction.atomic():
+        due = (
+            OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                Q(state=MessageState.PENDING, next_attempt_at__lte=now)
+                | Q(state=MessageState.IN_FLIGHT, lease_until__lte=now),
+                connection__status__in=WRITABLE,
+            )
+            .filter(~Exists(open_circuit))
+            .order_by("next_attempt_at", "id")
+        )
+        if connection_id is not None:
+            due = due.filter(connection_id=connection_id)
+        claimed = []
+        for message in list(due[:limit]):
+            claimed.append(
+                transition_apply(
+                    obj=message,
+                    name="claim",
+                    actor=None,
+                    reason="worker attempt",
+                    changes={"claim_at": now, "lease_until": now + dt.timedelta(seconds=lease_seconds())},
+                )
+            )
+    return claimed
+
+
+def outbox_drain(
+    *,
+    now: dt.datetime | None = None,
+    connection_id: int | None = None,
+    limit: int = 20,
+    client_factory: senders.ClientFactory | None = None,
+) -> DrainReport:
+    """Claim what is due and attempt each message once. After a transient failure or a 401 on a connection, the
+    rest of that connection's claimed messages go back untouched: one platform's outage costs one timeout."""
+    now = now or timezone.now()
+    factory = client_factory or senders.default_client_factory
+    report = DrainReport()
+    claimed = outbox_claim_due(now=now, connection_id=connection_id, limit=limit)
+    report.claimed = len(claimed)
+    clients: dict[int, Any] = {}
+    stopped: set[int] = set()
+    for message in claimed:
+        if message.connection_id in stopped:
+            outbox_record_outcome(message=message, outcome=None, now=now)
+            report.released += 1
+            continue
+        if message.connection_id not in clients:
+            clients[message.connection_id] = factory(message.connection)
+        outcome = senders.attempt(message, clients[message.connection_id])
+        state = outbox_record_outcome(message=message, outcome=outcome, now=now)
+        report.outcomes[message.pk] = state
+        if outcome.kind == senders.SENT:
+            report.sent += 1
+        elif outcome.kind == senders.AUTH:
+            report.paused += 1
+            stopped.add(message.connection_id)
+        elif state == MessageState.DEAD:
+            report.dead += 1
+        else:
+            report.retried += 1
+        if outcome.kind == senders.RETRY:
+            stopped.add(message.connection_id)
+    return report
+
+
+def outbox_record_outcome(
+    *, message: OutboundMessage, outcome: senders.Outcome | None, now: dt.datetime | None = None
+) -> str:
+    """Apply one attempt's outcome to the row (None: released unattempted). Returns the new state."""
+    now = now or timezone.now()
+    connection = message.connection
+    error = _redacted(connection, outcome.error if outcome else "")
+    with transaction.atomic():
+        if outcome is None:
+            transition_apply(obj=message, name="retry_later", actor=None, reason="released: connection backing off",
+                             changes={"lease_until": None})  # fmt: skip
+            return MessageState.PENDING
+        attempts = message.attempts
+        changes: dict[str, Any] = {"lease_until": None, "last_status": outcome.status, "last_error": error}
+        if outcome.kind == senders.SENT:
+            changes.update(attempts=attempts + 1, sent_at=now, result=outcome.result, ambiguous=False, last_error="")
+            transition_apply(obj=message, name="mark_sent", actor=None, reason="platform confirmed", changes=changes)
+            _circuit_close(connection.pk)
+            return MessageState.SENT
+        if outcome.kind == senders.AUTH:
+            # Credentials expired: not the message's fault, so no attempt is spent; it waits for the resume.
+            transition_apply(obj=message, name="retry_later", actor=None, reason="credentials refused (401)",
+                             changes={**changes, "next_attempt_at": now})  # fmt: skip
+            _pause_connection(connection, note="an outbound write got 401")
+            return MessageState.PENDING
+        attempts += 1
+        changes["attempts"] = attempts
+        if outcome.kind == senders.RETRY and attempts < MAX_ATTEMPTS:
+            wait = retry_delay(attempts)
+            if outcome.retry_after is not None:
+                wait = max(wait, dt.timedelta(seconds=outcome.retry_after))
+            changes.update(next_attempt_at=now + wait, ambiguous=message.ambiguous or outcome.ambiguous)
+            transition_apply(obj=message, name="retry_later", actor=None, reason=f"attempt {attempts} failed",
+                             changes=changes)  # fmt: skip
+            _circuit_trip(connection.pk, now=now, error=error)
+            return MessageState.PENDING
+        if outcome.kind == senders.RETRY:
+            _circuit_trip(connection.pk, now=now, error=error)
+        changes["dead_at"] = now
+        why = "retries exhausted" if outcome.kind == senders.RETRY else "refused by the platform"
+        dead = transition_apply(obj=message, name="kill", actor=None, reason=why, changes=changes)
+        _deadletter_opened(dead, why=why, error=error)
+        return MessageState.DEAD
+
+
+def _redacted(connection: Connection, text: str) -> str:
+    from integrations.audit import redact_text
+
+    try:
+        secrets = connection.secret_values()
+    except Exception:  # a key problem must not stop the queue; secret-named query values are still masked
+        secrets = []
+    return redact_text(text, secrets)[:300]
+
+
+def _circuit_trip(connection_id: int, *, now: dt.datetime, error: str) -> None:
+    circuit, _ = ConnectionCircuit.objects.select_for_update().get_or_create(connection_id=connection_id)
+    circuit.consecutive_failures += 1
+    seconds = min(CIRCUIT_BASE_SECONDS * 2 ** (circuit.consecutive_failures - 1), CIRCUIT_MAX_SECONDS)
+    circuit.open_until = now + dt.timedelta(seconds=seconds)
+    circuit.last_error = error
+    circuit.save()
+
+
+def _circuit_close(connection_id: int) -> None:
+    ConnectionCircuit.objects.filter(connection_id=connection_id).update(
+        consecutive_failures=0, open_until=None, last_error=""
+    )
+
+
+def _pause_connection(connection: Connection, *, note: str) -> None:
+    """Runbook "credential expired": the integrations app's pause hook if it has one, else the status alone."""
+    try:
+        from integrations.services import connection_pause_for_credentials
+    except ImportError:
+        Connection.objects.filter(pk=connection.pk).update(status=ConnectionStatus.PAUSED_CREDENTIALS)
+        return
+    connection_pause_for_credentials(connection=connection, note=note)
+
+
+def _deadletter_opened(message: OutboundMessage, *, why: str, error: str) -> None:
+    """Page the on-call through the exception queue (one open item per connection) and keep the platform's
+    dead-letter queue bounded: the oldest beyond the cap are archived (kept and counted, out of the queue)."""
+    connection = message.connection
+    exception_open(
+        kind=ExceptionKind.DEAD_LETTER,
+        summary=f"{connection}: outbound {message.kind} dead-lettered ({why})",
+        reasons=[Reason("dead_letter", (error or why)[:200])],
+        subject=connection,
+        brand=connection.brand,
+        dedupe_key=f"outbox:dead_letter:{connection.pk}",
+    )
+    cap = deadletter_cap()
+    queue = deadletters(platform=message.platform).order_by("-dead_at", "-id")
+    overflow = list(queue.values_list("pk", flat=True)[cap : cap + 10_000])
+    if overflow:
+        OutboundMessage.objects.filter(pk__in=overflow).update(archived_at=timezone.now())
+        logger.warning("%s dead letters over the cap of %s archived for %s", len(overflow), cap, message.platform)
+
+
+# --- dead letters ---------------------------------------------------------------------------------------------
+
+
+def deadletters(*, platform: str | None = None) -> QuerySet[OutboundMessage]:
+    """The dead-letter queue (oldest first), per platform when given: dead and not archived."""
+    qs = OutboundMessage.objects.filter(state=MessageState.DEAD, archived_at__isnull=True)
+    if platform:
+        qs = qs.filter(platform=platform)
+    return qs.select_related("connection").order_by("dead_at", "id")
+
+
+def deadletter_depth(*, platform: str) -> int:
+    return int(deadletters(platform=platform).count())
+
+
+def deadletter_archived_count(*, platform: str) -> int:
+    return int(
+        OutboundMessage.objects.filter(platform=platform, state=MessageState.DEAD, archived_at__isnull=False).count()
+    )
+
+
+def deadletter_replay(*, message: OutboundMessage, actor: Actor) -> OutboundMessage:
+    """Send a dead letter again with the same idempotency key; five fresh attempts."""
+    with transaction.atomic():
+        replayed = transition_apply(
+            obj=message,
+            name="replay",
+            actor=actor,
+            reason="dead letter replayed",
+            changes={"attempts": 0, "next_attempt_at": timezone.now(), "archived_at": None, "dead_at": None},
+        )
+        connection_id = replayed.connection_id
+        transaction.on_commit(lambda: _kick(connection_id))
+    return replayed
+
+
+def deadletter_discard(*, message: OutboundMessage, actor: Actor, reason: str) -> OutboundMessage:
+    """Drop a dead letter for good, saying why (a blank reason is refused)."""
+    reason = (reason or "").strip()
+    return transition_apply(
+        obj=message, name="discard", actor=actor, reason=reason, changes={"discard_reason": reason[:300]}
+    )
+
+
+def outbox_release_connection(*, connection_id: int) -> None:
+    """Called when a paused connection resumes: its circuit closes and the messages that waited (kept due while
+    paused) are sent by the next drain, kicked now."""
+    _circuit_close(connection_id)
+    transaction.on_commit(lambda: _kick(connection_id))

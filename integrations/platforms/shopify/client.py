@@ -1,0 +1,204 @@
+"""Shopify Admin REST client (no Django): orders by id and changed since a time with `Link`/`page_info` cursors,
+fulfilments on fulfilment orders with tracking, absolute inventory levels.
+
+Shopify's REST fulfilment create has no idempotency facility, so the write surface reads back before writing: a
+fulfilment with our tracking number on the order means the write already landed (after a timeout or a 500)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from integrations.http import Exchange, Headroom, HttpClient, PermanentError
+
+API_VERSION = "2025-01"
+PAGE_LIMIT = 250
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[dict[str, Any]]
+    next_url: str | None
+    headroom: Headroom | None
+
+
+@dataclass(frozen=True)
+class Fulfillment:
+    id: int
+    order_id: int
+    status: str
+    tracking_number: str
+    tracking_company: str
+    created: bool  # False: it already existed (found by reading back), nothing was written
+
+
+@dataclass(frozen=True)
+class InventoryLevel:
+    inventory_item_id: int
+    location_id: int
+    available: int
+
+
+class NothingToFulfil(PermanentError):
+    """The order has no open fulfilment order with remaining quantity, and no fulfilment with our tracking."""
+
+
+class ShopifyClient:
+    platform = "shopify"
+
+    def __init__(self, http: HttpClient, *, api_version: str = API_VERSION) -> None:
+        self.http = http
+        self.api_version = api_version
+
+    def _path(self, resource: str) -> str:
+        return f"/admin/api/{self.api_version}/{resource}"
+
+    # -- sync surface ----------------------------------------------------------------------------------------------
+
+    def get_order(self, order_id: int | str) -> dict[str, Any]:
+        body = self.http.get(self._path(f"orders/{order_id}.json")).json()
+        return dict(body["order"])
+
+    def list_orders_page(
+        self, *, updated_at_min: dt.datetime | None = None, limit: int = PAGE_LIMIT, page_url: str | None = None
+    ) -> OrderPage:
+        """One page. The first call takes filters; the next pages are the `Link` rel="next" URL used verbatim
+        (with `page_info` only `limit` and `fields` may accompany it)."""
+        if page_url is not None:
+            response = self.http.get(page_url)
+        else:
+            params: dict[str, Any] = {"status": "any", "limit": limit, "order": "updated_at asc"}
+            if updated_at_min is not None:
+                params["updated_at_min"] = updated_at_min.astimezone(dt.UTC).isoformat()
+            response = self.http.get(self._path("orders.json"), params=params)
+        return OrderPage(
+            orders=list(response.json()["orders"]), next_url=response.links().get("next"), headroom=response.headroom
+        )
+
+    def list_orders_changed_since(
+        self, since: dt.datetime | None, *, limit: int = PAGE_LIMIT
+    ) -> Iterator[dict[str, Any]]:
+        """Every order updated at or after `since` (all orders when None), across pages."""
+        page = self.list_orders_page(updated_at_min=since, limit=limit)
+        yield from page.orders
+        while page.next_url:
+            page = self.list_orders_page(page_url=page.next_url)
+            yield from page.orders
+
+    # -- write surface ---------------------------------------------------------------------------------------------
+
+    def fulfillment_orders(self, order_id: int | str) -> list[dict[str, Any]]:
+        body = self.http.get(self._path(f"orders/{order_id}/fulfillment_orders.json")).json()
+        return list(body["fulfillment_orders"])
+
+    def fulfillments(self, order_id: int | str) -> list[dict[str, Any]]:
+        body = self.http.get(self._path(f"orders/{order_id}/fulfillments.json")).json()
+        return list(body["fulfillments"])
+
+    def find_fulfillment(self, *, order_id: int | str, tracking_number: str) -> Fulfillment | None:
+        for found in self.fulfillments(order_id):
+            numbers = found.get("tracking_numbers") or [found.get("tracking_number")]
+            if tracking_number in numbers and found.get("status") != "cancelled":
+                return _fulfillment(found, created=False)
+        return None
+
+    def create_fulfillment(
+        self,
+        *,
+        order_id: int | str,
+        tracking_number: str,
+        tracking_company: str,
+        tracking_url: str = "",
+        notify_customer: bool = False,
+        idempotency_key: str = "",
+    ) -> Fulfillment:
+        """Fulfil every open fulfilment order of the order with one tracking number (one tracking number per
+        fulfilment). Reads back first: if a fulfilment with this tracking number exists, it is returned unchanged."""
+        existing = self.find_fulfillment(order_id=order_id, tracking_number=tracking_number)
+        if existing is not None:
+            return existing
+        open_orders = [
+            fo
+            for fo in self.fulfillment_orders(order_id)
+            if fo.get("status") in ("open", "in_progress")
+            and any(int(li.get("fulfillable_quantity", 0)) > 0 for li in fo.get("line_items", []))
+        ]
+        if not open_orders:
+            raise NothingToFulfil(
+                f"order {order_id} has no open fulfillment order", status_code=422, body="nothing to fulfil"
+            )
+        tracking_info = {"number": tracking_number, "company": tracking_company}
+        if tracking_url:
+            tracking_info["url"] = tracking_url
+        payload = {
+            "fulfillment": {
+                "message": f"Shipped by the warehouse (ref {idempotency_key[:16]})" if idempotency_key else "",
+                "notify_customer": notify_customer,
+                "tracking_info": tracking_info,
+                "line_items_by_fulfillment_order": [{"fulfillment_order_id": fo["id"]} for fo in open_orders],
+            }
+        }
+        # Shopify ignores this header on fulfilments; it lets a proxy or the simulator's ledger tie the write to us.
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        body = self.http.post(self._path("fulfillments.json"), json_body=payload, headers=headers).json()
+        return _fulfillment(body["fulfillment"], created=True)
+
+    def set_inventory_level(self, *, inventory_item_id: int, location_id: int, available: int) -> InventoryLevel:
+        """Absolute set: repeating it is harmless, so it is sent as an idempotent write."""
+        body = self.http.request(
+            "POST",
+            self._path("inventory_levels/set.json"),
+            json_body={
+                "location_id": location_id,
+                "inventory_item_id": inventory_item_id,
+                "available": available,
+                "disconnect_if_necessary": False,
+            },
+            idempotent=True,
+        ).json()
+        level = body["inventory_level"]
+        return InventoryLevel(
+            inventory_item_id=int(level["inventory_item_id"]),
+            location_id=int(level["location_id"]),
+            available=int(level["available"]),
+        )
+
+
+def _fulfillment(data: dict[str, Any], *, created: bool) -> Fulfillment:
+    return Fulfillment(
+        id=int(data["id"]),
+        order_id=int(data["order_id"]),
+        status=str(data.get("status") or ""),
+        tracking_number=str(data.get("tracking_number") or ""),
+        tracking_company=str(data.get("tracking_company") or ""),
+        created=created,
+    )
+
+
+def shopify_client(
+    *,
+    base_url: str,
+    access_token: str,
+    on_exchange: Callable[[Exchange], None] | None = None,
+    **http_options: Any,
+) -> ShopifyClient:
+    http = HttpClient(
+        base_url=base_url,
+        auth_headers={"X-Shopify-Access-Token": access_token},
+        secrets=[access_token],
+        on_exchange=on_exchange,
+        **http_options,
+    )
+    return ShopifyClient(http)
+
+
+def client_for(connection: Any, **http_options: Any) -> ShopifyClient:
+    """A client for a `Connection` (duck-typed: `api_base_url`, `shop`, `credentials_get()`), auditing each call."""
+    from integrations.outbox.auditing import audit_hook
+
+    credentials = connection.credentials_get()
+    base_url = connection.api_base_url or f"https://{connection.shop}"
+    http_options.setdefault("on_exchange", audit_hook(connection))
+    return shopify_client(base_url=base_url, access_token=str(credentials.get("access_token", "")), **http_options)

@@ -1,0 +1,394 @@
+"""What both platform simulators share: a real HTTP server on loopback (one thread per request), a ledger of what the
+platform saw, HTTP fault injection on the API, webhook delivery with fault injection, and the `/_sim/*` control
+endpoints. No Django: a simulator is a fake platform, not part of the hub.
+
+Faults (`POST /_sim/faults`, or `Simulator.add_fault`), each consumed after `times` matches:
+- on API calls (`method`, `path` substring to match): `429` (with `retry_after`), `500`, `503`, `timeout` (hang,
+  nothing applied), `apply_then_hang` (the write lands, the answer comes too late), `apply_then_500`, `401`;
+- on webhooks (`target: "webhook"`): `drop`, `duplicate`, `reorder` (held until the next delivery went),
+  `delay` (`seconds`), `stale_replay` (the order's previous version re-sent after the new one)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import itertools
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+HTTP_FAULTS = {"429", "500", "503", "timeout", "apply_then_hang", "apply_then_500", "401"}
+WEBHOOK_FAULTS = {"drop", "duplicate", "reorder", "delay", "stale_replay"}
+
+
+@dataclass
+class Fault:
+    mode: str
+    target: str = "api"  # api | webhook
+    method: str = ""
+    path: str = ""
+    times: int = 1
+    retry_after: float = 2.0
+    seconds: float = 0.0  # delay for webhooks; hang time for timeouts (0: the simulator's hang_seconds)
+
+    def matches(self, method: str, path: str) -> bool:
+        return (not self.method or self.method.upper() == method) and (not self.path or self.path in path)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    base_url: str
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def param(self, name: str, default: str = "") -> str:
+        values = self.query.get(name) or self.query.get(f"{name}[]")
+        return values[0] if values else default
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def sign(body: bytes, secret: str) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+class Simulator:
+    """Platform-independent state and machinery; subclasses add routes, auth, payload shapes and webhook headers."""
+
+    platform: ClassVar[str] = ""
+
+    def __init__(self, *, hub_url: str = "", secret: str = "", hang_seconds: float = 2.0) -> None:
+        self.lock = threading.RLock()
+        self.hub_url = hub_url
+        self.secret = secret
+        self.hang_seconds = hang_seconds
+        self.faults: list[Fault] = []
+        self.ids = itertools.count(1001)
+        self.orders: dict[int, dict[str, Any]] = {}
+        self.order_versions: dict[int, list[dict[str, Any]]] = {}
+        self.webhooks: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []
+        self._held: list[tuple[str, bytes, dict[str, str]]] = []
+        self._previous_delivery: dict[int, tuple[str, dict[str, Any]]] = {}
+        self.server: ThreadingHTTPServer | None = None
+        self.thread: threading.Thread | None = None
+
+    # -- the server ------------------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None, "the simulator is not running"
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self, *, host: str = "127.0.0.1", port: int = 0) -> Simulator:
+        self.server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name=f"{self.platform}-sim", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, **options: Any) -> Iterator[Any]:
+        """`with ShopifySimulator.running(access_token=...) as sim:` — a simulator on a free loopback port."""
+        sim = cls(**options).start()
+        try:
+            yield sim
+        finally:
+            sim.stop()
+
+    # -- dispatch --------------------------------------------------------------------------------------------------
+
+    def dispatch(self, request: Request) -> tuple[Reply, float, bool]:
+        """The reply, how long to hang before sending it, and whether to send it at all (False: drop the socket)."""
+        if request.path.startswith("/_sim/"):
+            return self.control(request), 0.0, True
+        fault = self._take_fault("api", request.method, request.path)
+        with self.lock:
+            self.requests.append({"method": request.method, "path": request.path, "fault": fault.mode if fault else ""})
+        if fault is not None and fault.mode in ("429", "500", "503", "401", "timeout"):
+            return self.fault_reply(fault), (fault.seconds or self.hang_seconds) if fault.mode == "timeout" else 0, True
+        limited = self.throttle()
+        if limited is not None:
+            return limited, 0.0, True
+        auth = self.authenticate(request)
+        if auth is not None:
+            return auth, 0.0, True
+        with self.lock:
+            reply = self.route(request)
+        if fault is not None and fault.mode == "apply_then_hang":
+            return reply, fault.seconds or self.hang_seconds, True
+        if fault is not None and fault.mode == "apply_then_500":
+            return self.error_reply(500, "internal_error", "Internal Server Error"), 0.0, True
+        return reply, 0.0, True
+
+    def _take_fault(self, target: str, method: str = "", path: str = "") -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.target == target and fault.times > 0 and fault.matches(method, path):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def fault_reply(self, fault: Fault) -> Reply:
+        if fault.mode == "429":
+            reply = self.error_reply(429, "throttled", "Exceeded 2 calls per second for api client.")
+            reply.headers["Retry-After"] = f"{fault.retry_after:.1f}"
+            return reply
+        if fault.mode == "401":
+            return self.unauthorized()
+        if fault.mode == "timeout":
+            return self.error_reply(504, "gateway_timeout", "Gateway Timeout")
+        status = int(fault.mode)
+        return self.error_reply(status, "server_error", "Internal Server Error" if status == 500 else "Unavailable")
+
+    def add_fault(self, mode: str, **options: Any) -> Fault:
+        target = options.pop("target", "webhook" if mode in WEBHOOK_FAULTS else "api")
+        if mode not in HTTP_FAULTS | WEBHOOK_FAULTS:
+            raise ValueError(f"unknown fault {mode!r}")
+        fault = Fault(mode=mode, target=target, **options)
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    # -- control endpoints -----------------------------------------------------------------------------------------
+
+    def control(self, request: Request) -> Reply:
+        path = request.path
+        if path == "/_sim/ledger" and request.method == "GET":
+            return Reply(200, self.ledger())
+        if path == "/_sim/orders" and request.method == "POST":
+            data = request.json() or {}
+            order = self.upsert_order(data)
+            return Reply(200, {"order": order, "webhooks": self.webhooks[-3:]})
+        if path == "/_sim/faults" and request.method == "POST":
+            data = dict(request.json() or {})
+            try:
+                fault = self.add_fault(str(data.pop("mode", "")), **data)
+            except (TypeError, ValueError) as exc:
+                return Reply(400, {"error": str(exc)})
+            return Reply(201, {"fault": fault.__dict__})
+        if path == "/_sim/faults" and request.method == "DELETE":
+            with self.lock:
+                self.faults.clear()
+            return Reply(204)
+        if path == "/_sim/config" and request.method == "POST":
+            self.configure(**(request.json() or {}))
+            return Reply(200, {"ok": True})
+        if path == "/_sim/flush" and request.method == "POST":
+            self.flush_held()
+            return Reply(200, {"ok": True})
+        return Reply(404, {"error": "no such control endpoint"})
+
+    def configure(self, **options: Any) -> None:
+        with self.lock:
+            for name in ("hub_url", "secret", "hang_seconds"):
+                if name in options:
+                    setattr(self, name, options[name])
+
+    def ledger(self) -> dict[str, Any]:
+        with self.lock:
+            return json.loads(
+                json.dumps(
+                    {
+                        "platform": self.platform,
+                        "orders": list(self.orders.values()),
+                        "webhooks": self.webhooks,
+                        "requests": self.requests,
+                        **self.platform_ledger(),
+                    },
+                    default=str,
+                )
+            )
+
+    # -- orders and webhooks ---------------------------------------------------------------------------------------
+
+    def upsert_order(self, data: dict[str, Any], *, deliver: bool = True) -> dict[str, Any]:
+        """Create (no known `id`) or update an order, then deliver its webhook through the webhook faults."""
+        with self.lock:
+            order_id = int(data["id"]) if data.get("id") else next(self.ids)
+            existing = self.orders.get(order_id)
+            order = self.build_order(order_id, data, existing)
+            self.orders[order_id] = order
+            self.order_versions.setdefault(order_id, []).append(json.loads(json.dumps(order)))
+            topic = self.topic("update" if existing else "create")
+        if deliver and self.hub_url:
+            self.deliver(topic, order)
+        return order
+
+    def deliver(self, topic: str, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        headers = self.webhook_headers(topic, body, payload)
+        order_id = int(payload.get("id", 0))
+        previous = self._previous_delivery.get(order_id)
+        self._previous_delivery[order_id] = (topic, payload)
+        fault = self._take_fault("webhook")
+        mode = fault.mode if fault else ""
+        if mode == "drop":
+            self._log_webhook(headers, topic, order_id, None, "dropped")
+            return
+        if mode == "reorder":
+            with self.lock:
+                self._held.append((topic, body, headers))
+            self._log_webhook(headers, topic, order_id, None, "held")
+            return
+        if mode == "delay":
+            timer = threading.Timer(fault.seconds if fault else 1.0, self._post, args=(topic, body, headers, "delayed"))
+            timer.daemon = True
+            timer.start()
+            return
+        self._post(topic, body, headers, mode)
+        if mode == "duplicate":
+            self._post(topic, body, headers, "duplicate")
+        self.flush_held()
+        if mode == "stale_replay" and previous is not None:
+            old_topic, old_payload = previous
+            old_body = json.dumps(old_payload, separators=(",", ":")).encode()
+            self._post(old_topic, old_body, self.webhook_headers(old_topic, old_body, old_payload), "stale_replay")
+
+    def flush_held(self) -> None:
+        with self.lock:
+            held, self._held = self._held, []
+        for topic, body, headers in held:
+            self._post(topic, body, headers, "reordered")
+
+    def _post(self, topic: str, body: bytes, headers: dict[str, str], note: str) -> None:
+        order_id = 0
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            order_id = int(json.loads(body).get("id", 0))
+        try:
+            response = requests.post(self.hub_url, data=body, headers=headers, timeout=(1, 5))
+            status: int | None = response.status_code
+        except requests.RequestException:
+            status = None
+        self._log_webhook(headers, topic, order_id, status, note)
+
+    def _log_webhook(self, headers: dict[str, str], topic: str, order_id: int, status: int | None, note: str) -> None:
+        with self.lock:
+            self.webhooks.append(
+                {"id": self.delivery_id(headers), "topic": topic, "order_id": order_id, "status": status, "note": note}
+            )
+
+    # -- what each platform defines --------------------------------------------------------------------------------
+
+    def new_delivery_id(self) -> str:
+        return str(uuid.uuid4())
+
+    def throttle(self) -> Reply | None:
+        return None
+
+    def route(self, request: Request) -> Reply:
+        raise NotImplementedError
+
+    def authenticate(self, request: Request) -> Reply | None:
+        raise NotImplementedError
+
+    def unauthorized(self) -> Reply:
+        raise NotImplementedError
+
+    def error_reply(self, status: int, code: str, message: str) -> Reply:
+        raise NotImplementedError
+
+    def build_order(self, order_id: int, data: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def topic(self, event: str) -> str:
+        raise NotImplementedError
+
+    def webhook_headers(self, topic: str, body: bytes, payload: dict[str, Any]) -> dict[str, str]:
+        raise NotImplementedError
+
+    def delivery_id(self, headers: dict[str, str]) -> str:
+        raise NotImplementedError
+
+    def platform_ledger(self) -> dict[str, Any]:
+        return {}
+
+    def extra_headers(self) -> dict[str, str]:
+        return {}
+
+
+def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = f"{sim.platform}-simulator"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            logger.debug("%s sim: " + format, sim.platform, *args)
+
+        def _handle(self) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            host = self.headers.get("Host") or sim.url.removeprefix("http://")
+            request = Request(
+                method=self.command,
+                path=parts.path,
+                query=parse_qs(parts.query),
+                headers=dict(self.headers.items()),
+                body=body,
+                base_url=f"http://{host}",
+            )
+            try:
+                reply, hang, send = sim.dispatch(request)
+            except Exception:
+                logger.exception("simulator error")
+                reply, hang, send = sim.error_reply(500, "simulator_error", "Internal Server Error"), 0.0, True
+            if hang:
+                time.sleep(hang)
+            if not send:
+                self.close_connection = True
+                return
+            payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in {**sim.extra_headers(), **reply.headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (a timeout we injected)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+    return Handler

@@ -1,0 +1,346 @@
+"""A Shopify Admin REST simulator: orders with `Link`/`page_info` cursor pagination, fulfilment orders and
+fulfilments (not idempotent, like Shopify: a second create on a closed fulfilment order is refused with 422),
+inventory levels, the leaky-bucket call limit (`X-Shopify-Shop-Api-Call-Limit`, 429 + `Retry-After: 2.0`),
+`X-Shopify-Access-Token` auth, and signed `orders/create|updated` webhooks with Shopify's headers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import itertools
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+from integrations.simulators.base import Reply, Request, Simulator, sign, utcnow
+
+API_VERSION = "2025-01"
+_PATH = re.compile(r"^/admin/api/(?P<version>\d{4}-\d{2})/(?P<resource>.+)\.json$")
+
+
+class ShopifySimulator(Simulator):
+    platform = "shopify"
+
+    def __init__(
+        self,
+        *,
+        access_token: str = "shpat_simulator",  # noqa: S107 - a fake platform's test token
+        shop_domain: str = "acme.myshopify.com",
+        bucket_size: int = 40,
+        leak_per_second: float = 2.0,
+        location_id: int = 905684977,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        self.access_token = access_token
+        self.shop_domain = shop_domain
+        self.bucket_size = bucket_size
+        self.leak_per_second = leak_per_second
+        self.location_id = location_id
+        self._bucket = 0.0
+        self._bucket_at = time.monotonic()
+        self.fulfillment_orders: dict[int, list[dict[str, Any]]] = {}
+        self.fulfillments: list[dict[str, Any]] = []
+        self.inventory_levels: dict[tuple[int, int], dict[str, Any]] = {}
+        self._fulfillment_ids = itertools.count(255858046)
+
+    def configure(self, **options: Any) -> None:
+        super().configure(**options)
+        with self.lock:
+            for name in ("access_token", "shop_domain", "bucket_size", "leak_per_second"):
+                if name in options:
+                    setattr(self, name, options[name])
+
+    def platform_ledger(self) -> dict[str, Any]:
+        return {
+            "fulfillment_orders": self.fulfillment_orders,
+            "fulfillments": self.fulfillments,
+            "inventory_levels": list(self.inventory_levels.values()),
+        }
+
+    def extra_headers(self) -> dict[str, str]:
+        with self.lock:
+            used = round(self._bucket)
+        return {"X-Shopify-API-Version": API_VERSION, "X-Shopify-Shop-Api-Call-Limit": f"{used}/{self.bucket_size}"}
+
+    # -- auth, throttle, errors ------------------------------------------------------------------------------------
+
+    def throttle(self) -> Reply | None:
+        with self.lock:
+            now = time.monotonic()
+            self._bucket = max(self._bucket - (now - self._bucket_at) * self.leak_per_second, 0.0)
+            self._bucket_at = now
+            if self._bucket + 1 > self.bucket_size:
+                reply = self.error_reply(429, "", "Exceeded 2 calls per second for api client.")
+                reply.headers["Retry-After"] = "2.0"
+                return reply
+            self._bucket += 1
+        return None
+
+    def authenticate(self, request: Request) -> Reply | None:
+        if request.headers.get("X-Shopify-Access-Token") != self.access_token:
+            return self.unauthorized()
+        return None
+
+    def unauthorized(self) -> Reply:
+        return Reply(401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
+
+    def error_reply(self, status: int, code: str, message: str) -> Reply:
+        return Reply(status, {"errors": message})
+
+    # -- orders ----------------------------------------------------------------------------------------------------
+
+    def topic(self, event: str) -> str:
+        return "orders/create" if event == "create" else "orders/updated"
+
+    def build_order(self, order_id: int, data: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        now = utcnow()
+        order: dict[str, Any] = existing.copy() if existing else _new_order(order_id, now)
+        order.update({k: v for k, v in data.items() if k not in ("id", "line_items")})
+        if "line_items" in data or not existing:
+            order["line_items"] = [
+                {
+                    "id": order_id * 100 + n,
+                    "sku": line.get("sku", "TEE-BLK-M"),
+                    "quantity": int(line.get("quantity", 1)),
+                    "name": line.get("name", line.get("sku", "Item")),
+                    "title": line.get("name", line.get("sku", "Item")),
+                    "price": str(line.get("price", "10.00")),
+                    "variant_id": line.get("variant_id"),
+                    "fulfillable_quantity": int(line.get("quantity", 1)),
+                    "fulfillment_status": None,
+                    "requires_shipping": True,
+                }
+                for n, line in enumerate(data.get("line_items") or [{"sku": "TEE-BLK-M", "quantity": 1}], start=1)
+            ]
+            self.fulfillment_orders[order_id] = [self._fulfillment_order(order)]
+        previous = dt.datetime.fromisoformat(existing["updated_at"]) if existing else None
+        stamp = now if previous is None or now > previous else previous + dt.timedelta(seconds=1)
+        order["updated_at"] = data.get("updated_at") or stamp.isoformat()
+        return order
+
+    def _fulfillment_order(self, order: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": int(order["id"]) * 10 + 1,
+            "order_id": order["id"],
+            "status": "open",
+            "request_status": "unsubmitted",
+            "assigned_location_id": self.location_id,
+            "line_items": [
+                {
+                    "id": int(li["id"]) * 10 + 1,
+                    "fulfillment_order_id": int(order["id"]) * 10 + 1,
+                    "line_item_id": li["id"],
+                    "quantity": li["quantity"],
+                    "fulfillable_quantity": li["quantity"],
+                    "variant_id": li.get("variant_id"),
+                }
+                for li in order["line_items"]
+            ],
+        }
+
+    # -- routes ----------------------------------------------------------------------------------------------------
+
+    def route(self, request: Request) -> Reply:
+        match = _PATH.match(request.path)
+        if not match:
+            return Reply(404, {"errors": "Not Found"})
+        resource, method = match["resource"], request.method
+        parts = resource.split("/")
+        if method == "GET" and resource == "orders":
+            return self._list_orders(request)
+        if method == "GET" and resource == "orders/count":
+            return Reply(200, {"count": len(self.orders)})
+        if len(parts) >= 2 and parts[0] == "orders":
+            try:
+                order_id = int(parts[1])
+            except ValueError:
+                return Reply(404, {"errors": "Not Found"})
+            if order_id not in self.orders:
+                return Reply(404, {"errors": "Not Found"})
+            if method == "GET" and len(parts) == 2:
+                return Reply(200, {"order": self.orders[order_id]})
+            if method == "GET" and parts[2:] == ["fulfillment_orders"]:
+                return Reply(200, {"fulfillment_orders": self.fulfillment_orders.get(order_id, [])})
+            if method == "GET" and parts[2:] == ["fulfillments"]:
+                found = [f for f in self.fulfillments if f["order_id"] == order_id]
+                return Reply(200, {"fulfillments": found})
+            return Reply(404, {"errors": "Not Found"})  # the legacy POST orders/{id}/fulfillments.json is gone
+        if method == "POST" and resource == "fulfillments":
+            return self._create_fulfillment(request)
+        if method == "POST" and resource == "inventory_levels/set":
+            return self._set_inventory(request)
+        if method == "GET" and resource == "inventory_levels":
+            return Reply(200, {"inventory_levels": list(self.inventory_levels.values())})
+        return Reply(404, {"errors": "Not Found"})
+
+    def _list_orders(self, request: Request) -> Reply:
+        page_info = request.param("page_info")
+        limit = int(request.param("limit", "50") or 50)
+        if limit > 250 or limit < 1:
+            return Reply(400, {"errors": {"limit": "must be between 1 and 250"}})
+        if page_info:
+            if set(request.query) - {"page_info", "limit", "fields"}:
+                return Reply(400, {"errors": {"page_info": "Cannot have other parameters with page_info"}})
+            try:
+                cursor = json.loads(base64.urlsafe_b64decode(page_info.encode()))
+            except (binascii.Error, ValueError):
+                return Reply(400, {"errors": {"page_info": "Invalid value."}})
+            filters, offset = cursor["filters"], int(cursor["offset"])
+        else:
+            filters = {k: request.param(k) for k in ("updated_at_min", "status") if request.param(k)}
+            offset = 0
+        orders = sorted(self.orders.values(), key=lambda o: (o["updated_at"], o["id"]))
+        status = filters.get("status", "open")
+        if status == "open":
+            orders = [o for o in orders if not o.get("cancelled_at") and not o.get("closed_at")]
+        elif status == "cancelled":
+            orders = [o for o in orders if o.get("cancelled_at")]
+        if filters.get("updated_at_min"):
+            since = dt.datetime.fromisoformat(filters["updated_at_min"].replace("Z", "+00:00"))
+            orders = [o for o in orders if dt.datetime.fromisoformat(o["updated_at"]) >= since]
+        page = orders[offset : offset + limit]
+        links = []
+        base = f"{request.base_url}/admin/api/{API_VERSION}/orders.json"
+        if offset + limit < len(orders):
+            token = _cursor(filters, offset + limit)
+            links.append(f'<{base}?limit={limit}&page_info={token}>; rel="next"')
+        if offset > 0:
+            token = _cursor(filters, max(offset - limit, 0))
+            links.append(f'<{base}?limit={limit}&page_info={token}>; rel="previous"')
+        return Reply(200, {"orders": page}, {"Link": ", ".join(links)} if links else {})
+
+    def _create_fulfillment(self, request: Request) -> Reply:
+        try:
+            data = request.json()["fulfillment"]
+            groups = data["line_items_by_fulfillment_order"]
+        except (KeyError, TypeError, ValueError):
+            return Reply(400, {"errors": {"fulfillment": "Required parameter missing or invalid"}})
+        by_id = {fo["id"]: fo for fos in self.fulfillment_orders.values() for fo in fos}
+        chosen: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+        for group in groups:
+            fo = by_id.get(int(group.get("fulfillment_order_id", 0)))
+            if fo is None:
+                return Reply(404, {"errors": "Not Found"})
+            if fo["status"] not in ("open", "in_progress"):
+                return Reply(
+                    422, {"errors": [f"Fulfillment order {fo['id']} has an unfulfillable status= {fo['status']}."]}
+                )
+            wanted = group.get("fulfillment_order_line_items") or [
+                {"id": li["id"], "quantity": li["fulfillable_quantity"]} for li in fo["line_items"]
+            ]
+            lines = {li["id"]: li for li in fo["line_items"]}
+            for item in wanted:
+                line = lines.get(int(item["id"]))
+                if line is None or int(item["quantity"]) > line["fulfillable_quantity"] or int(item["quantity"]) < 1:
+                    return Reply(422, {"errors": ["Invalid fulfillment order line item quantity requested."]})
+            chosen.append((fo, wanted))
+        if not chosen:
+            return Reply(422, {"errors": ["line_items_by_fulfillment_order must not be empty"]})
+        tracking = data.get("tracking_info") or {}
+        order_id = int(chosen[0][0]["order_id"])
+        line_items = []
+        for fo, wanted in chosen:
+            lines = {li["id"]: li for li in fo["line_items"]}
+            for item in wanted:
+                line = lines[int(item["id"])]
+                line["fulfillable_quantity"] -= int(item["quantity"])
+                line_items.append({"id": line["line_item_id"], "quantity": int(item["quantity"])})
+            fo["status"] = (
+                "closed" if all(li["fulfillable_quantity"] == 0 for li in fo["line_items"]) else "in_progress"
+            )
+        now = utcnow().isoformat()
+        number = str(tracking.get("number") or "")
+        fulfillment = {
+            "id": next(self._fulfillment_ids),
+            "order_id": order_id,
+            "status": "success",
+            "service": "manual",
+            "created_at": now,
+            "updated_at": now,
+            "tracking_company": tracking.get("company"),
+            "tracking_number": number or None,
+            "tracking_numbers": [number] if number else [],
+            "tracking_url": tracking.get("url"),
+            "tracking_urls": [tracking["url"]] if tracking.get("url") else [],
+            "line_items": line_items,
+            "idempotency_key": request.headers.get("Idempotency-Key", ""),  # ledger only: Shopify ignores it
+        }
+        self.fulfillments.append(fulfillment)
+        order = self.orders[order_id]
+        if all(fo["status"] == "closed" for fo in self.fulfillment_orders.get(order_id, [])):
+            order["fulfillment_status"] = "fulfilled"
+        else:
+            order["fulfillment_status"] = "partial"
+        order["updated_at"] = now
+        public = {k: v for k, v in fulfillment.items() if k != "idempotency_key"}
+        return Reply(201, {"fulfillment": public})
+
+    def _set_inventory(self, request: Request) -> Reply:
+        data = request.json() or {}
+        try:
+            key = (int(data["inventory_item_id"]), int(data["location_id"]))
+            available = int(data["available"])
+        except (KeyError, TypeError, ValueError):
+            return Reply(422, {"errors": {"available": ["is required"]}})
+        level = {
+            "inventory_item_id": key[0],
+            "location_id": key[1],
+            "available": available,
+            "updated_at": utcnow().isoformat(),
+        }
+        self.inventory_levels[key] = level
+        return Reply(200, {"inventory_level": level})
+
+    # -- webhooks --------------------------------------------------------------------------------------------------
+
+    def webhook_headers(self, topic: str, body: bytes, payload: dict[str, Any]) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": sign(body, self.secret),
+            "X-Shopify-Shop-Domain": self.shop_domain,
+            "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+            "X-Shopify-Event-Id": str(uuid.uuid4()),
+            "X-Shopify-Triggered-At": str(payload.get("updated_at") or utcnow().isoformat()),
+            "X-Shopify-API-Version": API_VERSION,
+        }
+
+    def delivery_id(self, headers: dict[str, str]) -> str:
+        return headers.get("X-Shopify-Webhook-Id", "")
+
+
+def _cursor(filters: dict[str, str], offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"filters": filters, "offset": offset}).encode()).decode()
+
+
+def _new_order(order_id: int, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": order_id,
+        "name": f"#{order_id}",
+        "order_number": order_id,
+        "email": "customer@example.com",
+        "created_at": now.isoformat(),
+        "processed_at": now.isoformat(),
+        "updated_at": now.isoformat(),
+        "cancelled_at": None,
+        "closed_at": None,
+        "currency": "EUR",
+        "financial_status": "paid",
+        "fulfillment_status": None,
+        "note": "",
+        "shipping_address": {
+            "name": "Ana Garcia",
+            "address1": "Carrer de la Pau 3",
+            "address2": "",
+            "zip": "46002",
+            "city": "Valencia",
+            "province_code": "V",
+            "country_code": "ES",
+            "phone": "+34 600 000 000",
+        },
+        "line_items": [],
+    }
