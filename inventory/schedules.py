@@ -8,4 +8,10 @@ SCHEDULES = [
         "minutes": 60,
         "repeats": -1,
     },
+    {
+        "name": "inventory: catalog drift",
+        "func": "inventory.tasks.catalog_drift_check",
+        "schedule_type": "D",
+        "repeats": -1,
+    },
 ]

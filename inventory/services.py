@@ -31,6 +31,7 @@ from inventory.models import (
     SkuState,
     StockLevel,
 )
+from inventory.selectors import catalog_drift, sku_missing_fields
 from warehouse.errors import Conflict, DomainError, InsufficientStock, InvalidInput, NotPermitted, Reason
 from warehouse.models import Brand, ExceptionKind, Facility
 from warehouse.services import exception_dedupe_key, exception_open
@@ -779,3 +780,23 @@ def inventory_verify_ledger(*, facility: Facility | None = None) -> list[StockDr
             dedupe_key=exception_dedupe_key(kind=ExceptionKind.INVENTORY_DRIFT, subject=sku, extra=str(facility_id)),
         )
     return drifts
+
+
+def catalog_drift_open_exceptions(*, brand: Brand | None = None) -> int:
+    """Open one CATALOG_DRIFT exception per SKU missing weight, dimensions or HS code, naming what is missing.
+
+    Re-running adds no duplicate (deduplicated while open) and never closes one: a person fixes the SKU and resolves."""
+    opened = 0
+    for sku in catalog_drift(brand=brand).iterator(chunk_size=500):
+        missing = sku_missing_fields(sku)
+        exception_open(
+            kind=ExceptionKind.CATALOG_DRIFT,
+            summary=f"{sku.code} ({sku.brand.name}) is missing {', '.join(missing)}",
+            reasons=[
+                Reason(f"{name.replace(' ', '_').lower()}_missing", f"{sku.code} has no {name}") for name in missing
+            ],
+            subject=sku,
+            brand=sku.brand,
+        )
+        opened += 1
+    return opened

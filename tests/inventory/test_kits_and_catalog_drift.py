@@ -7,6 +7,7 @@ import pytest
 from inventory.models import Movement, StockLevel
 from inventory.selectors import catalog_drift, kit_available, sku_available, sku_missing_fields
 from inventory.services import (
+    catalog_drift_open_exceptions,
     kit_set_components,
     stock_allocate,
     stock_quarantine,
@@ -14,9 +15,11 @@ from inventory.services import (
     stock_ship,
     stock_start_pick,
 )
+from inventory.tasks import catalog_drift_check
 from tests.factories import FacilityFactory
 from tests.inventory.factories import DefinedSkuFactory, KitFactory, SkuFactory
 from warehouse.errors import InsufficientStock, InvalidInput
+from warehouse.models import ExceptionItem, ExceptionKind
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +135,13 @@ def test_the_catalog_drift_list_reads_in_a_fixed_number_of_queries(brand, django
     with django_assert_max_num_queries(1):
         rows = [(s.code, s.brand.name, sku_missing_fields(s)) for s in catalog_drift()]
     assert len(rows) == 20
+
+
+def test_each_drifting_sku_opens_one_catalog_drift_exception_naming_what_is_missing(brand):
+    SkuFactory(brand=brand, code="COMPLETE")
+    sku = SkuFactory(brand=brand, code="BARE", weight_grams=None, hs_code="")
+    assert catalog_drift_open_exceptions() == 1
+    item = ExceptionItem.objects.get(kind=ExceptionKind.CATALOG_DRIFT)
+    assert item.subject == sku and item.brand == brand
+    assert [r["code"] for r in item.reasons] == ["weight_missing", "hs_code_missing"]
+    assert catalog_drift_check() == 1 and ExceptionItem.objects.count() == 1  # the daily task adds no duplicate
