@@ -1,0 +1,801 @@
+"""Write use-cases of orders and shipments.
+
+Every state change goes through `transition_apply`; stock moves through the inventory services in the same
+transaction, with event ids derived from the order (`order:<pk>:<step>:<round>`), so a replayed call never moves stock
+twice. Every step appends an `OrderEvent` in plain words. A refusal that must reach a person (an edit after release to
+pick, a cancellation after packing) opens its exception and commits it before the error is raised."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inventory.models import Sku
+from inventory.services import stock_allocate, stock_release, stock_ship, stock_start_pick
+from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
+from orders.models import (
+    CANCELLABLE_STATES,
+    EDITABLE_STATES,
+    HOLDABLE_STATES,
+    Order,
+    OrderEvent,
+    OrderEventKind,
+    OrderLine,
+    OrderSource,
+    OrderState,
+    Shipment,
+    ShipmentEvent,
+    ShipmentState,
+)
+from orders.selectors import facility_default_for
+from orders.signals import shipment_handed_to_carrier
+from orders.validation import order_reasons, quantity_parse, quantity_text
+from warehouse.errors import Conflict, InsufficientStock, InvalidInput, NotPermitted, Reason, TransitionNotAllowed
+from warehouse.models import Brand, ExceptionKind
+from warehouse.services import exception_open, exceptions_resolve_if_cleared
+from warehouse.transitions import Actor, transition_apply
+
+CHANGE_ORDER = "orders.change_order"
+CLOSE_SHIPMENT = "orders.close_shipment"
+OPERATE_SHIPMENT = "orders.operate_shipment"
+# Transitions a manager may force through `order_force`. Those that move stock (release to pick, cancel, dispatch)
+# and acceptance (a short order is never accepted) go through their own services only.
+FORCEABLE = ("validate", "confirm_picked", "pack", "mark_in_transit", "deliver")
+ADDRESS_FIELDS = ("name", "street1", "street2", "postal_code", "city", "region", "country")
+RELEASED_STATES = (
+    OrderState.PICKING,
+    OrderState.PICKED,
+    OrderState.PACKED,
+    OrderState.DISPATCHED,
+    OrderState.IN_TRANSIT,
+    OrderState.DELIVERED,
+)
+SCAN_STATUSES = ("in_transit", "delivered", "info")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    order: Order
+    created: bool
+    applied: bool
+    reason: str = ""
+
+
+# --- small helpers ------------------------------------------------------------------------------------------------
+
+
+def _text(value: Any, limit: int) -> str:
+    return "" if value is None else str(value).strip()[:limit]
+
+
+def _lock(order: Order) -> Order:
+    return Order.objects.select_for_update(of=("self",)).select_related("brand", "facility").get(pk=order.pk)
+
+
+def _event(order: Order, kind: str, message: str, *, actor: Actor, data: dict[str, Any] | None = None) -> OrderEvent:
+    """Append one line to the timeline; it is also the order's latest activity."""
+    at = timezone.now()
+    event = OrderEvent.objects.create(
+        order=order, kind=kind, message=message[:500], at=at, actor=actor, data=data or {}
+    )
+    Order.objects.filter(pk=order.pk).update(last_activity_at=at)
+    order.last_activity_at = at
+    return event
+
+
+def _label(order: Order) -> str:
+    return order.platform_order_id or f"#{order.pk}"
+
+
+def _messages(reasons: Sequence[Reason]) -> str:
+    return "; ".join(r.message for r in reasons)
+
+
+def _save(order: Order, *, actor: Actor, reason: str, fields: list[str] | None = None) -> None:
+    order._history_user = actor  # type: ignore[attr-defined]
+    order._change_reason = reason  # type: ignore[attr-defined]
+    order.save(update_fields=fields)
+
+
+def _stock_lines(order: Order) -> list[tuple[Sku, int]]:
+    pairs = order.allocated_stock()
+    skus = Sku.objects.in_bulk([sku_id for sku_id, _ in pairs])
+    return [(skus[sku_id], qty) for sku_id, qty in pairs]
+
+
+def _release_allocation(order: Order, *, actor: Actor, why: str) -> None:
+    """Give an accepted (not yet picked) order's allocation back to available."""
+    if not order.allocated_lines:
+        return
+    stock_release(
+        facility=order.facility,  # type: ignore[arg-type]
+        lines=_stock_lines(order),
+        event_id=f"order:{order.pk}:release:{order.stock_round}",
+        actor=actor,
+        reference=f"order {_label(order)}",
+    )
+    order.allocated_lines = []
+    _save(order, actor=actor, reason=why, fields=["allocated_lines", "updated_at"])
+    _event(order, OrderEventKind.ALLOCATION_RELEASED, f"Allocated stock released: {why}", actor=actor)
+
+
+def _open_order_exception(
+    order: Order, *, kind: ExceptionKind, summary: str, reasons: list[Reason], detail: dict[str, Any] | None = None
+) -> None:
+    exception_open(
+        kind=kind,
+        summary=f"Order {_label(order)}: {summary}",
+        reasons=reasons,
+        subject=order,
+        brand=order.brand,
+        facility=order.facility,
+        detail=detail,
+    )
+
+
+# --- lines --------------------------------------------------------------------------------------------------------
+
+
+def _as_lines(lines: Sequence[CanonicalLine | tuple[str, Any]]) -> list[CanonicalLine]:
+    return [
+        line if isinstance(line, CanonicalLine) else CanonicalLine(sku_code=line[0], quantity=line[1]) for line in lines
+    ]
+
+
+def _line_signature(lines: Sequence[CanonicalLine]) -> list[tuple[str, str, str]]:
+    return [(_text(x.sku_code, 100), quantity_text(x.quantity), _text(x.external_line_id, 100)) for x in lines]
+
+
+def _stored_signature(order: Order) -> list[tuple[str, str, str]]:
+    return [(x.sku_code, x.quantity_received, x.external_line_id) for x in order.lines.all()]
+
+
+def _set_lines(order: Order, lines: Sequence[CanonicalLine], *, actor: Actor) -> None:
+    order.lines.all().delete()
+    for number, line in enumerate(lines, start=1):
+        row = OrderLine(
+            order=order,
+            line_number=number,
+            sku_code=_text(line.sku_code, 100),
+            quantity_received=quantity_text(line.quantity),
+            quantity=quantity_parse(line.quantity),
+            external_line_id=_text(line.external_line_id, 100),
+            title=_text(line.title, 300),
+        )
+        row._history_user = actor  # type: ignore[attr-defined]
+        row.save()
+
+
+def _address_fields(address: CanonicalAddress | Mapping[str, Any]) -> dict[str, str]:
+    get = address.get if isinstance(address, Mapping) else (lambda key, default="": getattr(address, key, default))
+    limits = {"name": 200, "street1": 200, "street2": 200, "postal_code": 20, "city": 100, "region": 100}
+    fields = {f"delivery_{key}": _text(get(key, ""), limit) for key, limit in limits.items()}
+    fields["delivery_country"] = _text(get("country", ""), 60).upper()
+    return fields
+
+
+def _canonical_fields(canonical: CanonicalOrder) -> dict[str, Any]:
+    return {
+        **_address_fields(canonical.address),
+        "placed_at": canonical.placed_at,
+        "paid_at": canonical.paid_at,
+        "ship_by": canonical.ship_by,
+        "priority_class": _text(canonical.priority_class, 20) or "standard",
+        "contact_phone": _text(canonical.phone, 40),
+        "email": _text(canonical.email, 254),
+        "special_handling": _text(canonical.special_handling, 2000),
+        "extra": dict(canonical.extra or {}),
+    }
+
+
+MATERIAL_FIELDS = (
+    "delivery_name",
+    "delivery_street1",
+    "delivery_street2",
+    "delivery_postal_code",
+    "delivery_city",
+    "delivery_region",
+    "delivery_country",
+    "contact_phone",
+    "special_handling",
+)
+
+
+# --- validation, hold, acceptance (inside a transaction, on a locked order) --------------------------------------
+
+
+def _hold(order: Order, *, reasons: list[Reason], kind: ExceptionKind, actor: Actor) -> Order:
+    """Hold with every reason named, and put the same reasons in the exception queue. Nothing stays allocated."""
+    _release_allocation(order, actor=actor, why="the order is on hold")
+    body = [r.as_dict() for r in reasons]
+    if order.state == OrderState.ON_HOLD:
+        order.hold_reasons = body
+        _save(order, actor=actor, reason="hold reasons updated", fields=["hold_reasons", "updated_at"])
+    else:
+        order = transition_apply(
+            obj=order, name="hold", actor=actor, reason=_messages(reasons)[:300], changes={"hold_reasons": body}
+        )
+    _event(order, OrderEventKind.HELD, f"On hold: {_messages(reasons)}", actor=actor, data={"reasons": body})
+    summary = "short of stock" if kind == ExceptionKind.ORDER_SHORT else "on hold"
+    _open_order_exception(order, kind=kind, summary=f"{summary}: {_messages(reasons)}", reasons=reasons)
+    return order
+
+
+def _validate(order: Order, *, actor: Actor) -> Order:
+    lines = list(order.lines.all())
+    reasons = order_reasons(order=order, lines=lines)
+    for line in lines:  # keep what resolution found (or that it found nothing) on the line
+        line._history_user = actor  # type: ignore[attr-defined]
+        line.save(update_fields=["sku"])
+    if reasons:
+        return _hold(order, reasons=reasons, kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
+    order = transition_apply(obj=order, name="validate", actor=actor, reason="every mandatory field is valid")
+    _event(order, OrderEventKind.VALIDATED, "Validated: order id, SKUs, quantities, address and phone", actor=actor)
+    exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.ORDER_ON_HOLD, note="The order now validates.")
+    return order
+
+
+def _accept(order: Order, *, actor: Actor) -> Order:
+    """Allocate every line (all or nothing), then accept; short → on hold, never half-accepted."""
+    required = order.required_stock()
+    if not required:
+        reason = Reason("not_allocatable", "every line needs a resolved SKU and a positive quantity to be allocated")
+        return _hold(order, reasons=[reason], kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
+    if order.facility is None:
+        reason = Reason("facility_missing", "no facility is set to ship this order from")
+        return _hold(order, reasons=[reason], kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
+    if order.allocated_stock() != required:
+        _release_allocation(order, actor=actor, why="the lines changed")
+        skus = Sku.objects.in_bulk([sku_id for sku_id, _ in required])
+        try:
+            stock_allocate(
+                facility=order.facility,
+                lines=[(skus[sku_id], qty) for sku_id, qty in required],
+                event_id=f"order:{order.pk}:allocate:{order.stock_round + 1}",
+                actor=actor,
+                reference=f"order {_label(order)}",
+            )
+        except InsufficientStock as exc:
+            short = Reason("short", f"short of stock at {order.facility.code}: {_messages(exc.reasons) or exc.message}")
+            return _hold(order, reasons=[short], kind=ExceptionKind.ORDER_SHORT, actor=actor)
+        order.allocated_lines = required
+        order.stock_round += 1
+        _save(order, actor=actor, reason="stock allocated", fields=["allocated_lines", "stock_round", "updated_at"])
+        units = sum(qty for _, qty in required)
+        _event(order, OrderEventKind.ALLOCATED, f"Allocated {units} unit(s) at {order.facility.code}", actor=actor)
+    order = transition_apply(obj=order, name="accept", actor=actor, reason="complete allocation")
+    _event(order, OrderEventKind.ACCEPTED, "Accepted: stock is allocated; ready to release to pick", actor=actor)
+    exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.ORDER_SHORT, note="Stock is now allocated.")
+    return order
+
+
+def _process(order: Order, *, actor: Actor) -> Order:
+    """Take a received (or on-hold) order as far as it can go: validate, then allocate and accept."""
+    if order.state not in (OrderState.RECEIVED, OrderState.ON_HOLD):
+        return order
+    order = _validate(order, actor=actor)
+    if order.state == OrderState.VALIDATED:
+        order = _accept(order, actor=actor)
+    return order
+
+
+def _revise(order: Order, *, actor: Actor, why: str) -> Order:
+    """An edit before release to pick sends the order back through validation and allocation."""
+    if order.state == OrderState.RECEIVED:
+        return _process(order, actor=actor)
+    order = transition_apply(obj=order, name="revise", actor=actor, reason=why)
+    return _process(order, actor=actor)
+
+
+def _cancel(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bool]:
+    """Cancel before packing (allocation released); after packing refuse and escalate. Returns (order, refused)."""
+    if order.state == OrderState.CANCELLED:
+        return order, False
+    if order.state not in CANCELLABLE_STATES:
+        why = Reason("cancel_after_pack", f"the order is already {order.get_state_display().lower()}: {reason}")
+        _open_order_exception(
+            order, kind=ExceptionKind.CANCEL_AFTER_PACK, summary="cancellation requested after packing", reasons=[why]
+        )
+        _event(order, OrderEventKind.CANCEL_REFUSED, f"Cancellation refused and escalated: {why.message}", actor=actor)
+        return order, True
+    was = order.state
+    order = transition_apply(obj=order, name="cancel", actor=actor, reason=reason, changes={"cancel_reason": reason})
+    if was in (OrderState.PICKING, OrderState.PICKED) and order.allocated_lines:
+        # The units are in pick: a person puts them back (the ledger has no in-pick → available move yet).
+        units = sum(qty for _, qty in order.allocated_stock())
+        _open_order_exception(
+            order,
+            kind=ExceptionKind.OTHER,
+            summary=f"cancelled while {was}: put {units} picked unit(s) back",
+            reasons=[Reason("put_back_picked_units", f"{units} unit(s) are in pick for a cancelled order")],
+            detail={"in_pick": order.allocated_stock()},
+        )
+    else:
+        _release_allocation(order, actor=actor, why="the order was cancelled")
+    _event(order, OrderEventKind.CANCELLED, f"Cancelled: {reason}", actor=actor)
+    for kind in (ExceptionKind.ORDER_ON_HOLD, ExceptionKind.ORDER_SHORT):
+        exceptions_resolve_if_cleared(subject=order, kind=kind, note="The order was cancelled.")
+    return order, False
+
+
+# --- ingestion ----------------------------------------------------------------------------------------------------
+
+
+def _order_key(*, brand: Brand, connection: Any, source: str, platform_order_id: str) -> dict[str, Any]:
+    if connection is not None:
+        return {"connection": connection, "platform_order_id": platform_order_id}
+    return {"brand": brand, "source": source, "connection__isnull": True, "platform_order_id": platform_order_id}
+
+
+def _ingest_update(order: Order, canonical: CanonicalOrder, *, actor: Actor) -> IngestResult:
+    incoming, applied_version = canonical.updated_at, order.source_updated_at
+    if incoming is not None and applied_version is not None and incoming <= applied_version:
+        return IngestResult(order, False, False, f"stale: {incoming.isoformat()} is not newer than the applied version")
+    if order.state == OrderState.CANCELLED:
+        return IngestResult(order, False, False, "the order is cancelled")
+    if str(canonical.status).lower() == "cancelled":
+        order, refused = _cancel(order, actor=actor, reason="cancelled on the platform")
+        if refused:
+            return IngestResult(order, False, False, "cancellation after packing: escalated")
+        order.source_updated_at = incoming or applied_version
+        _save(order, actor=actor, reason="platform cancellation", fields=["source_updated_at", "updated_at"])
+        return IngestResult(order, False, True, "cancelled")
+    fields = _canonical_fields(canonical)
+    lines = _as_lines(canonical.lines)
+    lines_changed = _line_signature(lines) != _stored_signature(order)
+    changed = [name for name in MATERIAL_FIELDS if getattr(order, name) != fields[name]]
+    if order.state in RELEASED_STATES and (changed or lines_changed):
+        what = ", ".join([*(c.replace("delivery_", "") for c in changed), *(["lines"] if lines_changed else [])])
+        reason = Reason("edit_after_release", f"the platform changed {what} after the order was released to pick")
+        _open_order_exception(
+            order, kind=ExceptionKind.ORDER_EDIT_AFTER_RELEASE, summary="edited after release to pick", reasons=[reason]
+        )
+        _event(order, OrderEventKind.EDIT_REFUSED, f"Update refused and escalated: {reason.message}", actor=actor)
+        return IngestResult(order, False, False, "edit after release to pick: escalated")
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.source_updated_at = incoming or applied_version
+    _save(order, actor=actor, reason="updated from the platform")
+    if lines_changed:
+        _release_allocation(order, actor=actor, why="the platform changed the lines")
+        _set_lines(order, lines, actor=actor)
+    if changed or lines_changed:
+        what = ", ".join([*(c.replace("delivery_", "") for c in changed), *(["lines"] if lines_changed else [])])
+        _event(order, OrderEventKind.UPDATED, f"Updated from the platform: {what}", actor=actor)
+        order = _revise(order, actor=actor, why="updated from the platform")
+    else:
+        order = _process(order, actor=actor)  # e.g. a short order retried by a newer payload
+    return IngestResult(order, False, True, "updated")
+
+
+def order_ingest(
+    *,
+    canonical: CanonicalOrder,
+    brand: Brand,
+    connection: Any = None,
+    source: str = OrderSource.CHANNEL,
+    found_by_reconciler: bool = False,
+    actor: Actor = None,
+) -> IngestResult:
+    """Create or update the order a channel (or a file, or a person) sent; idempotent on its key.
+
+    Concurrent deliveries of one order serialise on the row: the first inserts it (the unique constraint makes every
+    other insert fail in its savepoint), the others lock the row and apply only a newer `updated_at`."""
+    pid = _text(canonical.platform_order_id, 100)
+    if not pid:
+        message = "An order without an order id cannot be stored idempotently."
+        raise InvalidInput(message, reasons=[Reason("order_id_missing", "the order has no order id")])
+    if connection is not None:
+        if connection.brand_id != brand.pk:
+            raise InvalidInput("The connection belongs to another brand.", reasons=[Reason("other_brand", pid)])
+        source = OrderSource.CHANNEL
+    key = _order_key(brand=brand, connection=connection, source=source, platform_order_id=pid)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(**key).first()
+        if order is None:
+            try:
+                with transaction.atomic():
+                    order = Order(
+                        brand=brand,
+                        source=source,
+                        connection=connection,
+                        platform=connection.platform if connection is not None else "",
+                        platform_order_id=pid,
+                        source_updated_at=canonical.updated_at,
+                        is_manual_entry=source == OrderSource.MANUAL,
+                        facility=facility_default_for(brand=brand),
+                        **_canonical_fields(canonical),
+                    )
+                    _save(order, actor=actor, reason="received")
+                    _set_lines(order, _as_lines(canonical.lines), actor=actor)
+            except IntegrityError:
+                order = Order.objects.select_for_update().filter(**key).first()
+                if order is None:
+                    raise
+                return _ingest_update(order, canonical, actor=actor)
+            where = {
+                OrderSource.CHANNEL: f"{order.platform or 'the channel'}",
+                OrderSource.MANUAL: "manual entry",
+                OrderSource.FILE: "a file import",
+            }.get(OrderSource(source), source)
+            found = " (found by the reconciler)" if found_by_reconciler else ""
+            _event(order, OrderEventKind.RECEIVED, f"Received from {where}{found}", actor=actor)
+            if str(canonical.status).lower() == "cancelled":
+                order, _ = _cancel(order, actor=actor, reason="cancelled on the platform")
+            else:
+                order = _process(order, actor=actor)
+            return IngestResult(order, True, True, "created")
+        return _ingest_update(order, canonical, actor=actor)
+
+
+def order_create_manual(
+    *, brand: Brand, canonical: CanonicalOrder, actor: Actor, source: str = OrderSource.MANUAL
+) -> Order:
+    """An order keyed in by a person (an email order while the channel is down): flagged as manual entry."""
+    return order_ingest(canonical=canonical, brand=brand, source=source, actor=actor).order
+
+
+# --- the pipeline, step by step -----------------------------------------------------------------------------------
+
+
+def order_validate(*, order: Order, actor: Actor) -> Order:
+    """Check every mandatory field; invalid → on hold with every reason named (and an exception)."""
+    with transaction.atomic():
+        order = _lock(order)
+        if order.state not in (OrderState.RECEIVED, OrderState.ON_HOLD):
+            return transition_apply(obj=order, name="validate", actor=actor)  # raises: wrong state
+        return _validate(order, actor=actor)
+
+
+def order_accept(*, order: Order, actor: Actor) -> Order:
+    """Allocate every line (all or nothing) and accept; short → on hold with reason "short". An on-hold order is
+    re-validated first (the retry after stock arrived)."""
+    with transaction.atomic():
+        order = _lock(order)
+        if order.state == OrderState.ON_HOLD:
+            order = _validate(order, actor=actor)
+        if order.state != OrderState.VALIDATED:
+            if order.state == OrderState.ON_HOLD:
+                return order
+            return transition_apply(obj=order, name="accept", actor=actor)  # raises: wrong state
+        return _accept(order, actor=actor)
+
+
+def order_hold(*, order: Order, reasons: list[Reason], actor: Actor) -> Order:
+    """A person holds an order before pick, naming why; its allocation is released."""
+    if not reasons:
+        raise InvalidInput("Name why the order is held.", reasons=[Reason("reason_required", "Give a reason")])
+    with transaction.atomic():
+        order = _lock(order)
+        if order.state not in (*HOLDABLE_STATES, OrderState.ON_HOLD):
+            return transition_apply(obj=order, name="hold", actor=actor)  # raises: wrong state
+        return _hold(order, reasons=reasons, kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
+
+
+def order_release_to_pick(*, order: Order, actor: Actor) -> Order:
+    """Accepted → picking: the allocation moves to in pick. From here the warehouse owns the order."""
+    with transaction.atomic():
+        order = transition_apply(obj=order, name="release_to_pick", actor=actor, reason="released to pick")
+        stock_start_pick(
+            facility=order.facility,  # type: ignore[arg-type]
+            lines=_stock_lines(order),
+            event_id=f"order:{order.pk}:start_pick:{order.stock_round}",
+            actor=actor,
+            reference=f"order {_label(order)}",
+        )
+        _event(order, OrderEventKind.RELEASED_TO_PICK, "Released to pick: allocated stock is now in pick", actor=actor)
+        return order
+
+
+def order_record_pick_activity(*, order: Order, actor: Actor, note: str = "") -> Order:
+    """A pick scan or note while picking; it keeps the 4-hour stall alarm quiet."""
+    with transaction.atomic():
+        order = _lock(order)
+        if order.state != OrderState.PICKING:
+            raise TransitionNotAllowed(
+                f"Order {_label(order)} is {order.state}, not picking.",
+                reasons=[Reason("wrong_state", f"pick activity needs state picking, not {order.state}")],
+            )
+        _event(order, OrderEventKind.PICK_ACTIVITY, note or "Pick activity", actor=actor)
+        exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.PICKING_STALLED, note="Picking resumed.")
+        return order
+
+
+def order_confirm_picked(*, order: Order, actor: Actor) -> Order:
+    with transaction.atomic():
+        order = transition_apply(obj=order, name="confirm_picked", actor=actor, reason="last line picked")
+        _event(order, OrderEventKind.PICKED, "Picked: every line confirmed; goods go to packing", actor=actor)
+        exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.PICKING_STALLED, note="Picking finished.")
+        return order
+
+
+def order_pack(*, order: Order, actor: Actor) -> Order:
+    with transaction.atomic():
+        order = transition_apply(obj=order, name="pack", actor=actor, reason="packed")
+        _event(order, OrderEventKind.PACKED, "Packed: staged for the carrier", actor=actor)
+        return order
+
+
+def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
+    """Before packing: cancelled, allocation released. After packing: refused (`TransitionNotAllowed`) and escalated
+    as a `CANCEL_AFTER_PACK` exception, which is committed before the error is raised."""
+    reason = (reason or "").strip()[:300] or "cancelled"
+    with transaction.atomic():
+        order, refused = _cancel(_lock(order), actor=actor, reason=reason)
+    if refused:
+        raise TransitionNotAllowed(
+            f"Order {_label(order)} is {order.get_state_display().lower()}: it can no longer be cancelled; "
+            "a manager has been asked to decide.",
+            reasons=[Reason("cancel_after_pack", "cancellation is allowed before packing only")],
+        )
+    return order
+
+
+def order_edit(
+    *,
+    order: Order,
+    actor: Actor,
+    address: CanonicalAddress | Mapping[str, Any] | None = None,
+    lines: Sequence[CanonicalLine | tuple[str, Any]] | None = None,
+    phone: str | None = None,
+    special_handling: str | None = None,
+) -> Order:
+    """Fix or change an order until it is released to pick; it is re-validated and moves on (its exception closes
+    when the cause is gone). After release: refused (`Conflict`) and escalated as `ORDER_EDIT_AFTER_RELEASE`."""
+    if actor is not None and not actor.has_perm(CHANGE_ORDER):
+        raise NotPermitted("You may not edit orders.")
+    with transaction.atomic():
+        order = _lock(order)
+        if order.state == OrderState.CANCELLED:
+            raise TransitionNotAllowed(
+                f"Order {_label(order)} is cancelled.", reasons=[Reason("wrong_state", "a cancelled order is final")]
+            )
+        if order.state not in EDITABLE_STATES:
+            reason = Reason("edit_after_release", f"an edit was requested while the order is {order.state}")
+            _open_order_exception(
+                order, kind=ExceptionKind.ORDER_EDIT_AFTER_RELEASE, summary="edit after release", reasons=[reason]
+            )
+            _event(order, OrderEventKind.EDIT_REFUSED, f"Edit refused and escalated: {reason.message}", actor=actor)
+            refused = True
+        else:
+            refused = False
+            changed: list[str] = []
+            values: dict[str, Any] = {}
+            if address is not None:
+                given = _address_fields(address)
+                keys = address.keys() if isinstance(address, Mapping) else ADDRESS_FIELDS
+                values.update({f"delivery_{k}": given[f"delivery_{k}"] for k in keys if f"delivery_{k}" in given})
+            if phone is not None:
+                values["contact_phone"] = _text(phone, 40)
+            if special_handling is not None:
+                values["special_handling"] = _text(special_handling, 2000)
+            for name, value in values.items():
+                if getattr(order, name) != value:
+                    setattr(order, name, value)
+                    changed.append(name.replace("delivery_", ""))
+            _save(order, actor=actor, reason="edited")
+            if lines is not None:
+                new_lines = _as_lines(lines)
+                if _line_signature(new_lines) != _stored_signature(order):
+                    _release_allocation(order, actor=actor, why="the lines were edited")
+                    _set_lines(order, new_lines, actor=actor)
+                    changed.append("lines")
+            if changed:
+                _event(order, OrderEventKind.EDITED, f"Edited: {', '.join(changed)}", actor=actor)
+                order = _revise(order, actor=actor, why=f"edited: {', '.join(changed)}")
+    if refused:
+        raise Conflict(
+            f"Order {_label(order)} was released to pick: edits are refused; a manager has been asked to decide.",
+            reasons=[Reason("edit_after_release", "edits apply until release to pick")],
+        )
+    return order
+
+
+def order_force(*, order: Order, name: str, actor: Actor, reason: str) -> Order:
+    """A manager overrides a guard (needs `orders.force_order_transition` and a reason). A forced validation is the
+    manager's explicit decision on a held order: it then allocates as usual."""
+    if name not in FORCEABLE:
+        raise InvalidInput(
+            f"{name} cannot be forced; use its own step.",
+            reasons=[Reason("not_forceable", f"forceable: {', '.join(FORCEABLE)}")],
+        )
+    with transaction.atomic():
+        was = _lock(order).state
+        order = transition_apply(obj=order, name=name, actor=actor, reason=reason, force=True)
+        _event(order, OrderEventKind.FORCED, f"Forced {name.replace('_', ' ')} ({was} → {order.state}): {reason}",
+               actor=actor, data={"from": was, "to": order.state})  # fmt: skip
+        if name == "validate":
+            exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.ORDER_ON_HOLD, note=f"Forced: {reason}")
+            order = _accept(order, actor=actor)
+        return order
+
+
+# --- shipments ----------------------------------------------------------------------------------------------------
+
+
+def _require(actor: Actor, perm: str, message: str) -> None:
+    if actor is not None and not actor.has_perm(perm):
+        raise NotPermitted(message)
+
+
+def shipment_create(
+    *, order: Order, carrier: str, actor: Actor, service: str = "", tracking_number: str = ""
+) -> Shipment:
+    """A packed order gets a shipment (staged) and its label."""
+    _require(actor, OPERATE_SHIPMENT, "You may not create shipments.")
+    carrier = _text(carrier, 60)
+    if not carrier:
+        raise InvalidInput("A shipment needs a carrier.", reasons=[Reason("carrier_required", "Name the carrier")])
+    with transaction.atomic():
+        order = _lock(order)
+        if order.state != OrderState.PACKED:
+            raise TransitionNotAllowed(
+                f"Order {_label(order)} is {order.state}: a shipment is created once it is packed.",
+                reasons=[Reason("order_not_packed", f"the order is {order.state}, not packed")],
+            )
+        now = timezone.now()
+        shipment = Shipment(
+            order=order,
+            carrier=carrier,
+            service=_text(service, 60),
+            tracking_number=_text(tracking_number, 100),
+            label_created_at=now,
+        )
+        shipment._history_user = actor  # type: ignore[attr-defined]
+        shipment.save()
+        tracking = f", tracking {shipment.tracking_number}" if shipment.tracking_number else ""
+        _event(order, OrderEventKind.LABEL_CREATED, f"Label created: {carrier} {shipment.service}{tracking}".strip(),
+               actor=actor, data={"shipment": shipment.pk})  # fmt: skip
+        return shipment
+
+
+def shipment_hand_to_carrier(
+    *,
+    shipment: Shipment,
+    carrier_receipt: str,
+    handed_at: dt.datetime | None,
+    actor: Actor,
+    tracking_number: str | None = None,
+) -> Shipment:
+    """The carrier took custody, with proof (receipt, tracking number, time): the order is dispatched and its units
+    leave the building (in pick → shipped) now, not before. Listeners of `shipment_handed_to_carrier` run after
+    commit."""
+    with transaction.atomic():
+        changes: dict[str, Any] = {"carrier_receipt": _text(carrier_receipt, 200), "handed_at": handed_at}
+        if tracking_number is not None:
+            changes["tracking_number"] = _text(tracking_number, 100)
+        shipment = transition_apply(
+            obj=shipment, name="hand_to_carrier", actor=actor, reason="carrier took custody", changes=changes
+        )
+        order = _lock(shipment.order)
+        if order.state == OrderState.PACKED:
+            order = transition_apply(obj=order, name="dispatch", actor=actor, reason="handed to carrier")
+            stock_ship(
+                facility=order.facility,  # type: ignore[arg-type]
+                lines=_stock_lines(order),
+                event_id=f"order:{order.pk}:ship:{order.stock_round}",
+                actor=actor,
+                reference=f"order {_label(order)} shipment {shipment.pk}",
+            )
+        _event(
+            order,
+            OrderEventKind.HANDED_TO_CARRIER,
+            f"Handed to {shipment.carrier}: tracking {shipment.tracking_number}, receipt {shipment.carrier_receipt}",
+            actor=actor,
+            data={"shipment": shipment.pk, "handed_at": handed_at.isoformat() if handed_at else None},
+        )
+        handed = shipment
+        transaction.on_commit(lambda: shipment_handed_to_carrier.send(sender=Shipment, shipment=handed))
+        return shipment
+
+
+def _scan_id(status: str, occurred_at: dt.datetime, description: str, location: str) -> str:
+    raw = f"{status}|{occurred_at.isoformat()}|{description}|{location}"
+    return "h:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _deliver_order_if_complete(order: Order, *, actor: Actor, message: str) -> Order:
+    if order.state not in (OrderState.DISPATCHED, OrderState.IN_TRANSIT):
+        return order
+    if order.shipments.exclude(state=ShipmentState.DELIVERED).exists():
+        return order
+    order = transition_apply(obj=order, name="deliver", actor=actor, reason="carrier confirmed delivery")
+    _event(order, OrderEventKind.DELIVERED, message, actor=actor)
+    return order
+
+
+def shipment_record_scan(
+    *,
+    shipment: Shipment,
+    status: str,
+    occurred_at: dt.datetime,
+    actor: Actor = None,
+    event_id: str = "",
+    description: str = "",
+    location: str = "",
+    raw: dict[str, Any] | None = None,
+) -> Shipment:
+    """One carrier scan, recorded once per event id. The first acknowledges custody; `in_transit` and `delivered`
+    move the shipment (and the order) on; delivery of the last shipment closes the order."""
+    status = (status or "").strip().lower()
+    if status not in SCAN_STATUSES:
+        raise InvalidInput(
+            f"Unknown scan status {status!r}.", reasons=[Reason("scan_status", f"one of {', '.join(SCAN_STATUSES)}")]
+        )
+    description, location = _text(description, 300), _text(location, 200)
+    event_id = _text(event_id, 200) or _scan_id(status, occurred_at, description, location)
+    with transaction.atomic():
+        shipment = Shipment.objects.select_for_update(of=("self",)).select_related("order").get(pk=shipment.pk)
+        if shipment.state == ShipmentState.STAGED:
+            raise TransitionNotAllowed(
+                "A scan arrived for a shipment not yet handed to the carrier; record the hand-off first.",
+                reasons=[Reason("not_handed_to_carrier", "the shipment is still staged")],
+            )
+        try:
+            with transaction.atomic():
+                ShipmentEvent.objects.create(
+                    shipment=shipment,
+                    event_id=event_id,
+                    status=status,
+                    description=description,
+                    location=location,
+                    occurred_at=occurred_at,
+                    raw=raw or {},
+                )
+        except IntegrityError:
+            return shipment  # the same scan again
+        order = _lock(shipment.order)
+        where = f" at {location}" if location else ""
+        scan = {"shipment": shipment.pk, "status": status, "occurred_at": occurred_at.isoformat()}
+        message = f"{shipment.carrier} scan: {description or status}{where}"
+        _event(order, OrderEventKind.CARRIER_SCAN, message, actor=actor, data=scan)
+        if shipment.acknowledged_at is None:
+            shipment.acknowledged_at = occurred_at
+            shipment.save(update_fields=["acknowledged_at"])
+            exceptions_resolve_if_cleared(
+                subject=shipment, kind=ExceptionKind.CARRIER_ACK_MISSING, note="The carrier acknowledged custody."
+            )
+        if status == "in_transit" and shipment.state == ShipmentState.HANDED_TO_CARRIER:
+            shipment = transition_apply(obj=shipment, name="mark_in_transit", actor=actor, reason="carrier scan")
+            if order.state == OrderState.DISPATCHED:
+                order = transition_apply(obj=order, name="mark_in_transit", actor=actor, reason="carrier scan")
+                _event(order, OrderEventKind.IN_TRANSIT, f"In transit with {shipment.carrier}", actor=actor)
+        if status == "delivered" and shipment.state in (ShipmentState.HANDED_TO_CARRIER, ShipmentState.IN_TRANSIT):
+            shipment = transition_apply(
+                obj=shipment, name="deliver", actor=actor, reason="carrier confirmed delivery",
+                changes={"delivered_at": occurred_at},
+            )  # fmt: skip
+            _deliver_order_if_complete(order, actor=actor, message=f"Delivered: {shipment.carrier} confirmed")
+        return shipment
+
+
+def shipment_close_manually(*, shipment: Shipment, actor: Actor, reason: str) -> Shipment:
+    """A manager closes a handed-over shipment as delivered (e.g. proof arrived by email): forced, with a reason."""
+    _require(actor, CLOSE_SHIPMENT, "You may not close shipments manually.")
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        shipment = transition_apply(
+            obj=shipment,
+            name="deliver",
+            actor=actor,
+            reason=reason,
+            force=True,
+            changes={"closed_manually_reason": reason[:300], "delivered_at": timezone.now()},
+        )
+        order = _lock(shipment.order)
+        if (
+            order.state in (OrderState.DISPATCHED, OrderState.IN_TRANSIT)
+            and not order.shipments.exclude(state=ShipmentState.DELIVERED).exists()
+        ):
+            order = transition_apply(obj=order, name="deliver", actor=actor, reason=reason, force=True)
+        who = actor.get_username() if actor is not None else "the system"
+        _event(order, OrderEventKind.DELIVERED, f"Shipment closed manually by {who}: {reason}", actor=actor,
+               data={"shipment": shipment.pk})  # fmt: skip
+        exceptions_resolve_if_cleared(subject=shipment, kind=ExceptionKind.CARRIER_ACK_MISSING, note=reason)
+        return shipment
