@@ -20,12 +20,13 @@ from typing import Any
 
 from django.apps import apps
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from integrations.ingest import newest_applied_version, payload_replay
+from integrations.ingest import payload_replay
 from integrations.mappings import mappings_for, normalise
 from integrations.metrics import last_webhook_at
-from integrations.models import Connection, ConnectionStatus, DeliveryState, ReconcileRun
+from integrations.models import Connection, ConnectionStatus, DeliveryState, InboundDelivery, ReconcileRun
 from integrations.services import (
     connection_enter_polling_fallback,
     connection_pause_for_credentials,
@@ -60,21 +61,32 @@ def _status_code(exc: BaseException) -> int | None:
 
 
 def _wms_versions(connection: Connection, order_ids: list[str]) -> dict[str, dt.datetime | None]:
-    """Which of these platform orders the WMS holds, and the platform version it last applied (None: unknown)."""
+    """Which of these platform orders the WMS holds, and the newest platform version it applied (None: unknown).
+
+    The orders app's `Order.source_updated_at` is the truth; our own processed deliveries fill in when it is empty."""
     held: dict[str, dt.datetime | None] = {}
     try:
         order_model = apps.get_model("orders", "Order")
     except LookupError:
         order_model = None
     if order_model is not None:
-        for pid in order_model._default_manager.filter(
+        has_version = any(f.name == "source_updated_at" for f in order_model._meta.get_fields())
+        columns = ["platform_order_id", "source_updated_at"] if has_version else ["platform_order_id"]
+        for row in order_model._default_manager.filter(
             connection=connection, platform_order_id__in=order_ids
-        ).values_list("platform_order_id", flat=True):
-            held[str(pid)] = None
-    for pid in order_ids:
-        version = newest_applied_version(connection_id=connection.pk, platform_order_id=pid)
-        if version is not None or pid in held:
-            held[pid] = version
+        ).values_list(*columns):
+            held[str(row[0])] = row[1] if has_version else None
+    applied = (
+        InboundDelivery.objects.filter(
+            connection=connection, platform_order_id__in=order_ids, state=DeliveryState.PROCESSED
+        )
+        .values("platform_order_id")
+        .annotate(newest=Max("platform_updated_at"))
+    )
+    for row in applied:
+        pid, newest = row["platform_order_id"], row["newest"]
+        if pid in held and newest is not None and (held[pid] is None or newest > held[pid]):  # type: ignore[operator]
+            held[pid] = newest
     return held
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from importlib import import_module
 from typing import Any
 
 from django.db import transaction
@@ -169,7 +170,7 @@ def connection_resume(*, connection: Connection, actor: Actor, note: str = "resu
 def _outbox_release(connection_id: int) -> None:
     """Ask the outbound queue to send what waited while the connection was paused (if that app offers it)."""
     try:
-        from integrations.outbox import services as outbox_services
+        outbox_services = import_module("integrations.outbox.services")
     except ImportError:
         return
     release = getattr(outbox_services, "outbox_release_connection", None)

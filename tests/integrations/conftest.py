@@ -84,3 +84,32 @@ def shopify_order(order_id=1001, *, updated_at="2026-11-24T09:00:00+00:00", sku=
 
 def dumps(payload) -> bytes:
     return json.dumps(payload).encode()
+
+
+@pytest.fixture
+def stocked_sku(brand, facility):
+    """TEE-BLK-M with 100 units on hand at the brand's only facility."""
+    from inventory.services import stock_receive
+    from tests.inventory.factories import SkuFactory
+
+    sku = SkuFactory(brand=brand, code="TEE-BLK-M")
+    stock_receive(sku=sku, facility=facility, quantity=100, event_id="rcv-tee", actor=None)
+    return sku
+
+
+def run_queued_tasks() -> int:
+    """Run what the inbox enqueued, the way a django-q2 worker would: load each signed package, call its function
+    with its arguments, delete the row. Returns how many ran."""
+    from importlib import import_module
+
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    ran = 0
+    for row in OrmQ.objects.order_by("id"):
+        task = SignedPackage.loads(row.payload)
+        module, name = task["func"].rsplit(".", 1)
+        getattr(import_module(module), name)(*task["args"], **task.get("kwargs", {}))
+        row.delete()
+        ran += 1
+    return ran
