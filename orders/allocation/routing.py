@@ -90,7 +90,7 @@ def distance_key(facility: Facility, destination: Destination) -> tuple[int, flo
     return (other_country, gap, facility.code)
 
 
-def _expand(lines: Lines) -> tuple[dict[int, int], dict[int, dict[int, int]]]:
+def expand_lines(lines: Lines) -> tuple[dict[int, int], dict[int, dict[int, int]]]:
     """Total stocked units needed per SKU (kits into components), and each line SKU's recipe {component: per unit}."""
     kit_ids = [sku.pk for sku, _ in lines if sku.is_kit]
     recipes: dict[int, dict[int, int]] = {}
@@ -142,7 +142,7 @@ def route_order(
     now = now or timezone.now()
     paid_at = paid_at or now
     policy = policy or allocation_policy_for(brand=brand)
-    need, recipes = _expand(lines)
+    need, recipes = expand_lines(lines)
     candidates = list(facilities) if facilities is not None else list(Facility.objects.all())
     free = free_stock(sku_ids=list(need), facilities=candidates, customer=customer)
     candidates = [f for f in candidates if f.pk in free]

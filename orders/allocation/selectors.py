@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from orders.allocation.models import AllocationPolicy, ContractReservation, Cutoff, ScheduledInbound
+from orders.models import Order, OrderState
 from warehouse.models import Brand, Facility
 
 
@@ -30,3 +34,31 @@ def reservation_list(*, brand: Brand | None = None) -> QuerySet[ContractReservat
 def scheduled_inbound_open(*, brand: Brand | None = None) -> QuerySet[ScheduledInbound]:
     found = ScheduledInbound.objects.filter(received=False).select_related("sku", "facility")
     return found.filter(brand=brand) if brand is not None else found
+
+
+AT_RISK_STATES = (
+    OrderState.RECEIVED,
+    OrderState.VALIDATED,
+    OrderState.ACCEPTED,
+    OrderState.PICKING,
+    OrderState.PICKED,
+    OrderState.ON_HOLD,
+)
+
+
+def orders_at_risk(
+    *,
+    brand: Brand | None = None,
+    facility: Facility | None = None,
+    within: dt.timedelta = dt.timedelta(hours=2),
+    now: dt.datetime | None = None,
+) -> QuerySet[Order]:
+    """Orders whose ship-by falls within `within` (or has passed) and that are not packed yet, soonest first: the
+    managers' list of cutoffs about to be missed."""
+    now = now or timezone.now()
+    found = Order.objects.filter(ship_by__isnull=False, ship_by__lte=now + within, state__in=AT_RISK_STATES)
+    if brand is not None:
+        found = found.filter(brand=brand)
+    if facility is not None:
+        found = found.filter(facility=facility)
+    return found.select_related("brand", "facility", "connection").order_by("ship_by", "pk")

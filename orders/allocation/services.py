@@ -4,6 +4,7 @@ and scheduled inbound are recorded, and waiting orders are allocated in policy o
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,10 @@ from orders.allocation.models import (
     PriorityClass,
     ScheduledInbound,
 )
+from orders.allocation.policy import in_policy_order, priority_of, rank
+from orders.allocation.routing import expand_lines, free_stock
+from orders.allocation.selectors import allocation_policy_for
+from orders.models import Order, OrderState
 from warehouse.errors import Conflict, InvalidInput, Reason
 from warehouse.models import Brand, Facility
 from warehouse.transitions import Actor
@@ -180,3 +185,112 @@ def scheduled_inbound_receive(*, inbound: ScheduledInbound, quantity: int, event
             _save(locked, actor=actor, reason="received")
     inbound.received = True
     return result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Waiting orders: allocated in policy order as stock arrives
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WaitingRun:
+    """Order ids accepted in this run (in the order they were served) and those still short."""
+
+    accepted: list[int] = field(default_factory=list)
+    still_short: list[int] = field(default_factory=list)
+    awaiting_inbound: list[int] = field(default_factory=list)
+
+
+def wholesale_customer(order: Order) -> str:
+    """The contract account a wholesale/retail order draws on: `extra["customer"]`, else the delivery name."""
+    extra = order.extra if isinstance(order.extra, dict) else {}
+    return str(extra.get("customer") or order.delivery_name or "").strip()
+
+
+def order_priority(*, order: Order, policy: AllocationPolicy) -> PriorityClass:
+    return priority_of(
+        policy=policy, platform=order.platform, priority_class=order.priority_class,
+        paid_at=order.paid_at or order.placed_at, deadline=order.ship_by,
+    )  # fmt: skip
+
+
+def _is_short(order: Order) -> bool:
+    return any(isinstance(r, dict) and r.get("code") == "short" for r in order.hold_reasons or [])
+
+
+def waiting_orders(*, brand: Brand, facility: Facility, policy: AllocationPolicy) -> list[Order]:
+    """Orders of the brand at the facility held "short", in policy order (class, then paid time, then arrival)."""
+    held = (
+        Order.objects.filter(brand=brand, facility=facility, state=OrderState.ON_HOLD)
+        .prefetch_related("lines")
+        .order_by("pk")
+    )
+    ranked = [
+        (
+            order,
+            rank(
+                policy=policy,
+                pk=order.pk,
+                platform=order.platform,
+                priority_class=order.priority_class,
+                paid_at=order.paid_at or order.placed_at or order.created_at,
+                deadline=order.ship_by,
+            ),
+        )
+        for order in held
+        if _is_short(order)
+    ]
+    return list(in_policy_order(policy=policy, items=ranked))
+
+
+def allocation_run_waiting(*, brand: Brand, facility: Facility, actor: Actor = None) -> WaitingRun:
+    """Stock arrived: offer it to the orders held short, in policy order. Each is accepted through
+    `orders.services.order_accept` (all or nothing). An order that does not fit does not block smaller ones behind
+    it; a pre-order waits for its scheduled inbound to be received; ordinary orders never take units ring-fenced for a
+    wholesale contract, and a wholesale order draws its contract's units."""
+    from orders.services import order_accept
+
+    policy = allocation_policy_for(brand=brand)
+    result = WaitingRun()
+    for order in waiting_orders(brand=brand, facility=facility, policy=policy):
+        required = order.required_stock()
+        if not required:
+            continue
+        priority = order_priority(order=order, policy=policy)
+        sku_ids = [sku_id for sku_id, _ in required]
+        if (
+            priority == PriorityClass.PREORDER
+            and ScheduledInbound.objects.filter(sku_id__in=sku_ids, facility=facility, received=False).exists()
+        ):
+            result.awaiting_inbound.append(order.pk)
+            continue
+        customer = wholesale_customer(order) if priority == PriorityClass.WHOLESALE else ""
+        skus = Sku.objects.in_bulk(sku_ids)
+        need, _ = expand_lines([(skus[sku_id], qty) for sku_id, qty in required])
+        free = free_stock(sku_ids=list(need), facilities=[facility], customer=customer).get(facility.pk, {})
+        if any(free.get(sku_id, 0) < units for sku_id, units in need.items()):
+            result.still_short.append(order.pk)
+            continue
+        with transaction.atomic():
+            order = order_accept(order=order, actor=actor)
+            if order.state != OrderState.ACCEPTED:
+                result.still_short.append(order.pk)
+                continue
+            if customer:
+                for sku_id, units in need.items():
+                    contract_reservation_draw(customer=customer, sku=skus.get(sku_id) or Sku(pk=sku_id),
+                                              facility=facility, quantity=units)  # fmt: skip
+        result.accepted.append(order.pk)
+    return result
+
+
+def allocation_run_waiting_everywhere(*, actor: Actor = None) -> int:
+    """The scheduled sweep: every (brand, facility) with orders held short. Returns orders accepted."""
+    pairs = set(
+        Order.objects.filter(state=OrderState.ON_HOLD, facility__isnull=False).values_list("brand_id", "facility_id")
+    )
+    brands, facilities = Brand.objects.in_bulk({b for b, _ in pairs}), Facility.objects.in_bulk({f for _, f in pairs})
+    return sum(
+        len(allocation_run_waiting(brand=brands[b], facility=facilities[f], actor=actor).accepted)
+        for b, f in sorted(pairs)
+    )
