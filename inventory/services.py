@@ -384,11 +384,15 @@ def _shortfall(*, moves: list[_Move], facility: Facility, kind: str) -> Exceptio
                 )
             )
             continue
+        found = len(reasons)
         for bucket, delta in move.deltas.items():
             have = getattr(level, bucket)
             if delta < 0 and have < -delta:
                 label = bucket.replace("_", " ")
                 reasons.append(Reason(f"insufficient_{bucket}", f"{move.sku.code}: needs {-delta} {label}, has {have}"))
+        if len(reasons) == found:  # the row changed between our UPDATE and this read: still a refusal, say so
+            short_of_available = short_of_available or need > 0
+            reasons.append(Reason("stock_changed", f"{move.sku.code}: stock changed while moving it; try again"))
     message = f"Cannot {kind.replace('_', ' ')} at {facility.code}: " + "; ".join(r.message for r in reasons)
     if short_of_available:
         return InsufficientStock(message, reasons=reasons)
