@@ -89,6 +89,10 @@ class Return(FSMModelMixin, models.Model):
 
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="returns")
     rma_number = models.CharField("RMA number", max_length=60)
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="returns",
+        help_text="The order the units were shipped on, when the returns system names it",
+    )  # fmt: skip
     reason = models.CharField(max_length=300, blank=True, help_text="Why the customer returns it")
     facility = models.ForeignKey(Facility, null=True, blank=True, on_delete=models.PROTECT, related_name="returns")
     grade = models.CharField(max_length=1, choices=Grade.choices, blank=True)

@@ -18,6 +18,7 @@ from inventory.services import (
     stock_restock_return,
     stock_rework_return,
 )
+from orders.models import Order
 from returns.models import Disposition, Grade, Return, ReturnLine, ReturnState, triage_complete
 from warehouse.errors import Conflict, InvalidInput, Reason, TransitionNotAllowed
 from warehouse.fsm import guard_reason
@@ -58,7 +59,7 @@ def return_initiate(
     rma_number: str,
     lines: Lines,
     actor: Actor,
-    order: Any = None,
+    order: Order | None = None,
     facility: Facility | None = None,
     reason: str = "",
     notes: str = "",
@@ -80,9 +81,9 @@ def return_initiate(
                 message = f"RMA {rma_number} is already recorded with other lines"
                 raise Conflict(message, reasons=[Reason("rma_number_in_use", message)])
             return existing
-        rma = Return(brand=brand, rma_number=rma_number, facility=facility, reason=reason.strip(), notes=notes)
-        if order is not None:
-            rma.order = order  # type: ignore[attr-defined]
+        rma = Return(
+            brand=brand, rma_number=rma_number, order=order, facility=facility, reason=reason.strip(), notes=notes
+        )
         rma._history_user = actor  # type: ignore[attr-defined]
         rma._change_reason = "initiated"  # type: ignore[attr-defined]
         rma.save()

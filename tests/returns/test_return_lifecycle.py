@@ -6,6 +6,7 @@ import pytest
 
 from inventory.models import BUCKETS, Movement, MovementKind, StockLevel
 from inventory.services import stock_receive
+from orders.services import order_ingest
 from returns.models import Disposition, Return, ReturnState
 from returns.services import (
     return_authorize,
@@ -20,6 +21,7 @@ from returns.services import (
 from tests.conftest import grant
 from tests.factories import FacilityFactory, UserFactory
 from tests.inventory.factories import KitFactory, SkuFactory
+from tests.orders.factories import CanonicalOrderFactory, line
 from tests.returns.factories import ReturnFactory
 from warehouse.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState, TransitionRecord
@@ -344,3 +346,14 @@ def test_a_return_factory_row_without_lines_cannot_be_authorized(brand, facility
     with pytest.raises(TransitionNotAllowed) as excinfo:
         return_authorize(rma=rma, actor=None)
     assert _codes(excinfo) == {"lines_required"}
+
+
+def test_a_return_names_the_order_its_units_were_shipped_on(brand, other_brand, facility, sku):
+    order = order_ingest(canonical=CanonicalOrderFactory(lines=(line("TEE-M", 1),)), brand=brand, source="manual").order
+    rma = return_initiate(brand=brand, rma_number="RMA-7", lines=[(sku, 1)], order=order, actor=None)
+    assert rma.order == order
+    assert list(order.returns.all()) == [rma]
+    theirs = SkuFactory(brand=other_brand)
+    with pytest.raises(InvalidInput) as excinfo:
+        return_initiate(brand=other_brand, rma_number="RMA-8", lines=[(theirs, 1)], order=order, actor=None)
+    assert _codes(excinfo) == {"order_other_brand"}
