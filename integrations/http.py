@@ -147,6 +147,21 @@ def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> d
     return {k: (REDACTED if _SECRET_HEADER.search(k) else redact(str(v), secrets)) for k, v in headers.items()}
 
 
+class RedactingFilter(logging.Filter):
+    """Masks secret query parameters in log records of libraries that log URLs (urllib3 logs each request line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+for _name in ("urllib3.connectionpool", "integrations.simulators.base"):
+    logging.getLogger(_name).addFilter(RedactingFilter())
+
+
 def parse_retry_after(value: str | None, *, now: float | None = None, default: float = 1.0) -> float:
     """Seconds to wait: `Retry-After` as (float) seconds, or an HTTP date. Shopify sends "2.0"."""
     if not value:
@@ -394,7 +409,9 @@ class HttpClient:
             status=status,
             outcome=outcome,
             latency_ms=latency_ms,
-            request_headers=redact_headers(headers, self.secrets),
+            request_headers=redact_headers(
+                {**headers, **({"Authorization": "Basic"} if self.auth else {})}, self.secrets
+            ),
             request_body=redact((request_body or b"").decode("utf-8", errors="replace"), self.secrets),
             response_body=redact(response_body[:65536].decode("utf-8", errors="replace"), self.secrets),
             detail=detail,

@@ -7,6 +7,8 @@ non-transient refusal); dead → pending (replay, same key) or → discarded (wi
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -69,8 +71,10 @@ class OutboundMessage(FSMModelMixin, models.Model):
     source = models.CharField(max_length=100, blank=True, help_text="What produced it, e.g. shipment:42")
     history = HistoricalRecords(excluded_fields=["lease_until"])
 
-    # Set by the worker before `claim`, so the guard compares with the worker's clock (tests move it).
-    claim_at = None
+    # Set by the worker before `claim`: the guard compares the current lease with the worker's clock (tests move
+    # it), then the transition takes the new lease.
+    claim_at: dt.datetime | None = None
+    claim_lease: dt.datetime | None = None
 
     class Meta:
         ordering = ["next_attempt_at", "id"]
@@ -99,6 +103,7 @@ class OutboundMessage(FSMModelMixin, models.Model):
     )  # fmt: skip
     def claim(self) -> None:
         """A worker takes the message for one attempt (a lapsed lease means its worker died: take it over)."""
+        self.lease_until = self.claim_lease
 
     @transition(field=state, source=MessageState.IN_FLIGHT, target=MessageState.SENT)
     def mark_sent(self) -> None:

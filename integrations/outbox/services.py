@@ -172,7 +172,7 @@ def outbox_claim_due(
                     name="claim",
                     actor=None,
                     reason="worker attempt",
-                    changes={"claim_at": now, "lease_until": now + dt.timedelta(seconds=lease_seconds())},
+                    changes={"claim_at": now, "claim_lease": now + dt.timedelta(seconds=lease_seconds())},
                 )
             )
     return claimed

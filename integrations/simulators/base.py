@@ -18,11 +18,13 @@ import hmac
 import itertools
 import json
 import logging
+import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -30,8 +32,10 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 logger = logging.getLogger(__name__)
+_PHRASES = {s.value for s in HTTPStatus}
 
 HTTP_FAULTS = {"429", "500", "503", "timeout", "apply_then_hang", "apply_then_500", "401"}
+# Any other status can be injected by its number ("408", "409", "422", ...), answered with the platform's error body.
 WEBHOOK_FAULTS = {"drop", "duplicate", "reorder", "delay", "stale_replay"}
 
 
@@ -142,7 +146,7 @@ class Simulator:
         fault = self._take_fault("api", request.method, request.path)
         with self.lock:
             self.requests.append({"method": request.method, "path": request.path, "fault": fault.mode if fault else ""})
-        if fault is not None and fault.mode in ("429", "500", "503", "401", "timeout"):
+        if fault is not None and (fault.mode.isdigit() or fault.mode == "timeout"):
             return self.fault_reply(fault), (fault.seconds or self.hang_seconds) if fault.mode == "timeout" else 0, True
         limited = self.throttle()
         if limited is not None:
@@ -178,11 +182,11 @@ class Simulator:
         if fault.mode == "timeout":
             return self.error_reply(504, "gateway_timeout", "Gateway Timeout")
         status = int(fault.mode)
-        return self.error_reply(status, "server_error", "Internal Server Error" if status == 500 else "Unavailable")
+        return self.error_reply(status, "injected_fault", HTTPStatus(status).phrase if status in _PHRASES else "Error")
 
     def add_fault(self, mode: str, **options: Any) -> Fault:
         target = options.pop("target", "webhook" if mode in WEBHOOK_FAULTS else "api")
-        if mode not in HTTP_FAULTS | WEBHOOK_FAULTS:
+        if mode not in HTTP_FAULTS | WEBHOOK_FAULTS and not (len(mode) == 3 and mode.isdigit()):
             raise ValueError(f"unknown fault {mode!r}")
         fault = Fault(mode=mode, target=target, **options)
         with self.lock:
@@ -350,6 +354,11 @@ def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = f"{sim.platform}-simulator"
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in two writes: without this, Nagle + delayed ACK add ~40 ms per call.
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:
             logger.debug("%s sim: " + format, sim.platform, *args)

@@ -1,0 +1,65 @@
+import pytest
+
+from integrations.models import Platform
+from integrations.simulators import ShopifySimulator, WooCommerceSimulator
+from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
+
+TOKEN = "shpat_outbox_canary_7d1e"
+CK, CS = "ck_outbox_canary_11aa", "cs_outbox_canary_22bb"
+
+
+class Sleeps(list):
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps():
+    return Sleeps()
+
+
+@pytest.fixture(autouse=True)
+def fast_http(settings, sleeps):
+    """Short timeouts and a recorded sleep, so an injected hang is a timeout within a second."""
+    settings.OUTBOX_HTTP = {"connect_timeout": 0.5, "read_timeout": 0.3, "retry_attempts": 2, "sleep": sleeps}
+    return settings.OUTBOX_HTTP
+
+
+@pytest.fixture
+def shopify_sim():
+    with ShopifySimulator.running(access_token=TOKEN, hang_seconds=0.8) as sim:
+        yield sim
+
+
+@pytest.fixture
+def other_shopify_sim():
+    with ShopifySimulator.running(access_token=TOKEN, hang_seconds=0.8) as sim:
+        yield sim
+
+
+@pytest.fixture
+def woo_sim():
+    with WooCommerceSimulator.running(consumer_key=CK, consumer_secret=CS, hang_seconds=0.8) as sim:
+        yield sim
+
+
+def shopify_connection_for(sim, brand, **extra):
+    return ConnectionFactory(
+        brand=brand,
+        platform=Platform.SHOPIFY,
+        api_base_url=sim.url,
+        secrets={"credentials": {"access_token": TOKEN}},
+        **extra,
+    )
+
+
+@pytest.fixture
+def shop(shopify_sim, brand):
+    return shopify_connection_for(shopify_sim, brand)
+
+
+@pytest.fixture
+def woo_shop(woo_sim, brand):
+    return WooConnectionFactory(
+        brand=brand, api_base_url=woo_sim.url, secrets={"credentials": {"consumer_key": CK, "consumer_secret": CS}}
+    )

@@ -1,0 +1,390 @@
+"""The outbound queue against the simulators over real HTTP: retries on the 1/3/7/15-minute schedule, dead letters,
+ambiguous writes resolved by reading back, a worker killed after the platform's 200, 429s, 401s and outages."""
+
+import datetime as dt
+import random
+import types
+
+import pytest
+from django.utils import timezone
+
+from integrations.audit import REDACTED
+from integrations.models import AuditRecord, ConnectionStatus
+from integrations.outbox import services
+from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
+from integrations.outbox.senders import attempt, default_client_factory
+from integrations.outbox.services import (
+    deadletter_archived_count,
+    deadletter_depth,
+    deadletter_discard,
+    deadletter_replay,
+    deadletters,
+    outbound_enqueue,
+    outbox_claim_due,
+    outbox_drain,
+    retry_delay,
+)
+from integrations.services import connection_resume, connection_set_credentials
+from orders.signals import shipment_handed_to_carrier
+from tests.conftest import grant
+from tests.factories import UserFactory
+from tests.integrations.outbox.conftest import TOKEN, shopify_connection_for
+from warehouse.errors import NotPermitted, TransitionNotAllowed
+from warehouse.models import ExceptionItem, ExceptionKind
+
+pytestmark = pytest.mark.django_db
+
+
+def fulfilment(connection, order_id, tracking="1Z0001", **extra):
+    return outbound_enqueue(
+        connection=connection,
+        kind=MessageKind.FULFILMENT,
+        payload={"order_id": str(order_id), "tracking_number": tracking, "carrier": "UPS", **extra},
+    )
+
+
+def fetch(message):
+    return OutboundMessage.objects.get(pk=message.pk)
+
+
+def later(minutes=0.0, seconds=0.0):
+    return timezone.now() + dt.timedelta(minutes=minutes, seconds=seconds)
+
+
+# --- the schedule ----------------------------------------------------------------------------------------------
+
+
+def test_retry_delays_are_about_1_3_7_15_minutes_and_bounded_to_12_to_18_in_total():
+    rng = random.Random(42)
+    for _ in range(500):
+        delays = [retry_delay(n, rng=rng).total_seconds() for n in range(1, 5)]
+        for n, delay in enumerate(delays, start=1):
+            assert 60 * 2 ** (n - 1) * 0.8 <= delay <= 60 * 2 ** (n - 1) * 1.2
+        assert 12 * 60 <= sum(delays) <= 18 * 60
+    cumulative = [sum(60 * 2**k for k in range(n)) / 60 for n in range(1, 5)]
+    assert cumulative == [1, 3, 7, 15]
+
+
+def test_five_failed_attempts_over_12_to_18_minutes_then_the_platforms_dead_letter_queue(shopify_sim, shop):
+    order = shopify_sim.upsert_order({})
+    shopify_sim.add_fault("503", method="POST", path="fulfillments.json", times=50)
+    message = fulfilment(shop, order["id"])
+    created = fetch(message).next_attempt_at
+
+    now = created
+    for expected_attempt in range(1, 6):
+        report = outbox_drain(now=now, connection_id=shop.pk)
+        assert report.claimed == 1
+        message = fetch(message)
+        assert message.attempts == expected_attempt
+        if message.state == MessageState.PENDING:
+            gap = (message.next_attempt_at - now).total_seconds()
+            assert 60 * 2 ** (expected_attempt - 1) * 0.8 <= gap <= 60 * 2 ** (expected_attempt - 1) * 1.2
+            now = message.next_attempt_at
+    assert message.state == MessageState.DEAD
+    assert dt.timedelta(minutes=12) <= message.dead_at - created <= dt.timedelta(minutes=18)
+    assert list(deadletters(platform="shopify")) == [message]
+    assert deadletter_depth(platform="shopify") == 1
+    assert shopify_sim.ledger()["fulfillments"] == []
+    assert ExceptionItem.objects.filter(kind=ExceptionKind.DEAD_LETTER, state="open").count() == 1
+
+
+def test_a_message_is_not_attempted_before_it_is_due(shopify_sim, shop):
+    order = shopify_sim.upsert_order({})
+    shopify_sim.add_fault("500", method="POST", path="fulfillments.json")
+    message = fulfilment(shop, order["id"])
+    outbox_drain(now=later(), connection_id=shop.pk)
+    due = fetch(message).next_attempt_at
+
+    assert outbox_drain(now=due - dt.timedelta(seconds=1), connection_id=shop.pk).claimed == 0
+    assert outbox_drain(now=due, connection_id=shop.pk).sent == 1
+
+
+def test_a_non_transient_4xx_goes_to_the_dead_letter_queue_at_once(shopify_sim, shop):
+    message = fulfilment(shop, 424242)  # no such order on the platform: 404
+
+    outbox_drain(now=later(), connection_id=shop.pk)
+
+    message = fetch(message)
+    assert (message.state, message.attempts, message.last_status) == (MessageState.DEAD, 1, 404)
+    assert deadletter_depth(platform="shopify") == 1
+
+
+@pytest.mark.parametrize("status", [408, 409, 425, 500, 502, 503, 504])
+def test_transient_statuses_are_retried_not_dead_lettered(shopify_sim, shop, status):
+    order = shopify_sim.upsert_order({})
+    shopify_sim.add_fault(str(status), method="POST", path="fulfillments.json")
+    message = fulfilment(shop, order["id"])
+
+    outbox_drain(now=later(), connection_id=shop.pk)
+
+    message = fetch(message)
+    assert (message.state, message.attempts, message.last_status) == (MessageState.PENDING, 1, status)
+    assert outbox_drain(now=message.next_attempt_at, connection_id=shop.pk).sent == 1
+    assert len(shopify_sim.ledger()["fulfillments"]) == 1
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 422])
+def test_non_transient_statuses_on_the_write_are_dead_letters_at_once(shopify_sim, shop, status):
+    order = shopify_sim.upsert_order({})
+    shopify_sim.add_fault(str(status), method="POST", path="fulfillments.json")
+    message = fulfilment(shop, order["id"])
+
+    outbox_drain(now=later(), connection_id=shop.pk)
+
+    message = fetch(message)
+    assert (message.state, message.attempts, message.last_status) == (MessageState.DEAD, 1, status)
+
+
+# --- ambiguous writes ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["apply_then_hang", "apply_then_500"])
+def test_an_ambiguous_write_is_resolved_by_reading_back_never_a_second_fulfilment(shopify_sim, shop, fault):
+    order = shopify_sim.upsert_order({})
+    shopify_sim.add_fault(fault, method="POST", path="fulfillments.json")
+    message = fulfilment(shop, order["id"])
+
+    first = outbox_drain(now=later(), connection_id=shop.pk)
+    message = fetch(message)
+    assert first.retried == 1 and message.ambiguous and message.state == MessageState.PENDING
+    second = outbox_drain(now=message.next_attempt_at, connection_id=shop.pk)
+
+    message = fetch(message)
+    assert second.sent == 1 and message.state == MessageState.SENT
+    assert message.result["created"] is False  # found by reading back
+    fulfillments = shopify_sim.ledger()["fulfillments"]
+    assert len(fulfillments) == 1 and fulfillments[0]["tracking_numbers"] == ["1Z0001"]
+    assert [r["method"] for r in shopify_sim.ledger()["requests"]].count("POST") == 1
+
+
+def test_a_worker_killed_after_the_platforms_200_before_marking_sent_yields_one_fulfilment(shopify_sim, shop):
+    order = shopify_sim.upsert_order({})
+    message = fulfilment(shop, order["id"])
+    now = later()
+
+    # The worker claims and sends; the platform answers 200; the worker dies before recording it.
+    (claimed,) = outbox_claim_due(now=now, connection_id=shop.pk)
+    assert attempt(claimed, default_client_factory(shop)).kind == "sent"
+    assert fetch(message).state == MessageState.IN_FLIGHT
+
+    # Another worker, before the lease lapses, leaves it alone; after, takes it over and reads back.
+    assert outbox_drain(now=now + dt.timedelta(seconds=60), connection_id=shop.pk).claimed == 0
+    report = outbox_drain(now=now + dt.timedelta(seconds=121), connection_id=shop.pk)
+
+    message = fetch(message)
+    assert report.sent == 1 and message.state == MessageState.SENT and message.result["created"] is False
+    assert len(shopify_sim.ledger()["fulfillments"]) == 1
+
+
+def test_woocommerce_tracking_after_apply_then_500_is_one_note_and_a_completed_order(woo_sim, woo_shop):
+    order = woo_sim.upsert_order({})
+    woo_sim.add_fault("apply_then_500", method="POST", path="/notes")
+    message = fulfilment(woo_shop, order["id"], tracking="9400111")
+
+    outbox_drain(now=later(), connection_id=woo_shop.pk)
+    outbox_drain(now=fetch(message).next_attempt_at, connection_id=woo_shop.pk)
+
+    ledger = woo_sim.ledger()
+    assert fetch(message).state == MessageState.SENT
+    assert len(ledger["notes"][str(order["id"])]) == 1
+    assert "9400111" in ledger["notes"][str(order["id"])][0]["note"]
+    assert ledger["orders"][0]["status"] == "completed"
+
+
+# --- rate limits, credentials, outages -------------------------------------------------------------------------
+
+
+def test_a_short_429_is_waited_out_for_its_retry_after_and_the_write_lands(shopify_sim, shop, sleeps):
+    order = shopify_sim.upsert_order({})
+    shopify_sim.add_fault("429", method="POST", path="fulfillments.json", retry_after=2.0)
+    message = fulfilment(shop, order["id"])
+
+    report = outbox_drain(now=later(), connection_id=shop.pk)
+
+    assert report.sent == 1 and fetch(message).state == MessageState.SENT
+    assert sleeps == [2.0]
+    assert len(shopify_sim.ledger()["fulfillments"]) == 1
+
+
+def test_a_long_429_schedules_the_next_attempt_no_earlier_than_retry_after(shopify_sim, shop):
+    order = shopify_sim.upsert_order({})
+    shopify_sim.add_fault("429", method="POST", path="fulfillments.json", retry_after=600.0)
+    message = fulfilment(shop, order["id"])
+    now = later()
+
+    outbox_drain(now=now, connection_id=shop.pk)
+
+    message = fetch(message)
+    assert message.state == MessageState.PENDING and message.last_status == 429
+    assert message.next_attempt_at >= now + dt.timedelta(seconds=600)
+
+
+def test_an_outbound_401_pauses_the_connection_keeps_the_message_and_resumes_after_rotation(shopify_sim, shop):
+    order = shopify_sim.upsert_order({})
+    shopify_sim.configure(access_token="shpat_rotated_by_the_brand")
+    message = fulfilment(shop, order["id"])
+
+    report = outbox_drain(now=later(), connection_id=shop.pk)
+
+    shop.refresh_from_db()
+    message = fetch(message)
+    assert report.paused == 1
+    assert shop.status == ConnectionStatus.PAUSED_CREDENTIALS
+    assert (message.state, message.attempts) == (MessageState.PENDING, 0)
+    assert outbox_drain(now=later(minutes=30), connection_id=shop.pk).claimed == 0  # paused: nothing is sent
+
+    connection_set_credentials(connection=shop, credentials={"access_token": "shpat_rotated_by_the_brand"}, actor=None)
+    connection_resume(connection=shop, actor=None, note="credentials rotated")
+    shop.refresh_from_db()
+    assert outbox_drain(now=later(minutes=31), connection_id=shop.pk).sent == 1
+    assert len(shopify_sim.ledger()["fulfillments"]) == 1
+
+
+def test_an_outage_of_one_connection_does_not_block_another(shopify_sim, other_shopify_sim, shop, brand):
+    healthy = shopify_connection_for(other_shopify_sim, brand)
+    down = [fulfilment(shop, shopify_sim.upsert_order({})["id"], tracking=f"1ZA{n}") for n in range(3)]
+    up = [fulfilment(healthy, other_shopify_sim.upsert_order({})["id"], tracking=f"1ZB{n}") for n in range(2)]
+    shopify_sim.add_fault("timeout", times=100)  # every call to the first shop hangs
+    now = later()
+
+    report = outbox_drain(now=now)
+
+    assert all(fetch(m).state == MessageState.SENT for m in up)
+    assert len(other_shopify_sim.ledger()["fulfillments"]) == 2
+    states = [fetch(m) for m in down]
+    assert sorted(m.attempts for m in states) == [0, 0, 1]  # one probe spent an attempt, the rest waited
+    assert report.released == 2
+    circuit = ConnectionCircuit.objects.get(connection=shop)
+    assert circuit.open_until > now
+    # While the circuit is open the shop's due messages are not even claimed; the healthy shop's new ones are.
+    fresh = fulfilment(healthy, other_shopify_sim.upsert_order({})["id"], tracking="1ZB9")
+    assert outbox_drain(now=now + dt.timedelta(seconds=5)).claimed == 1
+    assert fetch(fresh).state == MessageState.SENT
+
+
+# --- dead letters ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dead(shopify_sim, shop):
+    order = shopify_sim.upsert_order({})
+    shopify_sim.add_fault("500", method="POST", path="fulfillments.json", times=5)
+    message = fulfilment(shop, order["id"])
+    for _ in range(5):
+        outbox_drain(now=fetch(message).next_attempt_at, connection_id=shop.pk)
+    assert fetch(message).state == MessageState.DEAD
+    return fetch(message)
+
+
+@pytest.fixture
+def operator(db):
+    return grant(UserFactory(username="integrations-admin"), "outbox.manage_deadletter")
+
+
+def test_a_replayed_dead_letter_is_sent_with_the_same_key(shopify_sim, dead, operator):
+    key = dead.idempotency_key
+
+    replayed = deadletter_replay(message=dead, actor=operator)
+    assert (replayed.state, replayed.attempts) == (MessageState.PENDING, 0)
+    outbox_drain(now=later(minutes=30), connection_id=dead.connection_id)  # after the connection's circuit
+
+    sent = fetch(dead)
+    assert sent.state == MessageState.SENT and sent.idempotency_key == key
+    assert shopify_sim.ledger()["fulfillments"][0]["idempotency_key"] == key
+    assert deadletter_depth(platform="shopify") == 0
+    assert sent.history.filter(history_change_reason="dead letter replayed", history_user=operator).exists()
+
+
+def test_a_dead_letter_is_discarded_only_with_a_reason_and_the_permission(dead, operator, viewer):
+    with pytest.raises(NotPermitted):
+        deadletter_discard(message=dead, actor=viewer, reason="order cancelled on the platform")
+    with pytest.raises(TransitionNotAllowed):
+        deadletter_discard(message=dead, actor=operator, reason="   ")
+
+    discarded = deadletter_discard(message=dead, actor=operator, reason="order cancelled on the platform")
+
+    assert discarded.state == MessageState.DISCARDED
+    assert discarded.discard_reason == "order cancelled on the platform"
+    assert deadletter_depth(platform="shopify") == 0
+    with pytest.raises(TransitionNotAllowed):
+        deadletter_replay(message=discarded, actor=operator)
+
+
+def test_the_dead_letter_queue_is_bounded_per_platform_and_counts_what_it_archived(
+    settings, shopify_sim, woo_sim, shop, woo_shop
+):
+    settings.OUTBOX_DEADLETTER_CAP = 2
+    for n in range(4):
+        fulfilment(shop, 900000 + n)  # unknown orders: 404, dead at once
+    fulfilment(woo_shop, 900100)
+    for _ in range(5):
+        outbox_drain(now=later(), limit=1)
+
+    assert deadletter_depth(platform="shopify") == 2
+    assert deadletter_archived_count(platform="shopify") == 2
+    assert deadletter_depth(platform="woocommerce") == 1
+    newest = sorted(OutboundMessage.objects.filter(platform="shopify"), key=lambda m: (m.dead_at, m.pk))[-2:]
+    assert list(deadletters(platform="shopify")) == newest
+
+
+# --- enqueueing ------------------------------------------------------------------------------------------------
+
+
+def test_the_same_business_payload_enqueued_twice_is_one_message_with_a_payload_hash_key(shop):
+    first = fulfilment(shop, 1001)
+    second = fulfilment(shop, 1001)
+    other = fulfilment(shop, 1001, tracking="1Z0002")
+
+    assert first.pk == second.pk != other.pk
+    assert first.idempotency_key == services.payload_key(kind=MessageKind.FULFILMENT, payload=first.payload)
+    assert len(first.idempotency_key) == 64
+
+
+def test_a_shipment_handed_to_the_carrier_queues_exactly_one_fulfilment(shopify_sim, shop):
+    order = shopify_sim.upsert_order({})
+    wms_order = types.SimpleNamespace(connection=shop, platform_order_id=str(order["id"]))
+    shipment = types.SimpleNamespace(pk=77, order=wms_order, tracking_number="1Z77", carrier="UPS")
+
+    shipment_handed_to_carrier.send(sender=None, shipment=shipment)
+    shipment_handed_to_carrier.send(sender=None, shipment=shipment)  # a repeated signal
+
+    (message,) = OutboundMessage.objects.all()
+    assert message.idempotency_key == services.shipment_key(77)
+    assert message.payload["tracking_number"] == "1Z77" and message.source == "shipment:77"
+    outbox_drain(now=later())
+    assert len(shopify_sim.ledger()["fulfillments"]) == 1
+
+
+def test_a_manual_order_without_a_connection_queues_nothing():
+    shipment = types.SimpleNamespace(pk=5, order=types.SimpleNamespace(connection=None, platform_order_id=""))
+
+    shipment_handed_to_carrier.send(sender=None, shipment=shipment)
+
+    assert not OutboundMessage.objects.exists()
+
+
+def test_every_outbound_call_is_audited_without_the_token(shopify_sim, shop):
+    order = shopify_sim.upsert_order({})
+    fulfilment(shop, order["id"])
+
+    outbox_drain(now=later())
+
+    rows = list(AuditRecord.objects.filter(connection=shop, direction="outbound"))
+    assert {r.method for r in rows} == {"GET", "POST"}
+    assert all(r.credential_fingerprint == shop.credentials_fingerprint for r in rows)
+    assert any(r.headers.get("X-Shopify-Access-Token") == REDACTED for r in rows)
+    assert TOKEN not in repr([(r.endpoint, r.headers, r.body, r.detail) for r in rows])
+
+
+def test_inventory_levels_are_written_through_the_queue(shopify_sim, shop, woo_sim, woo_shop):
+    outbound_enqueue(
+        connection=shop,
+        kind=MessageKind.INVENTORY,
+        payload={"inventory_item_id": 808950810, "location_id": 905684977, "available": 6},
+    )
+    outbound_enqueue(connection=woo_shop, kind=MessageKind.INVENTORY, payload={"product_id": 93, "quantity": 4})
+
+    assert outbox_drain(now=later()).sent == 2
+    assert shopify_sim.ledger()["inventory_levels"][0]["available"] == 6
+    assert woo_sim.ledger()["stock"][0]["stock_quantity"] == 4
