@@ -86,13 +86,41 @@ def read_levels(*, connection: Connection, skus: Sequence[Sku]) -> dict[int, int
     return shown
 
 
-def enqueue_level(*, connection: Connection, sku: Sku, quantity: int, sequence: int) -> None:
-    """Queue the write (interim: sent after commit until the outbound queue lands)."""
-    from django.db import transaction
+def level_payload(*, connection: Connection, sku: Sku, quantity: int) -> dict[str, Any]:
+    """The outbound queue's inventory payload for this platform (absolute number), naming our SKU for read-back."""
+    listing = _listing_or_refuse(connection, sku)
+    base: dict[str, Any] = {"sku_id": sku.pk, "sku": sku.code}
+    if connection.platform == "shopify":
+        return {**base, "inventory_item_id": int(listing.external_id), "location_id": int(listing.location_id),
+                "available": quantity}  # fmt: skip
+    if connection.platform == "woocommerce":
+        variation = int(listing.location_id) if listing.location_id else None
+        return {**base, "product_id": int(listing.external_id), "variation_id": variation, "quantity": quantity}
+    message = f"Publishing stock to {connection.get_platform_display()} is not built yet"
+    raise InvalidInput(message, reasons=[Reason("platform_unsupported", message)])
 
-    transaction.on_commit(lambda: send_level(connection=connection, sku=sku, quantity=quantity))
+
+def enqueue_level(*, connection: Connection, sku: Sku, quantity: int, sequence: int) -> None:
+    """Queue one absolute write in the outbound queue, in the caller's transaction (the number recorded as pushed
+    and the queued write commit together). The key names (connection, SKU, write number): a re-run of the same
+    cycle finds the queued row."""
+    from integrations.outbox.models import MessageKind
+    from integrations.outbox.services import outbound_enqueue
+
+    outbound_enqueue(
+        connection=connection,
+        kind=MessageKind.INVENTORY,
+        payload=level_payload(connection=connection, sku=sku, quantity=quantity),
+        idempotency_key=f"inventory:{connection.pk}:{sku.pk}:{sequence}",
+        source=f"sku:{sku.pk}",
+    )
 
 
 def pending_skus(*, connection: Connection) -> set[int]:
     """SKUs with a stock write still queued for this connection (their read-back is not yet meaningful)."""
-    return set()
+    from integrations.outbox.models import MessageKind, MessageState, OutboundMessage
+
+    payloads = OutboundMessage.objects.filter(
+        connection=connection, kind=MessageKind.INVENTORY, state__in=[MessageState.PENDING, MessageState.IN_FLIGHT]
+    ).values_list("payload", flat=True)
+    return {int(p["sku_id"]) for p in payloads if isinstance(p, dict) and "sku_id" in p}

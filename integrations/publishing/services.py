@@ -23,6 +23,7 @@ from django.utils import timezone
 from integrations.models import Connection, ConnectionStatus
 from integrations.publishing import channel
 from integrations.publishing.models import (
+    ChannelListing,
     DirtyStock,
     PoolKind,
     PublishedLevel,
@@ -118,6 +119,11 @@ def publishing_run_cycle(*, limit: int = 2000) -> CycleResult:
                 connection__in=connections, sku_id__in=[s.pk for s in skus]
             )
         }
+        listed = set(
+            ChannelListing.objects.filter(connection__in=connections, sku__in=skus).values_list(
+                "connection_id", "sku_id"
+            )
+        )
         paused = _open_quarantines([c.pk for c in connections], [s.pk for s in skus])
         now = timezone.now()
         for conn in connections:
@@ -125,6 +131,8 @@ def publishing_run_cycle(*, limit: int = 2000) -> CycleResult:
             if not settings.enabled:
                 continue
             for sku in by_brand[conn.brand_id]:
+                if (conn.pk, sku.pk) not in listed:
+                    continue  # not sold on this channel
                 quantity = offered(settings=settings, pool=pools[sku.pk])
                 if quantity is None:
                     continue
@@ -198,6 +206,8 @@ def publishing_check_divergence(*, connection: Connection, skus: Sequence[Sku] |
             PublishQuarantine.objects.filter(connection=connection, sku=sku, released_at__isnull=True).update(
                 released_at=now
             )
+            # Events skipped while quarantined: the next cycle publishes the number as it is now.
+            DirtyStock.objects.bulk_create([DirtyStock(sku=sku, marked_at=now)], ignore_conflicts=True)
             result.released.append(sku.pk)
     result.diverged = [sku.pk for sku, *_ in diverged]
     result.spike = len(diverged) >= max(1, settings.spike_skus)

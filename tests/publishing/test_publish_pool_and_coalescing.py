@@ -27,6 +27,7 @@ from orders.allocation.services import (
 from tests.factories import FacilityFactory
 from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
 from tests.inventory.factories import KitFactory, SkuFactory
+from tests.publishing.factories import ChannelListingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +108,11 @@ def test_a_burst_of_stock_events_is_one_write_per_sku_and_connection_with_the_la
     vlc, _ = two_sites
     shop, woo = ConnectionFactory(brand=brand), WooConnectionFactory(brand=brand)
     publish_settings_set(connection=woo, safety_buffer=2)
-    hot, cold = SkuFactory(brand=brand), SkuFactory(brand=brand)
+    hot, cold, unlisted = SkuFactory(brand=brand), SkuFactory(brand=brand), SkuFactory(brand=brand)
+    for conn in (shop, woo):
+        for sku in (hot, cold):
+            ChannelListingFactory(connection=conn, sku=sku, location_id="" if conn is woo else "905684977")
+    _receive(unlisted, vlc, 3)  # not sold on these channels: never written
     _receive(hot, vlc, 100)
     _receive(cold, vlc, 10)
     for i in range(40):
@@ -135,6 +140,8 @@ def test_an_unchanged_number_is_not_written_again_and_fba_and_paused_connections
     paused = ConnectionFactory(brand=brand)
     connection_pause_for_credentials(connection=paused, note="401 on write")
     sku = SkuFactory(brand=brand)
+    for conn in (shop, fba, paused):
+        ChannelListingFactory(connection=conn, sku=sku)
     _receive(sku, vlc, 5)
     publishing_run_cycle()
     stock_adjust(sku=sku, facility=vlc, delta=2, event_id="found", actor=None, reason="found")
@@ -153,6 +160,7 @@ def test_a_component_event_republishes_the_kits_built_from_it(brand, two_sites):
     shop = ConnectionFactory(brand=brand)
     kit, soap = KitFactory(brand=brand), SkuFactory(brand=brand)
     kit_set_components(kit=kit, components=[(soap, 2)], actor=None)
+    ChannelListingFactory(connection=shop, sku=kit)
     _receive(soap, vlc, 8)
 
     publishing_run_cycle()
