@@ -1,0 +1,27 @@
+"""django-q2 entry points of publishing. Thin and idempotent: a cycle only takes what is dirty; a read-back only
+compares and queues absolute numbers."""
+
+from __future__ import annotations
+
+from integrations.models import Connection, ConnectionStatus
+from integrations.publishing.services import publishing_check_divergence, publishing_run_cycle
+
+
+def publish_dirty() -> int:
+    """Publish everything dirty (cycles of 2,000 SKUs until none is left); returns writes queued."""
+    written = 0
+    while True:
+        result = publishing_run_cycle()
+        written += result.written
+        if result.claimed < 2000:
+            return written
+
+
+def check_divergence() -> int:
+    """Read back every writable connection (the hourly diff of seed 000 §04); returns SKUs diverging."""
+    diverged = 0
+    for connection in Connection.objects.filter(
+        status__in=[ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK], listings__isnull=False
+    ).distinct():
+        diverged += len(publishing_check_divergence(connection=connection).diverged)
+    return diverged
