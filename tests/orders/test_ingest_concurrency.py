@@ -1,0 +1,92 @@
+"""Twenty workers deliver the same order at once (a webhook retried while the reconciler replays it): on PostgreSQL
+the unique constraint and the row lock make it one order, allocated once, with one "received" line."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import close_old_connections, connection
+
+from inventory.models import Movement, MovementKind, StockLevel
+from orders.models import Order, OrderEvent, OrderEventKind, OrderLine, OrderState
+from orders.services import order_ingest
+from tests.factories import BrandFactory, FacilityFactory
+from tests.integrations.factories import ConnectionFactory
+from tests.orders.factories import T0, CanonicalAddressFactory, CanonicalOrderFactory, line, stocked_sku
+
+pytestmark = [
+    pytest.mark.concurrency,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and unique races are PostgreSQL's"),
+]
+
+THREADS = 20
+
+
+def _race(worker, n=THREADS):
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = worker(i)
+        except Exception as exc:  # collected and asserted by the caller
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    close_old_connections()
+    return results
+
+
+@pytest.fixture
+def shop():
+    brand = BrandFactory(slug="race-orders")
+    facility = FacilityFactory(code="RACE-O")
+    sku = stocked_sku(brand=brand, facility=facility, code="RACE-TEE", units=100)
+    return brand, ConnectionFactory(brand=brand), sku, facility
+
+
+def test_twenty_workers_ingesting_the_same_order_make_one_order(shop):
+    brand, conn, sku, facility = shop
+    canonical = CanonicalOrderFactory(platform_order_id="RACE-1", lines=(line("RACE-TEE", 3),))
+
+    results = _race(lambda i: order_ingest(canonical=canonical, brand=brand, connection=conn))
+
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert errors == []
+    assert sum(r.created for r in results) == 1
+    assert len({r.order.pk for r in results}) == 1
+    order = Order.objects.get()
+    assert order.state == OrderState.ACCEPTED
+    assert OrderLine.objects.count() == 1
+    assert OrderEvent.objects.filter(kind=OrderEventKind.RECEIVED).count() == 1
+    assert Movement.objects.filter(kind=MovementKind.ALLOCATE).count() == 1
+    assert StockLevel.objects.get(sku=sku, facility=facility).allocated == 3
+
+
+def test_twenty_workers_delivering_twenty_versions_leave_the_newest(shop):
+    brand, conn, sku, facility = shop
+
+    def version(i):
+        return CanonicalOrderFactory(
+            platform_order_id="RACE-2",
+            updated_at=T0 + dt.timedelta(minutes=i),
+            address=CanonicalAddressFactory(street1=f"Carrer {i}"),
+            lines=(line("RACE-TEE", i + 1),),
+        )
+
+    results = _race(lambda i: order_ingest(canonical=version(i), brand=brand, connection=conn))
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    order = Order.objects.get()
+    assert order.source_updated_at == T0 + dt.timedelta(minutes=THREADS - 1)
+    assert order.delivery_street1 == f"Carrer {THREADS - 1}"
+    assert order.lines.get().quantity == THREADS
+    assert StockLevel.objects.get(sku=sku, facility=facility).allocated == THREADS
