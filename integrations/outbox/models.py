@@ -131,13 +131,22 @@ class OutboundMessage(FSMModelMixin, models.Model):
 
 class ConnectionCircuit(models.Model):
     """Per-connection back-off: while `open_until` is ahead, that connection's messages wait (no retry storm) and
-    other connections' messages go on."""
+    other connections' messages go on. Also the rate-limit headroom the platform reported at the last write."""
 
     connection = models.OneToOneField(Connection, on_delete=models.CASCADE, primary_key=True, related_name="+")
     consecutive_failures = models.PositiveIntegerField(default=0)
     open_until = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+    headroom_remaining = models.FloatField(null=True, blank=True, help_text="Rate-limit budget left at the last call")
+    headroom_limit = models.FloatField(null=True, blank=True)
+    headroom_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"circuit {self.connection_id}: {self.consecutive_failures} failures, open until {self.open_until}"
+
+    @property
+    def headroom_fraction(self) -> float | None:
+        if self.headroom_remaining is None or not self.headroom_limit:
+            return None
+        return self.headroom_remaining / self.headroom_limit

@@ -19,9 +19,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from integrations.http import Headroom
 from integrations.models import Connection, ConnectionStatus
 from integrations.outbox import senders
 from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
@@ -37,6 +38,7 @@ BASE_DELAY_SECONDS = 60.0
 JITTER = 0.2
 CIRCUIT_BASE_SECONDS = 15.0
 CIRCUIT_MAX_SECONDS = 300.0
+HEADROOM_FLOOR = 0.2  # below a fifth of the platform's budget, the connection's writes wait for the next drain
 WRITABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK)
 
 _rng = random.Random()
@@ -141,6 +143,7 @@ class DrainReport:
     dead: int = 0
     paused: int = 0
     released: int = 0
+    throttled: int = 0
     outcomes: dict[int, str] = field(default_factory=dict)
 
 
@@ -215,7 +218,21 @@ def outbox_drain(
             report.retried += 1
         if outcome.kind == senders.RETRY:
             stopped.add(message.connection_id)
+        headroom = getattr(getattr(clients[message.connection_id], "http", None), "last_headroom", None)
+        if isinstance(headroom, Headroom):
+            _headroom_record(message.connection_id, headroom=headroom, now=now)
+            if headroom.fraction < HEADROOM_FLOOR:
+                # Runbook "rate-limit hit": slow our writes before the platform has to refuse them.
+                stopped.add(message.connection_id)
+                report.throttled += 1
     return report
+
+
+def _headroom_record(connection_id: int, *, headroom: Headroom, now: dt.datetime) -> None:
+    ConnectionCircuit.objects.update_or_create(
+        connection_id=connection_id,
+        defaults={"headroom_remaining": headroom.remaining, "headroom_limit": headroom.limit, "headroom_at": now},
+    )
 
 
 def outbox_record_outcome(
@@ -327,6 +344,18 @@ def deadletters(*, platform: str | None = None) -> QuerySet[OutboundMessage]:
     if platform:
         qs = qs.filter(platform=platform)
     return qs.select_related("connection").order_by("dead_at", "id")
+
+
+def headroom_by_connection() -> dict[int, float | None]:
+    """The rate-limit headroom (fraction of the budget left) each connection's platform reported at our last write,
+    for the "rate-limit headroom" metric."""
+    return {c.connection_id: c.headroom_fraction for c in ConnectionCircuit.objects.filter(headroom_at__isnull=False)}
+
+
+def deadletter_depth_by_platform() -> dict[str, int]:
+    """The "dead-letter depth" metric: non-zero is a story, growing is an outage."""
+    rows = deadletters().order_by().values_list("platform").annotate(n=Count("id"))
+    return {platform: int(n) for platform, n in rows}
 
 
 def deadletter_depth(*, platform: str) -> int:

@@ -388,3 +388,41 @@ def test_inventory_levels_are_written_through_the_queue(shopify_sim, shop, woo_s
     assert outbox_drain(now=later()).sent == 2
     assert shopify_sim.ledger()["inventory_levels"][0]["available"] == 6
     assert woo_sim.ledger()["stock"][0]["stock_quantity"] == 4
+
+
+def test_low_rate_limit_headroom_slows_that_connections_writes_and_is_recorded(shopify_sim, shop):
+    shopify_sim.configure(bucket_size=10, leak_per_second=0.0001)
+    for n in range(4):
+        fulfilment(shop, shopify_sim.upsert_order({})["id"], tracking=f"1ZH{n}")
+
+    report = outbox_drain(now=later())
+
+    # Each fulfilment is three calls (two read-backs, one write): after the third, 9 of 10 are used.
+    assert (report.sent, report.throttled, report.released) == (3, 1, 1)
+    assert services.headroom_by_connection()[shop.pk] == pytest.approx(0.1)
+    assert OutboundMessage.objects.filter(state=MessageState.PENDING).count() == 1
+
+
+def test_dead_letter_depth_is_reported_per_platform(shopify_sim, woo_sim, shop, woo_shop):
+    fulfilment(shop, 910001)
+    fulfilment(shop, 910002)
+    fulfilment(woo_shop, 910003)
+
+    outbox_drain(now=later())
+
+    assert services.deadletter_depth_by_platform() == {"shopify": 2, "woocommerce": 1}
+
+
+def test_the_console_offers_replay_and_discard_on_a_dead_letter_only(dead, operator, rf):
+    from django.contrib.admin import AdminSite
+
+    from integrations.outbox.console import OutboundMessageAdmin
+
+    console = OutboundMessageAdmin(OutboundMessage, AdminSite())
+    request = rf.get("/")
+    request.user = operator
+
+    assert {b["name"] for b in console.transition_buttons(request, dead)} == {"replay", "discard"}
+    console.get_transition_service("discard")(obj=dead, actor=operator, reason="duplicate order")
+    assert console.transition_buttons(request, fetch(dead)) == []
+    assert fetch(dead).state == MessageState.DISCARDED
