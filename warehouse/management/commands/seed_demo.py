@@ -8,6 +8,7 @@ so scripts and browser tests can log in."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -19,9 +20,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from inventory.models import Sku, SkuAlias, SkuState, StockLevel
 from inventory.services import (
+    catalog_drift_open_exceptions,
     kit_set_components,
     sku_assign_barcode,
     sku_assign_variants,
@@ -30,6 +33,19 @@ from inventory.services import (
     sku_lock_pack_configuration,
     sku_mark_ready_for_receiving,
     stock_receive,
+)
+from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
+from orders.models import Order, OrderSource, OrderState
+from orders.services import (
+    order_cancel,
+    order_confirm_picked,
+    order_ingest,
+    order_pack,
+    order_release_to_pick,
+    order_validate,
+    shipment_create,
+    shipment_hand_to_carrier,
+    shipment_record_scan,
 )
 from returns.models import Disposition, Return, ReturnState
 from returns.services import (
@@ -45,6 +61,7 @@ from returns.services import (
 from warehouse.api.tokens import token_issue
 from warehouse.models import Brand, ExceptionItem, ExceptionState, Facility
 from warehouse.roles import ADMINISTRATOR, BRAND, FINANCE, OPERATIONS, WAREHOUSE_MANAGER, brand_member_add
+from warehouse.transitions import transition_apply
 
 BASE_URL = "http://127.0.0.1:8000"
 
@@ -111,12 +128,64 @@ STOCK = [
     ("acme", "VLC1", "MUG-WHITE", 30),
     ("acme", "LEJ1", "TEE-M-BLUE", 20),
     ("acme", "LEJ1", "CAP-RED", 15),
+    ("acme", "LEJ1", "MUG-WHITE", 10),
     ("borealis", "LEJ1", "SERUM-30ML", 80),
     ("borealis", "LEJ1", "CREAM-50ML", 50),
     ("borealis", "LEJ1", "LIP-RED", 120),
     ("borealis", "LEJ1", "LIP-NUDE", 90),
     ("borealis", "VLC1", "SERUM-30ML", 24),
 ]
+
+
+_VALENCIA = CanonicalAddress(name="Marta Puig", street1="Carrer de Colón 12", postal_code="46004", city="Valencia",
+                             country="ES")  # fmt: skip
+_NO_ZIP = CanonicalAddress(name="Jonas Weber", street1="Karl-Liebknecht-Str. 8", city="Leipzig", country="DE")
+_BERLIN = CanonicalAddress(name="Lena Vogel", street1="Torstr. 101", postal_code="10119", city="Berlin", country="DE")
+
+# The warehouse steps after acceptance, in order; an order spec stops at its target.
+FULFILMENT = (
+    OrderState.ACCEPTED,
+    OrderState.PICKING,
+    OrderState.PICKED,
+    OrderState.PACKED,
+    OrderState.DISPATCHED,
+    OrderState.IN_TRANSIT,
+    OrderState.DELIVERED,
+)
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    """One demo order and the state the seed walks it to through the order services."""
+
+    pid: str
+    target: str
+    lines: tuple[tuple[str, object], ...]
+    source: str = OrderSource.MANUAL
+    address: CanonicalAddress = field(default_factory=lambda: _VALENCIA)
+    phone: str = "+34 600 123 456"
+
+
+ORDERS: dict[str, list[OrderSpec]] = {
+    "acme": [
+        OrderSpec("ACME-1001", OrderState.DELIVERED, (("TEE-M-BLUE", 1), ("CAP-RED", 1))),
+        OrderSpec("ACME-1002", OrderState.IN_TRANSIT, (("KIT-TEE-CAP", 1),), source=OrderSource.FILE),
+        OrderSpec("ACME-1003", OrderState.DISPATCHED, (("TEE-M-BLUE", 2),)),
+        OrderSpec("ACME-1004", OrderState.PACKED, (("MUG-01", 1),)),  # the old code, inside its alias window
+        OrderSpec("ACME-1005", OrderState.PICKED, (("CAP-RED", 1),)),
+        OrderSpec("ACME-1006", OrderState.PICKING, (("TEE-M-BLUE", 1),)),
+        OrderSpec("ACME-1007", OrderState.ACCEPTED, (("KIT-TEE-CAP", 1),), address=_BERLIN),
+        OrderSpec("ACME-1008", OrderState.VALIDATED, (("CAP-RED", 300),)),  # short: validated, waiting for stock
+        OrderSpec("ACME-1009", OrderState.RECEIVED, (("TEE-M-BLUE", 1),), phone=""),
+        OrderSpec("ACME-1010", OrderState.ON_HOLD, (("TEE-XL-BLUE", 1), ("CAP-RED", 0)), address=_NO_ZIP, phone=""),
+        OrderSpec("ACME-1011", OrderState.CANCELLED, (("TEE-M-BLUE", 1),)),
+    ],
+    "borealis": [
+        OrderSpec("BOR-5001", OrderState.DELIVERED, (("KIT-GLOW", 1),), address=_BERLIN),
+        OrderSpec("BOR-5002", OrderState.ACCEPTED, (("SERUM-30ML", 1), ("LIP-NUDE", 2)), address=_BERLIN),
+        OrderSpec("BOR-5003", OrderState.ON_HOLD, (("LIP-RED", 1000),), address=_BERLIN),  # short of stock
+    ],
+}
 
 
 @dataclass(frozen=True)
@@ -129,6 +198,7 @@ class ReturnSpec:
     grade: str = ""
     disposition: str = ""
     manual_triage: bool = False  # a manager triages by hand (a forced, recorded transition)
+    order: str = ""  # the order id the units were shipped on
 
 
 RETURNS: dict[str, list[ReturnSpec]] = {
@@ -140,7 +210,7 @@ RETURNS: dict[str, list[ReturnSpec]] = {
         ReturnSpec("RMA-A-1005", "VLC1", (("MUG-WHITE", 1),), ReturnState.TRIAGED, "Arrived chipped", "C",
                    Disposition.REWORK),
         ReturnSpec("RMA-A-1006", "VLC1", (("TEE-M-BLUE", 1), ("CAP-RED", 1)), ReturnState.RESTOCKED,
-                   "Gift not wanted", "A", Disposition.SELLABLE),
+                   "Gift not wanted", "A", Disposition.SELLABLE, order="ACME-1001"),
         ReturnSpec("RMA-A-1007", "VLC1", (("TEE-S-BLUE", 1),), ReturnState.REWORKED, "Loose seam", "C",
                    Disposition.REWORK),
         ReturnSpec("RMA-A-1008", "VLC1", (("MUG-WHITE", 1),), ReturnState.DISPOSED, "Broken in transit", "D",
@@ -150,8 +220,8 @@ RETURNS: dict[str, list[ReturnSpec]] = {
     ],
     "borealis": [
         ReturnSpec("RMA-B-2001", "LEJ1", (("SERUM-30ML", 1),), ReturnState.RECEIVED, "Allergic reaction"),
-        ReturnSpec("RMA-B-2002", "LEJ1", (("LIP-RED", 2),), ReturnState.RESTOCKED, "Duplicate order", "A",
-                   Disposition.SELLABLE),
+        ReturnSpec("RMA-B-2002", "LEJ1", (("SERUM-30ML", 1), ("CREAM-50ML", 1)), ReturnState.RESTOCKED,
+                   "Duplicate order", "A", Disposition.SELLABLE, order="BOR-5001"),
         ReturnSpec("RMA-B-2003", "LEJ1", (("CREAM-50ML", 1),), ReturnState.DISPOSED, "Seal broken", "D",
                    Disposition.NONCONFORMING),
     ],
@@ -229,6 +299,70 @@ class Seeder:
                 event_id=f"demo:receive:{slug}:{code}:{facility_code}", reason="Demo inbound (ASN)",
             )  # fmt: skip
 
+    # -- orders --------------------------------------------------------------------------------------------------
+
+    def orders(self) -> None:
+        """Each order arrives through `order_ingest` (which validates, allocates and accepts, or holds with every
+        reason named), then walks on through the warehouse steps to its demo state."""
+        ops, manager = self.users["ops"], self.users["manager"]
+        now = timezone.now()
+        path: list[str] = list(FULFILMENT)
+        for slug, specs in ORDERS.items():
+            brand = self.brands[slug]
+            for number, spec in enumerate(specs):
+                if Order.objects.filter(brand=brand, source=spec.source, platform_order_id=spec.pid).exists():
+                    continue
+                placed = now - dt.timedelta(hours=2 * (len(specs) - number))
+                canonical = CanonicalOrder(
+                    platform_order_id=spec.pid, updated_at=placed, status="paid", placed_at=placed, paid_at=placed,
+                    address=spec.address, phone=spec.phone, email=f"{spec.pid.lower()}@customer.invalid",
+                    lines=tuple(CanonicalLine(sku_code=code, quantity=qty) for code, qty in spec.lines),
+                )  # fmt: skip
+                order = order_ingest(canonical=canonical, brand=brand, source=spec.source, actor=None).order
+                if spec.target == OrderState.VALIDATED:  # held short; a person re-validates it while stock is due
+                    order = order_validate(order=order, actor=ops)
+                elif spec.target == OrderState.RECEIVED:
+                    # Held for its missing phone; the customer is calling back, so a manager sends it back to
+                    # received (the `revise` step an edit takes) to be checked again when the phone arrives.
+                    why = "Customer calls back with a phone number; check again then"
+                    order = transition_apply(obj=order, name="revise", actor=manager, reason=why)
+                elif spec.target == OrderState.CANCELLED:
+                    order = order_cancel(order=order, actor=ops, reason="Customer cancelled by email")
+                elif spec.target in path:
+                    self._fulfil(order, reach=path.index(spec.target), path=path, at=placed)
+
+    def _fulfil(self, order: Order, *, reach: int, path: list[str], at: dt.datetime) -> None:
+        ops = self.users["ops"]
+
+        def reached(state: str) -> bool:
+            return path.index(state) > reach
+
+        if reached(OrderState.PICKING):
+            return
+        order = order_release_to_pick(order=order, actor=ops)
+        if reached(OrderState.PICKED):
+            return
+        order = order_confirm_picked(order=order, actor=ops)
+        if reached(OrderState.PACKED):
+            return
+        order = order_pack(order=order, actor=ops)
+        tracking = f"JJD{order.pk:012d}"
+        shipment = shipment_create(order=order, carrier="DHL", service="Paket", tracking_number=tracking, actor=ops)
+        if reached(OrderState.DISPATCHED):
+            return
+        shipment = shipment_hand_to_carrier(
+            shipment=shipment, carrier_receipt=f"DHL-PICKUP-{order.pk:06d}", handed_at=at + dt.timedelta(hours=1),
+            actor=ops,
+        )  # fmt: skip
+        if reached(OrderState.IN_TRANSIT):
+            return
+        shipment = shipment_record_scan(shipment=shipment, status="in_transit", occurred_at=at + dt.timedelta(hours=2),
+                                        description="Arrived at the hub", location="Leipzig")  # fmt: skip
+        if reached(OrderState.DELIVERED):
+            return
+        shipment_record_scan(shipment=shipment, status="delivered", occurred_at=at + dt.timedelta(hours=3),
+                             description="Delivered to the door", location="Valencia")  # fmt: skip
+
     # -- returns -------------------------------------------------------------------------------------------------
 
     def returns(self) -> None:
@@ -244,8 +378,9 @@ class Seeder:
                 if Return.objects.filter(brand=brand, rma_number=spec.rma).exists():
                     continue
                 lines = [(Sku.objects.get(brand=brand, code=code), quantity) for code, quantity in spec.lines]
+                order = Order.objects.filter(brand=brand, platform_order_id=spec.order).first() if spec.order else None
                 rma = return_initiate(
-                    brand=brand, rma_number=spec.rma, lines=lines, facility=self.facilities[spec.facility],
+                    brand=brand, rma_number=spec.rma, lines=lines, order=order, facility=self.facilities[spec.facility],
                     reason=spec.reason, actor=None,
                 )  # fmt: skip
                 path = list(ReturnState.values)
@@ -280,7 +415,7 @@ class Seeder:
 
     # -- what the run leaves behind ------------------------------------------------------------------------------
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, *, tokens: bool = False) -> dict[str, Any]:
         stock = StockLevel.objects.aggregate(on_hand=Sum("on_hand"), quarantine=Sum("quarantine"))
         return {
             "users": [
@@ -289,8 +424,9 @@ class Seeder:
                     "password": password,
                     "role": role,
                     "brand": brand,
-                    # a fresh API token per run (knox keeps only its hash; the value is shown once, here)
-                    "api_token": token_issue(user=self.users[username]) if username in self.users else None,
+                    # `--tokens` only: a fresh API token each run (knox keeps only its hash; the value is shown once,
+                    # here), so a plain run stays idempotent and prints the same
+                    **({"api_token": token_issue(user=self.users[username])} if tokens else {}),
                 }
                 for username, role, brand, password in USERS
             ],
@@ -313,6 +449,7 @@ class Seeder:
                 ],
             },
             "stock": {"on_hand": stock["on_hand"] or 0, "quarantine": stock["quarantine"] or 0},
+            "orders": {"by_state": _by_state(Order.objects.values_list("state", flat=True), OrderState.values)},
             "returns": {"by_state": _by_state(Return.objects.values_list("state", flat=True), ReturnState.values)},
             "exceptions": {
                 "open": ExceptionItem.objects.filter(state=ExceptionState.OPEN).count(),
@@ -346,6 +483,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--json", action="store_true", help="Print one JSON object (users, brands, counts).")
+        parser.add_argument(
+            "--tokens", action="store_true", help="Also issue each user a new API token (a new one on every run)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         seeder = Seeder()
@@ -355,13 +495,15 @@ class Command(BaseCommand):
             seeder.people()
             seeder.catalog()
             seeder.stock()
+            seeder.orders()
             seeder.returns()
-        summary = seeder.summary()
+            catalog_drift_open_exceptions()  # the daily check, run now so the queue shows it
+        summary = seeder.summary(tokens=options["tokens"])
         if options["json"]:
             self.stdout.write(json.dumps(summary, sort_keys=False))
             return
         self.stdout.write("Demo data is in place.")
-        for kind in ("returns",):
+        for kind in ("orders", "returns"):
             states = ", ".join(f"{state} {count}" for state, count in summary[kind]["by_state"].items())
             self.stdout.write(f"  {kind}: {states}")
         self.stdout.write(f"  open exceptions: {summary['exceptions']['open']}")
