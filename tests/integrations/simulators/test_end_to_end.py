@@ -1,0 +1,120 @@
+"""End to end over real HTTP on loopback: the simulator's signed webhook through the hub's inbox into an accepted
+order, a dropped webhook found by the reconciler through the platform client, and the shipment's hand-off through
+the outbound queue into exactly one fulfilment on the simulator despite 429, 500, a timeout, apply-then-hang and
+a worker killed after the platform's 200."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from integrations.models import Platform
+from integrations.outbox.models import MessageState, OutboundMessage
+from integrations.outbox.senders import attempt, default_client_factory
+from integrations.outbox.services import outbox_claim_due, outbox_drain
+from integrations.simulators import ShopifySimulator
+from tests.integrations.conftest import run_queued_tasks
+from tests.integrations.factories import ConnectionFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SECRET = "shpss_e2e_signing_secret_01"
+TOKEN = "shpat_e2e_access_token_01"
+
+
+class Sleeps(list):
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps(settings):
+    recorded = Sleeps()
+    settings.OUTBOX_HTTP = {"connect_timeout": 0.5, "read_timeout": 0.3, "retry_attempts": 2, "sleep": recorded}
+    return recorded
+
+
+@pytest.fixture
+def wired(live_server, brand, facility, stocked_sku, sleeps):
+    """A Shopify connection whose simulator delivers webhooks to the live hub and answers its API calls."""
+    connection = ConnectionFactory(
+        brand=brand,
+        platform=Platform.SHOPIFY,
+        shop="acme-e2e.myshopify.com",
+        secrets={"signing_secret": SECRET, "credentials": {"access_token": TOKEN}},
+    )
+    hub_url = f"{live_server.url}/webhooks/shopify/{connection.pk}/"
+    with ShopifySimulator.running(
+        access_token=TOKEN, secret=SECRET, shop_domain=connection.shop, hub_url=hub_url, hang_seconds=0.8
+    ) as sim:
+        connection.api_base_url = sim.url
+        connection.save(update_fields=["api_base_url"])
+        yield sim, connection
+
+
+def test_a_simulator_order_is_accepted_and_its_hand_off_makes_one_fulfilment_through_every_fault(wired, sleeps):
+    from orders.models import Order, OrderState
+    from orders.services import (
+        order_confirm_picked,
+        order_pack,
+        order_release_to_pick,
+        shipment_create,
+        shipment_hand_to_carrier,
+    )
+
+    sim, connection = wired
+    created = sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 2}]})
+    assert sim.ledger()["webhooks"][-1]["status"] == 200
+    run_queued_tasks()
+    order = Order.objects.get(connection=connection, platform_order_id=str(created["id"]))
+    assert order.state == OrderState.ACCEPTED
+
+    order = order_pack(
+        order=order_confirm_picked(order=order_release_to_pick(order=order, actor=None), actor=None), actor=None
+    )
+    shipment = shipment_create(order=order, carrier="UPS", tracking_number="1ZE2E0001", actor=None)
+    for fault in ("429", "500", "timeout", "apply_then_hang"):
+        sim.add_fault(fault, method="POST", path="fulfillments.json", retry_after=1.0)
+    shipment_hand_to_carrier(shipment=shipment, carrier_receipt="MANIFEST-1", handed_at=timezone.now(), actor=None)
+
+    # The hand-off queued one write and kicked a worker: 429 (waited out), then 500 after sending (ambiguous).
+    message = OutboundMessage.objects.get()
+    assert run_queued_tasks() == 1
+    message.refresh_from_db()
+    assert sleeps == [1.0] and (message.attempts, message.ambiguous) == (1, True)
+    outbox_drain(now=message.next_attempt_at)  # a timeout
+    message.refresh_from_db()
+    outbox_drain(now=message.next_attempt_at)  # applied, then no answer in time
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == (MessageState.PENDING, 3)
+    assert len(sim.ledger()["fulfillments"]) == 1
+
+    # A worker takes it, reads back, and dies before recording; the next one takes over after the lease.
+    killed_at = message.next_attempt_at
+    (claimed,) = outbox_claim_due(now=killed_at)
+    assert attempt(claimed, default_client_factory(connection)).kind == "sent"
+    outbox_drain(now=killed_at + dt.timedelta(minutes=3))
+
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
+    fulfillments = sim.ledger()["fulfillments"]
+    assert len(fulfillments) == 1
+    assert fulfillments[0]["tracking_numbers"] == ["1ZE2E0001"] and fulfillments[0]["tracking_company"] == "UPS"
+    assert sim.ledger()["orders"][0]["fulfillment_status"] == "fulfilled"
+
+
+def test_a_dropped_webhook_is_found_by_the_reconciler_through_the_platform_client(wired):
+    from integrations.reconciler import reconcile_connection
+    from orders.models import Order
+
+    sim, connection = wired
+    sim.add_fault("drop")
+    created = sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 1}]})
+    assert sim.ledger()["webhooks"][-1]["note"] == "dropped"
+    assert not Order.objects.filter(connection=connection).exists()
+
+    run = reconcile_connection(connection=connection, full=True)
+    run_queued_tasks()
+
+    assert (run.outcome, run.missing) == ("ok", 1)
+    assert Order.objects.filter(connection=connection, platform_order_id=str(created["id"])).count() == 1
