@@ -58,13 +58,18 @@ PIDS+=($!)
 $PY manage.py qcluster >var/log/worker.log 2>&1 &
 PIDS+=($!)
 
-SIMULATORS=""
+SIMULATORS="" SIM_PORTS=()
 if $PY manage.py help run_simulator >/dev/null 2>&1; then
     for spec in shopify:8101 woocommerce:8102; do
         platform="${spec%%:*}" sim_port="${spec##*:}"
+        if port_busy "$sim_port"; then
+            echo "Port $sim_port is in use: the $platform simulator is not started." >&2
+            continue
+        fi
         $PY manage.py run_simulator "$platform" --port "$sim_port" >"var/log/simulator-$platform.log" 2>&1 &
         PIDS+=($!)
-        SIMULATORS+="  $platform simulator   http://$HOST:$sim_port/"$'\n'
+        SIM_PORTS+=("$sim_port")
+        SIMULATORS+="$(printf '  %-19s %s' "$platform simulator" "http://$HOST:$sim_port/")"$'\n'
     done
 fi
 
@@ -76,6 +81,9 @@ for _ in $(seq 100); do
         exit 1
     fi
     sleep 0.3
+done
+for sim_port in "${SIM_PORTS[@]}"; do
+    for _ in $(seq 100); do port_busy "$sim_port" && break; sleep 0.3; done
 done
 
 cat <<EOF
