@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from orders.models import Order, OrderEvent, OrderState, Shipment, ShipmentState
 from warehouse.models import Brand, Facility
@@ -32,3 +32,12 @@ def shipments_awaiting_ack(*, now: dt.datetime, after: dt.timedelta) -> QuerySet
     return Shipment.objects.filter(
         state=ShipmentState.HANDED_TO_CARRIER, acknowledged_at__isnull=True, handed_at__lte=now - after
     ).select_related("order__brand", "order__facility")
+
+
+def orders_short_of_stock() -> QuerySet[Order]:
+    """On hold for stock only (the data is valid), oldest paid first: FIFO by paid time."""
+    return (
+        Order.objects.filter(state=OrderState.ON_HOLD, hold_reasons__0__code="short")
+        .exclude(hold_reasons__1__isnull=False)
+        .order_by(F("paid_at").asc(nulls_last=True), "created_at", "id")
+    )

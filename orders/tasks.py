@@ -8,8 +8,9 @@ import datetime as dt
 from django.utils import timezone
 
 from orders.models import Order, Shipment
-from orders.selectors import orders_picking_stalled, shipments_awaiting_ack
-from warehouse.errors import Reason
+from orders.selectors import orders_picking_stalled, orders_short_of_stock, shipments_awaiting_ack
+from orders.services import order_accept
+from warehouse.errors import DomainError, Reason
 from warehouse.models import ExceptionKind
 from warehouse.services import exception_open
 
@@ -64,3 +65,17 @@ def shipments_check_carrier_ack(now: dt.datetime | None = None) -> int:
             facility=order.facility,
         )
     return len(silent)
+
+
+def orders_retry_short(now: dt.datetime | None = None) -> int:
+    """Orders held only because stock was short get another allocation attempt (all or nothing, oldest paid first),
+    so received stock reaches waiting orders without a person. Returns how many were accepted."""
+    accepted = 0
+    for order_id in orders_short_of_stock().values_list("pk", flat=True):
+        order = Order.objects.get(pk=order_id)
+        try:
+            order = order_accept(order=order, actor=None)
+        except DomainError:
+            continue  # it moved on meanwhile (edited, cancelled): nothing to retry
+        accepted += order.state == "accepted"
+    return accepted
