@@ -188,3 +188,28 @@ class ScheduledInbound(models.Model):
     def preorder_open(self) -> int:
         """Virtual units still advertisable as pre-orders."""
         return 0 if self.received else self.preorder_limit - self.preordered
+
+
+class OrderRoute(models.Model):
+    """Where one order ships from, as routing decided it: one leg normally, several for a split, with the estimated
+    split fee the brand sees on the order and in its view."""
+
+    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="route")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="order_routes")
+    legs = models.JSONField(default=list, help_text='[{"facility": code, "facility_id": id, "lines": [[sku_id, qty]]}]')
+    split_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
+    cutoff_met = models.BooleanField(default=True)
+    short = models.JSONField(default=list, blank=True, help_text="Reasons no facility nor split covers the order")
+    decided_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["brand", "decided_at"], name="order_route_brand_time")]
+
+    def __str__(self) -> str:
+        return f"route of order {self.order_id}: {len(self.legs)} leg(s), fee {self.split_fee}"
+
+    @property
+    def is_split(self) -> bool:
+        return len(self.legs) > 1

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from orders.allocation.models import AllocationPolicy, ContractReservation, Cutoff, ScheduledInbound
+from orders.allocation.models import AllocationPolicy, ContractReservation, Cutoff, OrderRoute, ScheduledInbound
 from orders.models import Order, OrderState
 from warehouse.models import Brand, Facility
 
@@ -62,3 +62,10 @@ def orders_at_risk(
     if facility is not None:
         found = found.filter(facility=facility)
     return found.select_related("brand", "facility", "connection").order_by("ship_by", "pk")
+
+
+def split_orders(*, brand: Brand) -> QuerySet[OrderRoute]:
+    """The brand's view of the split trade-off: orders routed across facilities, with each estimated fee."""
+    return (
+        OrderRoute.objects.filter(brand=brand, split_fee__gt=0).select_related("order").order_by("-decided_at", "-pk")
+    )

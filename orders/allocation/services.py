@@ -10,18 +10,21 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from inventory.models import Sku
 from inventory.services import StockResult, stock_receive
 from orders.allocation.models import (
+    MARKETPLACE_PLATFORMS,
     AllocationPolicy,
     ContractReservation,
     Cutoff,
+    OrderRoute,
     PriorityClass,
     ScheduledInbound,
 )
 from orders.allocation.policy import in_policy_order, priority_of, rank
-from orders.allocation.routing import expand_lines, free_stock
+from orders.allocation.routing import Destination, expand_lines, free_stock, route_order
 from orders.allocation.selectors import allocation_policy_for
 from orders.models import Order, OrderState
 from warehouse.errors import Conflict, InvalidInput, Reason
@@ -294,3 +297,49 @@ def allocation_run_waiting_everywhere(*, actor: Actor = None) -> int:
         len(allocation_run_waiting(brand=brands[b], facility=facilities[f], actor=actor).accepted)
         for b, f in sorted(pairs)
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Routing an order, recorded for the order page and the brand's view
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def order_destination(order: Order) -> Destination:
+    return Destination(country=order.delivery_country or "", postal_code=order.delivery_postal_code or "")
+
+
+def order_route_decide(*, order: Order, now: dt.datetime | None = None) -> OrderRoute:
+    """Route the order (nearest facility holding all of it that can meet the cutoff; a split only when no single
+    one can) and record the decision with its estimated split fee. Orders call it at ingestion to pick the facility;
+    re-running it re-decides (the old decision stays in history)."""
+    now = now or timezone.now()
+    required = order.required_stock()
+    skus = Sku.objects.in_bulk([sku_id for sku_id, _ in required])
+    policy = allocation_policy_for(brand=order.brand)
+    priority = order_priority(order=order, policy=policy)
+    marketplace = order.platform in MARKETPLACE_PLATFORMS
+    plan = route_order(
+        brand=order.brand,
+        lines=[(skus[sku_id], qty) for sku_id, qty in required if sku_id in skus],
+        destination=order_destination(order),
+        platform=order.platform,
+        paid_at=order.paid_at or order.placed_at or now,
+        deadline=order.ship_by if marketplace else None,
+        customer=wholesale_customer(order) if priority == PriorityClass.WHOLESALE else "",
+        policy=policy,
+        now=now,
+    )
+    with transaction.atomic():
+        route = OrderRoute.objects.select_for_update().filter(order=order).first() or OrderRoute(
+            order=order, brand=order.brand
+        )
+        route.legs = [
+            {"facility": leg.facility.code, "facility_id": leg.facility.pk, "lines": [[s.pk, n] for s, n in leg.lines]}
+            for leg in plan.legs
+        ]
+        route.split_fee = plan.split_fee
+        route.cutoff_met = plan.cutoff_met
+        route.short = [r.as_dict() for r in plan.short]
+        route.decided_at = now
+        _save(route, actor=None, reason="split across facilities" if plan.is_split else "routed")
+    return route

@@ -136,3 +136,36 @@ def test_a_kit_routes_where_all_its_components_are(brand, sites):
     plan = route_order(brand=brand, lines=[(kit, 2)], destination=EAST)
 
     assert plan.facility == sites["OH"]
+
+
+def test_the_route_and_its_split_fee_are_recorded_on_the_order_and_listed_in_the_brand_view(
+    brand, sites, django_assert_max_num_queries
+):
+    from orders.allocation.selectors import split_orders
+    from orders.allocation.services import order_route_decide
+    from orders.services import order_ingest
+    from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactory, line
+
+    shirt, cap = SkuFactory(brand=brand, code="SHIRT"), SkuFactory(brand=brand, code="CAP")
+    _stock(shirt, sites["NJ"], 2)
+    _stock(cap, sites["NV"], 2)
+    address = CanonicalAddressFactory(country="US", postal_code="10001", city="New York")
+    split = order_ingest(
+        canonical=CanonicalOrderFactory(platform_order_id="SPLIT-1", address=address,
+                                        lines=(line("SHIRT", 1), line("CAP", 1))),
+        brand=brand, source="manual",
+    ).order  # fmt: skip
+    single = order_ingest(
+        canonical=CanonicalOrderFactory(platform_order_id="ONE-1", address=address, lines=(line("SHIRT", 1),)),
+        brand=brand, source="manual",
+    ).order  # fmt: skip
+
+    route = order_route_decide(order=split)
+    order_route_decide(order=single)
+
+    assert route.is_split and route.split_fee == Decimal("4.50")
+    assert {leg["facility"] for leg in route.legs} == {"NJ1", "NV1"}
+    assert split.route.split_fee == Decimal("4.50")
+    with django_assert_max_num_queries(2):
+        listed = [(r.order.platform_order_id, r.split_fee) for r in split_orders(brand=brand)]
+    assert listed == [("SPLIT-1", Decimal("4.50"))]
