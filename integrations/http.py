@@ -301,6 +301,9 @@ class HttpClient:
                     raise
                 self.sleep(self.retry.delay(attempt, self.rng))
 
+    def close(self) -> None:
+        self.session.close()
+
     def get(self, path: str, **kwargs: Any) -> Response:
         return self.request("GET", path, **kwargs)
 

@@ -19,14 +19,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from integrations.http import Headroom
 from integrations.models import Connection, ConnectionStatus
 from integrations.outbox import senders
 from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
-from warehouse.errors import InvalidInput, Reason
+from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
 from warehouse.models import ExceptionKind
 from warehouse.services import exception_open
 from warehouse.transitions import Actor, transition_apply
@@ -38,7 +39,8 @@ BASE_DELAY_SECONDS = 60.0
 JITTER = 0.2
 CIRCUIT_BASE_SECONDS = 15.0
 CIRCUIT_MAX_SECONDS = 300.0
-HEADROOM_FLOOR = 0.2  # below a fifth of the platform's budget, the connection's writes wait for the next drain
+HEADROOM_FLOOR = 0.2  # below a fifth of the platform's budget, the connection's writes wait a little
+HEADROOM_PAUSE_SECONDS = 10.0  # Shopify's standard bucket leaks 2 calls/s: 10 s restore half of a 40-call bucket
 WRITABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK)
 
 _rng = random.Random()
@@ -148,36 +150,48 @@ class DrainReport:
 
 
 def outbox_claim_due(
-    *, now: dt.datetime | None = None, connection_id: int | None = None, limit: int = 20
+    *, now: dt.datetime | None = None, connection_id: int | None = None, limit: int = 20, per_connection: int = 10
 ) -> list[OutboundMessage]:
     """Take up to `limit` due messages (pending and due, or in flight with a lapsed lease) of writable connections
-    whose circuit is closed, skipping rows another worker has locked."""
+    whose circuit is closed, skipping rows another worker has locked. At most `per_connection` per connection, so
+    one connection's backlog does not fill every batch."""
     now = now or timezone.now()
     open_circuit = ConnectionCircuit.objects.filter(connection=OuterRef("connection"), open_until__gt=now)
+    due_now = Q(state=MessageState.PENDING, next_attempt_at__lte=now) | Q(
+        state=MessageState.IN_FLIGHT, lease_until__lte=now
+    )
+    candidates = (
+        OutboundMessage.objects.filter(due_now, connection__status__in=WRITABLE)
+        .filter(~Exists(open_circuit))
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("connection_id")], order_by=[F("next_attempt_at").asc(), F("id").asc()]
+            )
+        )
+        .filter(rank__lte=per_connection)
+    )
+    if connection_id is not None:
+        candidates = candidates.filter(connection_id=connection_id)
     with transaction.atomic():
         due = (
             OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                Q(state=MessageState.PENDING, next_attempt_at__lte=now)
-                | Q(state=MessageState.IN_FLIGHT, lease_until__lte=now),
-                connection__status__in=WRITABLE,
-            )
-            .filter(~Exists(open_circuit))
+            .filter(due_now, pk__in=Subquery(candidates.order_by("next_attempt_at", "id").values("pk")[:limit]))
             .order_by("next_attempt_at", "id")
         )
-        if connection_id is not None:
-            due = due.filter(connection_id=connection_id)
         claimed = []
-        for message in list(due[:limit]):
-            claimed.append(
-                transition_apply(
-                    obj=message,
-                    name="claim",
-                    actor=None,
-                    reason="worker attempt",
-                    changes={"claim_at": now, "claim_lease": now + dt.timedelta(seconds=lease_seconds())},
+        for message in list(due):
+            try:
+                claimed.append(
+                    transition_apply(
+                        obj=message,
+                        name="claim",
+                        actor=None,
+                        reason="worker attempt",
+                        changes={"claim_at": now, "claim_lease": now + dt.timedelta(seconds=lease_seconds())},
+                    )
                 )
-            )
+            except TransitionNotAllowed:  # changed since it was selected: another worker's, or not due any more
+                continue
     return claimed
 
 
@@ -221,10 +235,15 @@ def outbox_drain(
         headroom = getattr(getattr(clients[message.connection_id], "http", None), "last_headroom", None)
         if isinstance(headroom, Headroom):
             _headroom_record(message.connection_id, headroom=headroom, now=now)
-            if headroom.fraction < HEADROOM_FLOOR:
+            if headroom.fraction < HEADROOM_FLOOR and message.connection_id not in stopped:
                 # Runbook "rate-limit hit": slow our writes before the platform has to refuse them.
                 stopped.add(message.connection_id)
+                _circuit_hold(message.connection_id, until=now + dt.timedelta(seconds=HEADROOM_PAUSE_SECONDS))
                 report.throttled += 1
+    for client in clients.values():
+        close = getattr(getattr(client, "http", None), "close", None)
+        if callable(close):
+            close()
     return report
 
 
@@ -297,6 +316,13 @@ def _circuit_trip(connection_id: int, *, now: dt.datetime, error: str) -> None:
     circuit.open_until = now + dt.timedelta(seconds=seconds)
     circuit.last_error = error
     circuit.save()
+
+
+def _circuit_hold(connection_id: int, *, until: dt.datetime) -> None:
+    """Pause a connection's writes until `until` without counting a failure (its budget is low, not broken)."""
+    circuit, _ = ConnectionCircuit.objects.get_or_create(connection_id=connection_id)
+    if circuit.open_until is None or circuit.open_until < until:
+        ConnectionCircuit.objects.filter(pk=circuit.pk).update(open_until=until)
 
 
 def _circuit_close(connection_id: int) -> None:

@@ -7,6 +7,9 @@ from django_q.tasks import async_task
 
 from integrations.outbox.services import outbox_drain
 
+BATCH = 50
+MAX_BATCHES = 20
+
 
 def outbox_kick(connection_id: int) -> None:
     """Ask a worker to drain one connection now (after an enqueue, a replay or a resume)."""
@@ -25,8 +28,9 @@ def outbox_drain_connection(connection_id: int) -> int:
 def outbox_drain_due() -> int:
     """The every-minute sweep: whatever is due on any connection (retries, lapsed leases)."""
     total = 0
-    while True:
-        report = outbox_drain(limit=50)
+    for _ in range(MAX_BATCHES):  # bounded: the next minute's sweep carries on
+        report = outbox_drain(limit=BATCH)
         total += report.claimed
-        if report.claimed < 50:
-            return total
+        if report.claimed < BATCH:
+            break
+    return total

@@ -401,6 +401,28 @@ def test_low_rate_limit_headroom_slows_that_connections_writes_and_is_recorded(s
     assert (report.sent, report.throttled, report.released) == (3, 1, 1)
     assert services.headroom_by_connection()[shop.pk] == pytest.approx(0.1)
     assert OutboundMessage.objects.filter(state=MessageState.PENDING).count() == 1
+    # The connection waits a little (no failure counted) before the next write.
+    assert outbox_drain(now=later(seconds=1)).claimed == 0
+    assert ConnectionCircuit.objects.get(connection=shop).consecutive_failures == 0
+    shopify_sim.configure(bucket_size=40)
+    assert outbox_drain(now=later(seconds=11)).sent == 1
+
+
+def test_one_connections_backlog_does_not_fill_every_batch(shopify_sim, other_shopify_sim, shop, brand):
+    other = shopify_connection_for(other_shopify_sim, brand)
+    for n in range(15):
+        fulfilment(shop, 920000 + n)
+    for n in range(2):
+        fulfilment(other, 930000 + n)
+
+    claimed = outbox_claim_due(now=later(), limit=12, per_connection=10)
+
+    counts = {shop.pk: 0, other.pk: 0}
+    for message in claimed:
+        counts[message.connection_id] += 1
+    assert counts == {shop.pk: 10, other.pk: 2}
+    rest = outbox_claim_due(now=later(), limit=12)
+    assert len(rest) == 5 and not {m.pk for m in rest} & {m.pk for m in claimed}  # leased rows are not re-claimed
 
 
 def test_dead_letter_depth_is_reported_per_platform(shopify_sim, woo_sim, shop, woo_shop):
