@@ -6,6 +6,8 @@ import datetime as dt
 
 from django.db.models import F, QuerySet
 
+from inventory.models import Sku
+from inventory.selectors import sku_available
 from orders.models import Order, OrderEvent, OrderState, Shipment, ShipmentState
 from warehouse.models import Brand, Facility
 
@@ -41,3 +43,13 @@ def orders_short_of_stock() -> QuerySet[Order]:
         .exclude(hold_reasons__1__isnull=False)
         .order_by(F("paid_at").asc(nulls_last=True), "created_at", "id")
     )
+
+
+def order_stock_may_suffice(*, order: Order) -> bool:
+    """A cheap look before a retry: does each SKU the order needs have that much available at its facility?
+    (Allocation itself decides, all or nothing; this only spares a held order a pointless hold → retry → hold.)"""
+    required = order.required_stock()
+    if order.facility is None or not required:
+        return True  # let validation say what is wrong
+    skus = Sku.objects.in_bulk([sku_id for sku_id, _ in required])
+    return all(sku_available(sku=skus[sku_id], facility=order.facility) >= qty for sku_id, qty in required)

@@ -8,7 +8,12 @@ import datetime as dt
 from django.utils import timezone
 
 from orders.models import Order, Shipment
-from orders.selectors import orders_picking_stalled, orders_short_of_stock, shipments_awaiting_ack
+from orders.selectors import (
+    order_stock_may_suffice,
+    orders_picking_stalled,
+    orders_short_of_stock,
+    shipments_awaiting_ack,
+)
 from orders.services import order_accept
 from warehouse.errors import DomainError, Reason
 from warehouse.models import ExceptionKind
@@ -72,7 +77,9 @@ def orders_retry_short(now: dt.datetime | None = None) -> int:
     so received stock reaches waiting orders without a person. Returns how many were accepted."""
     accepted = 0
     for order_id in orders_short_of_stock().values_list("pk", flat=True):
-        order = Order.objects.get(pk=order_id)
+        order = Order.objects.select_related("facility").get(pk=order_id)
+        if not order_stock_may_suffice(order=order):
+            continue  # still short: leave the order and its timeline as they are
         try:
             order = order_accept(order=order, actor=None)
         except DomainError:
