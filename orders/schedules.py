@@ -15,11 +15,4 @@ SCHEDULES = [
         "minutes": 30,
         "repeats": -1,
     },
-    {
-        "name": "orders: retry orders held short of stock",
-        "func": "orders.tasks.orders_retry_short",
-        "schedule_type": "I",
-        "minutes": 10,
-        "repeats": -1,
-    },
 ]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 
-from inventory.models import Sku
-from inventory.selectors import sku_available
 from orders.models import Order, OrderEvent, OrderState, Shipment, ShipmentState
 from warehouse.models import Brand, Facility
 
@@ -34,22 +32,3 @@ def shipments_awaiting_ack(*, now: dt.datetime, after: dt.timedelta) -> QuerySet
     return Shipment.objects.filter(
         state=ShipmentState.HANDED_TO_CARRIER, acknowledged_at__isnull=True, handed_at__lte=now - after
     ).select_related("order__brand", "order__facility")
-
-
-def orders_short_of_stock() -> QuerySet[Order]:
-    """On hold for stock only (the data is valid), oldest paid first: FIFO by paid time."""
-    return (
-        Order.objects.filter(state=OrderState.ON_HOLD, hold_reasons__0__code="short")
-        .exclude(hold_reasons__1__isnull=False)
-        .order_by(F("paid_at").asc(nulls_last=True), "created_at", "id")
-    )
-
-
-def order_stock_may_suffice(*, order: Order) -> bool:
-    """A cheap look before a retry: does each SKU the order needs have that much available at its facility?
-    (Allocation itself decides, all or nothing; this only spares a held order a pointless hold → retry → hold.)"""
-    required = order.required_stock()
-    if order.facility is None or not required:
-        return True  # let validation say what is wrong
-    skus = Sku.objects.in_bulk([sku_id for sku_id, _ in required])
-    return all(sku_available(sku=skus[sku_id], facility=order.facility) >= qty for sku_id, qty in required)

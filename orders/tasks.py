@@ -8,14 +8,8 @@ import datetime as dt
 from django.utils import timezone
 
 from orders.models import Order, Shipment
-from orders.selectors import (
-    order_stock_may_suffice,
-    orders_picking_stalled,
-    orders_short_of_stock,
-    shipments_awaiting_ack,
-)
-from orders.services import order_accept
-from warehouse.errors import DomainError, Reason
+from orders.selectors import orders_picking_stalled, shipments_awaiting_ack
+from warehouse.errors import Reason
 from warehouse.models import ExceptionKind
 from warehouse.services import exception_open
 
@@ -70,19 +64,3 @@ def shipments_check_carrier_ack(now: dt.datetime | None = None) -> int:
             facility=order.facility,
         )
     return len(silent)
-
-
-def orders_retry_short(now: dt.datetime | None = None) -> int:
-    """Orders held only because stock was short get another allocation attempt (all or nothing, oldest paid first),
-    so received stock reaches waiting orders without a person. Returns how many were accepted."""
-    accepted = 0
-    for order_id in orders_short_of_stock().values_list("pk", flat=True):
-        order = Order.objects.select_related("facility").get(pk=order_id)
-        if not order_stock_may_suffice(order=order):
-            continue  # still short: leave the order and its timeline as they are
-        try:
-            order = order_accept(order=order, actor=None)
-        except DomainError:
-            continue  # it moved on meanwhile (edited, cancelled): nothing to retry
-        accepted += order.state == "accepted"
-    return accepted

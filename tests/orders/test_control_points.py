@@ -89,20 +89,3 @@ def test_the_schedules_are_declared_for_sync_schedules():
     funcs = {spec["func"] for spec in declared_schedules()}
     assert {"orders.tasks.orders_check_picking_stalled", "orders.tasks.shipments_check_carrier_ack"} <= funcs
     assert all(spec["name"].startswith("orders:") for spec in SCHEDULES)
-
-
-def test_orders_held_short_are_accepted_by_the_retry_once_stock_arrives(make_order, stock, facility):
-    from inventory.services import stock_receive
-    from orders.models import OrderState
-    from orders.tasks import orders_retry_short
-    from tests.orders.factories import line
-
-    short = make_order(lines=(line("CAP-1", 5),))
-    bad_data = make_order(lines=(line("CAP-1", 1),), phone="")
-    events_before = short.events.count()
-    assert orders_retry_short() == 0
-    assert short.events.count() == events_before  # a fruitless retry leaves no trace in the timeline
-    stock_receive(sku=stock["CAP-1"], facility=facility, quantity=10, event_id="rcv-caps-2", actor=None)
-    assert orders_retry_short() == 1
-    assert Order.objects.get(pk=short.pk).state == OrderState.ACCEPTED
-    assert Order.objects.get(pk=bad_data.pk).state == OrderState.ON_HOLD  # data problems wait for a person
