@@ -12,7 +12,7 @@ from integrations.publishing.models import ChannelListing
 from inventory.models import Sku
 from warehouse.errors import InvalidInput, Reason
 
-SHOPIFY_API = "2025-01"
+SUPPORTED_PLATFORMS = frozenset({"shopify", "woocommerce"})  # the platforms with a stock write and read-back
 
 
 def _listings(connection: Connection, skus: Sequence[Sku]) -> dict[int, ChannelListing]:

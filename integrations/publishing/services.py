@@ -128,8 +128,8 @@ def publishing_run_cycle(*, limit: int = 2000) -> CycleResult:
         now = timezone.now()
         for conn in connections:
             settings = settings_for(conn)
-            if not settings.enabled:
-                continue
+            if not settings.enabled or conn.platform not in channel.SUPPORTED_PLATFORMS:
+                continue  # (a platform without a stock write yet must not wedge every other channel's cycle)
             for sku in by_brand[conn.brand_id]:
                 if (conn.pk, sku.pk) not in listed:
                     continue  # not sold on this channel
@@ -174,7 +174,11 @@ def publishing_check_divergence(*, connection: Connection, skus: Sequence[Sku] |
     written again. At `spike_skus` or more in one pass the SKUs are quarantined and a targeted reconcile runs."""
     result = DivergenceResult()
     settings = settings_for(connection)
-    if settings.pool == PoolKind.AMAZON_FBA or not settings.enabled:
+    if (
+        settings.pool == PoolKind.AMAZON_FBA
+        or not settings.enabled
+        or connection.platform not in channel.SUPPORTED_PLATFORMS
+    ):
         return result  # FBA: Amazon's number is authoritative for its own pool
     if skus is None:
         skus = list(

@@ -166,3 +166,19 @@ def test_a_component_event_republishes_the_kits_built_from_it(brand, two_sites):
     publishing_run_cycle()
 
     assert PublishedLevel.objects.get(connection=shop, sku=kit).quantity == 4
+
+
+def test_a_channel_without_a_stock_write_yet_never_blocks_the_others(brand, two_sites):
+    vlc, _ = two_sites
+    shop = ConnectionFactory(brand=brand)
+    ebay = ConnectionFactory(brand=brand, platform="ebay", shop="ebay-seller-1")
+    sku = SkuFactory(brand=brand)
+    ChannelListingFactory(connection=shop, sku=sku)
+    ChannelListingFactory(connection=ebay, sku=sku)
+    _receive(sku, vlc, 4)
+
+    result = publishing_run_cycle()
+
+    assert result.written == 1
+    assert list(PublishedLevel.objects.values_list("connection_id", "quantity")) == [(shop.pk, 4)]
+    assert not DirtyStock.objects.exists()
