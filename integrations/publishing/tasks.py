@@ -3,8 +3,13 @@ compares and queues absolute numbers."""
 
 from __future__ import annotations
 
+import logging
+
+from integrations.http import HttpError
 from integrations.models import Connection, ConnectionStatus
 from integrations.publishing.services import publishing_check_divergence, publishing_run_cycle
+
+logger = logging.getLogger(__name__)
 
 
 def publish_dirty() -> int:
@@ -23,5 +28,8 @@ def check_divergence() -> int:
     for connection in Connection.objects.filter(
         status__in=[ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK], listings__isnull=False
     ).distinct():
-        diverged += len(publishing_check_divergence(connection=connection).diverged)
+        try:
+            diverged += len(publishing_check_divergence(connection=connection).diverged)
+        except HttpError as exc:  # one channel down must not stop the others' read-back; retried next hour
+            logger.warning("read-back of connection %s failed: %s", connection.pk, type(exc).__name__)
     return diverged

@@ -144,3 +144,16 @@ def test_a_desync_spike_quarantines_writes_for_the_skus_and_runs_a_targeted_reco
     publishing_run_cycle()  # what was skipped while quarantined goes out now
     _drain()
     assert _shopify_levels(shopify_sim)[7000] == 49
+
+
+def test_the_scheduled_tasks_publish_what_is_dirty_and_read_every_channel_back(catalog, facility, shopify_sim):
+    from integrations.publishing.tasks import check_divergence, publish_dirty
+
+    stock_adjust(sku=catalog[2], facility=facility, delta=-10, event_id="damaged", actor=None, reason="water damage")
+    assert publish_dirty() == 2  # Shopify and WooCommerce, once each
+    _drain()
+    with shopify_sim.lock:
+        shopify_sim.inventory_levels[(7001, LOCATION)]["available"] = 3
+
+    assert check_divergence() == 1  # Shopify's edit; the WooCommerce read-back is not offered by its simulator
+    assert _shopify_levels(shopify_sim)[7002] == 40
