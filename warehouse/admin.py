@@ -53,6 +53,14 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
     change_form_template = "admin/transition_change_form.html"
     state_field = "state"
     transition_services: dict[str, TransitionService] = {}
+    # False: only transitions with an app service are offered (their service moves stock and writes the timeline).
+    offer_without_service = True
+
+    def get_transition_service(self, name: str) -> TransitionService | None:
+        return self.transition_services.get(name)
+
+    def offered(self, name: str) -> bool:
+        return self.offer_without_service or self.get_transition_service(name) is not None
 
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
@@ -75,6 +83,8 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
         """Transitions from the current state that the user is permitted to take, with any guard that blocks them."""
         buttons = []
         for name in transition_names(obj, self.state_field):
+            if not self.offered(name):
+                continue
             meta = getattr(obj, name)._django_fsm
             state = meta.field.get_state(obj)
             if not self.may_take(request, obj, name) or not meta.has_transition_perm(obj, state, request.user):
@@ -132,10 +142,13 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
         if name in transition_names(obj, self.state_field) and not self.may_take(request, obj, name):
             raise PermissionDenied
         reason = request.POST.get("reason", "").strip()
-        service = self.transition_services.get(name)
+        service = self.get_transition_service(name)
         try:
             if service is not None:
                 service(obj=obj, actor=request.user, reason=reason)
+            elif not self.offer_without_service:
+                messages.error(request, f"{name} is not offered here.")
+                return self._back(obj)
             else:
                 transition_apply(obj=obj, name=name, actor=request.user, reason=reason)  # type: ignore[arg-type]
         except DomainError as exc:
@@ -156,13 +169,17 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
         obj = self._object_or_404(request, object_id)
         name = request.POST.get("name", "")
         reason = request.POST.get("reason", "").strip()
-        if name not in transition_names(obj, self.state_field):
+        if name not in transition_names(obj, self.state_field) or not self.offered(name):
             messages.error(
                 request, f"{name or 'That transition'} is not possible from {getattr(obj, self.state_field)}."
             )
             return self._back(obj)
+        service = self.get_transition_service(name)
         try:
-            transition_apply(obj=obj, name=name, actor=request.user, reason=reason, force=True)  # type: ignore[arg-type]
+            if service is not None and not self.offer_without_service:
+                service(obj=obj, actor=request.user, reason=reason, force=True)
+            else:
+                transition_apply(obj=obj, name=name, actor=request.user, reason=reason, force=True)  # type: ignore[arg-type]
         except DomainError as exc:
             if exc.http_status == 403:
                 raise PermissionDenied(exc.message) from exc

@@ -7,6 +7,7 @@ from knox import views as knox_views
 from rest_framework.routers import DefaultRouter
 
 from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
+from orders.api import OrderViewSet, ShipmentViewSet
 from returns.api import ReturnViewSet
 from warehouse.api.exceptions import ExceptionItemViewSet
 from warehouse.api.tokens import TokenLoginView
@@ -17,6 +18,8 @@ router.register("count-proposals", CountDecisionViewSet, basename="count-proposa
 router.register("skus", SkuViewSet, basename="sku")
 router.register("stock", StockViewSet, basename="stock")
 router.register("returns", ReturnViewSet, basename="return")
+router.register("orders", OrderViewSet, basename="order")
+router.register("shipments", ShipmentViewSet, basename="shipment")
 
 v1: list[URLPattern | URLResolver] = [
     path("auth/login/", TokenLoginView.as_view(), name="api-login"),

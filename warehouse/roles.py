@@ -46,7 +46,13 @@ _SEE_OPERATIONS = [
 
 # Ordinary operational steps (pick, pack, hand over, receive a return) are transitions whose `permission=` is
 # `<app>.operate_<model>`; proposing a count opens an exception item (inventory/proposals.py). None of them forces.
-_OPERATE = ["orders.operate_*", "inventory.operate_*", "returns.operate_*", "warehouse.add_exceptionitem"]
+_OPERATE = [
+    "orders.operate_*",
+    "inventory.operate_*",
+    "returns.operate_*",
+    "warehouse.add_exceptionitem",
+    "orders.add_order",  # key in a manual order (an email order while the channel is down)
+]
 
 ROLES: dict[str, list[str]] = {
     OPERATIONS: _SEE_OPERATIONS + _OPERATE,

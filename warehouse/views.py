@@ -62,7 +62,7 @@ def subject_url(item: ExceptionItem) -> str | None:
     if item.content_type is None or item.object_id is None:
         return None
     if item.content_type.app_label == "orders" and item.content_type.model == "order":
-        return reverse("order-detail", args=[item.object_id])
+        return reverse("order-page", args=[item.object_id])
     try:
         return reverse(f"admin:{item.content_type.app_label}_{item.content_type.model}_change", args=[item.object_id])
     except Exception:  # a model without a console page: no link rather than a broken one

@@ -3,10 +3,13 @@
 from django.urls import URLPattern, URLResolver, path
 
 from inventory import views as inventory_views
+from orders import views as order_views
 from warehouse import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("exceptions/", views.exception_queue, name="exception-queue"),
     path("stock/", inventory_views.stock_list, name="stock"),
+    path("orders/", order_views.order_list, name="orders"),
+    path("orders/<int:pk>/", order_views.order_detail, name="order-page"),
 ]

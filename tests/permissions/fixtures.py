@@ -15,23 +15,25 @@ def roles(db):
     return ROLES
 
 
+def make_role_user(role: str, *, brand=None, username: str | None = None):
+    """A user in `role` (a staff role, "brand" with its brand, or "superuser"); the groups must exist."""
+    user = UserFactory(username=username or f"{role}-{brand.slug if brand else 'staff'}")
+    if role == BRAND:
+        brand_member_add(user=user, brand=brand)
+    elif role == "superuser":
+        user.is_superuser = True
+        user.is_staff = True
+        user.save()
+    else:
+        user.groups.add(Group.objects.get(name=role))
+        user.is_staff = True  # staff roles work in the admin console
+        user.save()
+    return user
+
+
 @pytest.fixture
 def make_user(roles):
-    def make(role: str, *, brand=None, username: str | None = None):
-        user = UserFactory(username=username or f"{role}-{brand.slug if brand else 'staff'}")
-        if role == BRAND:
-            brand_member_add(user=user, brand=brand)
-        elif role == "superuser":
-            user.is_superuser = True
-            user.is_staff = True
-            user.save()
-        else:
-            user.groups.add(Group.objects.get(name=role))
-            user.is_staff = True  # staff roles work in the admin console
-            user.save()
-        return user
-
-    return make
+    return make_role_user
 
 
 @pytest.fixture(autouse=True)

@@ -43,6 +43,13 @@ SKU_FIELDS = {"id", "brand", "code", "title", "state", "is_kit"}
 STOCK_FIELDS = {"id", "sku", "brand", "facility", "on_hand", "allocated", "available"}
 RETURN_FIELDS = {"id", "brand", "rma_number", "state", "lines"}
 ORDER_FIELDS = {"id", "brand", "state", "platform", "platform_order_id", "lines"}
+SHIPMENT_FIELDS = {"id", "order", "brand", "carrier", "tracking_number", "state"}
+MANUAL_ORDER = {
+    "brand": "acme",
+    "platform_order_id": "PHONE-1",
+    "address": {"name": "Ana", "street1": "Calle 1", "postal_code": "46001", "city": "Valencia", "country": "ES"},
+    "lines": [{"sku_code": "TEE-M", "quantity": 1}],
+}
 
 # fmt: off
 #                                                                                          anon ops mgr adm fin brand other
@@ -52,6 +59,9 @@ POLICY: list[Rule] = [
     rule("exception-queue", "GET", None, None,                                             "302 200 200 403 200 403 403"),
     rule("exception-queue", "POST", None, {"action": "resolve", "note": "Checked"},        "302 403 302 403 403 403 403"),
     rule("stock", "GET", None, None,                                                       "302 200 200 403 200 200 200"),
+    rule("orders", "GET", None, None,                                                      "302 200 200 403 200 200 200"),
+    rule("order-page", "GET", "held_order", None,                                        "302 200 200 404 200 200 404"),
+    rule("order-page", "POST", "held_order", {"delivery_postal_code": "46001", "note": "Phoned"}, "302 403 302 404 403 403 404"),
     # API: tokens and docs
     rule("api-login", "POST", None, {"username": "nobody", "password": "wrong"},           "401 401 401 401 401 401 401", api=True),
     rule("api-logout", "POST", None, None,                                                 "401 204 204 204 204 204 204", api=True),
@@ -86,6 +96,18 @@ POLICY: list[Rule] = [
     rule("admin:returns_return_change", "GET", "return", None,                             "302 200 200 403 200 302 302"),
     rule("admin:returns_return_transition", "POST", "return", {"reason": "ok"},            "302 302 302 403 403 302 302", name="authorize"),
     rule("admin:returns_return_force", "POST", "return", {"name": "authorize", "reason": "Phone approval"}, "302 403 302 403 403 302 302"),
+    # API: orders and shipments (brand data)
+    rule("order-list", "GET", None, None,                                                  "401 200 200 403 200 200 200", ORDER_FIELDS, api=True),
+    rule("order-list", "POST", None, MANUAL_ORDER,                                         "401 201 201 403 403 403 403", ORDER_FIELDS, api=True),
+    rule("order-detail", "GET", "held_order", None,                                        "401 200 200 403 200 200 404", ORDER_FIELDS, api=True),
+    rule("order-transition", "POST", "held_order", {"reason": "Customer asked"},           "401 200 200 403 403 403 404", ORDER_FIELDS, api=True, name="cancel"),
+    rule("order-transition", "POST", "held_order", {"reason": "Confirmed", "force": True},  "401 403 200 403 403 403 404", ORDER_FIELDS, api=True, name="validate"),
+    rule("shipment-list", "GET", None, None,                                               "401 200 200 403 200 200 200", SHIPMENT_FIELDS, api=True),
+    rule("shipment-detail", "GET", "shipment", None,                                       "401 200 200 403 200 200 404", SHIPMENT_FIELDS, api=True),
+    rule("admin:orders_order_change", "GET", "held_order", None,                           "302 200 200 403 200 302 302"),
+    rule("admin:orders_order_transition", "POST", "held_order", {"reason": "Asked"},       "302 302 302 403 403 302 302", name="cancel"),
+    rule("admin:orders_order_force", "POST", "held_order", {"name": "validate", "reason": "Phoned"}, "302 403 302 403 403 302 302"),
+    rule("admin:orders_shipment_change", "GET", "shipment", None,                          "302 200 200 403 200 302 302"),
     # Console object pages, transition buttons and forced transitions (brand users are not staff: sign-in page)
     rule("admin:warehouse_exceptionitem_change", "GET", "exception", None,                 "302 200 200 403 200 302 302"),
     rule("admin:warehouse_exceptionitem_transition", "POST", "exception", {"reason": "Phoned"}, "302 403 302 403 403 302 302", name="resolve"),
@@ -128,6 +150,8 @@ ADMIN_VIEWERS: dict[str, set[str]] = {
     "integrations.auditrecord": {"adm"},
     "integrations.reconcilerun": {"adm"},
     "returns.return": {"ops", "mgr", "fin"},
+    "orders.order": {"ops", "mgr", "fin"},
+    "orders.shipment": {"ops", "mgr", "fin"},
     "auth.user": {"adm"},
     "auth.group": {"adm"},
     "knox.authtoken": set(),

@@ -5,10 +5,13 @@ import json
 
 import pytest
 from django.contrib import admin
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.permissions.fixtures import make_role_user
 from tests.permissions.policy import ADMIN_SITE_ROUTES, ADMIN_VIEWERS, COLUMNS, EXEMPT, EXEMPT_PREFIXES, POLICY
 from tests.permissions.world import build_world, snapshot
+from warehouse.roles import roles_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +19,19 @@ DENIED = {401, 403, 404, 405}
 NOT_STAFF = {"anon", "brand", "other"}
 
 
-@pytest.fixture
-def world(make_user):
-    return build_world(make_user)
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once per module inside an outer transaction (like TestCase.setUpTestData): each test runs in a
+    savepoint that is rolled back, so every test sees the same untouched world; the whole is rolled back at the end."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            roles_sync()
+            yield build_world(make_role_user)
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 def _url(rule, world):

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from inventory.models import Movement, StockLevel
 from inventory.proposals import count_propose
 from inventory.services import stock_receive
+from orders.models import Order, Shipment
 from returns import services as returns_services
 from returns.models import Return
 from tests.factories import BrandFactory, FacilityFactory
@@ -49,7 +50,7 @@ class World:
 BUILDERS: list[Any] = []
 
 
-def build_world(make_user) -> World:
+def build_world(make_user: Any) -> World:
     world = World()
     world.brand = BrandFactory(name="Acme Apparel", slug="acme")
     world.other_brand = BrandFactory(name="Borealis Beauty", slug="borealis")
@@ -94,12 +95,29 @@ def build_world(make_user) -> World:
     ):
         received = step(rma=received, actor=None)
     world.objects["received_return"] = received
+    from orders import services as order_services
+    from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactory, line
+
+    world.objects["held_order"] = order_services.order_ingest(
+        canonical=CanonicalOrderFactory(
+            platform_order_id="#1001", lines=(line("TEE-M"),), address=CanonicalAddressFactory(postal_code="")
+        ),
+        brand=world.brand,
+    ).order
+    packed = order_services.order_ingest(
+        canonical=CanonicalOrderFactory(platform_order_id="#1002", lines=(line("TEE-M"),)), brand=world.brand
+    ).order
+    for step in (order_services.order_release_to_pick, order_services.order_confirm_picked, order_services.order_pack):
+        packed = step(order=packed, actor=None)
+    world.objects["shipment"] = order_services.shipment_create(
+        order=packed, carrier="DHL", actor=None, tracking_number="TRK1"
+    )
     for build in BUILDERS:
         build(world, facility)
     return world
 
 
-SNAPSHOT_MODELS: list[Any] = [ExceptionItem, StockLevel, Movement, TransitionRecord, Return]
+SNAPSHOT_MODELS: list[Any] = [ExceptionItem, StockLevel, Movement, TransitionRecord, Return, Order, Shipment]
 
 
 def snapshot() -> dict[str, Any]:

@@ -1,0 +1,62 @@
+"""The one selector per list that the console, the pages and the API share: orders and shipments scoped to the
+user's brands, joined for their list pages. (Kept apart from `orders/selectors.py`, which the orders app owns.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from orders.models import Order, Shipment
+from warehouse.roles import UserLike, scope_to_brands
+
+ORDER_FILTERS = {"state", "platform_order_id", "brand", "connection", "platform", "source"}
+
+
+def order_list_visible_to(*, user: UserLike, filters: dict[str, Any] | None = None) -> QuerySet[Order]:
+    """Newest first; `filters` are exact matches on ORDER_FILTERS (unknown keys are ignored, blank values too)."""
+    orders = Order.objects.select_related("brand", "connection", "facility").order_by("-created_at", "-id")
+    wanted = {k: v for k, v in (filters or {}).items() if k in ORDER_FILTERS and v not in (None, "")}
+    if any(not str(wanted[k]).isdigit() for k in ("brand", "connection") if k in wanted):
+        return orders.none()  # a malformed id matches nothing (never a 500)
+    if wanted:
+        orders = orders.filter(**wanted)
+    return scope_to_brands(orders, user)
+
+
+def shipment_list_visible_to(*, user: UserLike) -> QuerySet[Shipment]:
+    shipments = Shipment.objects.select_related("order", "order__brand").order_by("-created_at", "-id")
+    return scope_to_brands(shipments, user, field="order__brand")
+
+
+def transition_service(model_name: str, name: str) -> Any:
+    """The orders app's service for transition `name` (`order_<name>` / `shipment_<name>`, the contract's naming),
+    adapted to `fn(*, obj, actor, reason, force)`; None when there is no such service or it needs more input than a
+    reason (a hold needs its reasons, a hand-over its receipt): those are not offered as buttons. Forcing goes
+    through `order_force` (orders) or `shipment_close_manually` (a shipment's manual close)."""
+    import inspect
+
+    from orders import services
+    from warehouse.errors import InvalidInput, Reason
+
+    fn = getattr(services, f"{model_name}_{name}", None)
+    if fn is None or name.startswith("_"):
+        return None
+    params = inspect.signature(fn).parameters
+    known = {model_name, "actor", "reason"}
+    if any(p.default is inspect.Parameter.empty and n not in known for n, p in params.items()):
+        return None
+
+    def run(*, obj: Any, actor: Any, reason: str = "", force: bool = False) -> Any:
+        if force:
+            if model_name == "order" and name in services.FORCEABLE:
+                return services.order_force(order=obj, name=name, actor=actor, reason=reason)
+            if model_name == "shipment" and name == "deliver":
+                return services.shipment_close_manually(shipment=obj, actor=actor, reason=reason)
+            raise InvalidInput(f"{name} cannot be forced.", reasons=[Reason("not_forceable", name)])
+        kwargs: dict[str, Any] = {model_name: obj, "actor": actor}
+        if "reason" in params:
+            kwargs["reason"] = reason
+        return fn(**kwargs)
+
+    return run
