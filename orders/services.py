@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -197,7 +198,7 @@ def _canonical_fields(canonical: CanonicalOrder) -> dict[str, Any]:
         "contact_phone": _text(canonical.phone, 40),
         "email": _text(canonical.email, 254),
         "special_handling": _text(canonical.special_handling, 2000),
-        "extra": dict(canonical.extra or {}),
+        "extra": json.loads(json.dumps(dict(canonical.extra or {}), default=str)),  # dates etc. kept as text
     }
 
 
