@@ -178,14 +178,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None, default: f
 
 
 def parse_headroom(headers: Mapping[str, str], body: Any = None) -> Headroom | None:
-    """Shopify REST `X-Shopify-Shop-Api-Call-Limit: 32/40`, or GraphQL `extensions.cost.throttleStatus`."""
-    call_limit = headers.get("X-Shopify-Shop-Api-Call-Limit")
-    if call_limit and "/" in call_limit:
-        used, _, limit = call_limit.partition("/")
-        try:
-            return Headroom(used=float(used), limit=float(limit), source="rest")
-        except ValueError:
-            return None
+    """GraphQL `extensions.cost.throttleStatus` when the body has one, else Shopify REST's
+    `X-Shopify-Shop-Api-Call-Limit: 32/40`."""
     if isinstance(body, dict):
         status = ((body.get("extensions") or {}).get("cost") or {}).get("throttleStatus")
         if isinstance(status, dict):
@@ -195,6 +189,13 @@ def parse_headroom(headers: Mapping[str, str], body: Any = None) -> Headroom | N
             except (KeyError, TypeError, ValueError):
                 return None
             return Headroom(used=maximum - available, limit=maximum, source="graphql")
+    call_limit = headers.get("X-Shopify-Shop-Api-Call-Limit")
+    if call_limit and "/" in call_limit:
+        used, _, limit = call_limit.partition("/")
+        try:
+            return Headroom(used=float(used), limit=float(limit), source="rest")
+        except ValueError:
+            return None
     return None
 
 

@@ -46,11 +46,15 @@ class ShopifySimulator(Simulator):
         self.fulfillments: list[dict[str, Any]] = []
         self.inventory_levels: dict[tuple[int, int], dict[str, Any]] = {}
         self._fulfillment_ids = itertools.count(255858046)
+        self.graphql_max = 1000.0
+        self.graphql_restore = 50.0
+        self.graphql_available = self.graphql_max
+        self._graphql_at = time.monotonic()
 
     def configure(self, **options: Any) -> None:
         super().configure(**options)
         with self.lock:
-            for name in ("access_token", "shop_domain", "bucket_size", "leak_per_second"):
+            for name in ("access_token", "shop_domain", "bucket_size", "leak_per_second", "graphql_restore"):
                 if name in options:
                     setattr(self, name, options[name])
 
@@ -169,6 +173,8 @@ class ShopifySimulator(Simulator):
                 found = [f for f in self.fulfillments if f["order_id"] == order_id]
                 return Reply(200, {"fulfillments": found})
             return Reply(404, {"errors": "Not Found"})  # the legacy POST orders/{id}/fulfillments.json is gone
+        if method == "POST" and resource == "graphql":
+            return self._graphql(request)
         if method == "POST" and resource == "fulfillments":
             return self._create_fulfillment(request)
         if method == "POST" and resource == "inventory_levels/set":
@@ -278,6 +284,42 @@ class ShopifySimulator(Simulator):
         order["updated_at"] = now
         public = {k: v for k, v in fulfillment.items() if k != "idempotency_key"}
         return Reply(201, {"fulfillment": public})
+
+    def _graphql(self, request: Request) -> Reply:
+        """A minimal GraphQL Admin endpoint for the cost throttle: `{ shop { name } }` costs 1 point plus
+        `cost` from the variables (to drain the bucket in tests); an unaffordable query is HTTP 200 THROTTLED."""
+        try:
+            body = request.json() or {}
+            query = str(body["query"])
+        except (KeyError, TypeError, ValueError):
+            return Reply(400, {"errors": "Parameter Missing or Invalid"})
+        requested = 1 + int((body.get("variables") or {}).get("cost", 0))
+        now = time.monotonic()
+        self.graphql_available = min(
+            self.graphql_max, self.graphql_available + (now - self._graphql_at) * self.graphql_restore
+        )
+        self._graphql_at = now
+        if requested > self.graphql_available:
+            return Reply(200, {
+                "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED",
+                            "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
+                "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
+                               "throttleStatus": self._throttle_status()}},
+            })  # fmt: skip
+        self.graphql_available -= requested
+        data: dict[str, Any] = {"shop": {"name": self.shop_domain}} if "shop" in query else {}
+        return Reply(200, {
+            "data": data,
+            "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": requested,
+                           "throttleStatus": self._throttle_status()}},
+        })  # fmt: skip
+
+    def _throttle_status(self) -> dict[str, float]:
+        return {
+            "maximumAvailable": self.graphql_max,
+            "currentlyAvailable": round(self.graphql_available, 1),
+            "restoreRate": self.graphql_restore,
+        }
 
     def _set_inventory(self, request: Request) -> Reply:
         data = request.json() or {}

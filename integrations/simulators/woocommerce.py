@@ -14,6 +14,8 @@ import re
 import uuid
 from typing import Any
 
+import requests
+
 from integrations.simulators.base import Reply, Request, Simulator, sign, utcnow
 
 _PATH = re.compile(r"^/wp-json/wc/v3/(?P<resource>.+?)/?$")
@@ -240,6 +242,23 @@ class WooCommerceSimulator(Simulator):
             "X-WC-Webhook-ID": str(self.webhook_id),
             "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex,
         }
+
+    def ping(self) -> int | None:
+        """What WooCommerce sends when a webhook is created: a form body `webhook_id=<id>`, unsigned. The endpoint
+        must answer 200 or the webhook is not activated. Returns the hub's status."""
+        body = f"webhook_id={self.webhook_id}".encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "WooCommerce/9.4.0 Hookshot"}
+        try:
+            status: int | None = requests.post(self.hub_url, data=body, headers=headers, timeout=(1, 5)).status_code
+        except requests.RequestException:
+            status = None
+        self._log_webhook({}, "ping", 0, status, "ping")
+        return status
+
+    def control(self, request: Request) -> Reply:
+        if request.path == "/_sim/ping" and request.method == "POST":
+            return Reply(200, {"status": self.ping()})
+        return super().control(request)
 
     def delivery_id(self, headers: dict[str, str]) -> str:
         return headers.get("X-WC-Webhook-Delivery-ID", "")

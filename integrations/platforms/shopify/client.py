@@ -7,6 +7,7 @@ fulfilment with our tracking number on the order means the write already landed 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,17 @@ class ShopifyClient:
         while page.next_url:
             page = self.list_orders_page(page_url=page.next_url)
             yield from page.orders
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One GraphQL Admin query; its cost headroom is on `http.last_headroom`. A THROTTLED answer (HTTP 200) is
+        waited out like a 429, or raised as `RateLimited`."""
+        body = self.http.request(
+            "POST", self._path("graphql.json"), json_body={"query": query, "variables": variables or {}},
+            idempotent=not query.lstrip().startswith("mutation"),
+        ).json()  # fmt: skip
+        if body.get("errors"):
+            raise PermanentError("GraphQL errors", status_code=200, body=json.dumps(body["errors"])[:2000])
+        return dict(body.get("data") or {})
 
     # -- write surface ---------------------------------------------------------------------------------------------
 

@@ -312,3 +312,29 @@ def test_an_unreachable_platform_is_a_transient_error_after_bounded_retries():
     with pytest.raises(TransientError):
         client.get("/anything")
     assert len(sleeps) == 2
+
+
+def test_graphql_cost_headroom_is_returned_and_a_throttled_answer_is_waited_out(shopify):
+    import time
+
+    client = make_shopify(shopify, sleep=time.sleep)
+
+    assert client.graphql("{ shop { name } }", {"cost": 990})["shop"]["name"] == shopify.shop_domain
+    drained = client.http.last_headroom
+    assert drained.source == "graphql" and drained.remaining < 20 and drained.limit == 1000
+    started = time.monotonic()
+    client.graphql("{ shop { name } }", {"cost": 20})  # THROTTLED (HTTP 200) first, then served after the wait
+
+    throttled = [r for r in shopify.ledger()["requests"] if r["path"].endswith("graphql.json")]
+    assert len(throttled) == 3
+    assert time.monotonic() - started >= 0.1
+
+
+def test_graphql_throttled_beyond_the_attempts_is_rate_limited(shopify):
+    shopify.configure(graphql_restore=0.001)
+    client = make_shopify(shopify, retry=RetryPolicy(attempts=2))
+    client.graphql("{ shop { name } }", {"cost": 999})
+
+    with pytest.raises(RateLimited) as raised:
+        client.graphql("{ shop { name } }", {"cost": 50})
+    assert raised.value.retry_after > 1

@@ -4,6 +4,7 @@ the outbound queue into exactly one fulfilment on the simulator despite 429, 500
 a worker killed after the platform's 200."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
@@ -118,3 +119,26 @@ def test_a_dropped_webhook_is_found_by_the_reconciler_through_the_platform_clien
 
     assert (run.outcome, run.missing) == ("ok", 1)
     assert Order.objects.filter(connection=connection, platform_order_id=str(created["id"])).count() == 1
+
+
+def test_the_woocommerce_ping_and_a_signed_order_reach_the_hub_which_answers_200(live_server, brand):
+    from integrations.models import InboundDelivery
+    from integrations.simulators import WooCommerceSimulator
+    from tests.integrations.factories import WooConnectionFactory
+
+    connection = WooConnectionFactory(brand=brand, shop="https://woo-e2e.example", secrets={"signing_secret": SECRET})
+    hub_url = f"{live_server.url}/webhooks/woocommerce/{connection.pk}/"
+    with WooCommerceSimulator.running(secret=SECRET, site_url=connection.shop, hub_url=hub_url) as sim:
+        assert sim.ping() == 200
+        assert not InboundDelivery.objects.exists()  # the handshake is answered, nothing is stored or processed
+
+        sim.add_fault("duplicate")
+        created = sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 1}]})
+
+        assert [w["status"] for w in sim.ledger()["webhooks"][1:]] == [200, 200]
+        delivery = InboundDelivery.objects.get(connection=connection)  # the duplicate changed nothing
+        assert json.loads(bytes(delivery.body))["id"] == created["id"]
+        sim.configure(secret="not-the-hubs-secret")
+        sim.upsert_order({"id": created["id"], "status": "on-hold"})
+        assert sim.ledger()["webhooks"][-1]["status"] == 401
+        assert InboundDelivery.objects.filter(connection=connection).count() == 1

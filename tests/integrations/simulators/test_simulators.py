@@ -224,3 +224,13 @@ def test_run_simulator_command_serves_on_the_given_port():
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=10)
+
+
+def test_the_woocommerce_creation_ping_is_an_unsigned_form_body(woo, hub):
+    status = requests.post(f"{woo.url}/_sim/ping").json()["status"]
+
+    ((headers, body),) = hub.received
+    assert status == 200
+    assert body == b"webhook_id=7"
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert not any(name.startswith("X-WC-Webhook-Signature") for name in headers)
