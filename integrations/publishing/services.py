@@ -246,6 +246,8 @@ def publishing_check_divergence(*, connection: Connection, skus: Sequence[Sku] |
                 "last_pushed": last,
                 "channel": seen,
                 "manual_edit": manual,
+                "last_pushed_at": level.pushed_at.isoformat() if level is not None else None,
+                "read_at": now.isoformat(),  # the read-back's own exchange is in the connection's audit log
             },
         )
     if result.spike:

@@ -4,6 +4,7 @@ exception and is corrected; a desync spike quarantines the SKUs and runs a targe
 
 import pytest
 
+from integrations.models import AuditRecord
 from integrations.outbox.services import outbox_drain
 from integrations.publishing.models import PublishedLevel, PublishQuarantine
 from integrations.publishing.services import (
@@ -108,6 +109,9 @@ def test_a_divergence_beyond_the_threshold_opens_one_exception_and_corrects_the_
     item = items.get()
     assert item.detail["wms"] == 50 and item.detail["channel"] == 80 and item.detail["last_pushed"] == 50
     assert {r["code"] for r in item.reasons} == {"channel_diverges", "edited_on_platform"}
+    # The edit is surfaced with the audit trail: the read-back that saw it is in the connection's audit log.
+    assert AuditRecord.objects.filter(connection=shop, method="GET", endpoint__contains="inventory_levels").exists()
+    assert item.detail["read_at"] and item.detail["last_pushed_at"]
     assert again.checked == 2  # the SKU with a queued correction is not read as diverging again
 
     _drain()
