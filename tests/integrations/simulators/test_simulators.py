@@ -234,3 +234,34 @@ def test_the_woocommerce_creation_ping_is_an_unsigned_form_body(woo, hub):
     assert body == b"webhook_id=7"
     assert headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert not any(name.startswith("X-WC-Webhook-Signature") for name in headers)
+
+
+@pytest.mark.django_db
+def test_a_simulator_mirrors_a_connections_credentials_secret_and_inbox(brand):
+    from integrations.management.commands.run_simulator import options_from_connection
+    from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
+
+    shop = ConnectionFactory(
+        brand=brand, secrets={"signing_secret": "whsec-mirror", "credentials": {"access_token": "shpat-mirror"}}
+    )
+    woo = WooConnectionFactory(
+        brand=brand,
+        secrets={"signing_secret": "woo-mirror", "credentials": {"consumer_key": "ck_m", "consumer_secret": "cs_m"}},
+    )
+
+    shop_options = options_from_connection(shop, hub_base="http://127.0.0.1:8000/")
+    woo_options = options_from_connection(woo, hub_base="http://127.0.0.1:8000")
+
+    assert shop_options == {
+        "secret": "whsec-mirror",
+        "hub_url": f"http://127.0.0.1:8000/webhooks/shopify/{shop.pk}/",
+        "access_token": "shpat-mirror",
+        "shop_domain": shop.shop,
+    }
+    assert (woo_options["consumer_key"], woo_options["consumer_secret"], woo_options["site_url"]) == (
+        "ck_m",
+        "cs_m",
+        woo.shop,
+    )
+    with ShopifySimulator.running(**shop_options) as sim:
+        assert sim.access_token == "shpat-mirror" and sim.secret == "whsec-mirror"
