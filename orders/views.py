@@ -47,6 +47,18 @@ HAPPY_PATH = [
     "in_transit",
     "delivered",
 ]
+# Timeline entries that show a step was reached (an order on hold or cancelled still reached some of them).
+STEP_OF_EVENT = {
+    "received": "received",
+    "validated": "validated",
+    "accepted": "accepted",
+    "released_to_pick": "picking",
+    "picked": "picked",
+    "packed": "packed",
+    "handed_to_carrier": "dispatched",
+    "in_transit": "in_transit",
+    "delivered": "delivered",
+}
 
 
 class DeliveryFixForm(forms.Form):
@@ -131,7 +143,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             return _fix_delivery(request, order, form.cleaned_data)
     state = order.state
-    reached = HAPPY_PATH.index(state) if state in HAPPY_PATH else -1
+    timeline = _timeline(order)
+    seen = {STEP_OF_EVENT[e["kind"]] for e in timeline if e["kind"] in STEP_OF_EVENT}
+    reached = max([HAPPY_PATH.index(state) if state in HAPPY_PATH else -1] + [HAPPY_PATH.index(step) for step in seen])
+    labels = dict(Order._meta.get_field("state").choices or [])
     return render(
         request,
         "orders/order_detail.html",
@@ -139,8 +154,8 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "nav": "orders",
             "order": order,
             "now_words": STEP_WORDS.get(state, state),
-            "steps": [{"state": s, "done": i <= reached} for i, s in enumerate(HAPPY_PATH)],
-            "timeline": _timeline(order),
+            "steps": [{"label": labels.get(s, s), "done": i <= reached} for i, s in enumerate(HAPPY_PATH)],
+            "timeline": timeline,
             "lines": list(order.lines.all()),
             "shipments": list(order.shipments.all()),
             "hold_reasons": order.hold_reasons if state == "on_hold" else [],
