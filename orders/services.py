@@ -73,7 +73,13 @@ class IngestResult:
 
 
 def _text(value: Any, limit: int) -> str:
-    return "" if value is None else str(value).strip()[:limit]
+    """A received value as clipped text; whatever arrived (a 5,000-digit number included) never raises."""
+    if value is None:
+        return ""
+    try:
+        return str(value).strip()[:limit]
+    except ValueError:
+        return "<unreadable>"
 
 
 def _apply(*, obj: M, name: str, actor: Actor, reason: str = "", force: bool = False, **kwargs: Any) -> M:

@@ -34,7 +34,24 @@ def assert_nothing_allocated(facility):
 
 
 @pytest.mark.parametrize(
-    "quantity", [0, -1, 2**63, "1e309", float("nan"), float("inf"), 1.5, 2.0, "2.0", "", None, True, "abc", " -3 "]
+    "quantity",
+    [
+        0,
+        -1,
+        2**63,
+        pytest.param(10**5000, id="ten-to-5000"),
+        "1e309",
+        float("nan"),
+        float("inf"),
+        1.5,
+        2.0,
+        "2.0",
+        "",
+        None,
+        True,
+        "abc",
+        " -3 ",
+    ],
 )
 def test_quantity_must_be_a_positive_integer_else_the_order_is_held(make_order, facility, quantity):
     order = make_order(lines=(line("TEE-M", quantity),))
