@@ -4,6 +4,15 @@ prints the same."""
 
 import io
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -16,8 +25,6 @@ from orders.models import Order, OrderState
 from returns.models import Return, ReturnState
 from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState, TransitionRecord
 from warehouse.roles import brands_visible_to
-
-pytestmark = pytest.mark.django_db
 
 ROLES = {"operations", "warehouse_manager", "administrator", "finance", "brand"}
 
@@ -105,6 +112,7 @@ def _check_the_demo_stock_matches_its_ledger_and_has_open_exceptions(seeded):
     assert seeded["exceptions"]["open"] == ExceptionItem.objects.filter(state=ExceptionState.OPEN).count() > 0
 
 
+@pytest.mark.django_db
 def test_the_demo_seed_builds_every_state_through_the_services_and_a_second_run_changes_nothing(client):
     """One seeding (about 15 s on PostgreSQL) serves every check; then the second run must change nothing."""
     seeded = _seed()
@@ -122,8 +130,61 @@ def test_the_demo_seed_builds_every_state_through_the_services_and_a_second_run_
     assert again == seeded
 
 
+@pytest.mark.django_db
 def test_demo_api_tokens_are_issued_when_asked_and_they_authenticate(client):
     with_tokens = _seed("--tokens")
     ops = next(u for u in with_tokens["users"] if u["role"] == "operations")
     response = client.get("/api/v1/exceptions/", HTTP_AUTHORIZATION=f"Token {ops['api_token']}")
     assert response.status_code == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_demo_script_serves_the_admin_and_stops_every_child_on_ctrl_c(tmp_path):
+    """What `make demo` does after installing, on a fresh embedded SQLite file, with no DATABASE_URL: the script
+    seeds (idempotently) for the logins it prints, serves the admin, and Ctrl-C leaves no process behind."""
+    root = Path(__file__).resolve().parent.parent
+    database = tmp_path / "demo.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DB_NAME")}
+    migrate = [sys.executable, "manage.py", "migrate", "--noinput"]
+    sqlite = env | {"DATABASE_URL": f"sqlite:///{database}"}
+    subprocess.run(migrate, cwd=root, env=sqlite, check=True, capture_output=True)
+    port = _free_port()
+    demo = subprocess.Popen(
+        ["bash", "scripts/demo.sh"], cwd=root, env=env | {"DEMO_DB": str(database), "DEMO_PORT": str(port)},
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(demo.stdout), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    try:
+        deadline = time.monotonic() + 180
+        while not any("Press Ctrl-C" in line for line in lines) and time.monotonic() < deadline:
+            assert demo.poll() is None, "".join(lines)
+            time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=10) as response:
+            assert 'name="password"' in response.read().decode()
+        children = subprocess.run(["pgrep", "-s", str(demo.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) >= 3  # the script, the web server and the worker
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
+        demo.wait(timeout=60)
+        reader.join(timeout=10)
+    out = "".join(lines)
+    assert "manager-demo-2026" in out and f"http://127.0.0.1:{port}/admin/" in out  # it printed how to log in
+    assert _live_processes(session=demo.pid, within=10) == [], out
+
+
+def _live_processes(*, session: int, within: float) -> list[str]:
+    """Processes of `session` still running (a zombie is dead, just not yet reaped) after waiting up to `within` s."""
+    deadline = time.monotonic() + within
+    while True:
+        ps = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-s", str(session)], capture_output=True, text=True)
+        live = [row.strip() for row in ps.stdout.splitlines() if not row.split()[1].startswith("Z")]
+        if not live or time.monotonic() > deadline:
+            return live
+        time.sleep(0.5)
