@@ -53,11 +53,14 @@ def shop():
     return brand, ConnectionFactory(brand=brand), sku, facility
 
 
-def test_twenty_workers_ingesting_the_same_order_make_one_order(shop):
+@pytest.mark.parametrize("via", ["connection", "file"])
+def test_twenty_workers_ingesting_the_same_order_make_one_order(shop, via):
+    """Through a connection the key is (connection, id); from a file it is (brand, source, id)."""
     brand, conn, sku, facility = shop
     canonical = CanonicalOrderFactory(platform_order_id="RACE-1", lines=(line("RACE-TEE", 3),))
+    source = {"connection": conn} if via == "connection" else {"source": "file"}
 
-    results = _race(lambda i: order_ingest(canonical=canonical, brand=brand, connection=conn))
+    results = _race(lambda i: order_ingest(canonical=canonical, brand=brand, **source))
 
     errors = [r for r in results if isinstance(r, Exception)]
     assert errors == []
