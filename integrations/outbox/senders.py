@@ -54,6 +54,26 @@ def default_client_factory(connection: Connection) -> Any:
     return module.client_for(connection, **options)
 
 
+REQUIRED = {
+    ("shopify", MessageKind.FULFILMENT): ("order_id", "tracking_number"),
+    ("shopify", MessageKind.TRACKING): ("order_id", "tracking_number"),
+    ("shopify", MessageKind.INVENTORY): ("inventory_item_id", "location_id", "available"),
+    ("woocommerce", MessageKind.FULFILMENT): ("order_id", "tracking_number"),
+    ("woocommerce", MessageKind.TRACKING): ("order_id", "tracking_number"),
+    ("woocommerce", MessageKind.INVENTORY): ("product_id", "quantity"),
+}
+
+
+def payload_problem(message: OutboundMessage) -> str:
+    """Why this message can never be sent as it is ("" when it can): no write for the platform, a missing field."""
+    required = REQUIRED.get((message.platform, message.kind))
+    if required is None:
+        return f"no {message.kind} write for {message.platform}"
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    missing = [name for name in required if payload.get(name) in (None, "")]
+    return f"payload lacks {', '.join(missing)}" if missing else ""
+
+
 def send(message: OutboundMessage, client: Any) -> dict[str, Any]:
     """One write for this message; returns what the platform answered (ids), raises the client's errors."""
     payload = message.payload
@@ -96,6 +116,9 @@ def send(message: OutboundMessage, client: Any) -> dict[str, Any]:
 
 def attempt(message: OutboundMessage, client: Any) -> Outcome:
     """Run one attempt and classify it (no database writes here besides the client's audit rows)."""
+    problem = payload_problem(message)
+    if problem:
+        return Outcome(DEAD, error=problem)
     try:
         result = send(message, client)
     except AuthExpired as exc:
@@ -110,7 +133,6 @@ def attempt(message: OutboundMessage, client: Any) -> Outcome:
         return Outcome(DEAD, status=exc.status_code, error=f"{exc} {exc.body[:150]}")
     except HttpError as exc:
         return Outcome(RETRY, status=exc.status_code, error=str(exc))
-    except (KeyError, TypeError, ValueError) as exc:
-        # The payload cannot be sent as it is (a missing field): no retry will fix it.
-        return Outcome(DEAD, error=f"payload not sendable: {type(exc).__name__} {exc}"[:300])
+    except Exception as exc:  # an unreadable answer (an HTML error page with 200...): it may have landed
+        return Outcome(RETRY, error=f"unexpected {type(exc).__name__}", ambiguous=True)
     return Outcome(SENT, status=200, result=result)

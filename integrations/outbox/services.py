@@ -216,9 +216,13 @@ def outbox_drain(
             outbox_record_outcome(message=message, outcome=None, now=now)
             report.released += 1
             continue
-        if message.connection_id not in clients:
-            clients[message.connection_id] = factory(message.connection)
-        outcome = senders.attempt(message, clients[message.connection_id])
+        try:
+            if message.connection_id not in clients:
+                clients[message.connection_id] = factory(message.connection)
+            outcome = senders.attempt(message, clients[message.connection_id])
+        except Exception as exc:  # e.g. credentials that no key opens: never leave the batch in flight
+            logger.exception("outbox: connection %s could not be attempted", message.connection_id)
+            outcome = senders.Outcome(senders.RETRY, error=f"client unavailable: {type(exc).__name__}")
         state = outbox_record_outcome(message=message, outcome=outcome, now=now)
         report.outcomes[message.pk] = state
         if outcome.kind == senders.SENT:
@@ -232,7 +236,7 @@ def outbox_drain(
             report.retried += 1
         if outcome.kind == senders.RETRY:
             stopped.add(message.connection_id)
-        headroom = getattr(getattr(clients[message.connection_id], "http", None), "last_headroom", None)
+        headroom = getattr(getattr(clients.get(message.connection_id), "http", None), "last_headroom", None)
         if isinstance(headroom, Headroom):
             _headroom_record(message.connection_id, headroom=headroom, now=now)
             if headroom.fraction < HEADROOM_FLOOR and message.connection_id not in stopped:

@@ -448,3 +448,27 @@ def test_the_console_offers_replay_and_discard_on_a_dead_letter_only(dead, opera
     console.get_transition_service("discard")(obj=dead, actor=operator, reason="duplicate order")
     assert console.transition_buttons(request, fetch(dead)) == []
     assert fetch(dead).state == MessageState.DISCARDED
+
+
+def test_a_payload_missing_its_tracking_number_is_a_dead_letter_without_calling_the_platform(shopify_sim, shop):
+    message = outbound_enqueue(connection=shop, kind=MessageKind.FULFILMENT, payload={"order_id": "1001"})
+
+    outbox_drain(now=later())
+
+    message = fetch(message)
+    assert message.state == MessageState.DEAD and "tracking_number" in message.last_error
+    assert shopify_sim.ledger()["requests"] == []
+
+
+def test_a_connection_whose_client_cannot_be_built_retries_and_leaves_nothing_in_flight(shop):
+    message = fulfilment(shop, 1001)
+
+    def broken(connection):
+        raise RuntimeError("no key opens these credentials")
+
+    report = outbox_drain(now=later(), client_factory=broken)
+
+    message = fetch(message)
+    assert report.retried == 1
+    assert (message.state, message.attempts) == (MessageState.PENDING, 1)
+    assert message.last_error == "client unavailable: RuntimeError"
