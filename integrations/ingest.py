@@ -79,7 +79,7 @@ def delivery_process(*, delivery_id: int) -> str:
     """Process one stored delivery once; returns its state. Safe to call again (a task re-run changes nothing)."""
     with transaction.atomic():
         delivery = (
-            InboundDelivery.objects.select_for_update()
+            InboundDelivery.objects.select_for_update(of=("self",))
             .select_related("connection__brand")
             .filter(pk=delivery_id)
             .first()
@@ -151,7 +151,9 @@ def delivery_process_safely(*, delivery_id: int) -> str:
         logger.exception("delivery %s failed", delivery_id)
         with transaction.atomic():
             delivery = (
-                InboundDelivery.objects.select_for_update().select_related("connection__brand").get(pk=delivery_id)
+                InboundDelivery.objects.select_for_update(of=("self",))
+                .select_related("connection__brand")
+                .get(pk=delivery_id)
             )
             if delivery.state != DeliveryState.RECEIVED:
                 return delivery.state

@@ -47,7 +47,7 @@ def connection_set_credentials(*, connection: Connection, credentials: dict[str,
         raise InvalidInput("Credentials must be an object of named values.", reasons=[Reason("bad_credentials", "")])
     text = json.dumps(credentials, sort_keys=True)
     with transaction.atomic():
-        locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        locked = Connection.objects.select_for_update(no_key=True).get(pk=connection.pk)
         locked.credentials = Sealed.of(text)
         locked.credentials_fingerprint = fingerprint(text)
         _save(
@@ -70,7 +70,7 @@ def connection_set_signing_secret(
     if not secret or not secret.strip():
         raise InvalidInput("A signing secret cannot be blank.", reasons=[Reason("blank_secret", "secret is blank")])
     with transaction.atomic():
-        locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        locked = Connection.objects.select_for_update(no_key=True).get(pk=connection.pk)
         previous = locked.signing_secret
         locked.signing_secret = Sealed.of(secret)
         locked.signing_secret_fingerprint = fingerprint(secret)
@@ -106,7 +106,7 @@ def connection_set_mappings(
     """Store validated field and status mappings (an empty one means the platform default); history keeps each."""
     mapping_validate(field_mapping=field_mapping or {}, status_mapping=status_mapping or {})
     with transaction.atomic():
-        locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        locked = Connection.objects.select_for_update(no_key=True).get(pk=connection.pk)
         locked.field_mapping = field_mapping or {}
         locked.status_mapping = status_mapping or {}
         _save(
@@ -121,7 +121,7 @@ def connection_set_mappings(
 
 def _set_status(*, connection: Connection, status: str, note: str, actor: Actor) -> Connection:
     with transaction.atomic():
-        locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        locked = Connection.objects.select_for_update(no_key=True).get(pk=connection.pk)
         if locked.status == status:
             return locked
         locked.status = status
