@@ -8,17 +8,18 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from warehouse.api.pagination import BoundedCountPaginator
+from warehouse.api.pagination import COUNT_LIMIT, BoundedCountPaginator
 from warehouse.errors import DomainError
 from warehouse.filters import ExceptionFilter
 from warehouse.models import ExceptionItem, ExceptionKind
-from warehouse.selectors import exception_counts_by_kind, exception_queue_for
+from warehouse.selectors import exception_queue_for
 from warehouse.services import exception_escalate, exception_resolve
 
 # How long each kind may wait before it is late (seed 001 control points: 4 h stalled picking, 24 h carrier ack).
@@ -109,12 +110,9 @@ def exception_queue(request: HttpRequest) -> HttpResponse:
     items = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     page = BoundedCountPaginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
-    counts = exception_counts_by_kind(user=user)
+    counts = _tab_counts(queryset)
     kind = request.GET.get("kind", "")
-    tabs = [
-        {"kind": k, "label": label, "n": sum(counts.values()) if not k else counts.get(k, 0), "active": k == kind}
-        for k, label in QUEUE_VIEWS
-    ]
+    tabs = [{"kind": k, "label": label, "n": counts[k], "active": k == kind} for k, label in QUEUE_VIEWS]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -131,6 +129,26 @@ def exception_queue(request: HttpRequest) -> HttpResponse:
             "capped": getattr(page.paginator, "capped", False),
         },
     )
+
+
+def _tab_counts(queryset: Any) -> dict[str, str]:
+    """Each tab's count in one query, each bounded at COUNT_LIMIT (a GROUP BY over 100,000 open items costs ~90 ms;
+    these bounded index scans a few ms). Shown as "10000+" past the bound."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for kind, _label in QUEUE_VIEWS:
+        subset = queryset.filter(kind=kind) if kind else queryset
+        sql, sub_params = subset.order_by().values("pk")[: COUNT_LIMIT + 1].query.sql_with_params()
+        # the SQL is Django's own compilation of the queryset; values stay parameters
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS tab{len(parts)})")  # noqa: S608
+        params.extend(sub_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {
+        kind: f"{COUNT_LIMIT}+" if n > COUNT_LIMIT else str(n)
+        for (kind, _label), n in zip(QUEUE_VIEWS, row or [], strict=False)
+    }
 
 
 def _bulk_decide(request: HttpRequest) -> HttpResponse:
