@@ -54,7 +54,7 @@ def default_client_factory(connection: Connection) -> Any:
     return module.client_for(connection, **options)
 
 
-REQUIRED = {
+REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
     ("shopify", MessageKind.FULFILMENT): ("order_id", "tracking_number"),
     ("shopify", MessageKind.TRACKING): ("order_id", "tracking_number"),
     ("shopify", MessageKind.INVENTORY): ("inventory_item_id", "location_id", "available"),
@@ -79,7 +79,16 @@ def send(message: OutboundMessage, client: Any) -> dict[str, Any]:
     payload = message.payload
     key = message.idempotency_key
     platform, kind = message.platform, message.kind
-    if platform == "shopify" and kind in (MessageKind.FULFILMENT, MessageKind.TRACKING):
+    if platform == "shopify" and kind == MessageKind.TRACKING:
+        done = client.update_tracking(
+            order_id=payload["order_id"],
+            tracking_number=payload["tracking_number"],
+            tracking_company=payload.get("carrier", ""),
+            tracking_url=payload.get("tracking_url", ""),
+            previous_tracking_number=payload.get("previous_tracking_number", ""),
+        )
+        return {"fulfillment_id": done.id, "created": done.created}
+    if platform == "shopify" and kind == MessageKind.FULFILMENT:
         done = client.create_fulfillment(
             order_id=payload["order_id"],
             tracking_number=payload["tracking_number"],

@@ -177,6 +177,8 @@ class ShopifySimulator(Simulator):
             return self._graphql(request)
         if method == "POST" and resource == "fulfillments":
             return self._create_fulfillment(request)
+        if method == "POST" and len(parts) == 3 and parts[0] == "fulfillments" and parts[2] == "update_tracking":
+            return self._update_tracking(parts[1], request)
         if method == "POST" and resource == "inventory_levels/set":
             return self._set_inventory(request)
         if method == "GET" and resource == "inventory_levels":
@@ -320,6 +322,29 @@ class ShopifySimulator(Simulator):
             "currentlyAvailable": round(self.graphql_available, 1),
             "restoreRate": self.graphql_restore,
         }
+
+    def _update_tracking(self, fulfillment_id: str, request: Request) -> Reply:
+        found = next((f for f in self.fulfillments if str(f["id"]) == fulfillment_id), None)
+        if found is None:
+            return Reply(404, {"errors": "Not Found"})
+        try:
+            tracking = request.json()["fulfillment"]["tracking_info"]
+        except (KeyError, TypeError, ValueError):
+            return Reply(400, {"errors": {"fulfillment": "Required parameter missing or invalid"}})
+        number = str(tracking.get("number") or "")
+        found.update(
+            tracking_company=tracking.get("company", found.get("tracking_company")),
+            tracking_number=number or None,
+            tracking_numbers=[number] if number else [],
+            tracking_url=tracking.get("url"),
+            tracking_urls=[tracking["url"]] if tracking.get("url") else [],
+            updated_at=utcnow().isoformat(),
+        )
+        found.setdefault("tracking_updates", 0)
+        found["tracking_updates"] += 1
+        return Reply(
+            200, {"fulfillment": {k: v for k, v in found.items() if k not in ("idempotency_key", "tracking_updates")}}
+        )
 
     def _set_inventory(self, request: Request) -> Reply:
         data = request.json() or {}

@@ -157,6 +157,38 @@ class ShopifyClient:
         body = self.http.post(self._path("fulfillments.json"), json_body=payload, headers=headers).json()
         return _fulfillment(body["fulfillment"], created=True)
 
+    def update_tracking(
+        self,
+        *,
+        order_id: int | str,
+        tracking_number: str,
+        tracking_company: str,
+        tracking_url: str = "",
+        previous_tracking_number: str = "",
+    ) -> Fulfillment:
+        """Change the tracking of the order's fulfilment (the one with `previous_tracking_number`, else the latest).
+        Setting tracking is idempotent: a fulfilment already carrying this number is returned unchanged."""
+        found = [f for f in self.fulfillments(order_id) if f.get("status") != "cancelled"]
+        for existing in found:
+            if tracking_number in (existing.get("tracking_numbers") or [existing.get("tracking_number")]):
+                return _fulfillment(existing, created=False)
+        target = next(
+            (f for f in found if previous_tracking_number and f.get("tracking_number") == previous_tracking_number),
+            found[-1] if found else None,
+        )
+        if target is None:
+            raise NothingToFulfil(f"order {order_id} has no fulfilment to update", status_code=422, body="none")
+        tracking_info = {"number": tracking_number, "company": tracking_company}
+        if tracking_url:
+            tracking_info["url"] = tracking_url
+        body = self.http.request(
+            "POST",
+            self._path(f"fulfillments/{target['id']}/update_tracking.json"),
+            json_body={"fulfillment": {"tracking_info": tracking_info, "notify_customer": False}},
+            idempotent=True,
+        ).json()
+        return _fulfillment(body["fulfillment"], created=True)
+
     def set_inventory_level(self, *, inventory_item_id: int, location_id: int, available: int) -> InventoryLevel:
         """Absolute set: repeating it is harmless, so it is sent as an idempotent write."""
         body = self.http.request(

@@ -472,3 +472,28 @@ def test_a_connection_whose_client_cannot_be_built_retries_and_leaves_nothing_in
     assert report.retried == 1
     assert (message.state, message.attempts) == (MessageState.PENDING, 1)
     assert message.last_error == "client unavailable: RuntimeError"
+
+
+def test_a_tracking_update_is_idempotent_so_a_500_after_applying_is_simply_retried(shopify_sim, shop):
+    order = shopify_sim.upsert_order({})
+    fulfilment(shop, order["id"], tracking="1ZOLD")
+    outbox_drain(now=later())
+    shopify_sim.add_fault("apply_then_500", method="POST", path="update_tracking")
+    update = outbound_enqueue(
+        connection=shop,
+        kind=MessageKind.TRACKING,
+        payload={"order_id": str(order["id"]), "tracking_number": "1ZNEW", "carrier": "UPS",
+                 "previous_tracking_number": "1ZOLD"},
+    )  # fmt: skip
+
+    report = outbox_drain(now=later(minutes=1))
+
+    (only,) = shopify_sim.ledger()["fulfillments"]
+    assert report.sent == 1 and fetch(update).state == MessageState.SENT
+    assert only["tracking_numbers"] == ["1ZNEW"] and only["tracking_updates"] == 2  # set twice, same result
+    again = outbound_enqueue(
+        connection=shop, kind=MessageKind.TRACKING,
+        payload={"order_id": str(order["id"]), "tracking_number": "1ZNEW", "carrier": "UPS", "resent": True},
+    )  # fmt: skip
+    outbox_drain(now=later(minutes=2))
+    assert fetch(again).result["created"] is False and shopify_sim.ledger()["fulfillments"][0]["tracking_updates"] == 2
