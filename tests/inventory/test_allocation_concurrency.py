@@ -22,28 +22,6 @@ pytestmark = [
 THREADS = 12
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _let_the_test_runner_flush_tables(django_db_setup, django_db_blocker):
-    """Django empties the tables after a transaction=True test with TRUNCATE. An append-only table guarded by a
-    BEFORE TRUNCATE trigger (integrations' audit log) refuses that, so the trigger is off while this module runs and
-    back on after. Our own ledger trigger guards UPDATE and DELETE only, and stays on."""
-    find = (
-        "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-        "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND (t.tgtype::int & 32) <> 0"
-    )
-    with django_db_blocker.unblock():
-        with connection.cursor() as cursor:
-            cursor.execute(find)
-            triggers = cursor.fetchall()
-            for table, trigger in triggers:
-                cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{trigger}"')
-    yield
-    with django_db_blocker.unblock():
-        with connection.cursor() as cursor:
-            for table, trigger in triggers:
-                cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{trigger}"')
-
-
 def _race(worker, n=THREADS):
     """Run worker(i) in n threads released together; each thread uses and closes its own connection."""
     barrier = threading.Barrier(n)
