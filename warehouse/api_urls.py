@@ -3,14 +3,13 @@ no CDN), and token login/logout."""
 
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from knox import views as knox_views
 from rest_framework.routers import DefaultRouter
 
 from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
 from orders.api import OrderViewSet, ShipmentViewSet
 from returns.api import ReturnViewSet
 from warehouse.api.exceptions import ExceptionItemViewSet
-from warehouse.api.tokens import TokenLoginView
+from warehouse.api.tokens import TokenLoginView, TokenLogoutAllView, TokenLogoutView
 
 router = DefaultRouter()
 router.register("exceptions", ExceptionItemViewSet, basename="exception")
@@ -23,8 +22,8 @@ router.register("shipments", ShipmentViewSet, basename="shipment")
 
 v1: list[URLPattern | URLResolver] = [
     path("auth/login/", TokenLoginView.as_view(), name="api-login"),
-    path("auth/logout/", knox_views.LogoutView.as_view(), name="api-logout"),
-    path("auth/logout-all/", knox_views.LogoutAllView.as_view(), name="api-logout-all"),
+    path("auth/logout/", TokenLogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", TokenLogoutAllView.as_view(), name="api-logout-all"),
     path("", include(router.urls)),
 ]
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
+from knox import views as knox_views
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -45,3 +46,13 @@ class TokenLoginView(APIView):
         if user is None or not user.is_active:
             return Response({"detail": "Wrong username or password."}, status=status.HTTP_401_UNAUTHORIZED)
         return Response({"token": token_issue(user=user)})
+
+
+@extend_schema(request=None, responses={204: None})
+class TokenLogoutView(knox_views.LogoutView):
+    """Revoke the token this request was made with."""
+
+
+@extend_schema(request=None, responses={204: None})
+class TokenLogoutAllView(knox_views.LogoutAllView):
+    """Revoke every token of the calling user."""
