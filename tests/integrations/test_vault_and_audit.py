@@ -93,3 +93,17 @@ def test_the_audit_log_refuses_update_and_delete_in_postgresql():
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditRecord.objects.filter(pk=row.pk).delete()
     assert AuditRecord.objects.get(pk=row.pk).outcome == "ok"
+
+
+def test_rotation_without_the_old_key_stops_with_a_clear_error_and_changes_nothing(settings):
+    from django.core.management import CommandError, call_command
+
+    old = Fernet.generate_key().decode()
+    settings.CREDENTIAL_KEYS = [old]
+    conn = ConnectionFactory(secrets={"signing_secret": "whsec-lost-key-canary"})
+    before = _raw_column(conn.pk, "signing_secret")
+    settings.CREDENTIAL_KEYS = [Fernet.generate_key().decode()]  # the old key was dropped too early
+    with pytest.raises(CommandError) as caught:
+        call_command("rotate_credential_keys", verbosity=0)
+    assert f"connection {conn.pk}" in str(caught.value) and "whsec-lost-key-canary" not in str(caught.value)
+    assert _raw_column(conn.pk, "signing_secret") == before
