@@ -3,10 +3,19 @@ shipped back → received (quarantine) → triaged (grade, disposition) → rest
 units are never available; nothing restocks until triage is complete; a manager may triage by hand, with a reason."""
 
 import pytest
+from django.utils import timezone
 
 from inventory.models import BUCKETS, Movement, MovementKind, StockLevel
 from inventory.services import stock_receive
-from orders.services import order_ingest
+from orders.models import OrderState
+from orders.services import (
+    order_confirm_picked,
+    order_ingest,
+    order_pack,
+    order_release_to_pick,
+    shipment_create,
+    shipment_hand_to_carrier,
+)
 from returns.models import Disposition, Return, ReturnState
 from returns.services import (
     return_authorize,
@@ -348,8 +357,19 @@ def test_a_return_factory_row_without_lines_cannot_be_authorized(brand, facility
     assert _codes(excinfo) == {"lines_required"}
 
 
+def _shipped_order(brand, code):
+    order = order_ingest(canonical=CanonicalOrderFactory(lines=(line(code, 1),)), brand=brand, source="manual").order
+    order = order_pack(order=order_confirm_picked(order=order_release_to_pick(order=order, actor=None), actor=None),
+                       actor=None)  # fmt: skip
+    shipment = shipment_create(order=order, carrier="DHL", tracking_number="JJD1", actor=None)
+    shipment_hand_to_carrier(shipment=shipment, carrier_receipt="R-1", handed_at=timezone.now(), actor=None)
+    order.refresh_from_db()
+    return order
+
+
 def test_a_return_names_the_order_its_units_were_shipped_on(brand, other_brand, facility, sku):
-    order = order_ingest(canonical=CanonicalOrderFactory(lines=(line("TEE-M", 1),)), brand=brand, source="manual").order
+    order = _shipped_order(brand, "TEE-M")
+    assert order.state == OrderState.DISPATCHED
     rma = return_initiate(brand=brand, rma_number="RMA-7", lines=[(sku, 1)], order=order, actor=None)
     assert rma.order == order
     assert list(order.returns.all()) == [rma]
@@ -357,3 +377,12 @@ def test_a_return_names_the_order_its_units_were_shipped_on(brand, other_brand, 
     with pytest.raises(InvalidInput) as excinfo:
         return_initiate(brand=other_brand, rma_number="RMA-8", lines=[(theirs, 1)], order=order, actor=None)
     assert _codes(excinfo) == {"order_other_brand"}
+
+
+def test_an_order_that_never_left_the_building_cannot_be_returned(brand, facility, sku):
+    order = order_ingest(canonical=CanonicalOrderFactory(lines=(line("TEE-M", 1),)), brand=brand, source="manual").order
+    assert order.state == OrderState.ACCEPTED
+    with pytest.raises(InvalidInput) as excinfo:
+        return_initiate(brand=brand, rma_number="RMA-9", lines=[(sku, 1)], order=order, actor=None)
+    assert _codes(excinfo) == {"order_not_shipped"}
+    assert not Return.objects.exists()
