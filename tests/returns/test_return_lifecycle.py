@@ -386,3 +386,18 @@ def test_an_order_that_never_left_the_building_cannot_be_returned(brand, facilit
         return_initiate(brand=brand, rma_number="RMA-9", lines=[(sku, 1)], order=order, actor=None)
     assert _codes(excinfo) == {"order_not_shipped"}
     assert not Return.objects.exists()
+
+
+def test_a_manager_may_override_the_disposition_with_a_reason_and_it_is_recorded_as_forced(
+    brand, facility, sku, operator, returns_manager
+):
+    rma = _triaged(brand, facility, [(sku, 1)], Disposition.REWORK, grade="B")
+    with pytest.raises(NotPermitted):
+        return_restock(rma=rma, actor=operator, force=True, reason="looks fine to me")
+    before = _level(sku, facility)
+    why = "Re-inspected: only the tag was loose"
+    rma = return_restock(rma=rma, actor=returns_manager, force=True, reason=why)
+    assert rma.state == ReturnState.RESTOCKED
+    assert _level(sku, facility)["available"] == before["available"] + 1
+    record = TransitionRecord.objects.get(object_id=rma.pk, name="restock", content_type__app_label="returns")
+    assert (record.forced, record.actor, record.reason) == (True, returns_manager, why)
