@@ -52,11 +52,16 @@ class HttpError(Exception):
 
 
 class TransientError(HttpError):
-    """Worth retrying later: 5xx, 408/409/425, timeouts, connection errors (nothing was applied, as far as we know)."""
+    """Worth retrying later: 5xx, 408/409/425, timeouts, connection errors (nothing was applied, as far as we know).
+    `retry_after` is the platform's `Retry-After` when it sent one (a 503 often does)."""
+
+    retry_after: float | None = None
 
 
 class RateLimited(TransientError):
     """429 (or a GraphQL THROTTLED answer): wait `retry_after` seconds before the next call."""
+
+    retry_after: float
 
     def __init__(self, message: str, *, retry_after: float, status_code: int | None = 429, url: str = "") -> None:
         super().__init__(message, status_code=status_code, url=url)
@@ -300,7 +305,10 @@ class HttpClient:
                 retry_write = isinstance(exc, _NotSent)
                 if (not idempotent and not retry_write) or attempt >= self.retry.attempts:
                     raise
-                self.sleep(self.retry.delay(attempt, self.rng))
+                asked = exc.retry_after
+                if asked is not None and asked > self.retry.max_retry_after:
+                    raise
+                self.sleep(asked if asked is not None else self.retry.delay(attempt, self.rng))
 
     def close(self) -> None:
         self.session.close()
@@ -377,7 +385,10 @@ class HttpClient:
             message = f"{method} {shown_url}: HTTP {status}"
             if not idempotent and status in AMBIGUOUS_WRITE_STATUSES:
                 raise AmbiguousWrite(message, status_code=status, url=shown_url)
-            raise TransientError(message, status_code=status, url=shown_url)
+            transient = TransientError(message, status_code=status, url=shown_url)
+            if raw.headers.get("Retry-After"):
+                transient.retry_after = parse_retry_after(raw.headers.get("Retry-After"))
+            raise transient
         if status >= 400:
             text = redact(content[:2000].decode("utf-8", errors="replace"), self.secrets)
             raise PermanentError(f"{method} {shown_url}: HTTP {status}", status_code=status, body=text, url=shown_url)

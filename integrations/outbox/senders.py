@@ -137,7 +137,7 @@ def attempt(message: OutboundMessage, client: Any) -> Outcome:
     except AmbiguousWrite as exc:
         return Outcome(RETRY, status=exc.status_code, error=f"ambiguous: {exc}", ambiguous=True)
     except TransientError as exc:
-        return Outcome(RETRY, status=exc.status_code, error=str(exc))
+        return Outcome(RETRY, status=exc.status_code, error=str(exc), retry_after=exc.retry_after)
     except PermanentError as exc:
         return Outcome(DEAD, status=exc.status_code, error=f"{exc} {exc.body[:150]}")
     except HttpError as exc:

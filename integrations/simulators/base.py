@@ -48,6 +48,7 @@ class Fault:
     times: int = 1
     retry_after: float = 2.0
     seconds: float = 0.0  # delay for webhooks; hang time for timeouts (0: the simulator's hang_seconds)
+    retry_after_set: bool = False  # a 503 carries Retry-After only when the fault named one
 
     def matches(self, method: str, path: str) -> bool:
         return (not self.method or self.method.upper() == method) and (not self.path or self.path in path)
@@ -182,6 +183,10 @@ class Simulator:
         if fault.mode == "timeout":
             return self.error_reply(504, "gateway_timeout", "Gateway Timeout")
         status = int(fault.mode)
+        if status == 503 and fault.retry_after_set:
+            reply = self.error_reply(503, "injected_fault", "Service Unavailable")
+            reply.headers["Retry-After"] = f"{fault.retry_after:.0f}"
+            return reply
         return self.error_reply(status, "injected_fault", HTTPStatus(status).phrase if status in _PHRASES else "Error")
 
     def add_fault(self, mode: str, **options: Any) -> Fault:
@@ -189,6 +194,7 @@ class Simulator:
         if mode not in HTTP_FAULTS | WEBHOOK_FAULTS and not (len(mode) == 3 and mode.isdigit()):
             raise ValueError(f"unknown fault {mode!r}")
         fault = Fault(mode=mode, target=target, **options)
+        fault.retry_after_set = "retry_after" in options
         with self.lock:
             self.faults.append(fault)
         return fault

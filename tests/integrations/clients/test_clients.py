@@ -338,3 +338,13 @@ def test_graphql_throttled_beyond_the_attempts_is_rate_limited(shopify):
     with pytest.raises(RateLimited) as raised:
         client.graphql("{ shop { name } }", {"cost": 50})
     assert raised.value.retry_after > 1
+
+
+def test_a_503_with_retry_after_is_waited_for_that_long_not_the_backoff(shopify):
+    order = shopify.upsert_order({})
+    shopify.add_fault("503", method="GET", retry_after=7)
+    sleeps = Sleeps()
+    client = make_shopify(shopify, sleep=sleeps)
+
+    assert client.get_order(order["id"])["id"] == order["id"]
+    assert sleeps == [7.0]

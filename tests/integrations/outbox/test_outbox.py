@@ -497,3 +497,16 @@ def test_a_tracking_update_is_idempotent_so_a_500_after_applying_is_simply_retri
     )  # fmt: skip
     outbox_drain(now=later(minutes=2))
     assert fetch(again).result["created"] is False and shopify_sim.ledger()["fulfillments"][0]["tracking_updates"] == 2
+
+
+def test_a_503_on_a_write_with_retry_after_schedules_no_earlier_than_asked(shopify_sim, shop):
+    order = shopify_sim.upsert_order({})
+    shopify_sim.add_fault("503", method="POST", path="fulfillments.json", retry_after=900)
+    message = fulfilment(shop, order["id"])
+    now = later()
+
+    outbox_drain(now=now, connection_id=shop.pk)
+
+    message = fetch(message)
+    assert (message.state, message.last_status) == (MessageState.PENDING, 503)
+    assert message.next_attempt_at >= now + dt.timedelta(seconds=900)
