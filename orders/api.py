@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from orders.models import Order, OrderLine, Shipment
 from orders.services import order_create_manual
-from orders.visible import order_list_visible_to, shipment_list_visible_to, transition_service
+from orders.visible import by_platform_order_id, order_list_visible_to, shipment_list_visible_to, transition_service
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import StrictSerializer
 from warehouse.errors import InvalidInput, Reason
@@ -91,13 +91,16 @@ def _brands(request: Any) -> QuerySet[Brand]:
 class OrderFilter(django_filters.FilterSet):
     brand = django_filters.ModelChoiceFilter(queryset=_brands)
     state = django_filters.CharFilter()
-    platform_order_id = django_filters.CharFilter()
+    platform_order_id = django_filters.CharFilter(method="filter_platform_order_id")
     connection = django_filters.NumberFilter(field_name="connection_id")
     platform = django_filters.CharFilter()
 
     class Meta:
         model = Order
         fields = ["brand", "state", "platform_order_id", "connection", "platform"]
+
+    def filter_platform_order_id(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        return queryset.filter(by_platform_order_id(value, self.request.user))
 
 
 class ManualLineSerializer(StrictSerializer):

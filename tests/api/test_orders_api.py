@@ -141,3 +141,18 @@ def test_a_manager_forces_a_held_order_with_a_reason(make_user, orders):
     )
     assert response.status_code == 200, response.content
     assert response.json()["state"] != "on_hold"
+
+
+def test_search_by_order_id_finds_channel_and_manual_orders_of_visible_brands_only(make_user, orders, brand):
+    from integrations.models import Connection
+
+    shop = Connection.objects.create(brand=brand, platform="shopify", name="Acme", shop="acme.myshopify.com")
+    channel = order_ingest(
+        canonical=CanonicalOrderFactory(platform_order_id="#B1", lines=(line("TEE-M"),)), brand=brand, connection=shop
+    ).order
+    staff = _client(make_user("operations"))
+    found = staff.get("/api/v1/orders/", {"platform_order_id": "#B1"}).json()["results"]
+    assert sorted(o["id"] for o in found) == sorted([channel.pk, orders["theirs"].pk])
+    mine = _client(make_user("brand", brand=brand)).get("/api/v1/orders/", {"platform_order_id": "#B1"}).json()
+    assert [o["id"] for o in mine["results"]] == [channel.pk]
+    assert staff.get("/api/v1/orders/", {"platform_order_id": "#B1", "connection": shop.pk}).json()["count"] == 1
