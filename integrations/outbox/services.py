@@ -29,7 +29,7 @@ from integrations.outbox import senders
 from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
 from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
 from warehouse.models import ExceptionKind
-from warehouse.services import exception_open
+from warehouse.services import exception_open, exceptions_resolve_if_cleared
 from warehouse.transitions import Actor, transition_apply
 
 logger = logging.getLogger(__name__)
@@ -409,6 +409,7 @@ def deadletter_replay(*, message: OutboundMessage, actor: Actor) -> OutboundMess
             changes={"attempts": 0, "next_attempt_at": timezone.now(), "archived_at": None, "dead_at": None},
         )
         connection_id = replayed.connection_id
+        _deadletters_cleared(replayed.connection, note="dead letters replayed")
         transaction.on_commit(lambda: _kick(connection_id))
     return replayed
 
@@ -416,9 +417,18 @@ def deadletter_replay(*, message: OutboundMessage, actor: Actor) -> OutboundMess
 def deadletter_discard(*, message: OutboundMessage, actor: Actor, reason: str) -> OutboundMessage:
     """Drop a dead letter for good, saying why (a blank reason is refused)."""
     reason = (reason or "").strip()
-    return transition_apply(
-        obj=message, name="discard", actor=actor, reason=reason, changes={"discard_reason": reason[:300]}
-    )
+    with transaction.atomic():
+        discarded = transition_apply(
+            obj=message, name="discard", actor=actor, reason=reason, changes={"discard_reason": reason[:300]}
+        )
+        _deadletters_cleared(discarded.connection, note=f"dead letters discarded: {reason}")
+    return discarded
+
+
+def _deadletters_cleared(connection: Connection, *, note: str) -> None:
+    """Once a person has replayed or discarded every dead letter of a connection, its page is closed."""
+    if not deadletters().filter(connection=connection).exists():
+        exceptions_resolve_if_cleared(subject=connection, kind=ExceptionKind.DEAD_LETTER, note=note[:300])
 
 
 def outbox_release_connection(*, connection_id: int) -> None:

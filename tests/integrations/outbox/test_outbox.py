@@ -307,6 +307,8 @@ def test_a_dead_letter_is_discarded_only_with_a_reason_and_the_permission(dead, 
     assert discarded.state == MessageState.DISCARDED
     assert discarded.discard_reason == "order cancelled on the platform"
     assert deadletter_depth(platform="shopify") == 0
+    page = ExceptionItem.objects.get(kind=ExceptionKind.DEAD_LETTER)
+    assert page.state == "resolved" and "order cancelled" in page.decision_note
     with pytest.raises(TransitionNotAllowed):
         deadletter_replay(message=discarded, actor=operator)
 
