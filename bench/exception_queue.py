@@ -149,6 +149,14 @@ def main() -> None:
     client = Client()
     client.force_login(world["manager"])
     brand_id = world["brand"].pk
+    from orders.visible import order_list_visible_to
+
+    # the page's own main query (exact order id through the unique indexes), compiled to SQL with its literals
+    pid_query = order_list_visible_to(user=world["manager"], filters={"platform_order_id": world["pid"]})[:50]
+    sql, params = pid_query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        pid_sql = cursor.mogrify(sql, params)
+    pid_sql = pid_sql.decode() if isinstance(pid_sql, bytes) else pid_sql
     pages = {
         "exception queue": (
             "/exceptions/",
@@ -159,11 +167,7 @@ def main() -> None:
             f"/orders/?brand={brand_id}",
             f"SELECT * FROM orders_order WHERE brand_id = {brand_id} ORDER BY created_at DESC, id DESC LIMIT 50",
         ),
-        "orders, by platform order id": (
-            f"/orders/?platform_order_id={world['pid']}",
-            f"SELECT * FROM orders_order WHERE platform_order_id = '{world['pid']}' "
-            "ORDER BY created_at DESC, id DESC LIMIT 50",
-        ),
+        "orders, by platform order id": (f"/orders/?platform_order_id={world['pid']}", pid_sql),
         "orders, page 50": (
             "/orders/?page=50",
             "SELECT * FROM orders_order ORDER BY created_at DESC, id DESC LIMIT 50 OFFSET 2450",
