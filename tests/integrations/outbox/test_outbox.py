@@ -512,3 +512,29 @@ def test_a_503_on_a_write_with_retry_after_schedules_no_earlier_than_asked(shopi
     message = fetch(message)
     assert (message.state, message.last_status) == (MessageState.PENDING, 503)
     assert message.next_attempt_at >= now + dt.timedelta(seconds=900)
+
+
+def test_resuming_a_paused_connection_kicks_a_drain_of_what_waited(shop, django_capture_on_commit_callbacks):
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    from integrations.services import connection_pause_for_credentials
+
+    connection_pause_for_credentials(connection=shop, note="outbound 401")
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_resume(connection=shop, actor=None, note="credentials rotated")
+
+    tasks = [SignedPackage.loads(row.payload) for row in OrmQ.objects.all()]
+    assert [(t["func"], t["args"]) for t in tasks] == [
+        ("integrations.outbox.tasks.outbox_drain_connection", (shop.pk,))
+    ]
+
+
+def test_the_every_minute_sweep_is_declared_for_sync_schedules(shopify_sim, shop):
+    from integrations.outbox.tasks import outbox_drain_due
+    from warehouse.management.commands.sync_schedules import declared_schedules
+
+    assert "integrations.outbox.tasks.outbox_drain_due" in {s["func"] for s in declared_schedules()}
+    fulfilment(shop, shopify_sim.upsert_order({})["id"])
+    assert outbox_drain_due() == 1
+    assert len(shopify_sim.ledger()["fulfillments"]) == 1
