@@ -1,0 +1,97 @@
+"""Issue 4 §2: the object page shows a button per transition allowed from the current state and permitted to the
+user; a crafted POST is checked again by the service; forcing needs a reason and is recorded."""
+
+import pytest
+
+from orders.models import OrderState
+from orders.services import order_ingest
+from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactory, line, stocked_sku
+from warehouse.models import TransitionRecord
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def accepted(brand, facility):
+    stocked_sku(brand=brand, facility=facility, code="TEE-M", units=10)
+    order = order_ingest(
+        canonical=CanonicalOrderFactory(platform_order_id="#1", lines=(line("TEE-M"),)), brand=brand
+    ).order
+    assert order.state == OrderState.ACCEPTED
+    return order
+
+
+def _buttons(client, order):
+    response = client.get(f"/admin/orders/order/{order.pk}/change/")
+    assert response.status_code == 200
+    return {b["name"]: b for b in response.context["transition_buttons"]}, response.context["force_choices"]
+
+
+def test_a_manager_sees_only_the_steps_allowed_from_the_current_state(client, make_user, accepted):
+    client.force_login(make_user("warehouse_manager"))
+    buttons, _force = _buttons(client, accepted)
+    assert "release_to_pick" in buttons and "cancel" in buttons
+    assert "pack" not in buttons and "deliver" not in buttons
+    assert "hold" not in buttons  # a hold needs its reasons: not a bare button
+
+
+def test_finance_sees_no_buttons_and_a_crafted_post_is_refused(client, make_user, accepted):
+    client.force_login(make_user("finance"))
+    buttons, force = _buttons(client, accepted)
+    assert buttons == {} and force == []
+    response = client.post(f"/admin/orders/order/{accepted.pk}/transition/release_to_pick/", {"reason": ""})
+    assert response.status_code == 403
+    accepted.refresh_from_db()
+    assert accepted.state == OrderState.ACCEPTED
+
+
+def test_a_wrong_state_post_changes_nothing(client, make_user, accepted):
+    client.force_login(make_user("warehouse_manager"))
+    client.post(f"/admin/orders/order/{accepted.pk}/transition/pack/", {"reason": ""})
+    accepted.refresh_from_db()
+    assert accepted.state == OrderState.ACCEPTED
+
+
+def test_a_button_runs_the_orders_service(client, make_user, accepted):
+    manager = make_user("warehouse_manager")
+    client.force_login(manager)
+    client.post(f"/admin/orders/order/{accepted.pk}/transition/release_to_pick/", {"reason": "wave 3"})
+    accepted.refresh_from_db()
+    assert accepted.state == OrderState.PICKING
+    assert TransitionRecord.objects.filter(object_id=accepted.pk, name="release_to_pick", actor=manager).exists()
+    assert accepted.events.filter(kind="released_to_pick").exists()  # the service wrote the support timeline
+
+
+def test_forcing_needs_a_reason_and_is_recorded_as_forced(client, make_user, brand, facility):
+    stocked_sku(brand=brand, facility=facility, code="TEE-M", units=10)
+    held = order_ingest(
+        canonical=CanonicalOrderFactory(
+            platform_order_id="#2", lines=(line("TEE-M"),), address=CanonicalAddressFactory(postal_code="")
+        ),
+        brand=brand,
+    ).order
+    manager = make_user("warehouse_manager")
+    client.force_login(manager)
+    client.post(f"/admin/orders/order/{held.pk}/force/", {"name": "validate", "reason": "  "})
+    held.refresh_from_db()
+    assert held.state == OrderState.ON_HOLD
+    client.post(f"/admin/orders/order/{held.pk}/force/", {"name": "validate", "reason": "ZIP confirmed by phone"})
+    held.refresh_from_db()
+    assert held.state != OrderState.ON_HOLD
+    record = TransitionRecord.objects.get(object_id=held.pk, name="validate", forced=True)
+    assert record.actor == manager and record.reason == "ZIP confirmed by phone"
+
+
+def test_operations_cannot_force(client, make_user, brand, facility):
+    stocked_sku(brand=brand, facility=facility, code="TEE-M", units=10)
+    held = order_ingest(
+        canonical=CanonicalOrderFactory(
+            platform_order_id="#3", lines=(line("TEE-M"),), address=CanonicalAddressFactory(postal_code="")
+        ),
+        brand=brand,
+    ).order
+    client.force_login(make_user("operations"))
+    assert _buttons(client, held)[1] == []
+    assert client.post(f"/admin/orders/order/{held.pk}/force/", {"name": "validate", "reason": "x"}).status_code == 403
+    held.refresh_from_db()
+    assert held.state == OrderState.ON_HOLD
