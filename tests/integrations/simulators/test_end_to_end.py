@@ -142,3 +142,53 @@ def test_the_woocommerce_ping_and_a_signed_order_reach_the_hub_which_answers_200
         sim.upsert_order({"id": created["id"], "status": "on-hold"})
         assert sim.ledger()["webhooks"][-1]["status"] == 401
         assert InboundDelivery.objects.filter(connection=connection).count() == 1
+
+
+def test_a_woocommerce_order_handed_to_the_carrier_is_completed_with_one_tracking_note(
+    live_server, brand, facility, stocked_sku, sleeps
+):
+    from integrations.simulators import WooCommerceSimulator
+    from orders.models import Order, OrderState
+    from orders.services import (
+        order_confirm_picked,
+        order_pack,
+        order_release_to_pick,
+        shipment_create,
+        shipment_hand_to_carrier,
+    )
+    from tests.integrations.factories import WooConnectionFactory
+
+    connection = WooConnectionFactory(
+        brand=brand,
+        shop="https://woo-ship.example",
+        secrets={"signing_secret": SECRET, "credentials": {"consumer_key": "ck_e2e", "consumer_secret": "cs_e2e"}},
+    )
+    hub_url = f"{live_server.url}/webhooks/woocommerce/{connection.pk}/"
+    with WooCommerceSimulator.running(
+        consumer_key="ck_e2e", consumer_secret="cs_e2e", secret=SECRET, site_url=connection.shop, hub_url=hub_url
+    ) as sim:
+        connection.api_base_url = sim.url
+        connection.save(update_fields=["api_base_url"])
+        created = sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 1}]})
+        run_queued_tasks()
+        order = Order.objects.get(connection=connection, platform_order_id=str(created["id"]))
+        assert order.state == OrderState.ACCEPTED
+
+        order = order_pack(
+            order=order_confirm_picked(order=order_release_to_pick(order=order, actor=None), actor=None), actor=None
+        )
+        shipment = shipment_create(order=order, carrier="SEUR", tracking_number="SEUR-777", actor=None)
+        sim.add_fault("apply_then_hang", method="POST", path="/notes")
+        shipment_hand_to_carrier(shipment=shipment, carrier_receipt="MANIFEST-9", handed_at=timezone.now(), actor=None)
+        run_queued_tasks()  # the kicked drain: the note lands, the answer does not
+        message = OutboundMessage.objects.get()
+        message.refresh_from_db()
+        assert message.ambiguous and message.state == MessageState.PENDING
+        outbox_drain(now=message.next_attempt_at)
+
+        message.refresh_from_db()
+        ledger = sim.ledger()
+        assert message.state == MessageState.SENT
+        assert [o["status"] for o in ledger["orders"]] == ["completed"]
+        (note,) = ledger["notes"][str(created["id"])]
+        assert "SEUR-777" in note["note"] and note["customer_note"] is True
