@@ -50,3 +50,15 @@ def test_a_brand_user_gets_404_on_another_brands_order(make_user, brand, other_b
     response = page.goto(f"{live_server.url}/orders/{theirs.pk}/")
     assert response.status == 404
     assert "#B1" not in page.content()
+
+
+def test_a_finance_user_sees_no_change_buttons_on_an_order(make_user, held, sign_in, live_server):
+    page = sign_in(make_user("finance"))
+    page.goto(f"{live_server.url}/orders/{held.pk}/")
+    assert page.locator("text=Where it is now").is_visible()
+    assert page.locator("#fix-delivery").count() == 0
+    page.goto(f"{live_server.url}/admin/orders/order/{held.pk}/change/")
+    assert page.locator(".console-state").is_visible()
+    assert page.locator(".console-transition button").count() == 0
+    assert page.locator(".console-force").count() == 0
+    assert page.locator("input[type=submit]").count() == 0
