@@ -10,6 +10,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("exceptions/", views.exception_queue, name="exception-queue"),
     path("stock/", inventory_views.stock_list, name="stock"),
+    path("stock/<int:pk>/propose-count/", inventory_views.stock_propose_count, name="stock-page-propose"),
+    path("stock/counts/<int:pk>/decide/", inventory_views.stock_decide_count, name="stock-page-decide"),
     path("orders/", order_views.order_list, name="orders"),
     path("orders/<int:pk>/", order_views.order_detail, name="order-page"),
 ]

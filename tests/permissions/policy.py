@@ -59,6 +59,8 @@ POLICY: list[Rule] = [
     rule("exception-queue", "GET", None, None,                                             "302 200 200 403 200 403 403"),
     rule("exception-queue", "POST", None, {"action": "resolve", "note": "Checked"},        "302 403 302 403 403 403 403"),
     rule("stock", "GET", None, None,                                                       "302 200 200 403 200 200 200"),
+    rule("stock-page-propose", "POST", "stock", {"counted": "7", "reason": "Shelf"},       "302 302 302 403 403 403 404"),
+    rule("stock-page-decide", "POST", "proposal", {"decision": "approve"},                 "302 403 302 403 403 403 403"),
     rule("orders", "GET", None, None,                                                      "302 200 200 403 200 200 200"),
     rule("order-page", "GET", "held_order", None,                                        "302 200 200 404 200 200 404"),
     rule("order-page", "POST", "held_order", {"delivery_postal_code": "46001", "note": "Phoned"}, "302 403 302 404 403 403 404"),
