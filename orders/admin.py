@@ -104,10 +104,21 @@ class ShipmentAdmin(TransitionAdmin):
     offer_without_service = False
 
     def get_transition_service(self, name: str) -> Any:
+        if name == "deliver":  # a manager's manual close: only through the force form, with a reason
+            return _close_manually
         return transition_service("shipment", name)
+
+    def transition_buttons(self, request: HttpRequest, obj: Any) -> list[dict[str, Any]]:
+        return [b for b in super().transition_buttons(request, obj) if b["name"] != "deliver"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _close_manually(*, obj: Any, actor: Any, reason: str = "", force: bool = False) -> Any:
+    from orders.services import shipment_close_manually
+
+    return shipment_close_manually(shipment=obj, actor=actor, reason=reason)

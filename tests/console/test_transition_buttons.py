@@ -95,3 +95,35 @@ def test_operations_cannot_force(client, make_user, brand, facility):
     assert client.post(f"/admin/orders/order/{held.pk}/force/", {"name": "validate", "reason": "x"}).status_code == 403
     held.refresh_from_db()
     assert held.state == OrderState.ON_HOLD
+
+
+def test_a_manager_closes_a_handed_over_shipment_manually_with_a_reason(client, make_user, accepted):
+    from django.utils import timezone
+
+    from orders.services import (
+        order_confirm_picked,
+        order_pack,
+        order_release_to_pick,
+        shipment_create,
+        shipment_hand_to_carrier,
+    )
+
+    order = accepted
+    for step in (order_release_to_pick, order_confirm_picked, order_pack):
+        order = step(order=order, actor=None)
+    shipment = shipment_create(order=order, carrier="DHL", actor=None, tracking_number="TRK1")
+    shipment = shipment_hand_to_carrier(
+        shipment=shipment, carrier_receipt="manifest 7", handed_at=timezone.now(), actor=None
+    )
+    client.force_login(make_user("operations"))
+    ops_page = client.get(f"/admin/orders/shipment/{shipment.pk}/change/")
+    assert ops_page.context["force_choices"] == []
+    manager = make_user("warehouse_manager")
+    client.force_login(manager)
+    page = client.get(f"/admin/orders/shipment/{shipment.pk}/change/")
+    assert "deliver" in page.context["force_choices"]
+    assert "deliver" not in {b["name"] for b in page.context["transition_buttons"]}
+    client.post(f"/admin/orders/shipment/{shipment.pk}/force/", {"name": "deliver", "reason": "POD by email"})
+    shipment.refresh_from_db()
+    assert shipment.state == "delivered" and shipment.closed_manually_reason == "POD by email"
+    assert TransitionRecord.objects.filter(object_id=shipment.pk, name="deliver", forced=True, actor=manager).exists()
