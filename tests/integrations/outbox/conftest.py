@@ -20,26 +20,26 @@ def sleeps():
 
 @pytest.fixture(autouse=True)
 def fast_http(settings, sleeps):
-    """Short timeouts and a recorded sleep, so an injected hang is a timeout within a second."""
-    settings.OUTBOX_HTTP = {"connect_timeout": 0.5, "read_timeout": 0.3, "retry_attempts": 2, "sleep": sleeps}
+    """Short timeouts and a recorded sleep, so an injected hang (3 s) is a timeout after 1 s."""
+    settings.OUTBOX_HTTP = {"connect_timeout": 1.0, "read_timeout": 1.0, "retry_attempts": 2, "sleep": sleeps}
     return settings.OUTBOX_HTTP
 
 
 @pytest.fixture
 def shopify_sim():
-    with ShopifySimulator.running(access_token=TOKEN, hang_seconds=0.8) as sim:
+    with ShopifySimulator.running(access_token=TOKEN, hang_seconds=3.0) as sim:
         yield sim
 
 
 @pytest.fixture
 def other_shopify_sim():
-    with ShopifySimulator.running(access_token=TOKEN, hang_seconds=0.8) as sim:
+    with ShopifySimulator.running(access_token=TOKEN, hang_seconds=3.0) as sim:
         yield sim
 
 
 @pytest.fixture
 def woo_sim():
-    with WooCommerceSimulator.running(consumer_key=CK, consumer_secret=CS, hang_seconds=0.8) as sim:
+    with WooCommerceSimulator.running(consumer_key=CK, consumer_secret=CS, hang_seconds=3.0) as sim:
         yield sim
 
 

@@ -31,7 +31,7 @@ class Sleeps(list):
 @pytest.fixture
 def sleeps(settings):
     recorded = Sleeps()
-    settings.OUTBOX_HTTP = {"connect_timeout": 0.5, "read_timeout": 0.3, "retry_attempts": 2, "sleep": recorded}
+    settings.OUTBOX_HTTP = {"connect_timeout": 1.0, "read_timeout": 1.0, "retry_attempts": 2, "sleep": recorded}
     return recorded
 
 
@@ -46,7 +46,7 @@ def wired(live_server, brand, facility, stocked_sku, sleeps):
     )
     hub_url = f"{live_server.url}/webhooks/shopify/{connection.pk}/"
     with ShopifySimulator.running(
-        access_token=TOKEN, secret=SECRET, shop_domain=connection.shop, hub_url=hub_url, hang_seconds=0.8
+        access_token=TOKEN, secret=SECRET, shop_domain=connection.shop, hub_url=hub_url, hang_seconds=3.0
     ) as sim:
         connection.api_base_url = sim.url
         connection.save(update_fields=["api_base_url"])
@@ -165,7 +165,12 @@ def test_a_woocommerce_order_handed_to_the_carrier_is_completed_with_one_trackin
     )
     hub_url = f"{live_server.url}/webhooks/woocommerce/{connection.pk}/"
     with WooCommerceSimulator.running(
-        consumer_key="ck_e2e", consumer_secret="cs_e2e", secret=SECRET, site_url=connection.shop, hub_url=hub_url
+        consumer_key="ck_e2e",
+        consumer_secret="cs_e2e",
+        secret=SECRET,
+        site_url=connection.shop,
+        hub_url=hub_url,
+        hang_seconds=3.0,
     ) as sim:
         connection.api_base_url = sim.url
         connection.save(update_fields=["api_base_url"])
