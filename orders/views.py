@@ -123,6 +123,22 @@ def _timeline(order: Order) -> list[dict[str, Any]]:
                     "kind": "scan",
                 }
             )
+    for rma in order.returns.all():  # returns are the last chapter of "where is my order"
+        words = {
+            "received": "received at the warehouse, in quarantine until inspected",
+            "triaged": "inspected",
+            "restocked": "inspected and restocked",
+            "reworked": "sent to rework",
+            "disposed": "disposed of after inspection",
+        }.get(rma.state, rma.get_state_display().lower())
+        events.append(
+            {
+                "at": rma.received_at or rma.created_at,
+                "title": f"Return {rma.rma_number}",
+                "text": f"Return {words}.",
+                "kind": "return",
+            }
+        )
     events.sort(key=lambda e: e["at"])  # type: ignore[arg-type, return-value]
     return events
 

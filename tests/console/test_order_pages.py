@@ -87,3 +87,24 @@ def test_the_order_list_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(12):
         response = client.get("/orders/")
     assert len(response.context["page"].object_list) == 50
+
+
+def test_the_timeline_shows_a_return_in_plain_words(client, make_user, brand, facility):
+    from django.utils import timezone
+
+    from orders import services as o
+    from returns.services import return_initiate
+
+    sku = stocked_sku(brand=brand, facility=facility, code="CAP", units=5)
+    order = order_ingest(
+        canonical=CanonicalOrderFactory(platform_order_id="#R1", lines=(line("CAP"),)), brand=brand
+    ).order
+    for step in (o.order_release_to_pick, o.order_confirm_picked, o.order_pack):
+        order = step(order=order, actor=None)
+    shipment = o.shipment_create(order=order, carrier="DHL", actor=None, tracking_number="TRK9")
+    o.shipment_hand_to_carrier(shipment=shipment, carrier_receipt="m1", handed_at=timezone.now(), actor=None)
+    order.refresh_from_db()
+    return_initiate(brand=brand, rma_number="RMA-9", lines=[(sku, 1)], actor=None, order=order, facility=facility)
+    client.force_login(make_user("brand", brand=brand))
+    body = client.get(f"/orders/{order.pk}/").content.decode()
+    assert "Return RMA-9" in body
