@@ -313,6 +313,10 @@ class MovementKind(models.TextChoices):
     RETURN_RESTOCK = "return_restock", "Return restocked"
     RETURN_REWORK = "return_rework", "Return to rework (damaged)"
     RETURN_DISPOSE = "return_dispose", "Return disposed"
+    UNPICK = "unpick", "Put back from pick"
+    RESERVE = "reserve", "Reserve for a contract"
+    UNRESERVE = "unreserve", "Release a contract reservation"
+    ALLOCATE_RESERVED = "allocate_reserved", "Allocate from a contract reservation"
 
 
 class Movement(models.Model):

@@ -634,6 +634,58 @@ def stock_ship(*, facility: Facility, lines: Lines, event_id: str, actor: Actor,
     )
 
 
+def stock_unpick(*, facility: Facility, lines: Lines, event_id: str, actor: Actor, reference: str = "") -> StockResult:
+    """Picked units go back to the shelf (an order cancelled while picking): in pick → available."""
+    event_id = _check_event_id(event_id)
+    moves = _expand(lines, {"in_pick": -1})
+    return _record(
+        event_id=event_id, kind=MovementKind.UNPICK, facility=facility, moves=moves, actor=actor, reference=reference
+    )
+
+
+def stock_reserve(
+    *, sku: Sku, facility: Facility, quantity: int, event_id: str, actor: Actor, reason: str, reference: str = ""
+) -> StockResult:
+    """Ring-fence available units for a contract customer: available → reserved (never oversold: the same
+    conditional UPDATE as an allocation)."""
+    event_id = _check_event_id(event_id)
+    move = _one(sku=sku, quantity=quantity, deltas_per_unit={"reserved": 1})
+    return _record(
+        event_id=event_id, kind=MovementKind.RESERVE, facility=facility, moves=[move], actor=actor,
+        reason=_require_reason(reason), reference=reference,
+    )  # fmt: skip
+
+
+def stock_unreserve(
+    *, sku: Sku, facility: Facility, quantity: int, event_id: str, actor: Actor, reason: str, reference: str = ""
+) -> StockResult:
+    """A ring-fence is no longer needed (contract drawn, reduced or ended): reserved → available."""
+    event_id = _check_event_id(event_id)
+    move = _one(sku=sku, quantity=quantity, deltas_per_unit={"reserved": -1})
+    return _record(
+        event_id=event_id, kind=MovementKind.UNRESERVE, facility=facility, moves=[move], actor=actor,
+        reason=_require_reason(reason), reference=reference,
+    )  # fmt: skip
+
+
+def stock_allocate_reserved(
+    *, facility: Facility, lines: Lines, event_id: str, actor: Actor, reference: str = ""
+) -> StockResult:
+    """A contract customer's order takes its ring-fenced units: reserved → allocated, all or nothing. A shortfall of
+    reserved units is `InsufficientStock` (the order is short of *its* stock), naming each SKU."""
+    event_id = _check_event_id(event_id)
+    moves = _expand(lines, {"reserved": -1, "allocated": 1})
+    try:
+        return _record(
+            event_id=event_id, kind=MovementKind.ALLOCATE_RESERVED, facility=facility, moves=moves, actor=actor,
+            reference=reference,
+        )  # fmt: skip
+    except Conflict as exc:
+        if any(r.code == "insufficient_reserved" for r in exc.reasons):
+            raise InsufficientStock(exc.message, reasons=exc.reasons) from exc
+        raise
+
+
 def stock_quarantine(
     *, sku: Sku, facility: Facility, quantity: int, event_id: str, actor: Actor, reason: str
 ) -> StockResult:

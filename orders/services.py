@@ -15,10 +15,30 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
-from inventory.models import Sku
-from inventory.services import stock_allocate, stock_release, stock_ship, stock_start_pick
+from inventory.models import Movement, Sku
+from inventory.services import (
+    stock_allocate,
+    stock_allocate_reserved,
+    stock_release,
+    stock_ship,
+    stock_start_pick,
+    stock_unpick,
+)
+from orders.allocation.cutoffs import ship_by_compute
+from orders.allocation.models import MARKETPLACE_PLATFORMS, ContractReservation, PriorityClass, ScheduledInbound
+from orders.allocation.routing import expand_lines
+from orders.allocation.selectors import allocation_policy_for
+from orders.allocation.services import (
+    contract_reservation_draw,
+    contract_reservation_undraw,
+    contract_reservations_fill,
+    order_priority,
+    order_route_decide,
+    wholesale_customer,
+)
 from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from orders.models import (
     CANCELLABLE_STATES,
@@ -38,7 +58,7 @@ from orders.selectors import facility_default_for
 from orders.signals import shipment_handed_to_carrier
 from orders.validation import order_reasons, quantity_parse, quantity_text
 from warehouse.errors import Conflict, InsufficientStock, InvalidInput, NotPermitted, Reason, TransitionNotAllowed
-from warehouse.models import Brand, ExceptionKind
+from warehouse.models import Brand, ExceptionKind, Facility
 from warehouse.services import exception_open, exceptions_resolve_if_cleared
 from warehouse.transitions import Actor, transition_apply
 
@@ -123,6 +143,21 @@ def _stock_lines(order: Order) -> list[tuple[Sku, int]]:
     return [(skus[sku_id], qty) for sku_id, qty in pairs]
 
 
+def _return_contract_units(order: Order) -> None:
+    """A wholesale order gives back what it drew from its contract (read from its own `allocate_reserved` event), so
+    the contract's units are ring-fenced again on the next fill instead of becoming free for everyone for good."""
+    if order.facility is None:
+        return
+    drawn = Movement.objects.filter(event_id=f"order:{order.pk}:allocate_reserved:{order.stock_round}").select_related(
+        "sku"
+    )
+    customer = wholesale_customer(order)
+    for movement in drawn:
+        contract_reservation_undraw(
+            customer=customer, sku=movement.sku, facility=order.facility, quantity=movement.quantity
+        )
+
+
 def _release_allocation(order: Order, *, actor: Actor, why: str) -> None:
     """Give an accepted (not yet picked) order's allocation back to available."""
     if not order.allocated_lines:
@@ -134,6 +169,7 @@ def _release_allocation(order: Order, *, actor: Actor, why: str) -> None:
         actor=actor,
         reference=f"order {_label(order)}",
     )
+    _return_contract_units(order)
     order.allocated_lines = []
     _save(order, actor=actor, reason=why, fields=["allocated_lines", "updated_at"])
     _event(order, OrderEventKind.ALLOCATION_RELEASED, f"Allocated stock released: {why}", actor=actor)
@@ -255,8 +291,79 @@ def _validate(order: Order, *, actor: Actor) -> Order:
     return order
 
 
+def _awaiting_inbound(order: Order, required: list[list[int]]) -> Reason | None:
+    """A pre-order is promised against scheduled inbound, never current stock: while an inbound of its SKUs is still
+    expected at its facility it waits (allocation_run_waiting accepts it once the inbound is received)."""
+    inbound = (
+        ScheduledInbound.objects.filter(
+            sku_id__in=[sku_id for sku_id, _ in required], facility=order.facility, received=False
+        )
+        .select_related("sku")
+        .order_by("expected_on", "pk")
+        .first()
+    )
+    if inbound is None:
+        return None
+    where = order.facility.code if order.facility is not None else "its facility"
+    return Reason(
+        "awaiting_inbound",
+        f"pre-order: waits for the scheduled inbound of {inbound.sku.code} expected on "
+        f"{inbound.expected_on.isoformat()} at {where}; current stock is not promised to pre-orders",
+    )
+
+
+def _allocate(order: Order, required: list[list[int]], *, priority: str, actor: Actor) -> None:
+    """Allocate the order at its facility, all or nothing (`InsufficientStock` otherwise). Contract units are kept
+    back first; a wholesale order takes its own contract's units (reserved → allocated, drawn from the contract) and
+    only the rest, if any, from free stock; ordinary orders never see reserved units."""
+    facility = order.facility
+    assert facility is not None
+    skus = Sku.objects.in_bulk([sku_id for sku_id, _ in required])
+    lines = [(skus[sku_id], qty) for sku_id, qty in required]
+    need, _ = expand_lines(lines)
+    contract_reservations_fill(facility=facility, sku_ids=list(need), actor=actor)
+    customer = wholesale_customer(order) if priority == PriorityClass.WHOLESALE else ""
+    own: dict[int, int] = {}
+    if customer:
+        for row in (
+            ContractReservation.objects.filter(
+                customer=customer, facility=facility, sku_id__in=list(need), drawn__lt=F("quantity")
+            )
+            .values("sku_id")
+            .annotate(units=Sum(F("quantity") - F("drawn")))
+        ):
+            own[row["sku_id"]] = min(need[row["sku_id"]], int(row["units"]))
+    round_ = order.stock_round + 1
+    reference = f"order {_label(order)}"
+    if not any(own.values()):
+        stock_allocate(
+            facility=facility, lines=lines, event_id=f"order:{order.pk}:allocate:{round_}", actor=actor,
+            reference=reference,
+        )  # fmt: skip
+        return
+    parts = Sku.objects.in_bulk(list(need))
+    with transaction.atomic():  # the contract draw and both stock events, or nothing
+        stock_allocate_reserved(
+            facility=facility, lines=[(parts[sku_id], n) for sku_id, n in sorted(own.items()) if n],
+            event_id=f"order:{order.pk}:allocate_reserved:{round_}", actor=actor,
+            reference=f"{reference} (contract {customer})",
+        )  # fmt: skip
+        for sku_id, n in sorted(own.items()):
+            if n and contract_reservation_draw(customer=customer, sku=parts[sku_id], facility=facility, quantity=n) < n:
+                message = f"{parts[sku_id].code}: the contract of {customer} no longer covers {n}"
+                raise InsufficientStock(message, reasons=[Reason("insufficient_reserved", message)])
+        rest = [(parts[sku_id], units - own.get(sku_id, 0)) for sku_id, units in sorted(need.items())]
+        rest = [(sku, n) for sku, n in rest if n > 0]
+        if rest:
+            stock_allocate(
+                facility=facility, lines=rest, event_id=f"order:{order.pk}:allocate:{round_}", actor=actor,
+                reference=reference,
+            )  # fmt: skip
+
+
 def _accept(order: Order, *, actor: Actor) -> Order:
-    """Allocate every line (all or nothing), then accept; short → on hold, never half-accepted."""
+    """Allocate every line (all or nothing), then accept; short → on hold, never half-accepted. The source of the
+    stock follows the allocation class: wholesale from its contract, pre-orders only once their inbound arrived."""
     required = order.required_stock()
     if not required:
         reason = Reason("not_allocatable", "every line needs a resolved SKU and a positive quantity to be allocated")
@@ -266,15 +373,12 @@ def _accept(order: Order, *, actor: Actor) -> Order:
         return _hold(order, reasons=[reason], kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
     if order.allocated_stock() != required:
         _release_allocation(order, actor=actor, why="the lines changed")
-        skus = Sku.objects.in_bulk([sku_id for sku_id, _ in required])
+        priority = order_priority(order=order, policy=allocation_policy_for(brand=order.brand))
+        waiting = _awaiting_inbound(order, required) if priority == PriorityClass.PREORDER else None
+        if waiting is not None:
+            return _hold(order, reasons=[waiting], kind=ExceptionKind.ORDER_SHORT, actor=actor)
         try:
-            stock_allocate(
-                facility=order.facility,
-                lines=[(skus[sku_id], qty) for sku_id, qty in required],
-                event_id=f"order:{order.pk}:allocate:{order.stock_round + 1}",
-                actor=actor,
-                reference=f"order {_label(order)}",
-            )
+            _allocate(order, required, priority=priority, actor=actor)
         except InsufficientStock as exc:
             short = Reason("short", f"short of stock at {order.facility.code}: {_messages(exc.reasons) or exc.message}")
             return _hold(order, reasons=[short], kind=ExceptionKind.ORDER_SHORT, actor=actor)
@@ -282,19 +386,82 @@ def _accept(order: Order, *, actor: Actor) -> Order:
         order.stock_round += 1
         _save(order, actor=actor, reason="stock allocated", fields=["allocated_lines", "stock_round", "updated_at"])
         units = sum(qty for _, qty in required)
-        _event(order, OrderEventKind.ALLOCATED, f"Allocated {units} unit(s) at {order.facility.code}", actor=actor)
+        source = " from its contract reservation" if priority == PriorityClass.WHOLESALE else ""
+        _event(order, OrderEventKind.ALLOCATED, f"Allocated {units} unit(s) at {order.facility.code}{source}",
+               actor=actor)  # fmt: skip
     order = _apply(obj=order, name="accept", actor=actor, reason="complete allocation")
     _event(order, OrderEventKind.ACCEPTED, "Accepted: stock is allocated; ready to release to pick", actor=actor)
     exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.ORDER_SHORT, note="Stock is now allocated.")
     return order
 
 
+def _route(order: Order, *, actor: Actor) -> Reason | None:
+    """Before the first allocation: choose the facility (the nearest holding all the stock that can meet the cutoff,
+    per orders.allocation.routing; a pre-order goes where its scheduled inbound arrives) and compute ship-by there.
+    No routable facility: the brand's default facility stays, as before. A split is recorded with its estimated
+    fee and returned as a hold reason: per-leg picking and shipping is not built yet, so a manager decides."""
+    required = order.required_stock()
+    if not required or order.allocated_lines:
+        return None  # nothing to route, or already allocated where it is
+    priority = order_priority(order=order, policy=allocation_policy_for(brand=order.brand))
+    facility: Facility | None = None
+    split: Reason | None = None
+    if priority == PriorityClass.PREORDER:
+        inbound = (
+            ScheduledInbound.objects.filter(sku_id__in=[sku_id for sku_id, _ in required], received=False)
+            .select_related("facility")
+            .order_by("expected_on", "pk")
+            .first()
+        )
+        facility = inbound.facility if inbound is not None else None
+    if facility is None:
+        route = order_route_decide(order=order)
+        if route.legs:
+            facility = Facility.objects.filter(pk=route.legs[0]["facility_id"]).first()
+        if route.is_split:
+            codes = {sku.pk: sku.code for sku in Sku.objects.filter(pk__in=[sku_id for sku_id, _ in required])}
+            legs = "; ".join(
+                f"{leg['facility']}: " + ", ".join(f"{codes.get(sku_id, sku_id)} × {n}" for sku_id, n in leg["lines"])
+                for leg in route.legs
+            )
+            split = Reason(
+                "split_route",
+                f"no single facility holds every line; routing would split it ({legs}) for an estimated split fee "
+                f"of {route.split_fee}. Shipping one order from several facilities is not supported yet: a manager "
+                "decides (wait for stock, edit the lines, or force validation to ship all from "
+                f"{route.legs[0]['facility']})",
+            )
+    fields = ["updated_at"]
+    if facility is not None and facility.pk != order.facility_id:
+        order.facility = facility
+        fields.append("facility")
+    paid_at = order.paid_at or order.placed_at
+    # A ship-by a person or a DTC channel gave is the promise already made; a marketplace's is a hard deadline that
+    # only an earlier cutoff plan can beat; without one the cutoff plan at the chosen facility sets it.
+    plan_ship_by = order.ship_by is None or order.platform in MARKETPLACE_PLATFORMS
+    if order.facility is not None and paid_at is not None and plan_ship_by:
+        planned = ship_by_compute(
+            brand=order.brand, facility=order.facility, paid_at=paid_at, platform=order.platform,
+            promised_ship_by=order.ship_by,
+        )  # fmt: skip
+        if planned.at != order.ship_by:
+            order.ship_by = planned.at
+            fields.append("ship_by")
+    if len(fields) > 1:
+        _save(order, actor=actor, reason="routed", fields=fields)
+    return split
+
+
 def _process(order: Order, *, actor: Actor) -> Order:
     """Take a received (or on-hold) order as far as it can go: validate, then allocate and accept."""
     if order.state not in (OrderState.RECEIVED, OrderState.ON_HOLD):
         return order
+    fresh = order.state == OrderState.RECEIVED  # new or revised: (re)route; a retry keeps its facility
     order = _validate(order, actor=actor)
     if order.state == OrderState.VALIDATED:
+        split = _route(order, actor=actor) if fresh else None
+        if split is not None:
+            return _hold(order, reasons=[split], kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
         order = _accept(order, actor=actor)
     return order
 
@@ -321,15 +488,20 @@ def _cancel(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bool]:
     was = order.state
     order = _apply(obj=order, name="cancel", actor=actor, reason=reason, changes={"cancel_reason": reason})
     if was in (OrderState.PICKING, OrderState.PICKED) and order.allocated_lines:
-        # The units are in pick: a person puts them back (the ledger has no in-pick → available move yet).
+        # The units are in pick: they go back to the shelf (in pick → available), ledgered once per order round.
         units = sum(qty for _, qty in order.allocated_stock())
-        _open_order_exception(
-            order,
-            kind=ExceptionKind.OTHER,
-            summary=f"cancelled while {was}: put {units} picked unit(s) back",
-            reasons=[Reason("put_back_picked_units", f"{units} unit(s) are in pick for a cancelled order")],
-            detail={"in_pick": order.allocated_stock()},
+        stock_unpick(
+            facility=order.facility,  # type: ignore[arg-type]
+            lines=_stock_lines(order),
+            event_id=f"order:{order.pk}:unpick:{order.stock_round}",
+            actor=actor,
+            reference=f"order {_label(order)} cancelled while {was}",
         )
+        _return_contract_units(order)
+        order.allocated_lines = []
+        _save(order, actor=actor, reason="picked units put back", fields=["allocated_lines", "updated_at"])
+        _event(order, OrderEventKind.ALLOCATION_RELEASED,
+               f"Cancelled while {was}: {units} picked unit(s) put back to available", actor=actor)  # fmt: skip
     else:
         _release_allocation(order, actor=actor, why="the order was cancelled")
     _event(order, OrderEventKind.CANCELLED, f"Cancelled: {reason}", actor=actor)

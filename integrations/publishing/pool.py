@@ -21,13 +21,16 @@ def settings_for(connection: Connection) -> PublishSettings:
 
 
 def _plain_pools(sku_ids: Iterable[int]) -> dict[int, dict[int, int]]:
-    """{sku_id: {facility_id: sellable units}} for stocked SKUs (available less contract ring-fences)."""
+    """{sku_id: {facility_id: sellable units}} for stocked SKUs (available less contract ring-fences). Filled
+    reservations already sit in the `reserved` bucket (outside `available`); only what contracts still lack there
+    is taken off again."""
     ids = list(sku_ids)
     pools: dict[int, dict[int, int]] = {sku_id: {} for sku_id in ids}
-    for sku_id, facility_id, available in (
-        StockLevel.objects.filter(sku_id__in=ids).with_available().values_list("sku_id", "facility_id", "available")  # type: ignore[misc]
-    ):
+    reserved: dict[tuple[int, int], int] = {}
+    levels = StockLevel.objects.filter(sku_id__in=ids).with_available()
+    for sku_id, facility_id, available, held in levels.values_list("sku_id", "facility_id", "available", "reserved"):  # type: ignore[misc]
         pools[sku_id][facility_id] = int(available)
+        reserved[(sku_id, facility_id)] = int(held)
     fenced = (
         ContractReservation.objects.filter(sku_id__in=ids, drawn__lt=F("quantity"))
         .values("sku_id", "facility_id")
@@ -35,7 +38,8 @@ def _plain_pools(sku_ids: Iterable[int]) -> dict[int, dict[int, int]]:
     )
     for row in fenced:
         per = pools[row["sku_id"]]
-        per[row["facility_id"]] = max(0, per.get(row["facility_id"], 0) - int(row["units"]))
+        unfilled = max(0, int(row["units"]) - reserved.get((row["sku_id"], row["facility_id"]), 0))
+        per[row["facility_id"]] = max(0, per.get(row["facility_id"], 0) - unfilled)
     return pools
 
 

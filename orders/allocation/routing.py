@@ -108,20 +108,30 @@ def expand_lines(lines: Lines) -> tuple[dict[int, int], dict[int, dict[int, int]
 def free_stock(
     *, sku_ids: Sequence[int], facilities: Sequence[Facility] | None = None, customer: str = ""
 ) -> dict[int, dict[int, int]]:
-    """{facility_id: {sku_id: units}} free to promise: available less units ring-fenced for contract customers
-    (a wholesale order of `customer` may use its own reservation)."""
-    levels = StockLevel.objects.filter(sku_id__in=list(sku_ids)).with_available()
+    """{facility_id: {sku_id: units}} free to promise. Contract units live in the `reserved` bucket (already outside
+    `available`); what contracts still lack there (not yet filled for want of stock) is kept back too, so ordinary
+    orders never take units a contract needs. A wholesale order of `customer` may also use its own reservation."""
+    ids = list(sku_ids)
+    levels = StockLevel.objects.filter(sku_id__in=ids).with_available()
     if facilities is not None:
         levels = levels.filter(facility__in=list(facilities))
+    rows = levels.values_list("sku_id", "facility_id", "available", "reserved")  # type: ignore[misc]
+    wanted: dict[tuple[int, int], int] = {}
+    own: dict[tuple[int, int], int] = {}
+    fenced = ContractReservation.objects.filter(sku_id__in=ids, drawn__lt=F("quantity"))
+    for row in fenced.values("facility_id", "sku_id", "customer").annotate(units=Sum(F("quantity") - F("drawn"))):
+        key = (row["facility_id"], row["sku_id"])
+        wanted[key] = wanted.get(key, 0) + int(row["units"])
+        if customer and row["customer"] == customer:
+            own[key] = own.get(key, 0) + int(row["units"])
     free: dict[int, dict[int, int]] = {}
-    for sku_id, facility_id, available in levels.values_list("sku_id", "facility_id", "available"):  # type: ignore[misc]
-        free.setdefault(facility_id, {})[sku_id] = int(available)
-    fenced = ContractReservation.objects.filter(sku_id__in=list(sku_ids), drawn__lt=F("quantity"))
-    if customer:
-        fenced = fenced.exclude(customer=customer)
-    for row in fenced.values("facility_id", "sku_id").annotate(units=Sum(F("quantity") - F("drawn"))):
-        stock = free.setdefault(row["facility_id"], {})
-        stock[row["sku_id"]] = max(0, stock.get(row["sku_id"], 0) - int(row["units"]))
+    for sku_id, facility_id, available, reserved in rows:
+        key = (facility_id, sku_id)
+        unfilled = max(0, wanted.get(key, 0) - int(reserved))
+        units = max(0, int(available) - unfilled)
+        if own.get(key):
+            units += min(own[key], int(reserved) + min(int(available), unfilled))
+        free.setdefault(facility_id, {})[sku_id] = units
     return free
 
 

@@ -4,16 +4,18 @@ and scheduled inbound are recorded, and waiting orders are allocated in policy o
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
-from inventory.models import Sku
-from inventory.services import StockResult, stock_receive
+from inventory.models import Sku, StockLevel
+from inventory.services import StockResult, stock_receive, stock_reserve, stock_unreserve
 from orders.allocation.models import (
     MARKETPLACE_PLATFORMS,
     AllocationPolicy,
@@ -118,8 +120,78 @@ def contract_reservation_create(
         brand=brand, customer=customer, sku=sku, facility=facility, quantity=quantity,
         contract_ref=contract_ref, ship_date=ship_date,
     )  # fmt: skip
-    _save(reservation, actor=actor, reason="reserved by contract")
+    with transaction.atomic():
+        _save(reservation, actor=actor, reason="reserved by contract")
+        contract_reservations_fill(facility=facility, sku_ids=[sku.pk], actor=actor)
     return reservation
+
+
+def contract_reservations_fill(*, facility: Facility, sku_ids: Iterable[int], actor: Actor = None) -> None:
+    """Keep each SKU's `reserved` bucket at this facility equal to what its contracts still need (Σ quantity − drawn),
+    as far as available stock allows: short contracts take arriving stock before ordinary orders can, and units no
+    contract needs any more go back to available. Each change is a ledgered `reserve` / `unreserve` movement; the
+    stock rows are locked in SKU order, so concurrent fills neither deadlock nor reserve twice."""
+    ids = sorted(set(sku_ids))
+    if not ids:
+        return
+    needed = {
+        row["sku_id"]: int(row["units"])
+        for row in ContractReservation.objects.filter(facility=facility, sku_id__in=ids)
+        .values("sku_id")
+        .annotate(units=Sum(F("quantity") - F("drawn")))
+    }
+    levels = StockLevel.objects.filter(facility=facility, sku_id__in=ids).with_available()
+    stale = [
+        level.sku_id
+        for level in levels
+        if needed.get(level.sku_id, 0) < level.reserved
+        or (needed.get(level.sku_id, 0) > level.reserved and level.available > 0)
+    ]
+    if not stale:
+        return  # the common case (no contract on these SKUs): no lock taken
+    with transaction.atomic():
+        locked = list(
+            StockLevel.objects.select_for_update()
+            .filter(facility=facility, sku_id__in=stale)
+            .select_related("sku")
+            .order_by("sku_id")
+        )
+        for level in locked:
+            wanted = (
+                ContractReservation.objects.filter(facility=facility, sku_id=level.sku_id).aggregate(
+                    units=Sum(F("quantity") - F("drawn"))
+                )["units"]
+                or 0
+            )
+            gap = int(wanted) - level.reserved
+            event_id = f"contract-fill:{facility.pk}:{level.sku_id}:{uuid.uuid4().hex}"
+            if gap > 0 and level.available > 0:
+                stock_reserve(
+                    sku=level.sku, facility=facility, quantity=min(gap, level.available), event_id=event_id,
+                    actor=actor, reason="units ring-fenced for contract reservations",
+                )  # fmt: skip
+            elif gap < 0:
+                stock_unreserve(
+                    sku=level.sku, facility=facility, quantity=-gap, event_id=event_id, actor=actor,
+                    reason="no contract needs these units any more",
+                )  # fmt: skip
+
+
+def contract_reservation_undraw(*, customer: str, sku: Sku, facility: Facility, quantity: int) -> int:
+    """A wholesale order gave its units back (cancelled, edited, held): they return to its contract, latest drawn
+    first. Returns units returned; the next fill ring-fences them again."""
+    left = quantity
+    for reservation in ContractReservation.objects.filter(
+        customer=customer, sku=sku, facility=facility, drawn__gt=0
+    ).order_by("-ship_date", "-pk"):
+        give = min(left, reservation.drawn)
+        if give and ContractReservation.objects.filter(pk=reservation.pk, drawn__gte=give).update(
+            drawn=F("drawn") - give
+        ):
+            left -= give
+        if not left:
+            break
+    return quantity - left
 
 
 def contract_reservation_draw(*, customer: str, sku: Sku, facility: Facility, quantity: int) -> int:
@@ -217,8 +289,12 @@ def order_priority(*, order: Order, policy: AllocationPolicy) -> PriorityClass:
     )  # fmt: skip
 
 
+WAITING_CODES = ("short", "awaiting_inbound")
+
+
 def _is_short(order: Order) -> bool:
-    return any(isinstance(r, dict) and r.get("code") == "short" for r in order.hold_reasons or [])
+    """Held for stock: short, or a pre-order waiting for its scheduled inbound."""
+    return any(isinstance(r, dict) and r.get("code") in WAITING_CODES for r in order.hold_reasons or [])
 
 
 def waiting_orders(*, brand: Brand, facility: Facility, policy: AllocationPolicy) -> list[Order]:
@@ -255,7 +331,16 @@ def allocation_run_waiting(*, brand: Brand, facility: Facility, actor: Actor = N
 
     policy = allocation_policy_for(brand=brand)
     result = WaitingRun()
-    for order in waiting_orders(brand=brand, facility=facility, policy=policy):
+    waiting = waiting_orders(brand=brand, facility=facility, policy=policy)
+    # Arriving stock fills short contracts first (ordinary orders must not take what a contract still needs).
+    contract_reservations_fill(
+        facility=facility,
+        sku_ids=ContractReservation.objects.filter(facility=facility, drawn__lt=F("quantity")).values_list(
+            "sku_id", flat=True
+        ),
+        actor=actor,
+    )
+    for order in waiting:
         required = order.required_stock()
         if not required:
             continue
@@ -274,15 +359,11 @@ def allocation_run_waiting(*, brand: Brand, facility: Facility, actor: Actor = N
         if any(free.get(sku_id, 0) < units for sku_id, units in need.items()):
             result.still_short.append(order.pk)
             continue
-        with transaction.atomic():
-            order = order_accept(order=order, actor=actor)
-            if order.state != OrderState.ACCEPTED:
-                result.still_short.append(order.pk)
-                continue
-            if customer:
-                for sku_id, units in need.items():
-                    contract_reservation_draw(customer=customer, sku=skus.get(sku_id) or Sku(pk=sku_id),
-                                              facility=facility, quantity=units)  # fmt: skip
+        # Acceptance itself draws a wholesale order's contract units (orders.services._accept).
+        order = order_accept(order=order, actor=actor)
+        if order.state != OrderState.ACCEPTED:
+            result.still_short.append(order.pk)
+            continue
         result.accepted.append(order.pk)
     return result
 

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from inventory.models import StockLevel
+from inventory.models import Movement, MovementKind, StockLevel
 from orders.models import Order, OrderEventKind, OrderState
 from orders.selectors import order_timeline
 from orders.services import (
@@ -179,11 +179,36 @@ def test_cancellation_of_an_order_on_hold_closes_its_exception(make_order, opera
     assert not open_exceptions(order, ExceptionKind.ORDER_ON_HOLD).exists()
 
 
-def test_cancellation_while_picking_is_allowed_and_asks_for_the_picked_units_to_be_put_back(accepted_order, operator):
+def test_cancellation_while_picking_puts_the_picked_units_back_to_available_through_the_ledger(
+    accepted_order, operator, stock, facility
+):
+    before = level(stock["TEE-M"], facility).available
     order = order_release_to_pick(order=accepted_order, actor=operator)
+    assert level(stock["TEE-M"], facility).in_pick == 2
+
     order = order_cancel(order=order, actor=operator, reason="fraud")
-    assert order.state == OrderState.CANCELLED
-    assert open_exceptions(order, ExceptionKind.OTHER).count() == 1
+
+    assert order.state == OrderState.CANCELLED and order.allocated_lines == []
+    tee, cap = level(stock["TEE-M"], facility), level(stock["CAP-1"], facility)
+    assert (tee.in_pick, tee.allocated, tee.available) == (0, 0, before + 2)
+    assert (cap.in_pick, cap.available) == (0, 3)
+    unpick = Movement.objects.filter(event_id=f"order:{order.pk}:unpick:{order.stock_round}").order_by("line")
+    assert [(m.kind, m.sku.code, m.in_pick_delta) for m in unpick] == [
+        (MovementKind.UNPICK, "TEE-M", -2),
+        (MovementKind.UNPICK, "CAP-1", -1),
+    ]
+    assert not open_exceptions(order, ExceptionKind.OTHER).exists()
+    assert order_timeline(order=order).filter(kind=OrderEventKind.ALLOCATION_RELEASED).exists()
+
+
+def test_cancelling_a_picked_order_twice_puts_its_units_back_once(accepted_order, operator, stock, facility):
+    order = order_confirm_picked(order=order_release_to_pick(order=accepted_order, actor=operator), actor=operator)
+    order_cancel(order=order, actor=operator, reason="customer changed mind")
+    again = order_cancel(order=Order.objects.get(pk=order.pk), actor=operator, reason="duplicate request")
+
+    assert again.state == OrderState.CANCELLED
+    assert level(stock["TEE-M"], facility).available == 10
+    assert Movement.objects.filter(kind=MovementKind.UNPICK, reference__contains=order.platform_order_id).count() == 2
 
 
 def test_cancellation_after_packing_is_refused_and_escalated(accepted_order, operator, stock, facility):
