@@ -101,7 +101,7 @@ def outbound_enqueue(
         )
         if created:
             connection_id = connection.pk
-            transaction.on_commit(lambda: _kick(connection_id))
+            _kick_after_commit(connection_id)
     return message
 
 
@@ -126,6 +126,23 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
         idempotency_key=shipment_key(shipment.pk),
         source=f"shipment:{shipment.pk}",
     )
+
+
+def _kick_after_commit(connection_id: int) -> None:
+    """One drain task per connection per transaction, however many writes it queued (a publishing cycle queues
+    hundreds). A callback already registered in this transaction for this connection is enough; a rollback drops
+    it with the rest."""
+    db = transaction.get_connection()
+    if db.in_atomic_block and any(
+        getattr(entry[1], "outbox_kick", None) == connection_id for entry in db.run_on_commit
+    ):
+        return
+
+    def kick() -> None:
+        _kick(connection_id)
+
+    kick.outbox_kick = connection_id  # type: ignore[attr-defined]
+    transaction.on_commit(kick)
 
 
 def _kick(connection_id: int) -> None:
@@ -410,7 +427,7 @@ def deadletter_replay(*, message: OutboundMessage, actor: Actor) -> OutboundMess
         )
         connection_id = replayed.connection_id
         _deadletters_cleared(replayed.connection, note="dead letters replayed")
-        transaction.on_commit(lambda: _kick(connection_id))
+        _kick_after_commit(connection_id)
     return replayed
 
 
@@ -435,4 +452,4 @@ def outbox_release_connection(*, connection_id: int) -> None:
     """Called when a paused connection resumes: its circuit closes and the messages that waited (kept due while
     paused) are sent by the next drain, kicked now."""
     _circuit_close(connection_id)
-    transaction.on_commit(lambda: _kick(connection_id))
+    _kick_after_commit(connection_id)

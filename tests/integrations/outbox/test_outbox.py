@@ -538,3 +538,17 @@ def test_the_every_minute_sweep_is_declared_for_sync_schedules(shopify_sim, shop
     fulfilment(shop, shopify_sim.upsert_order({})["id"])
     assert outbox_drain_due() == 1
     assert len(shopify_sim.ledger()["fulfillments"]) == 1
+
+
+def test_a_transaction_queueing_many_writes_kicks_one_drain_per_connection(
+    shop, woo_shop, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for n in range(5):
+            fulfilment(shop, 1001, tracking=f"1ZK{n}")
+        fulfilment(woo_shop, 2002)
+
+    assert OutboundMessage.objects.count() == 6
+    assert sorted(cb.outbox_kick for cb in callbacks) == sorted([shop.pk, woo_shop.pk])
