@@ -63,6 +63,7 @@ ROLES: dict[str, list[str]] = {
         "*.force_*_transition",
         "inventory.approve_cycle_count",
         "returns.triage_return",
+        "outbox.view_*",
         "orders.change_order",  # fix an on-hold order's address or phone through the order service
         "orders.close_shipment",
     ],
@@ -76,6 +77,7 @@ ROLES: dict[str, list[str]] = {
         "warehouse.change_facility",
         "integrations.*",
         "outbox.view_*",
+        "outbox.manage_deadletter",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
