@@ -456,14 +456,25 @@ def _process(order: Order, *, actor: Actor) -> Order:
     """Take a received (or on-hold) order as far as it can go: validate, then allocate and accept."""
     if order.state not in (OrderState.RECEIVED, OrderState.ON_HOLD):
         return order
-    fresh = order.state == OrderState.RECEIVED  # new or revised: (re)route; a retry keeps its facility
+    # New, revised or held for a split: (re)route. A retry of an order held short keeps its facility.
+    fresh = order.state == OrderState.RECEIVED or _split_held(order)
     order = _validate(order, actor=actor)
     if order.state == OrderState.VALIDATED:
-        split = _route(order, actor=actor) if fresh else None
-        if split is not None:
-            return _hold(order, reasons=[split], kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
-        order = _accept(order, actor=actor)
+        order = _route_and_accept(order, actor=actor, route=fresh)
     return order
+
+
+def _split_held(order: Order) -> bool:
+    return order.state == OrderState.ON_HOLD and any(
+        isinstance(r, dict) and r.get("code") == "split_route" for r in order.hold_reasons or []
+    )
+
+
+def _route_and_accept(order: Order, *, actor: Actor, route: bool) -> Order:
+    split = _route(order, actor=actor) if route else None
+    if split is not None:
+        return _hold(order, reasons=[split], kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
+    return _accept(order, actor=actor)
 
 
 def _revise(order: Order, *, actor: Actor, why: str) -> Order:
@@ -644,13 +655,14 @@ def order_accept(*, order: Order, actor: Actor) -> Order:
     re-validated first (the retry after stock arrived)."""
     with transaction.atomic():
         order = _lock(order)
+        reroute = _split_held(order)  # held because it would split: stock may now be whole somewhere
         if order.state == OrderState.ON_HOLD:
             order = _validate(order, actor=actor)
         if order.state != OrderState.VALIDATED:
             if order.state == OrderState.ON_HOLD:
                 return order
             return _apply(obj=order, name="accept", actor=actor)  # raises: wrong state
-        return _accept(order, actor=actor)
+        return _route_and_accept(order, actor=actor, route=reroute)
 
 
 def order_hold(*, order: Order, reasons: list[Reason], actor: Actor) -> Order:

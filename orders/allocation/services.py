@@ -289,11 +289,12 @@ def order_priority(*, order: Order, policy: AllocationPolicy) -> PriorityClass:
     )  # fmt: skip
 
 
-WAITING_CODES = ("short", "awaiting_inbound")
+WAITING_CODES = ("short", "awaiting_inbound", "split_route")
 
 
 def _is_short(order: Order) -> bool:
-    """Held for stock: short, or a pre-order waiting for its scheduled inbound."""
+    """Held for stock: short, a pre-order waiting for its scheduled inbound, or an order that would have to split
+    (offered again: once one facility holds all of it, it is routed there and accepted)."""
     return any(isinstance(r, dict) and r.get("code") in WAITING_CODES for r in order.hold_reasons or [])
 
 
