@@ -40,3 +40,16 @@ def manager(db):
 @pytest.fixture
 def viewer(db):
     return UserFactory(username="viewer")
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_marker(request):
+    """Tests marked `postgresql` prove something only PostgreSQL can show (row locks, triggers, SKIP LOCKED).
+
+    They fail, never skip, on another database: `make test` always runs them on PostgreSQL."""
+    if request.node.get_closest_marker("postgresql") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL: set DATABASE_URL=postgres://... (make test does)")

@@ -1,44 +1,20 @@
 """50 concurrent copies of one signed delivery (threads, PostgreSQL, transaction=True) are stored once, each copy
 answered 2xx, and processed into one order."""
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
 from django.test import Client
 
 from integrations.models import AuditRecord, DeliveryState, InboundDelivery
+from tests.concurrency import race
 from tests.integrations.conftest import dumps, shopify_headers, shopify_order
 
 pytestmark = [
     pytest.mark.concurrency,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency is proven on PostgreSQL"),
+    pytest.mark.postgresql,
 ]
 
 COPIES = 50
-
-
-def race(worker, n=COPIES):
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = worker(i)
-        except Exception as exc:  # asserted by the caller
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    close_old_connections()
-    return results
 
 
 def test_fifty_concurrent_copies_of_one_delivery_are_stored_once_and_all_answered_200(shopify_connection):
@@ -47,7 +23,8 @@ def test_fifty_concurrent_copies_of_one_delivery_are_stored_once_and_all_answere
     url = f"/webhooks/shopify/{shopify_connection.pk}/"
 
     statuses = race(
-        lambda i: Client().post(url, data=body, content_type="application/json", headers=headers).status_code
+        lambda i: Client().post(url, data=body, content_type="application/json", headers=headers).status_code,
+        COPIES,
     )
 
     assert statuses == [200] * COPIES
@@ -66,7 +43,8 @@ def test_fifty_concurrent_copies_of_one_delivery_end_as_one_accepted_order(shopi
     headers = shopify_headers(body, webhook_id="wh-race-2")
     url = f"/webhooks/shopify/{shopify_connection.pk}/"
     statuses = race(
-        lambda i: Client().post(url, data=body, content_type="application/json", headers=headers).status_code
+        lambda i: Client().post(url, data=body, content_type="application/json", headers=headers).status_code,
+        COPIES,
     )
     assert statuses == [200] * COPIES
     assert run_queued_tasks() == 1
@@ -96,7 +74,7 @@ def test_fifty_distinct_deliveries_of_one_order_processed_concurrently_make_one_
                 ),
             ).pk
         )
-    results = race(lambda i: delivery_process_safely(delivery_id=ids[i]))
+    results = race(lambda i: delivery_process_safely(delivery_id=ids[i]), COPIES)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert Order.objects.filter(connection=shopify_connection, platform_order_id="4444").count() == 1
     order = Order.objects.get(connection=shopify_connection, platform_order_id="4444")

@@ -4,25 +4,22 @@ server, the simulator sends signed webhooks to it and answers the reconciler's p
 import datetime as dt
 
 import pytest
-from django.db import connection as db
 from django.utils import timezone
 
 from integrations.models import ConnectionStatus, DeliverySource, DeliveryState, InboundDelivery
 from integrations.reconciler import reconcile_connection, reconcile_due
 from integrations.services import connection_set_credentials, connection_set_signing_secret
+from integrations.simulators.shopify import ShopifySimulator
+from integrations.simulators.woocommerce import WooCommerceSimulator
 from inventory.models import StockLevel
 from orders.models import Order, OrderEvent, OrderState
 from tests.integrations.conftest import run_queued_tasks
 from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
 from warehouse.models import ExceptionItem, ExceptionKind
 
-simulators = pytest.importorskip("integrations.simulators.shopify")
-from integrations.simulators.shopify import ShopifySimulator  # noqa: E402
-from integrations.simulators.woocommerce import WooCommerceSimulator  # noqa: E402
-
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(db.vendor != "postgresql", reason="the live server and tasks share PostgreSQL"),
+    pytest.mark.postgresql,
 ]
 
 SECRET = "shpss_e2e_signing_secret"

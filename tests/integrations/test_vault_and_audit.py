@@ -84,9 +84,8 @@ def test_audit_record_redacts_secrets_and_names_the_credential_by_fingerprint():
     assert row.credential_fingerprint == conn.credentials_fingerprint and len(row.credential_fingerprint) == 8
 
 
+@pytest.mark.postgresql
 def test_the_audit_log_refuses_update_and_delete_in_postgresql():
-    if db.vendor != "postgresql":
-        pytest.skip("the trigger is PostgreSQL's")
     row = audit_record(connection=None, direction="inbound", endpoint="/webhooks/x/", outcome="ok", status=200)
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditRecord.objects.filter(pk=row.pk).update(outcome="tampered")

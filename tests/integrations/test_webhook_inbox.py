@@ -193,9 +193,8 @@ def test_unknown_connection_or_platform_mismatch_gets_404(client, shopify_connec
     assert client.post("/webhooks/nosuch/1/", data=BODY, content_type="application/json").status_code == 404
 
 
+@pytest.mark.postgresql
 def test_a_database_error_while_storing_answers_503(client, shopify_connection):
-    if db.vendor != "postgresql":
-        pytest.skip("uses a PostgreSQL trigger to make the insert fail for real")
     with db.cursor() as cur:
         cur.execute(
             "CREATE FUNCTION test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$ "

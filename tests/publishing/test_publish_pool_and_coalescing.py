@@ -89,7 +89,7 @@ def test_every_stock_event_that_changes_availability_marks_the_sku_dirty_once(br
     assert not DirtyStock.objects.filter(sku=other).exists()
 
 
-@pytest.mark.skipif(db.vendor != "postgresql", reason="the trigger under test is PostgreSQL's")
+@pytest.mark.postgresql
 def test_movements_written_by_raw_sql_still_mark_the_sku_dirty(brand, two_sites):
     vlc, _ = two_sites
     sku = SkuFactory(brand=brand)

@@ -18,7 +18,7 @@ from tests.publishing.factories import ChannelListingFactory
 pytestmark = [
     pytest.mark.concurrency,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED and the trigger are PostgreSQL's"),
+    pytest.mark.postgresql,
 ]
 
 THREADS = 6
