@@ -14,6 +14,7 @@ from orders.allocation.models import OrderRoute
 from orders.allocation.services import (
     allocation_run_waiting,
     contract_reservation_create,
+    contract_reservations_fill,
     cutoff_set,
     scheduled_inbound_create,
     scheduled_inbound_receive,
@@ -278,3 +279,21 @@ def test_a_split_order_is_routed_again_when_retried_and_ships_whole_once_one_fac
 
     assert order.state == OrderState.ACCEPTED and order.facility == sites["NJ"]
     assert not OrderRoute.objects.get(order=order).is_split
+
+
+def test_a_wholesale_order_cancelled_while_picking_puts_its_units_back_under_its_contract(brand, facility, tee):
+    from orders.services import order_release_to_pick
+
+    reservation = contract_reservation_create(brand=brand, customer="Big Retail", sku=tee, facility=facility,
+                                              quantity=2, actor=None)  # fmt: skip
+    order = ingest(brand, line("TEE", 2), pid="W-5", priority="wholesale", name="Big Retail")
+    order = order_release_to_pick(order=order, actor=None)
+    assert level(tee, facility).in_pick == 2
+
+    order_cancel(order=order, actor=None, reason="retailer cancelled the drop")
+    contract_reservations_fill(facility=facility, sku_ids=[tee.pk])
+
+    reservation.refresh_from_db()
+    assert reservation.drawn == 0
+    now = level(tee, facility)
+    assert (now.in_pick, now.reserved, now.available) == (0, 2, 3)

@@ -1,6 +1,7 @@
-"""Stateful fuzz of the stock services (reliability.md): any sequence of receive, allocate, release, pick, ship,
-quarantine, returns, adjustments, counts and replays keeps every bucket ≥ 0, available ≥ 0, the buckets equal to a
-plain reference model, and the ledger explaining every bucket."""
+"""Stateful fuzz of the stock services (reliability.md): any sequence of receive, allocate, release, pick, unpick,
+ship, contract reserve / unreserve / allocate-reserved, quarantine, returns, adjustments, counts and replays keeps
+every bucket ≥ 0, available ≥ 0, the buckets equal to a plain reference model, and the ledger explaining every
+bucket."""
 
 import itertools
 
@@ -22,6 +23,7 @@ from inventory.services import (
     kit_set_components,
     stock_adjust,
     stock_allocate,
+    stock_allocate_reserved,
     stock_cycle_count,
     stock_dispose_return,
     stock_quarantine,
@@ -29,10 +31,13 @@ from inventory.services import (
     stock_receive,
     stock_receive_return,
     stock_release,
+    stock_reserve,
     stock_restock_return,
     stock_rework_return,
     stock_ship,
     stock_start_pick,
+    stock_unpick,
+    stock_unreserve,
 )
 from tests.conftest import grant
 from tests.factories import BrandFactory, FacilityFactory, UserFactory
@@ -139,6 +144,38 @@ class StockMachine(RuleBasedStateMachine):
         allowed = all(self.model[pk]["in_pick"] >= n for pk, n in units.items())
         kwargs = {"facility": self.facility, "lines": lines, "event_id": self._event(), "actor": None}
         self._try(stock_ship, kwargs, {pk: {"in_pick": -n, "on_hand": -n} for pk, n in units.items()}, allowed)
+
+    @precondition(lambda self: any(buckets["in_pick"] for buckets in self.model.values()))
+    @rule(index=st.integers(0, 1), amount=amounts, use_kit=st.booleans())
+    def unpick(self, index, amount, use_kit):
+        index = self._holding(index, "in_pick")
+        quantity = self._resolve(amount, index, use_kit, "in_pick")
+        lines, units = self._lines_and_units(index, quantity, use_kit)
+        allowed = all(self.model[pk]["in_pick"] >= n for pk, n in units.items())
+        kwargs = {"facility": self.facility, "lines": lines, "event_id": self._event(), "actor": None}
+        self._try(stock_unpick, kwargs, {pk: {"in_pick": -n} for pk, n in units.items()}, allowed)
+
+    @rule(index=st.integers(0, 1), amount=amounts, step=st.sampled_from(["reserve", "unreserve", "allocate"]))
+    def reservation(self, index, amount, step):
+        index = self._holding(index, "reserved") if step != "reserve" else index
+        quantity = (
+            self._resolve(amount, index, False, "reserved") if step != "reserve" else (amount if amount != "all" else 4)
+        )
+        sku = self.skus[index]
+        event_id = self._event()
+        if step == "allocate":
+            kwargs = {"facility": self.facility, "lines": [(sku, quantity)], "event_id": event_id, "actor": None}
+            allowed = self.model[sku.pk]["reserved"] >= quantity
+            self._try(stock_allocate_reserved, kwargs, {sku.pk: {"reserved": -quantity, "allocated": quantity}},
+                      allowed)  # fmt: skip
+            return
+        kwargs = {"sku": sku, "facility": self.facility, "quantity": quantity, "event_id": event_id, "actor": None,
+                  "reason": "fuzz"}  # fmt: skip
+        if step == "reserve":
+            self._try(stock_reserve, kwargs, {sku.pk: {"reserved": quantity}}, self._available(sku.pk) >= quantity)
+        else:
+            allowed = self.model[sku.pk]["reserved"] >= quantity
+            self._try(stock_unreserve, kwargs, {sku.pk: {"reserved": -quantity}}, allowed)
 
     @rule(index=st.integers(0, 1), amount=amounts, release=st.booleans())
     def quarantine(self, index, amount, release):
