@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from inventory.models import Movement, Sku
+from inventory.models import Movement, Sku, StockLevel
 from inventory.services import (
     stock_allocate,
     stock_allocate_reserved,
@@ -343,6 +343,14 @@ def _allocate(order: Order, required: list[list[int]], *, priority: str, actor: 
         return
     parts = Sku.objects.in_bulk(list(need))
     with transaction.atomic():  # the contract draw and both stock events, or nothing
+        # Two stock events touch the rows in two passes: lock them all first, in SKU order, so a concurrent
+        # allocation (which updates in SKU order too) can never deadlock with this one.
+        list(
+            StockLevel.objects.select_for_update()
+            .filter(facility=facility, sku_id__in=list(need))
+            .order_by("sku_id")
+            .values_list("pk", flat=True)
+        )
         stock_allocate_reserved(
             facility=facility, lines=[(parts[sku_id], n) for sku_id, n in sorted(own.items()) if n],
             event_id=f"order:{order.pk}:allocate_reserved:{round_}", actor=actor,
