@@ -2,15 +2,14 @@
 released together by a Barrier ingest one order each through `order_ingest`; the canary — a naive read-then-write
 allocation under the same load — must be shown to oversell, or this test proves nothing."""
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 
 from inventory.models import StockLevel
 from inventory.services import stock_receive
 from orders.models import Order, OrderState
 from orders.services import order_ingest
+from tests.concurrency import race
 from tests.factories import BrandFactory, FacilityFactory
 from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
 from tests.inventory.factories import SkuFactory
@@ -19,7 +18,7 @@ from tests.orders.factories import CanonicalOrderFactory, line
 pytestmark = [
     pytest.mark.concurrency,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's"),
+    pytest.mark.postgresql,
 ]
 
 THREADS = 12
@@ -27,25 +26,7 @@ UNITS = 5
 
 
 def _race(worker, n=THREADS):
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = worker(i)
-        except Exception as exc:  # collected and asserted by the caller
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    close_old_connections()
-    return results
+    return race(worker, n)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ arrive at once through `order_ingest`; ordinary orders get only the unreserved u
 its reservation, and nothing is oversold."""
 
 import pytest
-from django.db import connection
 
 from inventory.models import StockLevel
 from inventory.services import stock_receive
@@ -19,7 +18,7 @@ from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactor
 pytestmark = [
     pytest.mark.concurrency,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's"),
+    pytest.mark.postgresql,
 ]
 
 WHOLESALE = 3  # orders of 1 unit for the contract's customer, who holds 3 reserved units

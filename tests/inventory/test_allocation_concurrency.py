@@ -2,13 +2,12 @@
 Barrier take the last units of one SKU. The canary, the naive read-then-write allocation, must be shown to oversell
 under the same load, or this test proves nothing."""
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 
 from inventory.models import Movement, MovementKind, StockLevel
 from inventory.services import stock_allocate, stock_receive
+from tests.concurrency import race
 from tests.factories import BrandFactory, FacilityFactory
 from tests.inventory.factories import SkuFactory
 from warehouse.errors import InsufficientStock
@@ -16,33 +15,14 @@ from warehouse.errors import InsufficientStock
 pytestmark = [
     pytest.mark.concurrency,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's"),
+    pytest.mark.postgresql,
 ]
 
 THREADS = 12
 
 
 def _race(worker, n=THREADS):
-    """Run worker(i) in n threads released together; each thread uses and closes its own connection."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = worker(i)
-        except Exception as exc:  # collected and asserted by the caller
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    close_old_connections()
-    return results
+    return race(worker, n)
 
 
 @pytest.fixture

@@ -257,7 +257,7 @@ def test_a_ledger_row_cannot_be_changed_or_deleted(stocked):
         movement.delete()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
+@pytest.mark.postgresql
 def test_the_database_refuses_update_and_delete_of_ledger_rows(stocked):
     for raw in ("UPDATE inventory_movement SET quantity = 1", "DELETE FROM inventory_movement"):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:

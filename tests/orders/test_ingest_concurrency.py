@@ -2,14 +2,13 @@
 the unique constraint and the row lock make it one order, allocated once, with one "received" line."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import close_old_connections, connection
 
 from inventory.models import Movement, MovementKind, StockLevel
 from orders.models import Order, OrderEvent, OrderEventKind, OrderLine, OrderState
 from orders.services import order_ingest
+from tests.concurrency import race
 from tests.factories import BrandFactory, FacilityFactory
 from tests.integrations.factories import ConnectionFactory
 from tests.orders.factories import T0, CanonicalAddressFactory, CanonicalOrderFactory, line, stocked_sku
@@ -17,32 +16,14 @@ from tests.orders.factories import T0, CanonicalAddressFactory, CanonicalOrderFa
 pytestmark = [
     pytest.mark.concurrency,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and unique races are PostgreSQL's"),
+    pytest.mark.postgresql,
 ]
 
 THREADS = 20
 
 
 def _race(worker, n=THREADS):
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = worker(i)
-        except Exception as exc:  # collected and asserted by the caller
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    close_old_connections()
-    return results
+    return race(worker, n)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from integrations.outbox.services import outbound_enqueue, outbox_drain
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="skip_locked is proven on PostgreSQL"),
+    pytest.mark.postgresql,
 ]
 
 WORKERS = 4
