@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
@@ -52,10 +52,19 @@ HOLDABLE_STATES = (OrderState.RECEIVED, OrderState.VALIDATED, OrderState.ACCEPTE
 # --- order guards -------------------------------------------------------------------------------------------------
 
 
-def _lines(order: Order) -> list[OrderLine]:
+def order_lines(order: Order) -> list[OrderLine]:
+    """The order's lines, read once per instance: the guards and the stock bookkeeping each ask for them.
+
+    Services that change lines drop the cache (`forget_lines`)."""
     if order.pk is None:
         return []
+    if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
+        prefetch_related_objects([order], "lines")
     return list(order.lines.all())
+
+
+def forget_lines(order: Order) -> None:
+    getattr(order, "_prefetched_objects_cache", {}).pop("lines", None)
 
 
 @guard("order_id_missing", "the order has no order id")
@@ -65,17 +74,17 @@ def has_order_id(order: Order) -> bool:
 
 @guard("lines_missing", "the order has no lines")
 def has_lines(order: Order) -> bool:
-    return bool(_lines(order))
+    return bool(order_lines(order))
 
 
 @guard("unknown_sku", "every line's SKU maps to a catalog entry")
 def every_sku_resolves(order: Order) -> bool:
-    return all(line.sku_id is not None for line in _lines(order))
+    return all(line.sku_id is not None for line in order_lines(order))
 
 
 @guard("quantity_invalid", "every line's quantity is a positive whole number")
 def every_quantity_is_positive_integer(order: Order) -> bool:
-    return all(line.quantity is not None and line.quantity > 0 for line in _lines(order))
+    return all(line.quantity is not None and line.quantity > 0 for line in order_lines(order))
 
 
 @guard("address_incomplete", "the delivery address has a street, ZIP, city and country")
@@ -204,7 +213,7 @@ class Order(FSMModelMixin, models.Model):
     def required_stock(self) -> list[list[int]]:
         """[[sku_id, quantity], ...] the lines need, summed per SKU, sorted (the shape of `allocated_lines`)."""
         totals: dict[int, int] = {}
-        for line in _lines(self):
+        for line in order_lines(self):
             if line.sku_id is None or line.quantity is None or line.quantity <= 0:
                 return []
             totals[line.sku_id] = totals.get(line.sku_id, 0) + line.quantity

@@ -53,6 +53,8 @@ from orders.models import (
     Shipment,
     ShipmentEvent,
     ShipmentState,
+    forget_lines,
+    order_lines,
 )
 from orders.selectors import facility_default_for
 from orders.signals import shipment_handed_to_carrier
@@ -207,7 +209,8 @@ def _stored_signature(order: Order) -> list[tuple[str, str, str]]:
 
 
 def _set_lines(order: Order, lines: Sequence[CanonicalLine], *, actor: Actor) -> None:
-    order.lines.all().delete()
+    OrderLine.objects.filter(order=order).delete()
+    forget_lines(order)
     for number, line in enumerate(lines, start=1):
         row = OrderLine(
             order=order,
@@ -220,6 +223,7 @@ def _set_lines(order: Order, lines: Sequence[CanonicalLine], *, actor: Actor) ->
         )
         row._history_user = actor  # type: ignore[attr-defined]
         row.save()
+    forget_lines(order)
 
 
 def _address_fields(address: CanonicalAddress | Mapping[str, Any]) -> dict[str, str]:
@@ -278,7 +282,7 @@ def _hold(order: Order, *, reasons: list[Reason], kind: ExceptionKind, actor: Ac
 
 
 def _validate(order: Order, *, actor: Actor) -> Order:
-    lines = list(order.lines.all())
+    lines = order_lines(order)
     reasons = order_reasons(order=order, lines=lines)
     for line in lines:  # keep what resolution found (or that it found nothing) on the line
         line._history_user = actor  # type: ignore[attr-defined]
