@@ -104,12 +104,6 @@ def _text(value: Any, limit: int) -> str:
         return "<unreadable>"
 
 
-def _apply(*, obj: M, name: str, actor: Actor, reason: str = "", force: bool = False, **kwargs: Any) -> M:
-    """`transition_apply`, with the reason clipped to simple-history's 100-character change-reason column (less the
-    "[forced] " prefix); the full reason stays in the order's timeline."""
-    return transition_apply(obj=obj, name=name, actor=actor, reason=(reason or "").strip()[:90], force=force, **kwargs)
-
-
 def _lock(order: Order) -> Order:
     return Order.objects.select_for_update(of=("self",)).select_related("brand", "facility").get(pk=order.pk)
 
@@ -135,7 +129,7 @@ def _messages(reasons: Sequence[Reason]) -> str:
 
 def _save(order: Order, *, actor: Actor, reason: str, fields: list[str] | None = None) -> None:
     order._history_user = actor  # type: ignore[attr-defined]
-    order._change_reason = reason[:100]  # type: ignore[attr-defined]
+    order._change_reason = reason  # type: ignore[attr-defined]
     order.save(update_fields=fields)
 
 
@@ -272,7 +266,7 @@ def _hold(order: Order, *, reasons: list[Reason], kind: ExceptionKind, actor: Ac
         order.hold_reasons = body
         _save(order, actor=actor, reason="hold reasons updated", fields=["hold_reasons", "updated_at"])
     else:
-        order = _apply(
+        order = transition_apply(
             obj=order, name="hold", actor=actor, reason=_messages(reasons)[:300], changes={"hold_reasons": body}
         )
     _event(order, OrderEventKind.HELD, f"On hold: {_messages(reasons)}", actor=actor, data={"reasons": body})
@@ -289,7 +283,7 @@ def _validate(order: Order, *, actor: Actor) -> Order:
         line.save(update_fields=["sku"])
     if reasons:
         return _hold(order, reasons=reasons, kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
-    order = _apply(obj=order, name="validate", actor=actor, reason="every mandatory field is valid")
+    order = transition_apply(obj=order, name="validate", actor=actor, reason="every mandatory field is valid")
     _event(order, OrderEventKind.VALIDATED, "Validated: order id, SKUs, quantities, address and phone", actor=actor)
     exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.ORDER_ON_HOLD, note="The order now validates.")
     return order
@@ -401,7 +395,7 @@ def _accept(order: Order, *, actor: Actor) -> Order:
         source = " from its contract reservation" if priority == PriorityClass.WHOLESALE else ""
         _event(order, OrderEventKind.ALLOCATED, f"Allocated {units} unit(s) at {order.facility.code}{source}",
                actor=actor)  # fmt: skip
-    order = _apply(obj=order, name="accept", actor=actor, reason="complete allocation")
+    order = transition_apply(obj=order, name="accept", actor=actor, reason="complete allocation")
     _event(order, OrderEventKind.ACCEPTED, "Accepted: stock is allocated; ready to release to pick", actor=actor)
     exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.ORDER_SHORT, note="Stock is now allocated.")
     return order
@@ -493,7 +487,7 @@ def _revise(order: Order, *, actor: Actor, why: str) -> Order:
     """An edit before release to pick sends the order back through validation and allocation."""
     if order.state == OrderState.RECEIVED:
         return _process(order, actor=actor)
-    order = _apply(obj=order, name="revise", actor=actor, reason=why)
+    order = transition_apply(obj=order, name="revise", actor=actor, reason=why)
     return _process(order, actor=actor)
 
 
@@ -509,7 +503,7 @@ def _cancel(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bool]:
         _event(order, OrderEventKind.CANCEL_REFUSED, f"Cancellation refused and escalated: {why.message}", actor=actor)
         return order, True
     was = order.state
-    order = _apply(obj=order, name="cancel", actor=actor, reason=reason, changes={"cancel_reason": reason})
+    order = transition_apply(obj=order, name="cancel", actor=actor, reason=reason, changes={"cancel_reason": reason})
     if was in (OrderState.PICKING, OrderState.PICKED) and order.allocated_lines:
         # The units are in pick: they go back to the shelf (in pick → available), ledgered once per order round.
         units = sum(qty for _, qty in order.allocated_stock())
@@ -658,7 +652,7 @@ def order_validate(*, order: Order, actor: Actor) -> Order:
     with transaction.atomic():
         order = _lock(order)
         if order.state not in (OrderState.RECEIVED, OrderState.ON_HOLD):
-            return _apply(obj=order, name="validate", actor=actor)  # raises: wrong state
+            return transition_apply(obj=order, name="validate", actor=actor)  # raises: wrong state
         return _validate(order, actor=actor)
 
 
@@ -673,7 +667,7 @@ def order_accept(*, order: Order, actor: Actor) -> Order:
         if order.state != OrderState.VALIDATED:
             if order.state == OrderState.ON_HOLD:
                 return order
-            return _apply(obj=order, name="accept", actor=actor)  # raises: wrong state
+            return transition_apply(obj=order, name="accept", actor=actor)  # raises: wrong state
         return _route_and_accept(order, actor=actor, route=reroute)
 
 
@@ -684,14 +678,14 @@ def order_hold(*, order: Order, reasons: list[Reason], actor: Actor) -> Order:
     with transaction.atomic():
         order = _lock(order)
         if order.state not in (*HOLDABLE_STATES, OrderState.ON_HOLD):
-            return _apply(obj=order, name="hold", actor=actor)  # raises: wrong state
+            return transition_apply(obj=order, name="hold", actor=actor)  # raises: wrong state
         return _hold(order, reasons=reasons, kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
 
 
 def order_release_to_pick(*, order: Order, actor: Actor) -> Order:
     """Accepted → picking: the allocation moves to in pick. From here the warehouse owns the order."""
     with transaction.atomic():
-        order = _apply(obj=order, name="release_to_pick", actor=actor, reason="released to pick")
+        order = transition_apply(obj=order, name="release_to_pick", actor=actor, reason="released to pick")
         stock_start_pick(
             facility=order.facility,  # type: ignore[arg-type]
             lines=_stock_lines(order),
@@ -719,7 +713,7 @@ def order_record_pick_activity(*, order: Order, actor: Actor, note: str = "") ->
 
 def order_confirm_picked(*, order: Order, actor: Actor) -> Order:
     with transaction.atomic():
-        order = _apply(obj=order, name="confirm_picked", actor=actor, reason="last line picked")
+        order = transition_apply(obj=order, name="confirm_picked", actor=actor, reason="last line picked")
         _event(order, OrderEventKind.PICKED, "Picked: every line confirmed; goods go to packing", actor=actor)
         exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.PICKING_STALLED, note="Picking finished.")
         return order
@@ -727,7 +721,7 @@ def order_confirm_picked(*, order: Order, actor: Actor) -> Order:
 
 def order_pack(*, order: Order, actor: Actor) -> Order:
     with transaction.atomic():
-        order = _apply(obj=order, name="pack", actor=actor, reason="packed")
+        order = transition_apply(obj=order, name="pack", actor=actor, reason="packed")
         _event(order, OrderEventKind.PACKED, "Packed: staged for the carrier", actor=actor)
         return order
 
@@ -817,7 +811,7 @@ def order_force(*, order: Order, name: str, actor: Actor, reason: str) -> Order:
         )
     with transaction.atomic():
         was = _lock(order).state
-        order = _apply(obj=order, name=name, actor=actor, reason=reason, force=True)
+        order = transition_apply(obj=order, name=name, actor=actor, reason=reason, force=True)
         _event(order, OrderEventKind.FORCED, f"Forced {name.replace('_', ' ')} ({was} → {order.state}): {reason}",
                actor=actor, data={"from": was, "to": order.state})  # fmt: skip
         if name == "validate":
@@ -880,12 +874,12 @@ def shipment_hand_to_carrier(
         changes: dict[str, Any] = {"carrier_receipt": _text(carrier_receipt, 200), "handed_at": handed_at}
         if tracking_number is not None:
             changes["tracking_number"] = _text(tracking_number, 100)
-        shipment = _apply(
+        shipment = transition_apply(
             obj=shipment, name="hand_to_carrier", actor=actor, reason="carrier took custody", changes=changes
         )
         order = _lock(shipment.order)
         if order.state == OrderState.PACKED:
-            order = _apply(obj=order, name="dispatch", actor=actor, reason="handed to carrier")
+            order = transition_apply(obj=order, name="dispatch", actor=actor, reason="handed to carrier")
             stock_ship(
                 facility=order.facility,  # type: ignore[arg-type]
                 lines=_stock_lines(order),
@@ -915,7 +909,7 @@ def _deliver_order_if_complete(order: Order, *, actor: Actor, message: str) -> O
         return order
     if order.shipments.exclude(state=ShipmentState.DELIVERED).exists():
         return order
-    order = _apply(obj=order, name="deliver", actor=actor, reason="carrier confirmed delivery")
+    order = transition_apply(obj=order, name="deliver", actor=actor, reason="carrier confirmed delivery")
     _event(order, OrderEventKind.DELIVERED, message, actor=actor)
     return order
 
@@ -972,12 +966,12 @@ def shipment_record_scan(
                 subject=shipment, kind=ExceptionKind.CARRIER_ACK_MISSING, note="The carrier acknowledged custody."
             )
         if status == "in_transit" and shipment.state == ShipmentState.HANDED_TO_CARRIER:
-            shipment = _apply(obj=shipment, name="mark_in_transit", actor=actor, reason="carrier scan")
+            shipment = transition_apply(obj=shipment, name="mark_in_transit", actor=actor, reason="carrier scan")
             if order.state == OrderState.DISPATCHED:
-                order = _apply(obj=order, name="mark_in_transit", actor=actor, reason="carrier scan")
+                order = transition_apply(obj=order, name="mark_in_transit", actor=actor, reason="carrier scan")
                 _event(order, OrderEventKind.IN_TRANSIT, f"In transit with {shipment.carrier}", actor=actor)
         if status == "delivered" and shipment.state in (ShipmentState.HANDED_TO_CARRIER, ShipmentState.IN_TRANSIT):
-            shipment = _apply(
+            shipment = transition_apply(
                 obj=shipment, name="deliver", actor=actor, reason="carrier confirmed delivery",
                 changes={"delivered_at": occurred_at},
             )  # fmt: skip
@@ -990,7 +984,7 @@ def shipment_close_manually(*, shipment: Shipment, actor: Actor, reason: str) ->
     _require(actor, CLOSE_SHIPMENT, "You may not close shipments manually.")
     reason = (reason or "").strip()
     with transaction.atomic():
-        shipment = _apply(
+        shipment = transition_apply(
             obj=shipment,
             name="deliver",
             actor=actor,
@@ -1003,7 +997,7 @@ def shipment_close_manually(*, shipment: Shipment, actor: Actor, reason: str) ->
             order.state in (OrderState.DISPATCHED, OrderState.IN_TRANSIT)
             and not order.shipments.exclude(state=ShipmentState.DELIVERED).exists()
         ):
-            order = _apply(obj=order, name="deliver", actor=actor, reason=reason, force=True)
+            order = transition_apply(obj=order, name="deliver", actor=actor, reason=reason, force=True)
         who = actor.get_username() if actor is not None else "the system"
         _event(order, OrderEventKind.DELIVERED, f"Shipment closed manually by {who}: {reason}", actor=actor,
                data={"shipment": shipment.pk})  # fmt: skip

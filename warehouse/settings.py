@@ -119,6 +119,8 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
 SIMPLE_HISTORY_REVERT_DISABLED = True  # a revert would skip every guard
+# A recorded reason (a forced transition's, a manager's decision) is kept whole, never clipped to 100 characters.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
