@@ -1,5 +1,6 @@
-"""`seed_demo --json` (issue 3 item 10): one JSON object naming a user per role with a password that logs in, two
-brands, returns in every state reached through the services, open exceptions; a second run creates nothing and
+"""`seed_demo --json` (issue 3 item 10, issue 4 item 6, issue 5 item 10): one JSON object naming a user per role with
+a password that logs in and an API token that authenticates, two brands, a connection per demo brand wired to its
+simulator, returns in every state reached through the services, open exceptions; a second run creates nothing and
 prints the same."""
 
 import io
@@ -18,7 +19,9 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from knox.models import AuthToken
 
+from integrations.models import Connection
 from inventory.models import Movement, Sku, SkuAlias, StockLevel
 from inventory.services import inventory_verify_ledger
 from orders.models import Order, OrderState
@@ -112,6 +115,40 @@ def _check_the_demo_stock_matches_its_ledger_and_has_open_exceptions(seeded):
     assert seeded["exceptions"]["open"] == ExceptionItem.objects.filter(state=ExceptionState.OPEN).count() > 0
 
 
+def _check_the_demo_api_tokens_authenticate_and_only_their_hash_is_stored(seeded, client):
+    tokens = [u["api_token"] for u in seeded["users"]]
+    assert len(set(tokens)) == len(tokens) and all(len(t) == 64 for t in tokens)
+    assert not AuthToken.objects.filter(digest__in=tokens).exists(), "knox keeps the hash, not the token"
+    ops = next(u for u in seeded["users"] if u["role"] == "operations")
+    response = client.get("/api/v1/orders/", HTTP_AUTHORIZATION=f"Token {ops['api_token']}")
+    assert response.status_code == 200, response.content
+    assert response.json()["results"], "the operations user sees the demo orders"
+    forged = client.get("/api/v1/orders/", HTTP_AUTHORIZATION=f"Token {ops['api_token'][:-1]}0")
+    assert forged.status_code == 401
+
+
+def _check_the_demo_connections_are_wired_to_their_simulators(seeded):
+    connections = seeded["connections"]
+    by_platform = {c["platform"]: c for c in connections}
+    assert set(by_platform) == {"shopify", "woocommerce"} and len(connections) == 2
+    assert [c["brand"] for c in connections] == [b["slug"] for b in seeded["brands"]], "one per demo brand, in order"
+    assert by_platform["shopify"]["shop"].endswith(".myshopify.com")
+    assert by_platform["woocommerce"]["shop"].startswith("https://")
+    assert by_platform["shopify"]["simulator_url"] == "http://127.0.0.1:8101"
+    assert by_platform["woocommerce"]["simulator_url"] == "http://127.0.0.1:8102"
+    for entry in connections:
+        connection = Connection.objects.select_related("brand").get(pk=entry["id"])
+        assert (connection.brand.slug, connection.platform, connection.shop) == (
+            entry["brand"], entry["platform"], entry["shop"],
+        )  # fmt: skip
+        assert entry["webhook_url"] == f"/webhooks/{entry['platform']}/{entry['id']}/"
+        assert connection.signing_secrets_valid() == [entry["signing_secret"]]
+        assert connection.credentials_get(), "the simulator mirrors these credentials"
+        assert connection.api_base_url == entry["simulator_url"], "the reconciler pulls from the simulator"
+        history = [str(row.__dict__) for row in connection.history.all()]
+        assert history and not any(entry["signing_secret"] in row for row in history)
+
+
 @pytest.mark.django_db
 def test_the_demo_seed_builds_every_state_through_the_services_and_a_second_run_changes_nothing(client):
     """One seeding (about 15 s on PostgreSQL) serves every check; then the second run must change nothing."""
@@ -123,19 +160,12 @@ def test_the_demo_seed_builds_every_state_through_the_services_and_a_second_run_
     _check_the_demo_has_orders_in_every_state_and_held_orders_name_their_reasons(seeded)
     _check_the_demo_catalog_has_variants_kits_and_an_alias_inside_its_window(seeded)
     _check_the_demo_stock_matches_its_ledger_and_has_open_exceptions(seeded)
-    assert all("api_token" not in u for u in seeded["users"]), "tokens only with --tokens: they differ per run"
+    _check_the_demo_api_tokens_authenticate_and_only_their_hash_is_stored(seeded, client)
+    _check_the_demo_connections_are_wired_to_their_simulators(seeded)
     before = _row_counts()
     again = _seed()
-    assert _row_counts() == before
-    assert again == seeded
-
-
-@pytest.mark.django_db
-def test_demo_api_tokens_are_issued_when_asked_and_they_authenticate(client):
-    with_tokens = _seed("--tokens")
-    ops = next(u for u in with_tokens["users"] if u["role"] == "operations")
-    response = client.get("/api/v1/exceptions/", HTTP_AUTHORIZATION=f"Token {ops['api_token']}")
-    assert response.status_code == 200
+    assert _row_counts() == before, "a second run creates no token, connection or history row"
+    assert again == seeded, "the same tokens, ids and secrets"
 
 
 def _free_port() -> int:

@@ -3,25 +3,37 @@ unit of stock has its ledger rows. Idempotent: each object is looked up by its n
 RMA number) and created only when missing, stock events use fixed event ids (a replay is a no-op), and the whole run
 is one transaction, so a second run changes nothing and prints the same summary.
 
-`--json` prints one JSON object (users with their demo passwords and roles, brands, facilities, counts per state)
-so scripts and browser tests can log in."""
+`--json` prints one JSON object (users with their demo passwords, roles and API tokens, brands, facilities, the
+demo platform connections with their signing secrets, counts per state) so scripts and browser tests can log in and
+`scripts/demo.sh` can start each simulator for its connection. The demo's secrets and tokens are derived from
+SECRET_KEY (an HMAC per name), so a second run finds them already in place and prints the same values; they appear
+in that JSON only, never in logs or history."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from knox.crypto import hash_token
+from knox.models import AuthToken
+from knox.settings import CONSTANTS, knox_settings
 
+from integrations.models import Connection, Platform
+from integrations.services import connection_set_credentials, connection_set_signing_secret
+from integrations.vault import fingerprint
 from inventory.models import Sku, SkuAlias, SkuState, StockLevel
 from inventory.services import (
     catalog_drift_open_exceptions,
@@ -58,7 +70,6 @@ from returns.services import (
     return_rework,
     return_triage,
 )
-from warehouse.api.tokens import token_issue
 from warehouse.models import Brand, ExceptionItem, ExceptionState, Facility
 from warehouse.roles import ADMINISTRATOR, BRAND, FINANCE, OPERATIONS, WAREHOUSE_MANAGER, brand_member_add
 from warehouse.transitions import transition_apply
@@ -73,6 +84,13 @@ FACILITIES = [
     {"code": "LEJ1", "name": "Leipzig (Schkeuditz)", "street": "Logistikring 4", "postal_code": "04435",
      "city": "Schkeuditz", "country": "DE", "time_zone": "Europe/Berlin"},
 ]  # fmt: skip
+
+# One connection per demo brand, on the platform whose simulator `scripts/demo.sh` starts on that port; `shop` is
+# what the simulator's deliveries carry (Shopify shop domain, WooCommerce site URL).
+CONNECTIONS = [
+    ("acme", Platform.SHOPIFY, "acme-demo.myshopify.com", "http://127.0.0.1:8101"),
+    ("borealis", Platform.WOOCOMMERCE, "https://borealis-demo.example", "http://127.0.0.1:8102"),
+]
 
 # username, role, brand slug (brand users only), password. Fixed on purpose: this is demo data, never production.
 USERS = [
@@ -233,6 +251,7 @@ class Seeder:
         self.brands: dict[str, Brand] = {}
         self.facilities: dict[str, Facility] = {}
         self.users: dict[str, User] = {}
+        self.connections: list[tuple[Connection, str]] = []  # with the demo signing secret, for --json only
 
     # -- people and places ---------------------------------------------------------------------------------------
 
@@ -262,6 +281,50 @@ class Seeder:
                 brand_member_add(user=user, brand=self.brands[brand_slug])
             # A fresh instance: the permission cache of the one above predates its groups.
             self.users[username] = User.objects.get(pk=user.pk)
+
+    def tokens(self) -> dict[str, str]:
+        """Each demo user's API token: derived, so knox's row (only the hash is stored) is created once and a second
+        run prints the same value. Revoking it works as usual; the next seed run issues it again."""
+        found: dict[str, str] = {}
+        for username, *_rest in USERS:
+            token = knox_settings.TOKEN_PREFIX + _derive(
+                f"api-token:{username}", knox_settings.AUTH_TOKEN_CHARACTER_LENGTH
+            )
+            AuthToken.objects.get_or_create(
+                digest=hash_token(token),
+                defaults={
+                    "token_key": token[: CONSTANTS.TOKEN_KEY_LENGTH],
+                    "user": self.users[username],
+                    "expiry": None,
+                },
+            )
+            found[username] = token
+        return found
+
+    def integrations(self) -> None:
+        """The demo connections, with credentials and signing secret set through the services (sealed at rest) only
+        when their fingerprints differ from the derived values, so a re-run writes no history."""
+        admin = self.users["admin"]
+        for slug, platform, shop, simulator_url in CONNECTIONS:
+            brand = self.brands[slug]
+            named = f"{brand.name} ({platform.label} demo)"
+            connection = Connection.objects.get_or_create(
+                platform=platform, shop=shop, defaults={"brand": brand, "name": named, "api_base_url": simulator_url}
+            )[0]
+            name = f"connection:{platform.value}:{shop}"
+            if platform == Platform.SHOPIFY:
+                credentials = {"access_token": "shpat_" + _derive(f"{name}:access_token", 32)}
+            else:
+                credentials = {"consumer_key": "ck_" + _derive(f"{name}:key", 40),
+                               "consumer_secret": "cs_" + _derive(f"{name}:secret", 40)}  # fmt: skip
+            if connection.credentials_fingerprint != fingerprint(json.dumps(credentials, sort_keys=True)):
+                connection = connection_set_credentials(connection=connection, credentials=credentials, actor=admin)
+            secret = _derive(f"{name}:signing_secret", 48)
+            if connection.signing_secret_fingerprint != fingerprint(secret):
+                connection = connection_set_signing_secret(
+                    connection=connection, secret=secret, actor=admin, window=None
+                )
+            self.connections.append((connection, secret))
 
     # -- catalog and stock ---------------------------------------------------------------------------------------
 
@@ -415,7 +478,7 @@ class Seeder:
 
     # -- what the run leaves behind ------------------------------------------------------------------------------
 
-    def summary(self, *, tokens: bool = False) -> dict[str, Any]:
+    def summary(self, *, tokens: dict[str, str]) -> dict[str, Any]:
         stock = StockLevel.objects.aggregate(on_hand=Sum("on_hand"), quarantine=Sum("quarantine"))
         return {
             "users": [
@@ -424,9 +487,7 @@ class Seeder:
                     "password": password,
                     "role": role,
                     "brand": brand,
-                    # `--tokens` only: a fresh API token each run (knox keeps only its hash; the value is shown once,
-                    # here), so a plain run stays idempotent and prints the same
-                    **({"api_token": token_issue(user=self.users[username])} if tokens else {}),
+                    "api_token": tokens[username],
                 }
                 for username, role, brand, password in USERS
             ],
@@ -461,8 +522,26 @@ class Seeder:
                     )
                 ),
             },
+            "connections": [
+                {
+                    "id": c.pk,
+                    "brand": c.brand.slug,
+                    "platform": c.platform,
+                    "shop": c.shop,
+                    "webhook_url": f"/webhooks/{c.platform}/{c.pk}/",
+                    "signing_secret": secret,
+                    "simulator_url": simulator_url,
+                }
+                for (c, secret), (*_spec, simulator_url) in zip(self.connections, CONNECTIONS, strict=True)
+            ],
             "urls": {"console": f"{BASE_URL}/", "admin": f"{BASE_URL}/admin/", "api_docs": f"{BASE_URL}/api/docs/"},
         }
+
+
+def _derive(name: str, length: int) -> str:
+    """A demo value (hex, `length` characters) fixed by SECRET_KEY and `name`: stable across runs, unguessable."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"seed_demo:{name}".encode(), hashlib.sha512).hexdigest()
+    return digest[:length]
 
 
 def _by_state(states: Any, order: list[str]) -> dict[str, int]:
@@ -482,9 +561,8 @@ class Command(BaseCommand):
     help = "Create the demo brands, facilities, users, catalog, stock, orders and returns (idempotent)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--json", action="store_true", help="Print one JSON object (users, brands, counts).")
         parser.add_argument(
-            "--tokens", action="store_true", help="Also issue each user a new API token (a new one on every run)."
+            "--json", action="store_true", help="Print one JSON object (users with API tokens, connections, counts)."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -493,12 +571,14 @@ class Command(BaseCommand):
             seeder.roles()
             seeder.places()
             seeder.people()
+            tokens = seeder.tokens()
+            seeder.integrations()
             seeder.catalog()
             seeder.stock()
             seeder.orders()
             seeder.returns()
             catalog_drift_open_exceptions()  # the daily check, run now so the queue shows it
-        summary = seeder.summary(tokens=options["tokens"])
+        summary = seeder.summary(tokens=tokens)
         if options["json"]:
             self.stdout.write(json.dumps(summary, sort_keys=False))
             return
