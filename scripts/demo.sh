@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The demo: the web app on http://127.0.0.1:8000 with a django-q2 worker (and the platform simulators when they
-# exist), on the embedded SQLite database. `make demo` migrates and seeds first; Ctrl-C stops every child.
+# The demo: the web app on http://127.0.0.1:8000 with a django-q2 worker and one platform simulator per seeded demo
+# connection (Shopify on :8101, WooCommerce on :8102; an order created there with `POST /_sim/orders` arrives here as
+# a signed webhook), on the embedded SQLite database. `make demo` migrates and seeds first; Ctrl-C stops every child.
 #   DEMO_PORT=8000   web port           DEMO_DB=/path/db.sqlite3   another SQLite file (default var/db.sqlite3)
 set -euo pipefail
 # Job control: each child runs in its own process group, so stopping it also stops what it forked (the django-q2
@@ -58,19 +59,29 @@ PIDS+=($!)
 $PY manage.py qcluster >var/log/worker.log 2>&1 &
 PIDS+=($!)
 
+# One simulator per seeded connection, on the port the seed names (its `simulator_url`, which is also the connection's
+# API base): it mirrors that connection's credentials, signing secret and shop, and delivers signed webhooks to the
+# connection's inbox on this hub. Lines "platform id port"; no secret passes through the command line.
+SIM_SPECS="$(printf '%s' "$SEED_JSON" | $PY -c '
+import json, sys
+from urllib.parse import urlsplit
+for c in json.load(sys.stdin).get("connections", []):
+    print(c["platform"], c["id"], urlsplit(c["simulator_url"]).port)
+')"
 SIMULATORS="" SIM_PORTS=()
-if $PY manage.py help run_simulator >/dev/null 2>&1; then
-    for spec in shopify:8101 woocommerce:8102; do
-        platform="${spec%%:*}" sim_port="${spec##*:}"
+if [[ -n "$SIM_SPECS" ]]; then
+    while read -r platform connection sim_port; do
         if port_busy "$sim_port"; then
             echo "Port $sim_port is in use: the $platform simulator is not started." >&2
             continue
         fi
-        $PY manage.py run_simulator "$platform" --port "$sim_port" >"var/log/simulator-$platform.log" 2>&1 &
+        $PY manage.py run_simulator "$platform" --port "$sim_port" --connection "$connection" --hub-base "$BASE" \
+            >"var/log/simulator-$platform.log" 2>&1 &
         PIDS+=($!)
         SIM_PORTS+=("$sim_port")
-        SIMULATORS+="$(printf '  %-19s %s' "$platform simulator" "http://$HOST:$sim_port/")"$'\n'
-    done
+        SIMULATORS+="$(printf '  %-19s %s (connection %s)' "$platform simulator" "http://$HOST:$sim_port/" \
+            "$connection")"$'\n'
+    done <<<"$SIM_SPECS"
 fi
 
 for _ in $(seq 100); do
