@@ -174,15 +174,20 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_the_demo_script_serves_the_admin_and_stops_every_child_on_ctrl_c(tmp_path):
+def test_the_demo_script_serves_the_admin_delivers_simulator_orders_and_stops_every_child_on_ctrl_c(tmp_path):
     """What `make demo` does after installing, on a fresh embedded SQLite file, with no DATABASE_URL: the script
-    seeds (idempotently) for the logins it prints, serves the admin, and Ctrl-C leaves no process behind."""
+    seeds (idempotently) for the logins it prints, serves the admin, starts the Shopify simulator for the seeded
+    connection so an order created there arrives in the hub by signed webhook, and Ctrl-C leaves no process behind."""
     root = Path(__file__).resolve().parent.parent
     database = tmp_path / "demo.sqlite3"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DB_NAME")}
     migrate = [sys.executable, "manage.py", "migrate", "--noinput"]
     sqlite = env | {"DATABASE_URL": f"sqlite:///{database}"}
     subprocess.run(migrate, cwd=root, env=sqlite, check=True, capture_output=True)
+    seed = [sys.executable, "manage.py", "seed_demo", "--json"]
+    seeded = json.loads(subprocess.run(seed, cwd=root, env=sqlite, check=True, capture_output=True, text=True).stdout)
+    token = next(u["api_token"] for u in seeded["users"] if u["role"] == "operations")
+    shop = next(c for c in seeded["connections"] if c["platform"] == "shopify")
     port = _free_port()
     demo = subprocess.Popen(
         ["bash", "scripts/demo.sh"], cwd=root, env=env | {"DEMO_DB": str(database), "DEMO_PORT": str(port)},
@@ -200,6 +205,15 @@ def test_the_demo_script_serves_the_admin_and_stops_every_child_on_ctrl_c(tmp_pa
             assert 'name="password"' in response.read().decode()
         children = subprocess.run(["pgrep", "-s", str(demo.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) >= 3  # the script, the web server and the worker
+        created = _post_json(
+            f"{shop['simulator_url']}/_sim/orders", {"line_items": [{"sku": "TEE-M-BLUE", "quantity": 1}]}
+        )
+        assert [w["status"] for w in created["webhooks"]] == [200], created["webhooks"]
+        found = _poll_orders(
+            f"http://127.0.0.1:{port}/api/v1/orders/?connection={shop['id']}&platform_order_id={created['order']['id']}",
+            token=token, within=60,
+        )  # fmt: skip
+        assert [(o["brand"], o["platform"], o["state"]) for o in found] == [(shop["brand"], "shopify", "accepted")]
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
         demo.wait(timeout=60)
@@ -207,6 +221,26 @@ def test_the_demo_script_serves_the_admin_and_stops_every_child_on_ctrl_c(tmp_pa
     out = "".join(lines)
     assert "manager-demo-2026" in out and f"http://127.0.0.1:{port}/admin/" in out  # it printed how to log in
     assert _live_processes(session=demo.pid, within=10) == [], out
+
+
+def _post_json(url: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _poll_orders(url: str, *, token: str, within: float) -> list[dict]:
+    """The API's orders at `url` once there are some (the worker ingests the delivery a moment after it lands)."""
+    deadline = time.monotonic() + within
+    while True:
+        request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            results = json.loads(response.read())["results"]
+        if results or time.monotonic() > deadline:
+            return results
+        time.sleep(0.5)
 
 
 def _live_processes(*, session: int, within: float) -> list[str]:
