@@ -46,7 +46,7 @@ pytest: install browser-deps
 test: lint typecheck pytest
 
 bench: install
-	@for b in bench/*.py; do echo "== $$b"; DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) $$b || exit 1; done
 
 screenshots: install browser-deps
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) scripts/screenshots.py

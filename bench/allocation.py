@@ -27,7 +27,8 @@ import threading
 import time
 from itertools import accumulate
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _support import admin_sql, with_db
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = os.environ.get("BENCH_DB", "bench_allocation")
@@ -38,18 +39,6 @@ SKUS = 1000
 ZIPF_S = 1.1
 LAST_UNITS = 50
 STOCK = 10_000_000
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _pgbench() -> str:
@@ -198,10 +187,10 @@ def main() -> None:
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warehouse")
     if not base_url.startswith(("postgres://", "postgresql://")):
         sys.exit("bench/allocation.py needs PostgreSQL (DATABASE_URL=postgres://...)")
-    url = _with_db(base_url, BENCH_DB)
-    maintenance = _with_db(base_url, "postgres")  # the named database need not exist
-    _admin(maintenance, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(maintenance, f'CREATE DATABASE "{BENCH_DB}"')
+    url = with_db(base_url, BENCH_DB)
+    maintenance = with_db(base_url, "postgres")  # the named database need not exist
+    admin_sql(maintenance, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    admin_sql(maintenance, f'CREATE DATABASE "{BENCH_DB}"')
     t0 = time.perf_counter()
     try:
         _setup_django(url)
@@ -288,7 +277,7 @@ def main() -> None:
             connections.close_all()
         except Exception:  # Django may not be set up yet
             pass
-        _admin(maintenance, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        admin_sql(maintenance, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

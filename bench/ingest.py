@@ -28,7 +28,8 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _support import admin_sql, free_port, pct, with_db
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = os.environ.get("BENCH_DB", "bench_ingest")
@@ -45,6 +46,7 @@ from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from warehouse.urls import urlpatterns as _base
+
 
 SECRET = b"__SECRET__"
 
@@ -64,23 +66,6 @@ def bare(request):
 
 urlpatterns = [path("bench-bare/", bare), *_base]
 """.replace("__SECRET__", SECRET)
-
-
-def _with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _sign(body: bytes) -> str:
@@ -157,17 +142,12 @@ def _load(port: int, path: str, tag: str, seconds: float) -> tuple[int, int, lis
     return ok, bad, latencies
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))] if ordered else float("nan")
-
-
 def main() -> None:
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warehouse")
-    url = _with_db(base_url, BENCH_DB)
-    base_url = _with_db(base_url, "postgres")  # the maintenance database: the configured one may not exist
-    _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(base_url, f'CREATE DATABASE "{BENCH_DB}"')
+    url = with_db(base_url, BENCH_DB)
+    base_url = with_db(base_url, "postgres")  # the maintenance database: the configured one may not exist
+    admin_sql(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    admin_sql(base_url, f'CREATE DATABASE "{BENCH_DB}"')
     tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     (tmp / "bench_ingest_urls.py").write_text(textwrap.dedent(BARE_URLS))
     (tmp / "bench_ingest_settings.py").write_text(
@@ -204,7 +184,7 @@ def main() -> None:
         .stdout.strip()
         .splitlines()[-1]
     )
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -271,15 +251,15 @@ def main() -> None:
             [python, "-c", count], cwd=ROOT, env=env, check=True, capture_output=True, text=True
         ).stdout.split()[-2:],
     )
-    _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    admin_sql(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
     result = {
         "ratio": round(statistics.median(ratios), 3),
-        "p50_ms": round(_pct(ours_lat, 0.5), 2),
-        "p99_ms": round(_pct(ours_lat, 0.99), 2),
+        "p50_ms": round(pct(ours_lat, 0.5), 2),
+        "p99_ms": round(pct(ours_lat, 0.99), 2),
         "req_per_s": round(statistics.median(ours_rates), 1),
         "reference_req_per_s": round(statistics.median(bare_rates), 1),
-        "reference_p50_ms": round(_pct(bare_lat, 0.5), 2),
-        "reference_p99_ms": round(_pct(bare_lat, 0.99), 2),
+        "reference_p50_ms": round(pct(bare_lat, 0.5), 2),
+        "reference_p99_ms": round(pct(bare_lat, 0.99), 2),
         "non_2xx": ours_bad,
         "reference_non_2xx": bare_bad,
         "lost": ours_ok - stored_ours,

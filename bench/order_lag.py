@@ -30,7 +30,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _support import admin_sql, free_port, pct, with_db
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = os.environ.get("BENCH_DB", "bench_order_lag")
@@ -45,23 +46,6 @@ WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 SENDERS = int(os.environ.get("BENCH_SENDERS", "8"))
 SECRET = "bench-lag-signing-secret"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-
-
-def _with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _django(env: dict[str, str], code: str) -> str:
@@ -169,17 +153,12 @@ def _accepted_at(env: dict[str, str], ids: list[int], timeout: float) -> dict[in
     return {int(k): v for k, v in json.loads(_django(env, code).strip().splitlines()[-1]).items()}
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))] if ordered else float("nan")
-
-
 def main() -> None:
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warehouse")
-    url = _with_db(base_url, BENCH_DB)
-    admin_url = _with_db(base_url, "postgres")
-    _admin(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(admin_url, f'CREATE DATABASE "{BENCH_DB}"')
+    url = with_db(base_url, BENCH_DB)
+    admin_url = with_db(base_url, "postgres")
+    admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    admin_sql(admin_url, f'CREATE DATABASE "{BENCH_DB}"')
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -218,7 +197,7 @@ def main() -> None:
     connection_id, allocation_ms = _django(env, setup).split()[-2:]
     allocation_floor_ms = float(allocation_ms)
 
-    port = _free_port()
+    port = free_port()
     web = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -274,7 +253,7 @@ def main() -> None:
         lags = [(accepted[i] - sent[i]) * 1000 for i in steady_ids if i in accepted and i in sent]
         missing = len(steady_ids) - len(lags)
         print(
-            f"steady {RATE:.0f}/s for {SECONDS:.0f}s: p50 {_pct(lags, 0.5):.0f} ms, p99 {_pct(lags, 0.99):.0f} ms,"
+            f"steady {RATE:.0f}/s for {SECONDS:.0f}s: p50 {pct(lags, 0.5):.0f} ms, p99 {pct(lags, 0.99):.0f} ms,"
             f" not accepted {missing}"
         )
 
@@ -297,10 +276,10 @@ def main() -> None:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-    _admin(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
     result = {
-        "p50_ms": round(_pct(lags, 0.5), 1),
-        "p99_ms": round(_pct(lags, 0.99), 1),
+        "p50_ms": round(pct(lags, 0.5), 1),
+        "p99_ms": round(pct(lags, 0.99), 1),
         "burst_drain_ratio": round(ratio, 3),
         "steady_rate": RATE,
         "steady_seconds": SECONDS,

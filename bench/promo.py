@@ -22,7 +22,8 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _support import admin_sql, with_db
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = os.environ.get("BENCH_DB", "bench_promo")
@@ -33,17 +34,6 @@ ORDER_THREADS = int(os.environ.get("PROMO_THREADS", "4"))
 CYCLE_S = float(os.environ.get("PROMO_CYCLE_S", "0.5"))
 TOKEN, CK, CS = "shpat_bench_promo", "ck_bench_promo", "cs_bench_promo"  # the simulators' fake credentials
 LOCATION = 905684977
-
-
-def _with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _setup_django(url: str) -> None:
@@ -164,9 +154,9 @@ def main() -> None:
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warehouse")
     if not base_url.startswith(("postgres://", "postgresql://")):
         sys.exit("bench/promo.py needs PostgreSQL (DATABASE_URL=postgres://...)")
-    url, maintenance = _with_db(base_url, BENCH_DB), _with_db(base_url, "postgres")
-    _admin(maintenance, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(maintenance, f'CREATE DATABASE "{BENCH_DB}"')
+    url, maintenance = with_db(base_url, BENCH_DB), with_db(base_url, "postgres")
+    admin_sql(maintenance, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    admin_sql(maintenance, f'CREATE DATABASE "{BENCH_DB}"')
     try:
         _setup_django(url)
         from django.db import connection
@@ -258,7 +248,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        _admin(maintenance, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        admin_sql(maintenance, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
