@@ -17,6 +17,7 @@ from integrations.mappings import mapping_validate
 from integrations.models import Connection, ConnectionStatus
 from integrations.vault import Sealed, fingerprint
 from warehouse.errors import InvalidInput, Reason
+from warehouse.history import save_with_history
 from warehouse.models import ExceptionKind
 from warehouse.services import exception_open, exceptions_resolve_if_cleared
 from warehouse.transitions import Actor
@@ -33,9 +34,7 @@ def _forget_cached(connection_id: int) -> None:
 
 
 def _save(*, connection: Connection, fields: list[str], actor: Actor, reason: str) -> None:
-    connection._history_user = actor  # type: ignore[attr-defined]
-    connection._change_reason = reason  # type: ignore[attr-defined]
-    connection.save(update_fields=fields)
+    save_with_history(connection, actor=actor, reason=reason, fields=fields)
     # The inbox keeps connections a few seconds per process: this process forgets now, the others at expiry.
     _forget_cached(connection.pk)
     transaction.on_commit(lambda: _forget_cached(connection.pk))

@@ -33,6 +33,7 @@ from inventory.models import (
 )
 from inventory.selectors import catalog_drift, sku_missing_fields
 from warehouse.errors import Conflict, DomainError, InsufficientStock, InvalidInput, NotPermitted, Reason
+from warehouse.history import save_with_history
 from warehouse.models import Brand, ExceptionKind, Facility
 from warehouse.services import exception_dedupe_key, exception_open
 from warehouse.transitions import Actor, transition_apply
@@ -101,12 +102,6 @@ def sku_resolve_barcode(*, brand: Brand, barcode: str, at: datetime | None = Non
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _save_with_history(obj: Any, *, actor: Actor, reason: str) -> None:
-    obj._history_user = actor
-    obj._change_reason = reason
-    obj.save()
-
-
 def sku_create(
     *,
     brand: Brand,
@@ -140,7 +135,7 @@ def sku_create(
         hs_code=hs_code,
         is_kit=is_kit,
     )
-    _save_with_history(sku, actor=actor, reason="created")
+    save_with_history(sku, actor=actor, reason="created")
     return sku
 
 
@@ -163,7 +158,7 @@ def sku_assign_barcode(*, sku: Sku, value: str, actor: Actor, reason: str = "") 
             message = f"Barcode {value} already belongs to {taken.sku.code}"
             raise Conflict(message, reasons=[Reason("barcode_in_use", message)])
         if not Barcode.objects.filter(sku=sku, value=value).exists():
-            _save_with_history(Barcode(sku=sku, value=value), actor=actor, reason=reason or "barcode assigned")
+            save_with_history(Barcode(sku=sku, value=value), actor=actor, reason=reason or "barcode assigned")
         return transition_apply(obj=sku, name="assign_barcode", actor=actor, reason=reason)
 
 
@@ -187,9 +182,9 @@ def sku_change_code(*, sku: Sku, new_code: str, actor: Actor, window: timedelta 
         SkuAlias.objects.filter(sku=locked, code=new_code).delete()  # renaming back to an old code
         now = timezone.now()
         alias = SkuAlias(brand_id=locked.brand_id, code=old_code, sku=locked, valid_from=now, valid_until=now + window)
-        _save_with_history(alias, actor=actor, reason=f"{old_code} renamed to {new_code}")
+        save_with_history(alias, actor=actor, reason=f"{old_code} renamed to {new_code}")
         locked.code = new_code
-        _save_with_history(locked, actor=actor, reason=f"code changed from {old_code}")
+        save_with_history(locked, actor=actor, reason=f"code changed from {old_code}")
     sku.code = new_code
     return alias
 
@@ -205,9 +200,9 @@ def sku_change_barcode(*, sku: Sku, new_value: str, actor: Actor, window: timede
         until = timezone.now() + window
         for old in Barcode.objects.select_for_update().filter(sku=sku, is_legacy=False):
             old.is_legacy, old.valid_until = True, until
-            _save_with_history(old, actor=actor, reason=f"replaced by {new_value}")
+            save_with_history(old, actor=actor, reason=f"replaced by {new_value}")
         barcode = Barcode(sku=sku, value=new_value)
-        _save_with_history(barcode, actor=actor, reason="barcode changed")
+        save_with_history(barcode, actor=actor, reason="barcode changed")
     return barcode
 
 
@@ -242,7 +237,7 @@ def kit_set_components(*, kit: Sku, components: Lines, actor: Actor) -> list[Kit
                 kit=kit, component=component, quantity=quantity
             )
             row.quantity = quantity
-            _save_with_history(row, actor=actor, reason="kit defined")
+            save_with_history(row, actor=actor, reason="kit defined")
             rows.append(row)
     return rows
 

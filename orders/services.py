@@ -60,6 +60,7 @@ from orders.selectors import facility_default_for
 from orders.signals import shipment_handed_to_carrier
 from orders.validation import order_reasons, quantity_parse, quantity_text
 from warehouse.errors import Conflict, InsufficientStock, InvalidInput, NotPermitted, Reason, TransitionNotAllowed
+from warehouse.history import save_with_history
 from warehouse.models import Brand, ExceptionKind, Facility
 from warehouse.services import exception_open, exceptions_resolve_if_cleared
 from warehouse.transitions import Actor, transition_apply
@@ -127,12 +128,6 @@ def _messages(reasons: Sequence[Reason]) -> str:
     return "; ".join(r.message for r in reasons)
 
 
-def _save(order: Order, *, actor: Actor, reason: str, fields: list[str] | None = None) -> None:
-    order._history_user = actor  # type: ignore[attr-defined]
-    order._change_reason = reason  # type: ignore[attr-defined]
-    order.save(update_fields=fields)
-
-
 def _stock_lines(order: Order) -> list[tuple[Sku, int]]:
     pairs = order.allocated_stock()
     skus = Sku.objects.in_bulk([sku_id for sku_id, _ in pairs])
@@ -167,7 +162,7 @@ def _release_allocation(order: Order, *, actor: Actor, why: str) -> None:
     )
     _return_contract_units(order)
     order.allocated_lines = []
-    _save(order, actor=actor, reason=why, fields=["allocated_lines", "updated_at"])
+    save_with_history(order, actor=actor, reason=why, fields=["allocated_lines", "updated_at"])
     _event(order, OrderEventKind.ALLOCATION_RELEASED, f"Allocated stock released: {why}", actor=actor)
 
 
@@ -264,7 +259,7 @@ def _hold(order: Order, *, reasons: list[Reason], kind: ExceptionKind, actor: Ac
     body = [r.as_dict() for r in reasons]
     if order.state == OrderState.ON_HOLD:
         order.hold_reasons = body
-        _save(order, actor=actor, reason="hold reasons updated", fields=["hold_reasons", "updated_at"])
+        save_with_history(order, actor=actor, reason="hold reasons updated", fields=["hold_reasons", "updated_at"])
     else:
         order = transition_apply(
             obj=order, name="hold", actor=actor, reason=_messages(reasons)[:300], changes={"hold_reasons": body}
@@ -390,7 +385,9 @@ def _accept(order: Order, *, actor: Actor) -> Order:
             return _hold(order, reasons=[short], kind=ExceptionKind.ORDER_SHORT, actor=actor)
         order.allocated_lines = required
         order.stock_round += 1
-        _save(order, actor=actor, reason="stock allocated", fields=["allocated_lines", "stock_round", "updated_at"])
+        save_with_history(
+            order, actor=actor, reason="stock allocated", fields=["allocated_lines", "stock_round", "updated_at"]
+        )
         units = sum(qty for _, qty in required)
         source = " from its contract reservation" if priority == PriorityClass.WHOLESALE else ""
         _event(order, OrderEventKind.ALLOCATED, f"Allocated {units} unit(s) at {order.facility.code}{source}",
@@ -454,7 +451,7 @@ def _route(order: Order, *, actor: Actor) -> Reason | None:
             order.ship_by = planned.at
             fields.append("ship_by")
     if len(fields) > 1:
-        _save(order, actor=actor, reason="routed", fields=fields)
+        save_with_history(order, actor=actor, reason="routed", fields=fields)
     return split
 
 
@@ -516,7 +513,7 @@ def _cancel(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bool]:
         )
         _return_contract_units(order)
         order.allocated_lines = []
-        _save(order, actor=actor, reason="picked units put back", fields=["allocated_lines", "updated_at"])
+        save_with_history(order, actor=actor, reason="picked units put back", fields=["allocated_lines", "updated_at"])
         _event(order, OrderEventKind.ALLOCATION_RELEASED,
                f"Cancelled while {was}: {units} picked unit(s) put back to available", actor=actor)  # fmt: skip
     else:
@@ -547,7 +544,9 @@ def _ingest_update(order: Order, canonical: CanonicalOrder, *, actor: Actor) -> 
         if refused:
             return IngestResult(order, False, False, "cancellation after packing: escalated")
         order.source_updated_at = incoming or applied_version
-        _save(order, actor=actor, reason="platform cancellation", fields=["source_updated_at", "updated_at"])
+        save_with_history(
+            order, actor=actor, reason="platform cancellation", fields=["source_updated_at", "updated_at"]
+        )
         return IngestResult(order, False, True, "cancelled")
     fields = _canonical_fields(canonical)
     lines = _as_lines(canonical.lines)
@@ -564,7 +563,7 @@ def _ingest_update(order: Order, canonical: CanonicalOrder, *, actor: Actor) -> 
     for name, value in fields.items():
         setattr(order, name, value)
     order.source_updated_at = incoming or applied_version
-    _save(order, actor=actor, reason="updated from the platform")
+    save_with_history(order, actor=actor, reason="updated from the platform")
     if lines_changed:
         _release_allocation(order, actor=actor, why="the platform changed the lines")
         _set_lines(order, lines, actor=actor)
@@ -615,7 +614,7 @@ def order_ingest(
                         facility=facility_default_for(brand=brand),
                         **_canonical_fields(canonical),
                     )
-                    _save(order, actor=actor, reason="received")
+                    save_with_history(order, actor=actor, reason="received")
                     _set_lines(order, _as_lines(canonical.lines), actor=actor)
             except IntegrityError:
                 order = Order.objects.select_for_update().filter(**key).first()
@@ -783,7 +782,7 @@ def order_edit(
                 if getattr(order, name) != value:
                     setattr(order, name, value)
                     changed.append(name.replace("delivery_", ""))
-            _save(order, actor=actor, reason="edited")
+            save_with_history(order, actor=actor, reason="edited")
             if lines is not None:
                 new_lines = _as_lines(lines)
                 if _line_signature(new_lines) != _stored_signature(order):

@@ -22,6 +22,7 @@ from orders.models import Order, OrderState
 from returns.models import Disposition, Grade, Return, ReturnLine, ReturnState, triage_complete
 from warehouse.errors import Conflict, InvalidInput, Reason, TransitionNotAllowed
 from warehouse.fsm import guard_reason
+from warehouse.history import save_with_history
 from warehouse.models import Brand, ExceptionKind, Facility
 from warehouse.services import exception_open, exceptions_resolve_if_cleared
 from warehouse.transitions import Actor, transition_apply
@@ -89,9 +90,7 @@ def return_initiate(
         rma = Return(
             brand=brand, rma_number=rma_number, order=order, facility=facility, reason=reason.strip(), notes=notes
         )
-        rma._history_user = actor  # type: ignore[attr-defined]
-        rma._change_reason = "initiated"  # type: ignore[attr-defined]
-        rma.save()
+        save_with_history(rma, actor=actor, reason="initiated")
         for sku, quantity in lines:
             line = ReturnLine(rma=rma, sku=sku, quantity=quantity)
             line._history_user = actor  # type: ignore[attr-defined]

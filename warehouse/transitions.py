@@ -18,6 +18,7 @@ from django_fsm import has_transition_perm
 
 from warehouse.errors import InvalidInput, NotPermitted, Reason, TransitionNotAllowed
 from warehouse.fsm import guard_reason
+from warehouse.history import save_with_history
 from warehouse.models import TransitionRecord
 
 M = TypeVar("M", bound=models.Model)
@@ -98,9 +99,7 @@ def transition_apply(
                 raise NotPermitted(f"You may not {name.replace('_', ' ')} a {label}.")
             bound(**kwargs)
         target_state = meta.field.get_state(locked)
-        locked._change_reason = (f"[forced] {reason}" if force else reason) or name  # type: ignore[attr-defined]
-        locked._history_user = actor  # type: ignore[attr-defined]
-        locked.save()
+        save_with_history(locked, actor=actor, reason=(f"[forced] {reason}" if force else reason) or name)
         TransitionRecord.objects.create(
             content_type=ContentType.objects.get_for_model(model),
             object_id=locked.pk,

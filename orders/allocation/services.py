@@ -30,6 +30,7 @@ from orders.allocation.routing import Destination, expand_lines, free_stock, rou
 from orders.allocation.selectors import allocation_policy_for
 from orders.models import Order, OrderState
 from warehouse.errors import Conflict, InvalidInput, Reason
+from warehouse.history import save_with_history
 from warehouse.models import Brand, Facility
 from warehouse.transitions import Actor
 
@@ -41,12 +42,6 @@ POLICY_FIELDS = {
     "split_allowed",
     "split_fee",
 }
-
-
-def _save(obj: Any, *, actor: Actor, reason: str) -> None:
-    obj._history_user = actor
-    obj._change_reason = reason
-    obj.save()
 
 
 def allocation_policy_update(*, brand: Brand, actor: Actor, reason: str, **changes: Any) -> AllocationPolicy:
@@ -70,7 +65,7 @@ def allocation_policy_update(*, brand: Brand, actor: Actor, reason: str, **chang
         )
         for name, value in changes.items():
             setattr(policy, name, Decimal(str(value)) if name == "split_fee" else value)
-        _save(policy, actor=actor, reason=(reason or "").strip() or "policy edited")
+        save_with_history(policy, actor=actor, reason=(reason or "").strip() or "policy edited")
     return policy
 
 
@@ -94,7 +89,7 @@ def cutoff_set(
         cutoff.handling_days = handling_days
         cutoff.hard_deadline = hard_deadline
         cutoff.ship_weekdays = list(ship_weekdays or [])
-        _save(cutoff, actor=actor, reason=reason or "cutoff set")
+        save_with_history(cutoff, actor=actor, reason=reason or "cutoff set")
     return cutoff
 
 
@@ -121,7 +116,7 @@ def contract_reservation_create(
         contract_ref=contract_ref, ship_date=ship_date,
     )  # fmt: skip
     with transaction.atomic():
-        _save(reservation, actor=actor, reason="reserved by contract")
+        save_with_history(reservation, actor=actor, reason="reserved by contract")
         contract_reservations_fill(facility=facility, sku_ids=[sku.pk], actor=actor)
     return reservation
 
@@ -230,7 +225,7 @@ def scheduled_inbound_create(
         brand=brand, sku=sku, facility=facility, quantity=quantity, expected_on=expected_on,
         preorder_limit=preorder_limit,
     )  # fmt: skip
-    _save(inbound, actor=actor, reason="inbound scheduled")
+    save_with_history(inbound, actor=actor, reason="inbound scheduled")
     return inbound
 
 
@@ -257,7 +252,7 @@ def scheduled_inbound_receive(*, inbound: ScheduledInbound, quantity: int, event
         )  # fmt: skip
         if not locked.received:
             locked.received = True
-            _save(locked, actor=actor, reason="received")
+            save_with_history(locked, actor=actor, reason="received")
     inbound.received = True
     return result
 
@@ -423,5 +418,5 @@ def order_route_decide(*, order: Order, now: dt.datetime | None = None) -> Order
         route.cutoff_met = plan.cutoff_met
         route.short = [r.as_dict() for r in plan.short]
         route.decided_at = now
-        _save(route, actor=None, reason="split across facilities" if plan.is_split else "routed")
+        save_with_history(route, actor=None, reason="split across facilities" if plan.is_split else "routed")
     return route
