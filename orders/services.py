@@ -160,10 +160,15 @@ def _release_allocation(order: Order, *, actor: Actor, why: str) -> None:
         actor=actor,
         reference=f"order {_label(order)}",
     )
+    _forget_allocation(order, actor=actor, reason=why, message=f"Allocated stock released: {why}")
+
+
+def _forget_allocation(order: Order, *, actor: Actor, reason: str, message: str) -> None:
+    """After the stock went back: contract units return to their reservation and the order holds nothing."""
     _return_contract_units(order)
     order.allocated_lines = []
-    save_with_history(order, actor=actor, reason=why, fields=["allocated_lines", "updated_at"])
-    _event(order, OrderEventKind.ALLOCATION_RELEASED, f"Allocated stock released: {why}", actor=actor)
+    save_with_history(order, actor=actor, reason=reason, fields=["allocated_lines", "updated_at"])
+    _event(order, OrderEventKind.ALLOCATION_RELEASED, message, actor=actor)
 
 
 def _open_order_exception(
@@ -511,11 +516,10 @@ def _cancel(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bool]:
             actor=actor,
             reference=f"order {_label(order)} cancelled while {was}",
         )
-        _return_contract_units(order)
-        order.allocated_lines = []
-        save_with_history(order, actor=actor, reason="picked units put back", fields=["allocated_lines", "updated_at"])
-        _event(order, OrderEventKind.ALLOCATION_RELEASED,
-               f"Cancelled while {was}: {units} picked unit(s) put back to available", actor=actor)  # fmt: skip
+        _forget_allocation(
+            order, actor=actor, reason="picked units put back",
+            message=f"Cancelled while {was}: {units} picked unit(s) put back to available",
+        )  # fmt: skip
     else:
         _release_allocation(order, actor=actor, why="the order was cancelled")
     _event(order, OrderEventKind.CANCELLED, f"Cancelled: {reason}", actor=actor)
