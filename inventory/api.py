@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
@@ -18,8 +16,9 @@ from inventory.selectors import sku_list, stock_levels
 from warehouse.api.exceptions import ExceptionItemSerializer
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import NoteSerializer, OptionalNoteSerializer, StrictSerializer
-from warehouse.models import Brand, ExceptionItem
-from warehouse.roles import brands_visible_to, scope_to_brands
+from warehouse.filters import brand_choices
+from warehouse.models import ExceptionItem
+from warehouse.roles import scope_to_brands
 from warehouse.selectors import exception_queue_for
 
 
@@ -72,12 +71,8 @@ class StockLevelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _brands(request: Any) -> QuerySet[Brand]:
-    return brands_visible_to(request.user) if request is not None else Brand.objects.none()
-
-
 class SkuFilter(django_filters.FilterSet):
-    brand = django_filters.ModelChoiceFilter(queryset=_brands)
+    brand = django_filters.ModelChoiceFilter(queryset=brand_choices)
     code = django_filters.CharFilter()
     state = django_filters.CharFilter()
 
@@ -87,7 +82,7 @@ class SkuFilter(django_filters.FilterSet):
 
 
 class StockFilter(django_filters.FilterSet):
-    brand = django_filters.ModelChoiceFilter(queryset=_brands, field_name="sku__brand")
+    brand = django_filters.ModelChoiceFilter(queryset=brand_choices, field_name="sku__brand")
     sku = django_filters.CharFilter(field_name="sku__code")
     facility = django_filters.CharFilter(field_name="facility__code")
 

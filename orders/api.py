@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -21,6 +19,7 @@ from orders.visible import by_platform_order_id, order_list_visible_to, shipment
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import StrictSerializer
 from warehouse.errors import InvalidInput, Reason
+from warehouse.filters import brand_choices
 from warehouse.models import Brand
 from warehouse.roles import brands_visible_to
 
@@ -84,12 +83,8 @@ class ShipmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _brands(request: Any) -> QuerySet[Brand]:
-    return brands_visible_to(request.user) if request is not None else Brand.objects.none()
-
-
 class OrderFilter(django_filters.FilterSet):
-    brand = django_filters.ModelChoiceFilter(queryset=_brands)
+    brand = django_filters.ModelChoiceFilter(queryset=brand_choices)
     state = django_filters.CharFilter()
     platform_order_id = django_filters.CharFilter(method="filter_platform_order_id")
     connection = django_filters.NumberFilter(field_name="connection_id")

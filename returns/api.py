@@ -16,8 +16,8 @@ from returns import services
 from returns.models import Disposition, Grade, Return, ReturnLine
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import StrictSerializer
-from warehouse.models import Brand
-from warehouse.roles import brands_visible_to, scope_to_brands
+from warehouse.filters import brand_choices
+from warehouse.roles import scope_to_brands
 
 
 class ReturnLineSerializer(serializers.ModelSerializer):
@@ -53,12 +53,8 @@ class ReturnSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _brands(request: Any) -> QuerySet[Brand]:
-    return brands_visible_to(request.user) if request is not None else Brand.objects.none()
-
-
 class ReturnFilter(django_filters.FilterSet):
-    brand = django_filters.ModelChoiceFilter(queryset=_brands)
+    brand = django_filters.ModelChoiceFilter(queryset=brand_choices)
     state = django_filters.CharFilter()
     rma_number = django_filters.CharFilter()
 

@@ -1,15 +1,22 @@
-"""Filters of the exception queue, shared by the page and the API."""
+"""Filters of the exception queue, shared by the page and the API, and the brand choice every list filter offers."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState, Facility
+from warehouse.models import Brand, ExceptionItem, ExceptionKind, ExceptionState, Facility
 from warehouse.roles import brands_visible_to
+
+
+def brand_choices(request: Any) -> QuerySet[Brand]:
+    """The brands a filter may offer: those the user sees (none without a request, as in schema generation)."""
+    return brands_visible_to(request.user) if request is not None else Brand.objects.none()
+
 
 AGE_CHOICES = [
     ("1h", "Older than 1 hour"),
@@ -23,9 +30,7 @@ _AGES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "24h": timedelta(ho
 class ExceptionFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=ExceptionKind.choices, empty_label="All kinds")
     state = django_filters.ChoiceFilter(choices=ExceptionState.choices, empty_label="Open and escalated")
-    brand = django_filters.ModelChoiceFilter(
-        queryset=lambda request: brands_visible_to(request.user), empty_label="All brands"
-    )
+    brand = django_filters.ModelChoiceFilter(queryset=brand_choices, empty_label="All brands")
     facility = django_filters.ModelChoiceFilter(queryset=Facility.objects.all(), empty_label="All facilities")
     older_than = django_filters.ChoiceFilter(
         choices=AGE_CHOICES, method="filter_older_than", label="Age", empty_label="Any age"
