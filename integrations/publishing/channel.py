@@ -4,6 +4,7 @@ write can never double-count, and the latest number wins."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,8 @@ from integrations.models import Connection
 from integrations.publishing.models import ChannelListing
 from inventory.models import Sku
 from warehouse.errors import InvalidInput, Reason
+
+logger = logging.getLogger(__name__)
 
 SUPPORTED_PLATFORMS = frozenset({"shopify", "woocommerce"})  # the platforms with a stock write and read-back
 
@@ -52,9 +55,9 @@ def send_level(*, connection: Connection, sku: Sku, quantity: int) -> int:
             inventory_item_id=int(listing.external_id), location_id=int(listing.location_id), available=quantity
         )
         return int(level.available)
-    variation = int(listing.location_id) if listing.location_id else None
-    stock = client.update_stock(product_id=int(listing.external_id), quantity=quantity, variation_id=variation)
-    return int(stock.stock_quantity)
+    product, variation = _woo_item(listing)
+    stock = client.update_stock(product_id=product, quantity=quantity, variation_id=variation)
+    return int(stock.stock_quantity or 0)
 
 
 def read_levels(*, connection: Connection, skus: Sequence[Sku]) -> dict[int, int]:
@@ -77,13 +80,24 @@ def read_levels(*, connection: Connection, skus: Sequence[Sku]) -> dict[int, int
                 if key in by_item and level.get("available") is not None:
                     shown[by_item[key]] = int(level["available"])
         return shown
-    for sku_id, listing in listings.items():
-        path = f"/wp-json/wc/v3/products/{listing.external_id}"
-        if listing.location_id:
-            path += f"/variations/{listing.location_id}"
-        body = client.http.get(path).json()
-        shown[sku_id] = int(body.get("stock_quantity") or 0)
+    wanted = {sku_id: _woo_item(listing) for sku_id, listing in listings.items()}
+    levels = client.stock_levels(wanted.values())
+    for sku_id, item in wanted.items():
+        level = levels.get(item)
+        if level is None:
+            continue  # the product is gone from the shop: nothing to compare
+        if level.stock_quantity is None and level.stock_status != "outofstock":
+            # Stock management switched off on the shop: it sells by status alone, with no count to weigh against
+            # the threshold. Our next write for the SKU turns management back on (every write sends manage_stock).
+            logger.warning("connection %s: product %s is not stock-managed on the shop", connection.pk, item)
+            continue
+        shown[sku_id] = level.stock_quantity or 0  # unmanaged and out of stock: the shop offers none
     return shown
+
+
+def _woo_item(listing: ChannelListing) -> tuple[int, int | None]:
+    """A WooCommerce listing's (product id, variation id or None): the variation rides in `location_id`."""
+    return int(listing.external_id), int(listing.location_id) if listing.location_id else None
 
 
 def level_payload(*, connection: Connection, sku: Sku, quantity: int) -> dict[str, Any]:

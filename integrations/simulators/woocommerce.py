@@ -1,24 +1,33 @@
 """A WooCommerce REST v3 simulator: orders with `page`/`per_page` (≤ 100) and `X-WP-Total`/`X-WP-TotalPages`
-(+ `Link`), `modified_after`, order updates, order notes, product and variation stock, HTTP Basic auth with the
-consumer key/secret (or the query-string variant), WP error bodies, and signed `order.created|updated` webhooks with
-WooCommerce's `X-WC-Webhook-*` headers."""
+(+ `Link`), `modified_after`, order updates, order notes, products and variations (read one, list with `sku`,
+`include` and the same pagination, stock writes), HTTP Basic auth with the consumer key/secret (or the query-string
+variant), WP error bodies, and signed `order.created|updated` webhooks with WooCommerce's `X-WC-Webhook-*` headers.
+
+Catalog: `add_product()` (or `POST /_sim/products`) seeds products and variations. A stock write (`PUT|POST
+products/<id>[/variations/<vid>]`) to an unknown product creates it, as if made in the admin beforehand (the hub's
+listings name products the simulator was never told about). `edit_stock()` (or `POST /_sim/stock`) is a person
+changing the number in the WordPress admin. Every stock change is in the ledger's `stock_history`, with `via`
+`api` (a REST write) or `admin` (a manual edit); `stock` lists every item whose stock is managed, as it is now."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import datetime as dt
 import itertools
 import math
 import re
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
 from integrations.simulators.base import Reply, Request, Simulator, sign, utcnow
 
 _PATH = re.compile(r"^/wp-json/wc/v3/(?P<resource>.+?)/?$")
+MAX_PER_PAGE = 100  # WordPress refuses a larger per_page with 400 rest_invalid_param
 
 
 class WooCommerceSimulator(Simulator):
@@ -39,7 +48,9 @@ class WooCommerceSimulator(Simulator):
         self.site_url = site_url
         self.webhook_id = webhook_id
         self.notes: dict[int, list[dict[str, Any]]] = {}
-        self.stock: dict[str, dict[str, Any]] = {}
+        self.products: dict[int, dict[str, Any]] = {}
+        self.variations: dict[tuple[int, int], dict[str, Any]] = {}  # (product id, variation id)
+        self.stock_history: list[dict[str, Any]] = []
         self.order_updates: list[dict[str, Any]] = []
         self._note_ids = itertools.count(281)
 
@@ -53,7 +64,8 @@ class WooCommerceSimulator(Simulator):
     def platform_ledger(self) -> dict[str, Any]:
         return {
             "notes": {str(k): v for k, v in self.notes.items()},
-            "stock": list(self.stock.values()),
+            "stock": [_stock_row(pid, vid, item) for (pid, vid), item in self._items() if item["manage_stock"]],
+            "stock_history": self.stock_history,
             "order_updates": self.order_updates,
         }
 
@@ -135,21 +147,34 @@ class WooCommerceSimulator(Simulator):
             if parts[2:] == ["notes"] and method == "POST":
                 return self._add_note(order_id, request)
             return self._no_route()
-        if parts[0] == "products" and method in ("PUT", "POST") and len(parts) in (2, 4):
-            return self._update_stock(parts, request)
+        if parts[0] == "products":
+            return self._products(parts, request)
         return self._no_route()
 
     def _no_route(self) -> Reply:
         return self.error_reply(404, "rest_no_route", "No route was found matching the URL and request method.")
 
+    def _paging(self, request: Request) -> tuple[int, int] | Reply:
+        """`page` (≥ 1) and `per_page` (1–100, default 10), or WordPress's 400 naming the bad parameter."""
+        for name, default, low, high in (("page", "1", 1, None), ("per_page", "10", 1, MAX_PER_PAGE)):
+            value = request.param(name, default)
+            if not value.lstrip("-").isdigit() or int(value) < low or (high is not None and int(value) > high):
+                bounds = (
+                    f"between {low} (inclusive) and {high} (inclusive)" if high else f"greater than or equal to {low}"
+                )
+                return self.invalid_param(name, f"{name} must be {bounds}")
+        return int(request.param("page", "1")), int(request.param("per_page", "10"))
+
+    def invalid_param(self, name: str, why: str) -> Reply:
+        reply = self.error_reply(400, "rest_invalid_param", f"Invalid parameter(s): {name}")
+        reply.body["data"]["params"] = {name: why}
+        return reply
+
     def _list_orders(self, request: Request) -> Reply:
-        try:
-            page = int(request.param("page", "1"))
-            per_page = int(request.param("per_page", "10"))
-        except ValueError:
-            return self.error_reply(400, "rest_invalid_param", "Invalid parameter(s): page")
-        if not 1 <= per_page <= 100 or page < 1:
-            return self.error_reply(400, "rest_invalid_param", "Invalid parameter(s): per_page")
+        paging = self._paging(request)
+        if isinstance(paging, Reply):
+            return paging
+        page, per_page = paging
         orders = sorted(self.orders.values(), key=lambda o: int(o["id"]))
         if request.param("order", "desc") == "desc":
             orders.reverse()
@@ -160,20 +185,7 @@ class WooCommerceSimulator(Simulator):
         status = request.param("status", "any")
         if status != "any":
             orders = [o for o in orders if o["status"] in status.split(",")]
-        total = len(orders)
-        pages = math.ceil(total / per_page) if total else 0
-        chunk = orders[(page - 1) * per_page : page * per_page]
-        base = f"{request.base_url}/wp-json/wc/v3/orders"
-        query = "&".join(f"{k}={v[0]}" for k, v in request.query.items() if k != "page")
-        links = []
-        if page < pages:
-            links.append(f'<{base}?{query}&page={page + 1}>; rel="next"')
-        if page > 1:
-            links.append(f'<{base}?{query}&page={page - 1}>; rel="prev"')
-        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
-        if links:
-            headers["Link"] = ", ".join(links)
-        return Reply(200, chunk, headers)
+        return _page_reply(request, "orders", orders, page=page, per_page=per_page)
 
     def _update_order(self, order: dict[str, Any], request: Request) -> Reply:
         data = request.json() or {}
@@ -205,27 +217,147 @@ class WooCommerceSimulator(Simulator):
         self.notes.setdefault(order_id, []).append(note)
         return Reply(201, note)
 
-    def _update_stock(self, parts: list[str], request: Request) -> Reply:
-        data = request.json() or {}
-        try:
-            product_id = int(parts[1])
-            variation_id = int(parts[3]) if len(parts) == 4 else 0
-            quantity = int(data["stock_quantity"])
-        except (KeyError, TypeError, ValueError):
-            return self.error_reply(400, "rest_invalid_param", "Invalid parameter(s): stock_quantity")
-        if len(parts) == 4 and parts[2] != "variations":
+    # -- products, variations and their stock ------------------------------------------------------------------------
+
+    def _products(self, parts: list[str], request: Request) -> Reply:
+        method = request.method
+        if parts == ["products"] and method == "GET":
+            return self._list_products(request)
+        if (
+            not all(p.isdigit() for p in parts[1::2])
+            or len(parts) not in (2, 4)
+            or parts[2:3] not in ([], ["variations"])
+        ):
             return self._no_route()
-        key = f"{product_id}:{variation_id}"
-        item = {
-            "id": variation_id or product_id,
-            "product_id": product_id,
-            "variation_id": variation_id,
-            "manage_stock": bool(data.get("manage_stock", True)),
-            "stock_quantity": quantity,
-            "stock_status": "instock" if quantity > 0 else "outofstock",
+        product_id, variation_id = int(parts[1]), int(parts[3]) if len(parts) == 4 else 0
+        if method == "GET":
+            item = self.variations.get((product_id, variation_id)) if variation_id else self.products.get(product_id)
+            if item is None:
+                kind = "product_variation" if variation_id else "product"
+                return self.error_reply(404, f"woocommerce_rest_{kind}_invalid_id", "Invalid ID.")
+            return Reply(200, copy.deepcopy(item))
+        if method in ("PUT", "POST", "PATCH"):
+            return self._write_product(product_id, variation_id, request)
+        return self._no_route()
+
+    def _list_products(self, request: Request) -> Reply:
+        paging = self._paging(request)
+        if isinstance(paging, Reply):
+            return paging
+        page, per_page = paging
+        found = list(self.products.values())
+        skus = _list_param(request, "sku")
+        if skus:  # exact SKUs of products (v3 searches the `product` post type: variations are not matched)
+            found = [p for p in found if p["sku"] in skus]
+        include = _list_param(request, "include")
+        if include:
+            if not all(i.isdigit() for i in include):
+                return self.invalid_param("include", "include[0] is not of type integer.")
+            found = [p for p in found if str(p["id"]) in include]
+        orderby = request.param("orderby", "date")
+        if orderby not in ("date", "id", "include", "title", "slug", "modified"):
+            return self.invalid_param("orderby", "orderby is not one of date, id, include, title, slug and modified.")
+        keys = {
+            "date": lambda p: (p["date_created_gmt"], p["id"]),
+            "modified": lambda p: (p["date_modified_gmt"], p["id"]),
+            "id": lambda p: p["id"],
+            "include": lambda p: include.index(str(p["id"])) if include else p["id"],
+            "title": lambda p: (p["name"], p["id"]),
+            "slug": lambda p: (p["slug"], p["id"]),
         }
-        self.stock[key] = item
-        return Reply(200, item)
+        found.sort(key=keys[orderby], reverse=request.param("order", "desc") == "desc")
+        return _page_reply(request, "products", copy.deepcopy(found), page=page, per_page=per_page)
+
+    def _write_product(self, product_id: int, variation_id: int, request: Request) -> Reply:
+        """A REST update of a product or variation: `manage_stock`, `stock_quantity`, `sku`, `name`. As in
+        WooCommerce, `stock_quantity` counts only while stock is managed; switching management off clears it."""
+        data = request.json() or {}
+        if not isinstance(data, dict):
+            return self.error_reply(400, "rest_invalid_json", "Invalid JSON body passed.")
+        quantity = data.get("stock_quantity")
+        if quantity is not None and not _is_int(quantity):
+            return self.invalid_param("stock_quantity", "stock_quantity is not of type integer.")
+        item = self._item(product_id, variation_id, sku=str(data.get("sku", "")))
+        for name in ("sku", "name"):
+            if name in data and (name in item):
+                item[name] = str(data[name])
+        manage = _is_true(data["manage_stock"]) if "manage_stock" in data else bool(item["manage_stock"])
+        if manage != item["manage_stock"] or (manage and quantity is not None):
+            number = int(quantity) if quantity is not None else item["stock_quantity"]
+            self._set_stock(product_id, variation_id, manage=manage, quantity=number, via="api")
+        return Reply(200, copy.deepcopy(item))
+
+    def _item(self, product_id: int, variation_id: int, *, sku: str = "") -> dict[str, Any]:
+        """The product or variation, created (as if in the admin) when a write names one the catalog lacks."""
+        now = utcnow().replace(tzinfo=None).isoformat()
+        product = self.products.get(product_id)
+        if product is None:
+            kind = "variable" if variation_id else "simple"
+            product = _new_product(product_id, "" if variation_id else sku, kind, now, self.site_url)
+            self.products[product_id] = product
+        if not variation_id:
+            return product
+        variation = self.variations.get((product_id, variation_id))
+        if variation is None:
+            variation = _new_variation(product_id, variation_id, sku, now, self.site_url)
+            self.variations[(product_id, variation_id)] = variation
+            product["type"] = "variable"
+            product["variations"].append(variation_id)
+        return variation
+
+    def _set_stock(self, product_id: int, variation_id: int, *, manage: bool, quantity: int | None, via: str) -> None:
+        """The one place stock changes: WooCommerce's own rules (status follows the number while managed; no number
+        while not), the modification time, and a line in the ledger."""
+        item = self.variations[(product_id, variation_id)] if variation_id else self.products[product_id]
+        item["manage_stock"] = manage
+        if manage:
+            item["stock_quantity"] = int(quantity or 0)
+            item["stock_status"] = "instock" if item["stock_quantity"] > 0 else "outofstock"
+        else:
+            item["stock_quantity"] = None
+            item["backorders"] = "no"
+        stamp = utcnow().replace(tzinfo=None).isoformat()
+        item["date_modified"] = item["date_modified_gmt"] = stamp
+        self.stock_history.append({**_stock_row(product_id, variation_id, item), "via": via, "at": stamp})
+
+    def _items(self) -> list[tuple[tuple[int, int], dict[str, Any]]]:
+        return [((pid, 0), p) for pid, p in self.products.items()] + list(self.variations.items())
+
+    def add_product(
+        self,
+        *,
+        sku: str = "",
+        product_id: int | None = None,
+        name: str = "",
+        stock_quantity: int | None = None,
+        variations: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Seed the catalog with a simple product (stock managed when `stock_quantity` is given) or, with
+        `variations` (`[{"sku", "id"?, "stock_quantity"?}]`), a variable one. Returns the product as the API shows."""
+        with self.lock:
+            pid = product_id or max([*self.products, 500]) + 1
+            product = self._item(pid, 0, sku=sku)
+            product["name"] = name or sku or f"Product {pid}"
+            if stock_quantity is not None:
+                self._set_stock(pid, 0, manage=True, quantity=stock_quantity, via="admin")
+            for n, spec in enumerate(variations or [], start=1):
+                vid = int(spec.get("id") or pid * 100 + n)
+                self._item(pid, vid, sku=str(spec.get("sku", "")))
+                if spec.get("stock_quantity") is not None:
+                    self._set_stock(pid, vid, manage=True, quantity=int(spec["stock_quantity"]), via="admin")
+            return copy.deepcopy(product)
+
+    def edit_stock(
+        self, product_id: int, stock_quantity: int | None, *, variation_id: int = 0, manage_stock: bool = True
+    ) -> dict[str, Any]:
+        """A person changes the stock in the WordPress admin (no REST call, no webhook to the hub): `via: admin` in
+        the ledger. Raises KeyError for a product or variation the simulator does not have."""
+        with self.lock:
+            if (product_id, variation_id) not in dict(self._items()):
+                raise KeyError(f"no product {product_id} variation {variation_id}")
+            self._set_stock(product_id, variation_id, manage=manage_stock, quantity=stock_quantity, via="admin")
+            item = self.variations[(product_id, variation_id)] if variation_id else self.products[product_id]
+            return copy.deepcopy(item)
 
     # -- webhooks --------------------------------------------------------------------------------------------------
 
@@ -258,6 +390,18 @@ class WooCommerceSimulator(Simulator):
     def control(self, request: Request) -> Reply:
         if request.path == "/_sim/ping" and request.method == "POST":
             return Reply(200, {"status": self.ping()})
+        if request.path in ("/_sim/products", "/_sim/stock") and request.method == "POST":
+            data = request.json() or {}
+            try:
+                if request.path == "/_sim/products":
+                    return Reply(201, self.add_product(**data))
+                return Reply(200, self.edit_stock(int(data["product_id"]), data.get("stock_quantity"),
+                                                  variation_id=int(data.get("variation_id") or 0),
+                                                  manage_stock=bool(data.get("manage_stock", True))))  # fmt: skip
+            except KeyError as exc:
+                return Reply(404, {"error": str(exc)})
+            except (TypeError, ValueError) as exc:
+                return Reply(400, {"error": str(exc)})
         return super().control(request)
 
     def delivery_id(self, headers: dict[str, str]) -> str:
@@ -304,4 +448,124 @@ def _new_order(order_id: int, now: dt.datetime) -> dict[str, Any]:
         "payment_method": "bacs",
         "line_items": [],
         "meta_data": [],
+    }
+
+
+def _list_param(request: Request, name: str) -> list[str]:
+    """A WordPress array argument: `name=a,b`, `name[]=a&name[]=b` or repeated `name=`."""
+    raw = (request.query.get(name) or []) + (request.query.get(f"{name}[]") or [])
+    return [part.strip() for value in raw for part in value.split(",") if part.strip()]
+
+
+def _is_true(value: Any) -> bool:
+    """WordPress's boolean argument: true/false, 1/0 and their strings."""
+    return value.strip().lower() in ("1", "true", "yes") if isinstance(value, str) else bool(value)
+
+
+def _is_int(value: Any) -> bool:
+    """What WordPress accepts for an `integer` argument: an int or a string of digits (not a bool or a float)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and value.lstrip("-").isdigit())
+
+
+def _page_reply(request: Request, resource: str, items: list[dict[str, Any]], *, page: int, per_page: int) -> Reply:
+    """One page of a collection with WordPress's `X-WP-Total`, `X-WP-TotalPages` and `Link` (prev/next, the other
+    query parameters kept). A page past the end is an empty list, as WooCommerce answers."""
+    total = len(items)
+    pages = math.ceil(total / per_page) if total else 0
+    base = f"{request.base_url}/wp-json/wc/v3/{resource}"
+    query = [(k, v[0]) for k, v in request.query.items() if k != "page"]
+    links = []
+    if page > 1:
+        links.append(f'<{base}?{urlencode([*query, ("page", min(page - 1, max(pages, 1)))])}>; rel="prev"')
+    if page < pages:
+        links.append(f'<{base}?{urlencode([*query, ("page", page + 1)])}>; rel="next"')
+    headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+    if links:
+        headers["Link"] = ", ".join(links)
+    return Reply(200, items[(page - 1) * per_page : page * per_page], headers)
+
+
+def _stock_row(product_id: int, variation_id: int, item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": item["id"],
+        "product_id": product_id,
+        "variation_id": variation_id,
+        "sku": item["sku"],
+        "manage_stock": item["manage_stock"],
+        "stock_quantity": item["stock_quantity"],
+        "stock_status": item["stock_status"],
+    }
+
+
+def _stock_fields() -> dict[str, Any]:
+    return {
+        "manage_stock": False,
+        "stock_quantity": None,
+        "stock_status": "instock",
+        "backorders": "no",
+        "backorders_allowed": False,
+        "backordered": False,
+        "low_stock_amount": None,
+    }
+
+
+def _new_product(product_id: int, sku: str, kind: str, now: str, site_url: str) -> dict[str, Any]:
+    """A product as `GET /wp-json/wc/v3/products/<id>` shows it (the fields a connector reads, WooCommerce's names)."""
+    slug = f"product-{product_id}"
+    return {
+        "id": product_id,
+        "name": sku or f"Product {product_id}",
+        "slug": slug,
+        "permalink": f"{site_url.rstrip('/')}/product/{slug}/",
+        "date_created": now,
+        "date_created_gmt": now,
+        "date_modified": now,
+        "date_modified_gmt": now,
+        "type": kind,
+        "status": "publish",
+        "catalog_visibility": "visible",
+        "sku": sku,
+        "price": "10.00",
+        "regular_price": "10.00",
+        "sale_price": "",
+        "purchasable": True,
+        "virtual": False,
+        **_stock_fields(),
+        "parent_id": 0,
+        "attributes": [],
+        "variations": [],
+        "meta_data": [],
+        "_links": {
+            "self": [{"href": f"{site_url.rstrip('/')}/wp-json/wc/v3/products/{product_id}"}],
+            "collection": [{"href": f"{site_url.rstrip('/')}/wp-json/wc/v3/products"}],
+        },
+    }
+
+
+def _new_variation(product_id: int, variation_id: int, sku: str, now: str, site_url: str) -> dict[str, Any]:
+    """A variation as `GET /wp-json/wc/v3/products/<id>/variations/<vid>` shows it."""
+    api = f"{site_url.rstrip('/')}/wp-json/wc/v3/products/{product_id}"
+    return {
+        "id": variation_id,
+        "date_created": now,
+        "date_created_gmt": now,
+        "date_modified": now,
+        "date_modified_gmt": now,
+        "permalink": f"{site_url.rstrip('/')}/product/product-{product_id}/?variation={variation_id}",
+        "sku": sku,
+        "price": "10.00",
+        "regular_price": "10.00",
+        "sale_price": "",
+        "status": "publish",
+        "purchasable": True,
+        **_stock_fields(),
+        "attributes": [],
+        "meta_data": [],
+        "_links": {
+            "self": [{"href": f"{api}/variations/{variation_id}"}],
+            "collection": [{"href": f"{api}/variations"}],
+            "up": [{"href": api}],
+        },
     }

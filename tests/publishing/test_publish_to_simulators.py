@@ -159,5 +159,5 @@ def test_the_scheduled_tasks_publish_what_is_dirty_and_read_every_channel_back(c
     with shopify_sim.lock:
         shopify_sim.inventory_levels[(7001, LOCATION)]["available"] = 3
 
-    assert check_divergence() == 1  # Shopify's edit; the WooCommerce read-back is not offered by its simulator
+    assert check_divergence() == 1  # Shopify's edit; WooCommerce is read back too and agrees
     assert _shopify_levels(shopify_sim)[7002] == 40

@@ -1,6 +1,7 @@
 """WooCommerce REST v3 client (no Django): orders by id and changed since a time with `page`/`per_page` and
-`X-WP-Total`/`X-WP-TotalPages`, order completion with a tracking note, stock updates. Auth: HTTP Basic with the
-consumer key and secret.
+`X-WP-Total`/`X-WP-TotalPages`, order completion with a tracking note, stock updates, and the stock read-back
+(products by id, SKU or `include`, across pages; variations one by one). Auth: HTTP Basic with the consumer key
+and secret.
 
 WooCommerce has no idempotency facility: the status update is naturally idempotent (PUT), and the tracking note
 carries our key, so reading the order's notes back tells whether an earlier, ambiguous attempt landed."""
@@ -8,19 +9,28 @@ carries our key, so reading the order's notes back tells whether an earlier, amb
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from integrations.http import Exchange, HttpClient
+from integrations.http import Exchange, HttpClient, PermanentError
 
 PER_PAGE = 100
+INCLUDE_CHUNK = 100  # product ids per `include` list: keeps the URL short whatever the page size
 NOTE_REF = "ref:"
 
 
 @dataclass(frozen=True)
 class OrderPage:
     orders: list[dict[str, Any]]
+    page: int
+    total: int
+    total_pages: int
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    products: list[dict[str, Any]]
     page: int
     total: int
     total_pages: int
@@ -36,9 +46,27 @@ class TrackingNote:
 
 @dataclass(frozen=True)
 class StockLevel:
+    """A product's (or variation's) stock as WooCommerce shows it. Unmanaged stock has no number (`stock_quantity`
+    None): the shop sells it by `stock_status` alone."""
+
     product_id: int
     variation_id: int | None
-    stock_quantity: int
+    stock_quantity: int | None
+    manage_stock: bool = True
+    stock_status: str = ""
+    sku: str = ""
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any], *, product_id: int, variation_id: int | None = None) -> StockLevel:
+        quantity = body.get("stock_quantity")
+        return cls(
+            product_id=int(product_id),
+            variation_id=variation_id or None,
+            stock_quantity=int(quantity) if quantity is not None and body.get("manage_stock") else None,
+            manage_stock=bool(body.get("manage_stock")),
+            stock_status=str(body.get("stock_status") or ""),
+            sku=str(body.get("sku") or ""),
+        )
 
 
 class WooCommerceClient:
@@ -111,9 +139,69 @@ class WooCommerceClient:
         if variation_id:
             path += f"/variations/{variation_id}"
         body = self.http.put(path, json_body={"manage_stock": True, "stock_quantity": quantity}).json()
-        return StockLevel(
-            product_id=int(product_id), variation_id=variation_id, stock_quantity=int(body.get("stock_quantity") or 0)
+        return StockLevel.from_body(body, product_id=product_id, variation_id=variation_id)
+
+    # -- stock read-back -------------------------------------------------------------------------------------------
+
+    def get_product(self, product_id: int | str) -> dict[str, Any]:
+        return dict(self.http.get(f"/wp-json/wc/v3/products/{product_id}").json())
+
+    def get_variation(self, product_id: int | str, variation_id: int | str) -> dict[str, Any]:
+        return dict(self.http.get(f"/wp-json/wc/v3/products/{product_id}/variations/{variation_id}").json())
+
+    def list_products_page(
+        self,
+        *,
+        page: int = 1,
+        per_page: int | None = None,
+        sku: Iterable[str] = (),
+        include: Iterable[int] = (),
+    ) -> ProductPage:
+        """One page of products, filtered by exact SKUs and/or ids (`include`), in id order so pages are stable."""
+        params: dict[str, Any] = {"page": page, "per_page": per_page or PER_PAGE, "orderby": "id", "order": "asc"}
+        if skus := ",".join(sku):
+            params["sku"] = skus
+        if ids := ",".join(str(int(i)) for i in include):
+            params["include"] = ids
+        response = self.http.get("/wp-json/wc/v3/products", params=params)
+        return ProductPage(
+            products=list(response.json()),
+            page=page,
+            total=int(response.headers.get("X-WP-Total", "0") or 0),
+            total_pages=int(response.headers.get("X-WP-TotalPages", "0") or 0),
         )
+
+    def list_products(
+        self, *, sku: Iterable[str] = (), include: Iterable[int] = (), per_page: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching product, following `X-WP-TotalPages` (a host may cap `per_page` below what we ask)."""
+        sku, include = list(sku), list(include)
+        page = self.list_products_page(page=1, per_page=per_page, sku=sku, include=include)
+        yield from page.products
+        while page.page < page.total_pages:
+            page = self.list_products_page(page=page.page + 1, per_page=per_page, sku=sku, include=include)
+            yield from page.products
+
+    def stock_levels(
+        self, items: Iterable[tuple[int, int | None]], *, per_page: int | None = None
+    ) -> dict[tuple[int, int | None], StockLevel]:
+        """What the shop shows for each (product id, variation id or None). Products are read in lists of up to
+        `INCLUDE_CHUNK` ids (`include`, every page); variations one by one. Items the shop lacks are left out."""
+        wanted = {(int(pid), int(vid) if vid else None) for pid, vid in items}
+        products = sorted({pid for pid, vid in wanted if vid is None})
+        levels: dict[tuple[int, int | None], StockLevel] = {}
+        for start in range(0, len(products), INCLUDE_CHUNK):
+            for body in self.list_products(include=products[start : start + INCLUDE_CHUNK], per_page=per_page):
+                levels[(int(body["id"]), None)] = StockLevel.from_body(body, product_id=int(body["id"]))
+        for pid, vid in sorted((p, v) for p, v in wanted if v is not None):
+            try:
+                body = self.get_variation(pid, vid)
+            except PermanentError as exc:
+                if exc.status_code != 404:
+                    raise
+                continue
+            levels[(pid, vid)] = StockLevel.from_body(body, product_id=pid, variation_id=vid)
+        return levels
 
 
 def woocommerce_client(
