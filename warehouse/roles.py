@@ -32,6 +32,15 @@ ADMINISTRATOR = "administrator"
 FINANCE = "finance"
 BRAND = "brand"
 
+# Allocation policy and cutoffs are configuration: administrators edit them (console), staff roles read them.
+_SEE_ALLOCATION = ["allocation.view_allocationpolicy", "allocation.view_cutoff"]
+_EDIT_ALLOCATION = [
+    "allocation.add_allocationpolicy",
+    "allocation.change_allocationpolicy",
+    "allocation.add_cutoff",
+    "allocation.change_cutoff",
+]
+
 _SEE_OPERATIONS = [
     BRAND_DATA,
     "warehouse.view_brand",
@@ -42,6 +51,7 @@ _SEE_OPERATIONS = [
     "inventory.view_*",
     "returns.view_*",
     "integrations.view_connection",
+    *_SEE_ALLOCATION,
 ]
 
 # Ordinary operational steps (pick, pack, hand over, receive a return) are transitions whose `permission=` is
@@ -82,6 +92,8 @@ ROLES: dict[str, list[str]] = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
+        *_SEE_ALLOCATION,
+        *_EDIT_ALLOCATION,
     ],
     FINANCE: [
         BRAND_DATA,
@@ -93,6 +105,7 @@ ROLES: dict[str, list[str]] = {
         "orders.view_*",
         "inventory.view_*",
         "returns.view_*",
+        *_SEE_ALLOCATION,
     ],
     BRAND: [],  # object permissions only: see brand_member_add
 }

@@ -51,6 +51,17 @@ MANUAL_ORDER = {
     "lines": [{"sku_code": "TEE-M", "quantity": 1}],
 }
 
+POLICY_EDIT = {
+    "class_order": "marketplace_sla, wholesale, preorder, standard",
+    "prime_platforms": "amazon",
+    "window_platforms": "tiktok",
+    "marketplace_window_hours": "48",
+    "split_allowed": "on",
+    "split_fee": "3.00",
+    "change_reason": "The brand asked for SLA orders first",
+}
+CUTOFF_EDIT = {"cutoff_time": "16:00", "handling_days": "0", "change_reason": "Peak season contract"}
+
 # fmt: off
 #                                                                                          anon ops mgr adm fin brand other
 POLICY: list[Rule] = [
@@ -64,6 +75,7 @@ POLICY: list[Rule] = [
     rule("orders", "GET", None, None,                                                      "302 200 200 403 200 200 200"),
     rule("order-page", "GET", "held_order", None,                                        "302 200 200 404 200 200 404"),
     rule("order-page", "POST", "held_order", {"delivery_postal_code": "46001", "note": "Phoned"}, "302 403 302 404 403 403 404"),
+    rule("orders-at-risk", "GET", None, None,                                              "302 200 200 403 200 200 200"),
     # API: tokens and docs
     rule("api-login", "POST", None, {"username": "nobody", "password": "wrong"},           "401 401 401 401 401 401 401", api=True),
     rule("api-logout", "POST", None, None,                                                 "401 204 204 204 204 204 204", api=True),
@@ -118,6 +130,17 @@ POLICY: list[Rule] = [
     rule("admin:inventory_sku_change", "GET", "sku", None,                                 "302 200 200 403 200 302 302"),
     rule("admin:inventory_sku_transition", "POST", "draft_sku", {"reason": ""},            "302 302 302 403 403 302 302", name="assign_variants"),
     rule("admin:inventory_sku_force", "POST", "draft_sku", {"name": "assign_variants", "reason": "Late data"}, "302 403 302 403 403 302 302"),
+    # Console: allocation policy and cutoffs are configuration (administrators edit with a reason, staff read)
+    rule("admin:allocation_allocationpolicy_change", "GET", "policy", None,                "302 200 200 200 200 302 302"),
+    rule("admin:allocation_allocationpolicy_change", "POST", "policy", POLICY_EDIT,        "302 403 403 302 403 302 302"),
+    rule("admin:allocation_allocationpolicy_history", "GET", "policy", None,               "302 200 200 200 200 302 302"),
+    rule("admin:allocation_allocationpolicy_add", "GET", None, None,                       "302 403 403 200 403 302 302"),
+    rule("admin:allocation_allocationpolicy_add", "POST", None, {"class_order": "standard"}, "302 403 403 200 403 302 302"),
+    rule("admin:allocation_cutoff_change", "GET", "cutoff", None,                          "302 200 200 200 200 302 302"),
+    rule("admin:allocation_cutoff_change", "POST", "cutoff", CUTOFF_EDIT,                  "302 403 403 302 403 302 302"),
+    rule("admin:allocation_cutoff_history", "GET", "cutoff", None,                         "302 200 200 200 200 302 302"),
+    rule("admin:allocation_cutoff_add", "GET", None, None,                                 "302 403 403 200 403 302 302"),
+    rule("admin:allocation_cutoff_add", "POST", None, {"cutoff_time": "25:00"},            "302 403 403 200 403 302 302"),
 ]
 # fmt: on
 
@@ -156,6 +179,8 @@ ADMIN_VIEWERS: dict[str, set[str]] = {
     "returns.return": {"ops", "mgr", "fin"},
     "orders.order": {"ops", "mgr", "fin"},
     "orders.shipment": {"ops", "mgr", "fin"},
+    "allocation.allocationpolicy": {"ops", "mgr", "adm", "fin"},
+    "allocation.cutoff": {"ops", "mgr", "adm", "fin"},
     "auth.user": {"adm"},
     "auth.group": {"adm"},
     "knox.authtoken": set(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,8 @@ from rest_framework.test import APIClient
 from inventory.models import Movement, StockLevel
 from inventory.proposals import count_propose
 from inventory.services import stock_receive
+from orders.allocation.models import AllocationPolicy, Cutoff
+from orders.allocation.services import allocation_policy_update, cutoff_set
 from orders.models import Order, Shipment
 from returns import services as returns_services
 from returns.models import Return
@@ -112,12 +115,24 @@ def build_world(make_user: Any) -> World:
     world.objects["shipment"] = order_services.shipment_create(
         order=packed, carrier="DHL", actor=None, tracking_number="TRK1"
     )
+    world.objects["policy"] = allocation_policy_update(brand=world.brand, actor=None, reason="world")
+    world.objects["cutoff"] = cutoff_set(brand=world.brand, facility=facility, cutoff_time=dt.time(15), actor=None)
     for build in BUILDERS:
         build(world, facility)
     return world
 
 
-SNAPSHOT_MODELS: list[Any] = [ExceptionItem, StockLevel, Movement, TransitionRecord, Return, Order, Shipment]
+SNAPSHOT_MODELS: list[Any] = [
+    ExceptionItem,
+    StockLevel,
+    Movement,
+    TransitionRecord,
+    Return,
+    Order,
+    Shipment,
+    AllocationPolicy,
+    Cutoff,
+]
 
 
 def snapshot() -> dict[str, Any]:
