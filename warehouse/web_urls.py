@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from inventory import views as inventory_views
 from orders import views as order_views
+from orders.allocation import views as allocation_views
 from warehouse import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -13,5 +14,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("stock/<int:pk>/propose-count/", inventory_views.stock_propose_count, name="stock-page-propose"),
     path("stock/counts/<int:pk>/decide/", inventory_views.stock_decide_count, name="stock-page-decide"),
     path("orders/", order_views.order_list, name="orders"),
+    path("orders/at-risk/", allocation_views.orders_at_risk_page, name="orders-at-risk"),
     path("orders/<int:pk>/", order_views.order_detail, name="order-page"),
 ]

@@ -1,0 +1,97 @@
+"""The managers' list of orders at risk of their cutoff (issue 6 §3): ship-by approaching or passed and not packed
+yet, soonest first, with the ship-by in the facility's own time zone and the time left. Brand users see only their
+own brands' orders, like every order list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from orders.allocation.models import MARKETPLACE_PLATFORMS
+from orders.allocation.selectors import orders_at_risk
+from orders.models import Order
+from orders.views import _may_read_orders as may_read_orders
+from warehouse.api.pagination import BoundedCountPaginator
+from warehouse.models import Facility
+from warehouse.roles import brands_visible_to, scope_to_brands
+
+WITHIN_HOURS = [1, 2, 4, 8, 24]
+DEFAULT_WITHIN = 4
+SOON = dt.timedelta(hours=1)  # under an hour left: shown as urgent
+
+
+def time_left_words(left: dt.timedelta) -> str:
+    """'1 h 05 min left', '12 min left' or 'overdue by 35 min'."""
+    minutes = abs(int(left.total_seconds())) // 60
+    hours, minutes = divmod(minutes, 60)
+    words = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    return f"overdue by {words}" if left < dt.timedelta(0) else f"{words} left"
+
+
+def _row(order: Order, now: dt.datetime) -> dict[str, Any]:
+    assert order.ship_by is not None  # the selector only lists orders with a ship-by
+    zone = ZoneInfo(order.facility.time_zone if order.facility and order.facility.time_zone else "UTC")
+    left = order.ship_by - now
+    return {
+        "order": order,
+        "ship_by_local": order.ship_by.astimezone(zone),
+        "zone": zone.key,
+        "left": time_left_words(left),
+        "overdue": left < dt.timedelta(0),
+        "urgent": left < SOON,
+        "hard": order.platform in MARKETPLACE_PLATFORMS,
+    }
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+@login_required
+@require_GET
+def orders_at_risk_page(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if not may_read_orders(user):
+        raise PermissionDenied
+    now = timezone.now()
+    within = _int_or_none(request.GET.get("within"))
+    within = within if within in WITHIN_HOURS else DEFAULT_WITHIN
+    brands = brands_visible_to(user)
+    brand_id = _int_or_none(request.GET.get("brand"))
+    may_filter_facility = user.has_perm("warehouse.view_facility")
+    facility_id = _int_or_none(request.GET.get("facility")) if may_filter_facility else None
+    brand = brands.filter(pk=brand_id).first() if brand_id else None
+    facility = Facility.objects.filter(pk=facility_id).first() if facility_id else None
+    if (brand_id and brand is None) or (facility_id and facility is None):
+        orders = Order.objects.none()  # not one of the user's brands (or no such facility): nothing, never all
+    else:
+        orders = orders_at_risk(brand=brand, facility=facility, within=dt.timedelta(hours=within), now=now)
+        orders = scope_to_brands(orders, user)
+    page = BoundedCountPaginator(orders, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "orders/orders_at_risk.html",
+        {
+            "nav": "at-risk",
+            "page": page,
+            "rows": [_row(order, now) for order in page.object_list],
+            "within": within,
+            "within_choices": WITHIN_HOURS,
+            "brands": brands,
+            "brand_id": brand_id,
+            "facilities": Facility.objects.order_by("code") if may_filter_facility else [],
+            "facility_id": facility_id,
+            "query": query.urlencode(),
+            "now": now,
+        },
+    )
