@@ -218,6 +218,7 @@ def _task_package(connection_id: int, delivery_key: str) -> tuple[str, str]:
         "kwargs": {},
         "group": "integrations.inbox",
         "ack_failure": Conf.ACK_FAILURES,
+        "save": False,  # the delivery row records the outcome; see integrations.tasks.NOT_SAVED
         "started": timezone.now(),
     }
     return SignedPackage.dumps(task), _queue_name()

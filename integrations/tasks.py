@@ -6,13 +6,18 @@ from django_q.tasks import async_task
 
 from integrations.ingest import delivery_process_safely
 
+# High-volume tasks record their outcome on their own rows (the delivery, the outbound message), so a success is not
+# also saved to django-q2's Success table: with a save limit, every saved success makes the monitor lock and load the
+# whole table to prune it, which at webhook rates costs more than the task. Failures are still saved.
+NOT_SAVED = {"save": False}
+
 
 def inbound_delivery_enqueue(delivery_id: int) -> None:
     async_task(
         "integrations.tasks.inbound_delivery_process",
         delivery_id,
         group="integrations.inbox",
-        q_options={"task_name": f"inbound-delivery-{delivery_id}"},
+        q_options={"task_name": f"inbound-delivery-{delivery_id}", **NOT_SAVED},
     )
 
 

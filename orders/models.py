@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
@@ -59,12 +59,31 @@ def order_lines(order: Order) -> list[OrderLine]:
     if order.pk is None:
         return []
     if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
-        prefetch_related_objects([order], "lines")
+        prefetch_related_objects([order], Prefetch("lines", queryset=OrderLine.objects.select_related("sku")))
     return list(order.lines.all())
+
+
+def remember_lines(order: Order, lines: list[OrderLine]) -> None:
+    """Lines a service has just written are the order's lines: cache them the way a prefetch would (no re-read)."""
+    cached: Any = order.lines.all()
+    cached._result_cache = list(lines)
+    cached._prefetch_done = True
+    order.__dict__.setdefault("_prefetched_objects_cache", {})["lines"] = cached
 
 
 def forget_lines(order: Order) -> None:
     getattr(order, "_prefetched_objects_cache", {}).pop("lines", None)
+
+
+def order_skus(order: Order) -> dict[int, Any]:
+    """{sku_id: Sku} of the order's resolved lines, from the lines already read where they carry their SKU."""
+    lines = [line for line in order_lines(order) if line.sku_id is not None]
+    found: dict[int, Any] = {line.sku_id: line.sku for line in lines if OrderLine.sku.is_cached(line)}  # type: ignore[misc]
+    missing = [line.sku_id for line in lines if line.sku_id not in found]
+    if missing:
+        sku_model: Any = OrderLine._meta.get_field("sku").related_model
+        found.update(sku_model.objects.in_bulk(missing))
+    return found
 
 
 @guard("order_id_missing", "the order has no order id")

@@ -55,13 +55,17 @@ from orders.models import (
     ShipmentState,
     forget_lines,
     order_lines,
+    order_skus,
+    remember_lines,
 )
 from orders.selectors import facility_default_for
 from orders.signals import shipment_handed_to_carrier
 from orders.validation import order_reasons, quantity_parse, quantity_text
 from warehouse.errors import Conflict, InsufficientStock, InvalidInput, NotPermitted, Reason, TransitionNotAllowed
 from warehouse.history import save_with_history
+from warehouse.memo import memo_scope
 from warehouse.models import Brand, ExceptionKind, Facility
+from warehouse.selectors import facility_by_pk
 from warehouse.services import exception_open, exceptions_resolve_if_cleared
 from warehouse.transitions import Actor, transition_apply
 
@@ -110,14 +114,23 @@ def _lock(order: Order) -> Order:
 
 
 def _event(order: Order, kind: str, message: str, *, actor: Actor, data: dict[str, Any] | None = None) -> OrderEvent:
-    """Append one line to the timeline; it is also the order's latest activity."""
+    """Append one line to the timeline; it is also the order's latest activity. `last_activity_at` feeds the
+    stalled-picking alarm, so while picking it is written at once; in other states it is saved with the order's next
+    save (an ingestion saves the order at each transition anyway, and an extra UPDATE per line costs throughput)."""
     at = timezone.now()
     event = OrderEvent.objects.create(
         order=order, kind=kind, message=message[:500], at=at, actor=actor, data=data or {}
     )
-    Order.objects.filter(pk=order.pk).update(last_activity_at=at)
     order.last_activity_at = at
+    if order.state == OrderState.PICKING:
+        Order.objects.filter(pk=order.pk).update(last_activity_at=at)
     return event
+
+
+def _resolve_cleared(order: Order, kind: ExceptionKind, note: str) -> None:
+    """Close the order's open exceptions of `kind`; an order created in this transaction has none to look for."""
+    if not getattr(order, "created_now", False):
+        exceptions_resolve_if_cleared(subject=order, kind=kind, note=note)
 
 
 def _label(order: Order) -> str:
@@ -203,8 +216,10 @@ def _stored_signature(order: Order) -> list[tuple[str, str, str]]:
 
 
 def _set_lines(order: Order, lines: Sequence[CanonicalLine], *, actor: Actor) -> None:
-    OrderLine.objects.filter(order=order).delete()
+    if not getattr(order, "created_now", False):
+        OrderLine.objects.filter(order=order).delete()
     forget_lines(order)
+    rows = []
     for number, line in enumerate(lines, start=1):
         row = OrderLine(
             order=order,
@@ -217,7 +232,8 @@ def _set_lines(order: Order, lines: Sequence[CanonicalLine], *, actor: Actor) ->
         )
         row._history_user = actor  # type: ignore[attr-defined]
         row.save()
-    forget_lines(order)
+        rows.append(row)
+    remember_lines(order, rows)
 
 
 def _address_fields(address: CanonicalAddress | Mapping[str, Any]) -> dict[str, str]:
@@ -267,8 +283,9 @@ def _hold(order: Order, *, reasons: list[Reason], kind: ExceptionKind, actor: Ac
         save_with_history(order, actor=actor, reason="hold reasons updated", fields=["hold_reasons", "updated_at"])
     else:
         order = transition_apply(
-            obj=order, name="hold", actor=actor, reason=_messages(reasons)[:300], changes={"hold_reasons": body}
-        )
+            obj=order, name="hold", actor=actor, reason=_messages(reasons)[:300], changes={"hold_reasons": body},
+            lock=False,
+        )  # fmt: skip
     _event(order, OrderEventKind.HELD, f"On hold: {_messages(reasons)}", actor=actor, data={"reasons": body})
     summary = "short of stock" if kind == ExceptionKind.ORDER_SHORT else "on hold"
     _open_order_exception(order, kind=kind, summary=f"{summary}: {_messages(reasons)}", reasons=reasons)
@@ -277,15 +294,19 @@ def _hold(order: Order, *, reasons: list[Reason], kind: ExceptionKind, actor: Ac
 
 def _validate(order: Order, *, actor: Actor) -> Order:
     lines = order_lines(order)
+    stored = [line.sku_id for line in lines]
     reasons = order_reasons(order=order, lines=lines)
-    for line in lines:  # keep what resolution found (or that it found nothing) on the line
-        line._history_user = actor  # type: ignore[attr-defined]
-        line.save(update_fields=["sku"])
+    for line, sku_id in zip(lines, stored, strict=True):  # keep what resolution found (or that it found nothing)
+        if line.sku_id != sku_id:
+            line._history_user = actor  # type: ignore[attr-defined]
+            line.save(update_fields=["sku"])
     if reasons:
         return _hold(order, reasons=reasons, kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
-    order = transition_apply(obj=order, name="validate", actor=actor, reason="every mandatory field is valid")
+    order = transition_apply(
+        obj=order, name="validate", actor=actor, reason="every mandatory field is valid", lock=False
+    )
     _event(order, OrderEventKind.VALIDATED, "Validated: order id, SKUs, quantities, address and phone", actor=actor)
-    exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.ORDER_ON_HOLD, note="The order now validates.")
+    _resolve_cleared(order, ExceptionKind.ORDER_ON_HOLD, "The order now validates.")
     return order
 
 
@@ -316,7 +337,7 @@ def _allocate(order: Order, required: list[list[int]], *, priority: str, actor: 
     only the rest, if any, from free stock; ordinary orders never see reserved units."""
     facility = order.facility
     assert facility is not None
-    skus = Sku.objects.in_bulk([sku_id for sku_id, _ in required])
+    skus = order_skus(order)
     lines = [(skus[sku_id], qty) for sku_id, qty in required]
     need, _ = expand_lines(lines)
     contract_reservations_fill(facility=facility, sku_ids=list(need), actor=actor)
@@ -388,18 +409,16 @@ def _accept(order: Order, *, actor: Actor) -> Order:
         except InsufficientStock as exc:
             short = Reason("short", f"short of stock at {order.facility.code}: {_messages(exc.reasons) or exc.message}")
             return _hold(order, reasons=[short], kind=ExceptionKind.ORDER_SHORT, actor=actor)
+        # Saved with the acceptance below (the order is locked; the guard reads the allocation from the instance).
         order.allocated_lines = required
         order.stock_round += 1
-        save_with_history(
-            order, actor=actor, reason="stock allocated", fields=["allocated_lines", "stock_round", "updated_at"]
-        )
         units = sum(qty for _, qty in required)
         source = " from its contract reservation" if priority == PriorityClass.WHOLESALE else ""
         _event(order, OrderEventKind.ALLOCATED, f"Allocated {units} unit(s) at {order.facility.code}{source}",
                actor=actor)  # fmt: skip
-    order = transition_apply(obj=order, name="accept", actor=actor, reason="complete allocation")
+    order = transition_apply(obj=order, name="accept", actor=actor, reason="complete allocation", lock=False)
     _event(order, OrderEventKind.ACCEPTED, "Accepted: stock is allocated; ready to release to pick", actor=actor)
-    exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.ORDER_SHORT, note="Stock is now allocated.")
+    _resolve_cleared(order, ExceptionKind.ORDER_SHORT, "Stock is now allocated.")
     return order
 
 
@@ -425,9 +444,9 @@ def _route(order: Order, *, actor: Actor) -> Reason | None:
     if facility is None:
         route = order_route_decide(order=order)
         if route.legs:
-            facility = Facility.objects.filter(pk=route.legs[0]["facility_id"]).first()
+            facility = facility_by_pk(route.legs[0]["facility_id"])
         if route.is_split:
-            codes = {sku.pk: sku.code for sku in Sku.objects.filter(pk__in=[sku_id for sku_id, _ in required])}
+            codes = {sku_id: sku.code for sku_id, sku in order_skus(order).items()}
             legs = "; ".join(
                 f"{leg['facility']}: " + ", ".join(f"{codes.get(sku_id, sku_id)} × {n}" for sku_id, n in leg["lines"])
                 for leg in route.legs
@@ -439,10 +458,8 @@ def _route(order: Order, *, actor: Actor) -> Reason | None:
                 "decides (wait for stock, edit the lines, or force validation to ship all from "
                 f"{route.legs[0]['facility']})",
             )
-    fields = ["updated_at"]
     if facility is not None and facility.pk != order.facility_id:
         order.facility = facility
-        fields.append("facility")
     paid_at = order.paid_at or order.placed_at
     # A ship-by a person or a DTC channel gave is the promise already made; a marketplace's is a hard deadline that
     # only an earlier cutoff plan can beat; without one the cutoff plan at the chosen facility sets it.
@@ -452,11 +469,9 @@ def _route(order: Order, *, actor: Actor) -> Reason | None:
             brand=order.brand, facility=order.facility, paid_at=paid_at, platform=order.platform,
             promised_ship_by=order.ship_by,
         )  # fmt: skip
-        if planned.at != order.ship_by:
-            order.ship_by = planned.at
-            fields.append("ship_by")
-    if len(fields) > 1:
-        save_with_history(order, actor=actor, reason="routed", fields=fields)
+        order.ship_by = planned.at
+    # Not saved here: routing runs on a validated, locked order, and the next step saves it whole (the acceptance, or
+    # the hold), so the route costs no history row of its own; `OrderRoute` records the decision.
     return split
 
 
@@ -489,7 +504,7 @@ def _revise(order: Order, *, actor: Actor, why: str) -> Order:
     """An edit before release to pick sends the order back through validation and allocation."""
     if order.state == OrderState.RECEIVED:
         return _process(order, actor=actor)
-    order = transition_apply(obj=order, name="revise", actor=actor, reason=why)
+    order = transition_apply(obj=order, name="revise", actor=actor, reason=why, lock=False)
     return _process(order, actor=actor)
 
 
@@ -505,7 +520,9 @@ def _cancel(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bool]:
         _event(order, OrderEventKind.CANCEL_REFUSED, f"Cancellation refused and escalated: {why.message}", actor=actor)
         return order, True
     was = order.state
-    order = transition_apply(obj=order, name="cancel", actor=actor, reason=reason, changes={"cancel_reason": reason})
+    order = transition_apply(
+        obj=order, name="cancel", actor=actor, reason=reason, changes={"cancel_reason": reason}, lock=False
+    )
     if was in (OrderState.PICKING, OrderState.PICKED) and order.allocated_lines:
         # The units are in pick: they go back to the shelf (in pick → available), ledgered once per order round.
         units = sum(qty for _, qty in order.allocated_stock())
@@ -602,7 +619,7 @@ def order_ingest(
             raise InvalidInput("The connection belongs to another brand.", reasons=[Reason("other_brand", pid)])
         source = OrderSource.CHANNEL
     key = _order_key(brand=brand, connection=connection, source=source, platform_order_id=pid)
-    with transaction.atomic():
+    with transaction.atomic(), memo_scope():
         order = Order.objects.select_for_update().filter(**key).first()
         if order is None:
             try:
@@ -619,6 +636,7 @@ def order_ingest(
                         **_canonical_fields(canonical),
                     )
                     save_with_history(order, actor=actor, reason="received")
+                    order.created_now = True  # type: ignore[attr-defined]  # nothing refers to it yet: no look-ups
                     _set_lines(order, _as_lines(canonical.lines), actor=actor)
             except IntegrityError:
                 order = Order.objects.select_for_update().filter(**key).first()
@@ -636,6 +654,7 @@ def order_ingest(
                 order, _ = _cancel(order, actor=actor, reason="cancelled on the platform")
             else:
                 order = _process(order, actor=actor)
+            order.__dict__.pop("created_now", None)
             return IngestResult(order, True, True, "created")
         return _ingest_update(order, canonical, actor=actor)
 

@@ -8,7 +8,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
 
-from warehouse.models import ExceptionItem, ExceptionState, TransitionRecord
+from warehouse.memo import memoized
+from warehouse.models import ExceptionItem, ExceptionState, Facility, TransitionRecord
+
+
+@memoized
+def facility_list() -> list[Facility]:
+    """Every facility (a handful), read once per unit of work when memoised."""
+    return list(Facility.objects.order_by("code"))
+
+
+def facility_by_pk(pk: int) -> Facility | None:
+    return next((f for f in facility_list() if f.pk == pk), None)
 
 
 def exceptions_open_for(*, subject: models.Model) -> QuerySet[ExceptionItem]:

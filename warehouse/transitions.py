@@ -54,16 +54,19 @@ def transition_apply(
     reason: str = "",
     force: bool = False,
     changes: dict[str, Any] | None = None,
+    lock: bool = True,
     **kwargs: Any,
 ) -> M:
     """Run transition `name` on `obj` under a row lock; return the saved, locked instance.
 
     `changes` are field values set before the guards are evaluated (e.g. a tracking number the guard requires).
-    `actor=None` is the system (tasks, connectors): no permission check, recorded without a user."""
+    `actor=None` is the system (tasks, connectors): no permission check, recorded without a user.
+    `lock=False`: the caller already holds the row lock in this transaction and `obj` is current, so it is used as
+    is (no second read) and saved whole, with whatever else the caller changed on it."""
     model = type(obj)
     reason = (reason or "").strip()
     with transaction.atomic():
-        locked = model._default_manager.select_for_update().get(pk=obj.pk)
+        locked = model._default_manager.select_for_update().get(pk=obj.pk) if lock else obj
         for field_name, value in (changes or {}).items():
             setattr(locked, field_name, value)
         bound: Any = getattr(locked, name, None)

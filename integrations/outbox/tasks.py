@@ -6,6 +6,7 @@ from __future__ import annotations
 from django_q.tasks import async_task
 
 from integrations.outbox.services import outbox_drain
+from integrations.tasks import NOT_SAVED
 
 BATCH = 50
 MAX_BATCHES = 20
@@ -17,7 +18,7 @@ def outbox_kick(connection_id: int) -> None:
         "integrations.outbox.tasks.outbox_drain_connection",
         connection_id,
         group="integrations.outbox",
-        q_options={"task_name": f"outbox-drain-{connection_id}"},
+        q_options={"task_name": f"outbox-drain-{connection_id}", **NOT_SAVED},
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from orders.allocation.models import MARKETPLACE_PLATFORMS, Cutoff
+from warehouse.memo import memoized
 from warehouse.models import Brand, Facility
 
 
@@ -21,6 +22,7 @@ class ShipBy:
     source: str  # "cutoff" or "platform" (the platform's promised ship-by was earlier)
 
 
+@memoized
 def cutoff_for(*, brand: Brand, facility: Facility, platform: str = "") -> Cutoff:
     """The brand's cutoff for this channel at this facility, else its default for the facility, else 15:00 Mon–Fri."""
     found = {c.platform: c for c in Cutoff.objects.filter(brand=brand, facility=facility, platform__in={platform, ""})}

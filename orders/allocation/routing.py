@@ -19,6 +19,7 @@ from orders.allocation.models import AllocationPolicy, ContractReservation
 from orders.allocation.selectors import allocation_policy_for
 from warehouse.errors import Reason
 from warehouse.models import Brand, Facility
+from warehouse.selectors import facility_list
 
 Lines = Sequence[tuple[Sku, int]]
 
@@ -153,7 +154,7 @@ def route_order(
     paid_at = paid_at or now
     policy = policy or allocation_policy_for(brand=brand)
     need, recipes = expand_lines(lines)
-    candidates = list(facilities) if facilities is not None else list(Facility.objects.all())
+    candidates = list(facilities) if facilities is not None else list(facility_list())
     free = free_stock(sku_ids=list(need), facilities=candidates, customer=customer)
     candidates = [f for f in candidates if f.pk in free]
     candidates.sort(key=lambda f: distance_key(f, destination))

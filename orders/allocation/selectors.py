@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from orders.allocation.models import AllocationPolicy, ContractReservation, Cutoff, OrderRoute, ScheduledInbound
 from orders.models import Order, OrderState
+from warehouse.memo import memoized
 from warehouse.models import Brand, Facility
 
 
+@memoized
 def allocation_policy_for(*, brand: Brand) -> AllocationPolicy:
     """The brand's saved policy, or the default one (unsaved) when the brand never edited it."""
     return AllocationPolicy.objects.filter(brand=brand).first() or AllocationPolicy(brand=brand)

@@ -28,7 +28,7 @@ from orders.allocation.models import (
 from orders.allocation.policy import in_policy_order, priority_of, rank
 from orders.allocation.routing import Destination, expand_lines, free_stock, route_order
 from orders.allocation.selectors import allocation_policy_for
-from orders.models import Order, OrderState
+from orders.models import Order, OrderState, order_skus
 from warehouse.errors import Conflict, InvalidInput, Reason
 from warehouse.history import save_with_history
 from warehouse.models import Brand, Facility
@@ -391,7 +391,7 @@ def order_route_decide(*, order: Order, now: dt.datetime | None = None) -> Order
     re-running it re-decides (the old decision stays in history)."""
     now = now or timezone.now()
     required = order.required_stock()
-    skus = Sku.objects.in_bulk([sku_id for sku_id, _ in required])
+    skus = order_skus(order)
     policy = allocation_policy_for(brand=order.brand)
     priority = order_priority(order=order, policy=policy)
     marketplace = order.platform in MARKETPLACE_PLATFORMS
