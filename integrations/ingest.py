@@ -75,15 +75,28 @@ def _quarantine(delivery: InboundDelivery, reason: Reason) -> None:
     )
 
 
-def delivery_process(*, delivery_id: int) -> str:
+def _locked_delivery(lookup: dict[str, Any]) -> InboundDelivery | None:
+    return (
+        InboundDelivery.objects.select_for_update(of=("self",))
+        .select_related("connection__brand")
+        .filter(**lookup)
+        .first()
+    )
+
+
+def _lookup(delivery_id: int | None, connection_id: int | None, delivery_key: str | None) -> dict[str, Any]:
+    """By row id, or by (connection, platform delivery id): the inbox enqueues before the row id is known."""
+    if delivery_id is not None:
+        return {"pk": delivery_id}
+    return {"connection_id": connection_id, "delivery_id": delivery_key}
+
+
+def delivery_process(
+    *, delivery_id: int | None = None, connection_id: int | None = None, delivery_key: str | None = None
+) -> str:
     """Process one stored delivery once; returns its state. Safe to call again (a task re-run changes nothing)."""
     with transaction.atomic():
-        delivery = (
-            InboundDelivery.objects.select_for_update(of=("self",))
-            .select_related("connection__brand")
-            .filter(pk=delivery_id)
-            .first()
-        )
+        delivery = _locked_delivery(_lookup(delivery_id, connection_id, delivery_key))
         if delivery is None or delivery.state != DeliveryState.RECEIVED:
             return delivery.state if delivery else "missing"
         delivery.attempts += 1
@@ -140,21 +153,22 @@ def _with_version(canonical: CanonicalOrder, version: dt.datetime | None) -> Can
     return replace(canonical, updated_at=version)
 
 
-def delivery_process_safely(*, delivery_id: int) -> str:
+def delivery_process_safely(
+    *, delivery_id: int | None = None, connection_id: int | None = None, delivery_key: str | None = None
+) -> str:
     """The task body: a database error is raised (django-q2 retries); any other failure marks the delivery failed
     and opens an exception, so one poisonous payload does not retry forever."""
+    lookup = _lookup(delivery_id, connection_id, delivery_key)
     try:
-        return delivery_process(delivery_id=delivery_id)
+        return delivery_process(delivery_id=delivery_id, connection_id=connection_id, delivery_key=delivery_key)
     except DatabaseError:
         raise
     except Exception as exc:
-        logger.exception("delivery %s failed", delivery_id)
+        logger.exception("delivery %s failed", lookup)
         with transaction.atomic():
-            delivery = (
-                InboundDelivery.objects.select_for_update(of=("self",))
-                .select_related("connection__brand")
-                .get(pk=delivery_id)
-            )
+            delivery = _locked_delivery(lookup)
+            if delivery is None:
+                return "missing"
             if delivery.state != DeliveryState.RECEIVED:
                 return delivery.state
             delivery.state = DeliveryState.FAILED

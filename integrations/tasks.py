@@ -27,14 +27,7 @@ def inbound_delivery_process(delivery_id: int) -> str:
 
 def inbound_delivery_process_key(connection_id: int, delivery_key: str) -> str:
     """The same, by (connection, delivery id): the inbox's one-statement path enqueues before the row id is known."""
-    from integrations.models import InboundDelivery
-
-    pk = (
-        InboundDelivery.objects.filter(connection_id=connection_id, delivery_id=delivery_key)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return delivery_process_safely(delivery_id=pk) if pk is not None else "missing"
+    return delivery_process_safely(connection_id=connection_id, delivery_key=delivery_key)
 
 
 def reconcile_due_connections() -> int:

@@ -34,6 +34,7 @@ from inventory.models import (
 from inventory.selectors import catalog_drift, sku_missing_fields
 from warehouse.errors import Conflict, DomainError, InsufficientStock, InvalidInput, NotPermitted, Reason
 from warehouse.history import save_with_history
+from warehouse.memo import memoized
 from warehouse.models import Brand, ExceptionKind, Facility
 from warehouse.services import exception_dedupe_key, exception_open
 from warehouse.transitions import Actor, transition_apply
@@ -55,6 +56,7 @@ class SkuResolution:
     warnings: list[Reason] = field(default_factory=list)
 
 
+@memoized  # one ingestion resolves each line's code when storing the line and again when validating it
 def sku_resolve(*, brand: Brand, code: str, at: datetime | None = None) -> SkuResolution:
     """The SKU of `brand` that `code` names now: its own code, or an old code inside its alias window."""
     at = at or timezone.now()

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from inventory.models import Movement, Sku, StockLevel
 from inventory.services import (
+    sku_resolve,
     stock_allocate,
     stock_allocate_reserved,
     stock_release,
@@ -221,10 +222,12 @@ def _set_lines(order: Order, lines: Sequence[CanonicalLine], *, actor: Actor) ->
     forget_lines(order)
     rows = []
     for number, line in enumerate(lines, start=1):
+        code = _text(line.sku_code, 100)
         row = OrderLine(
             order=order,
             line_number=number,
-            sku_code=_text(line.sku_code, 100),
+            sku_code=code,
+            sku=_resolved_sku(order.brand, code),  # validation resolves it again (memoised) and names any problem
             quantity_received=quantity_text(line.quantity),
             quantity=quantity_parse(line.quantity),
             external_line_id=_text(line.external_line_id, 100),
@@ -234,6 +237,13 @@ def _set_lines(order: Order, lines: Sequence[CanonicalLine], *, actor: Actor) ->
         row.save()
         rows.append(row)
     remember_lines(order, rows)
+
+
+def _resolved_sku(brand: Brand, code: str) -> Sku | None:
+    try:
+        return sku_resolve(brand=brand, code=code).sku if code else None
+    except InvalidInput:
+        return None
 
 
 def _address_fields(address: CanonicalAddress | Mapping[str, Any]) -> dict[str, str]:

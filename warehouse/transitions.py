@@ -63,54 +63,82 @@ def transition_apply(
     `actor=None` is the system (tasks, connectors): no permission check, recorded without a user.
     `lock=False`: the caller already holds the row lock in this transaction and `obj` is current, so it is used as
     is (no second read) and saved whole, with whatever else the caller changed on it."""
-    model = type(obj)
     reason = (reason or "").strip()
+    if not lock:
+        # Every check runs before any write, so a refusal leaves the caller's transaction usable without a savepoint.
+        source = _check_and_run(obj, name=name, actor=actor, reason=reason, force=force, changes=changes, **kwargs)
+        with transaction.atomic(savepoint=False):
+            _record(obj, name=name, source=source, actor=actor, reason=reason, force=force)
+        return obj
     with transaction.atomic():
-        locked = model._default_manager.select_for_update().get(pk=obj.pk) if lock else obj
-        for field_name, value in (changes or {}).items():
-            setattr(locked, field_name, value)
-        bound: Any = getattr(locked, name, None)
-        meta = getattr(bound, "_django_fsm", None)
-        if meta is None:
-            raise TransitionNotAllowed(f"{model._meta.verbose_name} has no transition {name!r}.")
-        source = meta.field.get_state(locked)
-        label = model._meta.verbose_name
-        if not meta.has_transition(source):
-            raise TransitionNotAllowed(
-                f"Cannot {name.replace('_', ' ')} a {label} that is {source}.",
-                reasons=[Reason("wrong_state", f"{name} is not allowed from state {source}")],
-            )
-        if force:
-            if not reason:
-                raise InvalidInput(
-                    "A forced transition needs a reason.",
-                    reasons=[Reason("reason_required", "Give the reason for forcing this change")],
-                )
-            if actor is None or not actor.has_perm(force_permission(model)):
-                raise NotPermitted(f"You may not force a {label} transition.")
-            target = meta.next_state(source)
-            bound.__wrapped__(locked, **kwargs)
-            meta.field.set_state(locked, target)
-        else:
-            failures = failed_guards(locked, name)
-            if failures:
-                raise TransitionNotAllowed(
-                    f"Cannot {name.replace('_', ' ')} this {label}: " + "; ".join(r.message for r in failures) + ".",
-                    reasons=failures,
-                )
-            if actor is not None and not has_transition_perm(bound, actor):
-                raise NotPermitted(f"You may not {name.replace('_', ' ')} a {label}.")
-            bound(**kwargs)
-        target_state = meta.field.get_state(locked)
-        save_with_history(locked, actor=actor, reason=(f"[forced] {reason}" if force else reason) or name)
-        TransitionRecord.objects.create(
-            content_type=ContentType.objects.get_for_model(model),
-            object_id=locked.pk,
-            name=name,
-            source=source,
-            target=target_state,
-            actor=actor,
-            reason=reason,
-            forced=force,
-        )
+        locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+        source = _check_and_run(locked, name=name, actor=actor, reason=reason, force=force, changes=changes, **kwargs)
+        _record(locked, name=name, source=source, actor=actor, reason=reason, force=force)
     return locked
+
+
+def _check_and_run(
+    locked: models.Model,
+    *,
+    name: str,
+    actor: Actor,
+    reason: str,
+    force: bool,
+    changes: dict[str, Any] | None,
+    **kwargs: Any,
+) -> str:
+    """Apply `changes`, refuse (wrong state, failed guards, missing permission) or run the transition in memory;
+    returns the source state. Writes nothing."""
+    model = type(locked)
+    for field_name, value in (changes or {}).items():
+        setattr(locked, field_name, value)
+    bound: Any = getattr(locked, name, None)
+    meta = getattr(bound, "_django_fsm", None)
+    if meta is None:
+        raise TransitionNotAllowed(f"{model._meta.verbose_name} has no transition {name!r}.")
+    source: str = meta.field.get_state(locked)
+    label = model._meta.verbose_name
+    if not meta.has_transition(source):
+        raise TransitionNotAllowed(
+            f"Cannot {name.replace('_', ' ')} a {label} that is {source}.",
+            reasons=[Reason("wrong_state", f"{name} is not allowed from state {source}")],
+        )
+    if force:
+        if not reason:
+            raise InvalidInput(
+                "A forced transition needs a reason.",
+                reasons=[Reason("reason_required", "Give the reason for forcing this change")],
+            )
+        if actor is None or not actor.has_perm(force_permission(model)):
+            raise NotPermitted(f"You may not force a {label} transition.")
+        target = meta.next_state(source)
+        bound.__wrapped__(locked, **kwargs)
+        meta.field.set_state(locked, target)
+    else:
+        failures = failed_guards(locked, name)
+        if failures:
+            raise TransitionNotAllowed(
+                f"Cannot {name.replace('_', ' ')} this {label}: " + "; ".join(r.message for r in failures) + ".",
+                reasons=failures,
+            )
+        if actor is not None and not has_transition_perm(bound, actor):
+            raise NotPermitted(f"You may not {name.replace('_', ' ')} a {label}.")
+        bound(**kwargs)
+    return source
+
+
+def _record(locked: models.Model, *, name: str, source: str, actor: Actor, reason: str, force: bool) -> None:
+    """Save the object with its history row (who, why) and write the `TransitionRecord`."""
+    model = type(locked)
+    target_state = getattr(locked, name)._django_fsm.field.get_state(locked)
+    save_with_history(locked, actor=actor, reason=(f"[forced] {reason}" if force else reason) or name)
+    TransitionRecord.objects.create(
+        content_type=ContentType.objects.get_for_model(model),
+        object_id=locked.pk,
+        name=name,
+        source=source,
+        target=target_state,
+        actor=actor,
+        reason=reason,
+        forced=force,
+    )
