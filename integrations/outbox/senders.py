@@ -95,6 +95,7 @@ def send(message: OutboundMessage, client: Any) -> dict[str, Any]:
             tracking_company=payload.get("carrier", ""),
             tracking_url=payload.get("tracking_url", ""),
             idempotency_key=key,
+            lines=payload.get("lines") or None,
         )
         return {"fulfillment_id": done.id, "created": done.created}
     if platform == "shopify" and kind == MessageKind.INVENTORY:
@@ -111,6 +112,8 @@ def send(message: OutboundMessage, client: Any) -> dict[str, Any]:
             carrier=payload.get("carrier", ""),
             tracking_url=payload.get("tracking_url", ""),
             idempotency_key=key,
+            lines=payload.get("lines") or None,
+            complete=bool(payload.get("complete", True)),
         )
         return {"note_id": note.note_id, "created": note.created}
     if platform == "woocommerce" and kind == MessageKind.INVENTORY:

@@ -238,7 +238,9 @@ class ShopifySimulator(Simulator):
                     422, {"errors": [f"Fulfillment order {fo['id']} has an unfulfillable status= {fo['status']}."]}
                 )
             wanted = group.get("fulfillment_order_line_items") or [
-                {"id": li["id"], "quantity": li["fulfillable_quantity"]} for li in fo["line_items"]
+                {"id": li["id"], "quantity": li["fulfillable_quantity"]}
+                for li in fo["line_items"]
+                if li["fulfillable_quantity"] > 0
             ]
             lines = {li["id"]: li for li in fo["line_items"]}
             for item in wanted:
@@ -250,13 +252,20 @@ class ShopifySimulator(Simulator):
             return Reply(422, {"errors": ["line_items_by_fulfillment_order must not be empty"]})
         tracking = data.get("tracking_info") or {}
         order_id = int(chosen[0][0]["order_id"])
+        order_lines = {li["id"]: li for li in self.orders[order_id].get("line_items", [])}
         line_items = []
         for fo, wanted in chosen:
             lines = {li["id"]: li for li in fo["line_items"]}
-            for item in wanted:
+            for item in wanted:  # a partial fulfilment (one leg of a split order) names its lines and quantities
                 line = lines[int(item["id"])]
                 line["fulfillable_quantity"] -= int(item["quantity"])
-                line_items.append({"id": line["line_item_id"], "quantity": int(item["quantity"])})
+                ordered = order_lines.get(line["line_item_id"], {})
+                if ordered:
+                    ordered["fulfillable_quantity"] = line["fulfillable_quantity"]
+                    ordered["fulfillment_status"] = "fulfilled" if not line["fulfillable_quantity"] else "partial"
+                line_items.append(
+                    {"id": line["line_item_id"], "sku": ordered.get("sku"), "quantity": int(item["quantity"])}
+                )
             fo["status"] = (
                 "closed" if all(li["fulfillable_quantity"] == 0 for li in fo["line_items"]) else "in_progress"
             )

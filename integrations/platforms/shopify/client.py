@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,9 +125,12 @@ class ShopifyClient:
         tracking_url: str = "",
         notify_customer: bool = False,
         idempotency_key: str = "",
+        lines: Sequence[Mapping[str, Any]] | None = None,
     ) -> Fulfillment:
-        """Fulfil every open fulfilment order of the order with one tracking number (one tracking number per
-        fulfilment). Reads back first: if a fulfilment with this tracking number exists, it is returned unchanged."""
+        """Fulfil the order with one tracking number (one tracking number per fulfilment): every open fulfilment
+        order, or only `lines` (`{line_item_id, quantity}`, `sku` when the id is unknown) for one leg of an order
+        shipped from several facilities. Reads back first: if a fulfilment with this tracking number exists, it is
+        returned unchanged."""
         existing = self.find_fulfillment(order_id=order_id, tracking_number=tracking_number)
         if existing is not None:
             return existing
@@ -141,6 +144,9 @@ class ShopifyClient:
             raise NothingToFulfil(
                 f"order {order_id} has no open fulfillment order", status_code=422, body="nothing to fulfil"
             )
+        groups: list[dict[str, Any]] = [{"fulfillment_order_id": fo["id"]} for fo in open_orders]
+        if lines:
+            groups = self._line_groups(order_id, open_orders, lines)
         tracking_info = {"number": tracking_number, "company": tracking_company}
         if tracking_url:
             tracking_info["url"] = tracking_url
@@ -149,13 +155,51 @@ class ShopifyClient:
                 "message": f"Shipped by the warehouse (ref {idempotency_key[:16]})" if idempotency_key else "",
                 "notify_customer": notify_customer,
                 "tracking_info": tracking_info,
-                "line_items_by_fulfillment_order": [{"fulfillment_order_id": fo["id"]} for fo in open_orders],
+                "line_items_by_fulfillment_order": groups,
             }
         }
         # Shopify ignores this header on fulfilments; it lets a proxy or the simulator's ledger tie the write to us.
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         body = self.http.post(self._path("fulfillments.json"), json_body=payload, headers=headers).json()
         return _fulfillment(body["fulfillment"], created=True)
+
+    def _line_groups(
+        self, order_id: int | str, open_orders: list[dict[str, Any]], lines: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """`line_items_by_fulfillment_order` for just these lines: each order line item's quantity is taken from the
+        fulfilment order lines that still have it to fulfil. A line that cannot be covered is refused whole."""
+        by_sku: dict[str, str] = {}
+        if any(not line.get("line_item_id") for line in lines):
+            by_sku = {str(li.get("sku") or ""): str(li["id"]) for li in self.get_order(order_id).get("line_items", [])}
+        left = {
+            (fo["id"], li["id"]): int(li.get("fulfillable_quantity", 0))
+            for fo in open_orders
+            for li in fo.get("line_items", [])
+        }
+        taken: dict[int, dict[int, int]] = {}
+        for line in lines:
+            line_item_id = str(line.get("line_item_id") or by_sku.get(str(line.get("sku") or ""), ""))
+            want = int(line["quantity"])
+            for fo in open_orders:
+                for li in fo.get("line_items", []):
+                    if want and str(li.get("line_item_id")) == line_item_id:
+                        n = min(want, left[(fo["id"], li["id"])])
+                        if n:
+                            left[(fo["id"], li["id"])] -= n
+                            taken.setdefault(fo["id"], {})[li["id"]] = taken.get(fo["id"], {}).get(li["id"], 0) + n
+                            want -= n
+            if want:
+                name = line.get("sku") or line_item_id or "?"
+                raise NothingToFulfil(
+                    f"order {order_id}: {want} of line {name} left to fulfil", status_code=422, body="nothing to fulfil"
+                )
+        return [
+            {
+                "fulfillment_order_id": fo_id,
+                "fulfillment_order_line_items": [{"id": li_id, "quantity": n} for li_id, n in items.items()],
+            }
+            for fo_id, items in taken.items()
+        ]
 
     def update_tracking(
         self,

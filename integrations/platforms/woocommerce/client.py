@@ -9,7 +9,7 @@ carries our key, so reading the order's notes back tells whether an earlier, amb
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,10 +117,16 @@ class WooCommerceClient:
         carrier: str,
         tracking_url: str = "",
         idempotency_key: str,
+        lines: Sequence[Mapping[str, Any]] | None = None,
+        complete: bool = True,
     ) -> TrackingNote:
         """Status `completed` (an idempotent PUT) and one customer note with the tracking, tagged with our key;
-        the notes are read back first so a retried write never adds a second note."""
-        updated = self.http.put(f"/wp-json/wc/v3/orders/{order_id}", json_body={"status": "completed"}).json()
+        the notes are read back first so a retried write never adds a second note. WooCommerce has no partial
+        fulfilment: one leg of an order shipped from several facilities is a note naming its `lines`, and only the
+        last leg (`complete`) completes the order."""
+        updated: dict[str, Any] = {}
+        if complete:
+            updated = self.http.put(f"/wp-json/wc/v3/orders/{order_id}", json_body={"status": "completed"}).json()
         marker = f"{NOTE_REF}{idempotency_key[:16]}"
         for note in self.order_notes(order_id):
             if marker in str(note.get("note", "")):
@@ -128,6 +134,10 @@ class WooCommerceClient:
         text = f"Shipped with {carrier}, tracking {tracking_number}"
         if tracking_url:
             text += f" ({tracking_url})"
+        if lines:
+            text += ": " + ", ".join(
+                f"{line.get('sku') or line.get('line_item_id')} × {line['quantity']}" for line in lines
+            )
         note = self.http.post(
             f"/wp-json/wc/v3/orders/{order_id}/notes",
             json_body={"note": f"{text} [{marker}]", "customer_note": True},
