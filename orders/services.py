@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -110,6 +112,23 @@ def _text(value: Any, limit: int) -> str:
         return "<unreadable>"
 
 
+# Timeline lines of one ingestion, written in one INSERT at its end (same transaction, same order of lines).
+_timeline: ContextVar[list[OrderEvent] | None] = ContextVar("orders_timeline_batch", default=None)
+
+
+@contextmanager
+def _timeline_batch() -> Iterator[None]:
+    if _timeline.get() is not None:
+        yield
+        return
+    token = _timeline.set([])
+    try:
+        yield
+        OrderEvent.objects.bulk_create(_timeline.get() or [])
+    finally:
+        _timeline.reset(token)
+
+
 def _lock(order: Order) -> Order:
     return Order.objects.select_for_update(of=("self",)).select_related("brand", "facility").get(pk=order.pk)
 
@@ -119,9 +138,12 @@ def _event(order: Order, kind: str, message: str, *, actor: Actor, data: dict[st
     stalled-picking alarm, so while picking it is written at once; in other states it is saved with the order's next
     save (an ingestion saves the order at each transition anyway, and an extra UPDATE per line costs throughput)."""
     at = timezone.now()
-    event = OrderEvent.objects.create(
-        order=order, kind=kind, message=message[:500], at=at, actor=actor, data=data or {}
-    )
+    event = OrderEvent(order=order, kind=kind, message=message[:500], at=at, actor=actor, data=data or {})
+    batch = _timeline.get()
+    if batch is None:
+        event.save()
+    else:
+        batch.append(event)
     order.last_activity_at = at
     if order.state == OrderState.PICKING:
         Order.objects.filter(pk=order.pk).update(last_activity_at=at)
@@ -629,7 +651,7 @@ def order_ingest(
             raise InvalidInput("The connection belongs to another brand.", reasons=[Reason("other_brand", pid)])
         source = OrderSource.CHANNEL
     key = _order_key(brand=brand, connection=connection, source=source, platform_order_id=pid)
-    with transaction.atomic(), memo_scope():
+    with transaction.atomic(), memo_scope(), _timeline_batch():
         order = Order.objects.select_for_update().filter(**key).first()
         if order is None:
             try:
