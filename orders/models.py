@@ -130,19 +130,38 @@ def has_hold_reasons(order: Order) -> bool:
     return bool(order.hold_reasons)
 
 
+def allocation_legs(order: Order) -> list[tuple[int | None, list[list[int]]]]:
+    """The order's allocation per facility, `[(facility_id, [[sku_id, quantity], ...]), ...]` in leg order. One leg
+    at `order.facility` normally; an order split across facilities stores `[sku_id, quantity, facility_id]` entries
+    and has one leg per facility. Every stock step (allocate, release, pick, unpick, ship) walks these legs."""
+    legs: dict[int | None, list[list[int]]] = {}
+    for entry in order.allocated_lines or []:
+        facility_id = int(entry[2]) if len(entry) > 2 else order.facility_id
+        legs.setdefault(facility_id, []).append([int(entry[0]), int(entry[1])])
+    return [(facility_id, sorted(lines)) for facility_id, lines in legs.items()]
+
+
+def is_split(order: Order) -> bool:
+    return any(len(entry) > 2 for entry in order.allocated_lines or [])
+
+
 @guard("no_carrier_proof", "dispatch needs a shipment with carrier receipt, tracking number and hand-off time")
 def has_carrier_proof(order: Order) -> bool:
+    """A split order needs that proof for every leg: it is dispatched when the last facility handed its part over."""
     if order.pk is None:
         return False
-    return (
+    handed = (
         order.shipments.filter(
             state__in=[ShipmentState.HANDED_TO_CARRIER, ShipmentState.IN_TRANSIT, ShipmentState.DELIVERED],
             handed_at__isnull=False,
         )
         .exclude(tracking_number="")
         .exclude(carrier_receipt="")
-        .exists()
     )
+    if not is_split(order):
+        return handed.exists()
+    legs = {facility_id for facility_id, _ in allocation_legs(order)}
+    return legs <= set(handed.values_list("facility_id", flat=True))
 
 
 VALIDATION_GUARDS = [
@@ -189,7 +208,10 @@ class Order(FSMModelMixin, models.Model):
     state = FSMField(default=OrderState.RECEIVED, choices=OrderState.choices, protected=True, db_index=True)
     hold_reasons = models.JSONField(default=list, blank=True, help_text='[{"code", "message"}] while on hold')
     allocated_lines = models.JSONField(
-        default=list, blank=True, help_text="[[sku_id, quantity], ...] allocated (then in pick) for this order"
+        default=list,
+        blank=True,
+        help_text="[[sku_id, quantity], ...] allocated (then in pick) for this order; a split order's entries are "
+        "[sku_id, quantity, facility_id]",
     )
     stock_round = models.PositiveIntegerField(default=0, help_text="Numbers each allocation's stock event id")
     cancel_reason = models.CharField(max_length=300, blank=True)
@@ -239,7 +261,11 @@ class Order(FSMModelMixin, models.Model):
         return [[sku_id, qty] for sku_id, qty in sorted(totals.items())]
 
     def allocated_stock(self) -> list[list[int]]:
-        return sorted([int(sku_id), int(qty)] for sku_id, qty in (self.allocated_lines or []))
+        """[[sku_id, quantity], ...] allocated, summed per SKU over every leg (the shape of `required_stock`)."""
+        totals: dict[int, int] = {}
+        for entry in self.allocated_lines or []:
+            totals[int(entry[0])] = totals.get(int(entry[0]), 0) + int(entry[1])
+        return [[sku_id, qty] for sku_id, qty in sorted(totals.items())]
 
     # -- transitions --
 
@@ -410,6 +436,12 @@ class Shipment(FSMModelMixin, models.Model):
     """The parcel(s) of an order. The warehouse owns it until the carrier confirms custody."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments")
+    facility = models.ForeignKey(
+        Facility, null=True, blank=True, on_delete=models.PROTECT, related_name="shipments", help_text="Ships from"
+    )
+    lines = models.JSONField(
+        default=list, blank=True, help_text="[[sku_id, quantity], ...] of one leg of a split order; empty: all of it"
+    )
     carrier = models.CharField(max_length=60)
     service = models.CharField(max_length=60, blank=True)
     tracking_number = models.CharField(max_length=100, blank=True, db_index=True)
@@ -477,3 +509,17 @@ class ShipmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.status} {self.description}"
+
+
+def shipment_platform_lines(shipment: Shipment) -> list[dict[str, Any]]:
+    """A leg shipment's lines as its channel knows them, `{line_item_id, sku, quantity}` per order line (a SKU on
+    several lines fills them in line order), for a fulfilment of just that leg. Empty: the shipment is the whole
+    order."""
+    left = {int(sku_id): int(qty) for sku_id, qty in shipment.lines or []}
+    found: list[dict[str, Any]] = []
+    for line in OrderLine.objects.filter(order_id=shipment.order_id, sku__isnull=False).order_by("line_number"):
+        n = min(left.get(line.sku_id, 0), line.quantity or 0)  # type: ignore[arg-type]
+        if n:
+            left[line.sku_id] -= n  # type: ignore[index]
+            found.append({"line_item_id": line.external_line_id, "sku": line.sku_code, "quantity": n})
+    return found

@@ -31,7 +31,13 @@ from inventory.services import (
     stock_unpick,
 )
 from orders.allocation.cutoffs import ship_by_compute
-from orders.allocation.models import MARKETPLACE_PLATFORMS, ContractReservation, PriorityClass, ScheduledInbound
+from orders.allocation.models import (
+    MARKETPLACE_PLATFORMS,
+    ContractReservation,
+    OrderRoute,
+    PriorityClass,
+    ScheduledInbound,
+)
 from orders.allocation.routing import expand_lines
 from orders.allocation.selectors import allocation_policy_for
 from orders.allocation.services import (
@@ -56,7 +62,10 @@ from orders.models import (
     Shipment,
     ShipmentEvent,
     ShipmentState,
+    allocation_legs,
     forget_lines,
+    has_carrier_proof,
+    is_split,
     order_lines,
     order_skus,
     remember_lines,
@@ -170,38 +179,76 @@ def _stock_lines(order: Order) -> list[tuple[Sku, int]]:
     return [(skus[sku_id], qty) for sku_id, qty in pairs]
 
 
-def _return_contract_units(order: Order) -> None:
-    """A wholesale order gives back what it drew from its contract (read from its own `allocate_reserved` event), so
+@dataclass(frozen=True)
+class Leg:
+    """One facility's part of an order's allocation. `suffix` keeps each leg's stock event ids apart: "" for an
+    order at one facility (`order:<pk>:<step>:<round>`, as always), ":<facility code>" per leg of a split."""
+
+    facility: Facility
+    lines: list[tuple[Sku, int]]
+    suffix: str = ""
+
+
+def _leg_suffix(facility: Facility) -> str:
+    return f":{facility.code}"
+
+
+def _legs(order: Order) -> list[Leg]:
+    """The order's allocation per facility (`orders.models.allocation_legs`): every stock step after allocation
+    (release, start pick, unpick, ship) walks these, each leg at its own facility."""
+    if not is_split(order):
+        assert order.facility is not None
+        return [Leg(order.facility, _stock_lines(order))]
+    legs = allocation_legs(order)
+    skus = Sku.objects.in_bulk({sku_id for _, lines in legs for sku_id, _ in lines})
+    found = []
+    for facility_id, lines in legs:
+        facility = facility_by_pk(facility_id) if facility_id is not None else None
+        assert facility is not None
+        found.append(Leg(facility, [(skus[sku_id], qty) for sku_id, qty in lines], _leg_suffix(facility)))
+    return found
+
+
+def _stock_event(order: Order, step: str, leg: Leg) -> str:
+    return f"order:{order.pk}:{step}:{order.stock_round}{leg.suffix}"
+
+
+def _where(legs: Sequence[Leg]) -> str:
+    return " and ".join(leg.facility.code for leg in legs)
+
+
+def _return_contract_units(order: Order, legs: Sequence[Leg]) -> None:
+    """A wholesale order gives back what it drew from its contract (read from its own `allocate_reserved` events), so
     the contract's units are ring-fenced again on the next fill instead of becoming free for everyone for good."""
     if order.facility is None:
         return
-    drawn = Movement.objects.filter(event_id=f"order:{order.pk}:allocate_reserved:{order.stock_round}").select_related(
-        "sku"
-    )
+    at = {leg.facility.pk: leg.facility for leg in legs}
+    drawn = Movement.objects.filter(
+        event_id__in=[_stock_event(order, "allocate_reserved", leg) for leg in legs]
+    ).select_related("sku")
     customer = wholesale_customer(order)
     for movement in drawn:
         contract_reservation_undraw(
-            customer=customer, sku=movement.sku, facility=order.facility, quantity=movement.quantity
+            customer=customer, sku=movement.sku, facility=at[movement.facility_id], quantity=movement.quantity
         )
 
 
 def _release_allocation(order: Order, *, actor: Actor, why: str) -> None:
-    """Give an accepted (not yet picked) order's allocation back to available."""
+    """Give an accepted (not yet picked) order's allocation back to available, at every facility it is held."""
     if not order.allocated_lines:
         return
-    stock_release(
-        facility=order.facility,  # type: ignore[arg-type]
-        lines=_stock_lines(order),
-        event_id=f"order:{order.pk}:release:{order.stock_round}",
-        actor=actor,
-        reference=f"order {_label(order)}",
-    )
-    _forget_allocation(order, actor=actor, reason=why, message=f"Allocated stock released: {why}")
+    legs = _legs(order)
+    for leg in legs:
+        stock_release(
+            facility=leg.facility, lines=leg.lines, event_id=_stock_event(order, "release", leg), actor=actor,
+            reference=f"order {_label(order)}",
+        )  # fmt: skip
+    _forget_allocation(order, legs, actor=actor, reason=why, message=f"Allocated stock released: {why}")
 
 
-def _forget_allocation(order: Order, *, actor: Actor, reason: str, message: str) -> None:
+def _forget_allocation(order: Order, legs: Sequence[Leg], *, actor: Actor, reason: str, message: str) -> None:
     """After the stock went back: contract units return to their reservation and the order holds nothing."""
-    _return_contract_units(order)
+    _return_contract_units(order, legs)
     order.allocated_lines = []
     save_with_history(order, actor=actor, reason=reason, fields=["allocated_lines", "updated_at"])
     _event(order, OrderEventKind.ALLOCATION_RELEASED, message, actor=actor)
@@ -363,11 +410,20 @@ def _awaiting_inbound(order: Order, required: list[list[int]]) -> Reason | None:
     )
 
 
-def _allocate(order: Order, required: list[list[int]], *, priority: str, actor: Actor) -> None:
-    """Allocate the order at its facility, all or nothing (`InsufficientStock` otherwise). Contract units are kept
-    back first; a wholesale order takes its own contract's units (reserved → allocated, drawn from the contract) and
-    only the rest, if any, from free stock; ordinary orders never see reserved units."""
-    facility = order.facility
+def _allocate(
+    order: Order,
+    required: list[list[int]],
+    *,
+    priority: str,
+    actor: Actor,
+    facility: Facility | None = None,
+    suffix: str = "",
+) -> None:
+    """Allocate the order (or one leg of a split: `facility`, `suffix`) at its facility, all or nothing
+    (`InsufficientStock` otherwise). Contract units are kept back first; a wholesale order takes its own contract's
+    units (reserved → allocated, drawn from the contract) and only the rest, if any, from free stock; ordinary orders
+    never see reserved units."""
+    facility = facility or order.facility
     assert facility is not None
     skus = order_skus(order)
     lines = [(skus[sku_id], qty) for sku_id, qty in required]
@@ -388,7 +444,7 @@ def _allocate(order: Order, required: list[list[int]], *, priority: str, actor: 
     reference = f"order {_label(order)}"
     if not any(own.values()):
         stock_allocate(
-            facility=facility, lines=lines, event_id=f"order:{order.pk}:allocate:{round_}", actor=actor,
+            facility=facility, lines=lines, event_id=f"order:{order.pk}:allocate:{round_}{suffix}", actor=actor,
             reference=reference,
         )  # fmt: skip
         return
@@ -404,7 +460,7 @@ def _allocate(order: Order, required: list[list[int]], *, priority: str, actor: 
         )
         stock_allocate_reserved(
             facility=facility, lines=[(parts[sku_id], n) for sku_id, n in sorted(own.items()) if n],
-            event_id=f"order:{order.pk}:allocate_reserved:{round_}", actor=actor,
+            event_id=f"order:{order.pk}:allocate_reserved:{round_}{suffix}", actor=actor,
             reference=f"{reference} (contract {customer})",
         )  # fmt: skip
         for sku_id, n in sorted(own.items()):
@@ -415,14 +471,34 @@ def _allocate(order: Order, required: list[list[int]], *, priority: str, actor: 
         rest = [(sku, n) for sku, n in rest if n > 0]
         if rest:
             stock_allocate(
-                facility=facility, lines=rest, event_id=f"order:{order.pk}:allocate:{round_}", actor=actor,
+                facility=facility, lines=rest, event_id=f"order:{order.pk}:allocate:{round_}{suffix}", actor=actor,
                 reference=reference,
             )  # fmt: skip
 
 
-def _accept(order: Order, *, actor: Actor) -> Order:
+def _allocate_legs(order: Order, split: OrderRoute, *, priority: str, actor: Actor) -> list[list[int]]:
+    """A split: each leg allocated at its own facility, every leg or none (one savepoint). Facilities are taken in
+    id order, so concurrent splits lock stock rows in one global order and cannot deadlock. Returns the
+    `allocated_lines` entries, `[sku_id, quantity, facility_id]`, in leg order (the first leg is `Order.facility`)."""
+    with transaction.atomic():
+        for leg in sorted(split.legs, key=lambda leg: int(leg["facility_id"])):
+            facility = facility_by_pk(int(leg["facility_id"]))
+            if facility is None:
+                raise InsufficientStock(f"{leg['facility']} no longer exists", reasons=[])
+            _allocate(order, leg["lines"], priority=priority, actor=actor, facility=facility,
+                      suffix=_leg_suffix(facility))  # fmt: skip
+    return [[int(sku_id), int(qty), int(leg["facility_id"])] for leg in split.legs for sku_id, qty in leg["lines"]]
+
+
+def _split_words(split: OrderRoute) -> str:
+    codes = [leg["facility"] for leg in split.legs]
+    return f"Split across {', '.join(codes[:-1])} and {codes[-1]} (estimated fee {split.split_fee})"
+
+
+def _accept(order: Order, *, actor: Actor, split: OrderRoute | None = None) -> Order:
     """Allocate every line (all or nothing), then accept; short → on hold, never half-accepted. The source of the
-    stock follows the allocation class: wholesale from its contract, pre-orders only once their inbound arrived."""
+    stock follows the allocation class: wholesale from its contract, pre-orders only once their inbound arrived.
+    A `split` route (no single facility can take the order) is allocated per leg, every leg or none."""
     required = order.required_stock()
     if not required:
         reason = Reason("not_allocatable", "every line needs a resolved SKU and a positive quantity to be allocated")
@@ -436,35 +512,49 @@ def _accept(order: Order, *, actor: Actor) -> Order:
         waiting = _awaiting_inbound(order, required) if priority == PriorityClass.PREORDER else None
         if waiting is not None:
             return _hold(order, reasons=[waiting], kind=ExceptionKind.ORDER_SHORT, actor=actor)
+        allocated = required
         try:
-            _allocate(order, required, priority=priority, actor=actor)
+            if split is None:
+                _allocate(order, required, priority=priority, actor=actor)
+            else:
+                allocated = _allocate_legs(order, split, priority=priority, actor=actor)
         except InsufficientStock as exc:
-            short = Reason("short", f"short of stock at {order.facility.code}: {_messages(exc.reasons) or exc.message}")
+            why = _messages(exc.reasons) or exc.message
+            if split is not None:  # held for stock like any short order, and routed again when retried
+                words = _split_words(split)
+                short = Reason("split_route", f"short of stock for its split ({words}): {why}")
+            else:
+                short = Reason("short", f"short of stock at {order.facility.code}: {why}")
             return _hold(order, reasons=[short], kind=ExceptionKind.ORDER_SHORT, actor=actor)
         # Saved with the acceptance below (the order is locked; the guard reads the allocation from the instance).
-        order.allocated_lines = required
+        order.allocated_lines = allocated
         order.stock_round += 1
-        units = sum(qty for _, qty in required)
         source = " from its contract reservation" if priority == PriorityClass.WHOLESALE else ""
-        _event(order, OrderEventKind.ALLOCATED, f"Allocated {units} unit(s) at {order.facility.code}{source}",
-               actor=actor)  # fmt: skip
+        if split is None:
+            units = sum(qty for _, qty in required)
+            message = f"Allocated {units} unit(s) at {order.facility.code}{source}"
+        else:
+            parts = [f"{sum(qty for _, qty in leg['lines'])} unit(s) at {leg['facility']}" for leg in split.legs]
+            message = f"{_split_words(split)}: allocated {', '.join(parts)}{source}"
+        _event(order, OrderEventKind.ALLOCATED, message, actor=actor)
     order = transition_apply(obj=order, name="accept", actor=actor, reason="complete allocation", lock=False)
     _event(order, OrderEventKind.ACCEPTED, "Accepted: stock is allocated; ready to release to pick", actor=actor)
     _resolve_cleared(order, ExceptionKind.ORDER_SHORT, "Stock is now allocated.")
     return order
 
 
-def _route(order: Order, *, actor: Actor) -> Reason | None:
+def _route(order: Order, *, actor: Actor) -> OrderRoute | None:
     """Before the first allocation: choose the facility (the nearest holding all the stock that can meet the cutoff,
     per orders.allocation.routing; a pre-order goes where its scheduled inbound arrives) and compute ship-by there.
-    No routable facility: the brand's default facility stays, as before. A split is recorded with its estimated
-    fee and returned as a hold reason: per-leg picking and shipping is not built yet, so a manager decides."""
+    No routable facility: the brand's default facility stays, as before. A split (only when the brand's policy
+    allows it and no single facility can) is returned, recorded with its estimated fee, for `_accept` to allocate
+    per leg; `Order.facility` is its first leg."""
     required = order.required_stock()
     if not required or order.allocated_lines:
         return None  # nothing to route, or already allocated where it is
     priority = order_priority(order=order, policy=allocation_policy_for(brand=order.brand))
     facility: Facility | None = None
-    split: Reason | None = None
+    split: OrderRoute | None = None
     if priority == PriorityClass.PREORDER:
         inbound = (
             ScheduledInbound.objects.filter(sku_id__in=[sku_id for sku_id, _ in required], received=False)
@@ -478,18 +568,7 @@ def _route(order: Order, *, actor: Actor) -> Reason | None:
         if route.legs:
             facility = facility_by_pk(route.legs[0]["facility_id"])
         if route.is_split:
-            codes = {sku_id: sku.code for sku_id, sku in order_skus(order).items()}
-            legs = "; ".join(
-                f"{leg['facility']}: " + ", ".join(f"{codes.get(sku_id, sku_id)} × {n}" for sku_id, n in leg["lines"])
-                for leg in route.legs
-            )
-            split = Reason(
-                "split_route",
-                f"no single facility holds every line; routing would split it ({legs}) for an estimated split fee "
-                f"of {route.split_fee}. Shipping one order from several facilities is not supported yet: a manager "
-                "decides (wait for stock, edit the lines, or force validation to ship all from "
-                f"{route.legs[0]['facility']})",
-            )
+            split = route
     if facility is not None and facility.pk != order.facility_id:
         order.facility = facility
     paid_at = order.paid_at or order.placed_at
@@ -527,9 +606,7 @@ def _split_held(order: Order) -> bool:
 
 def _route_and_accept(order: Order, *, actor: Actor, route: bool) -> Order:
     split = _route(order, actor=actor) if route else None
-    if split is not None:
-        return _hold(order, reasons=[split], kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
-    return _accept(order, actor=actor)
+    return _accept(order, actor=actor, split=split)
 
 
 def _revise(order: Order, *, actor: Actor, why: str) -> Order:
@@ -556,18 +633,18 @@ def _cancel(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bool]:
         obj=order, name="cancel", actor=actor, reason=reason, changes={"cancel_reason": reason}, lock=False
     )
     if was in (OrderState.PICKING, OrderState.PICKED) and order.allocated_lines:
-        # The units are in pick: they go back to the shelf (in pick → available), ledgered once per order round.
+        # The units are in pick: they go back to the shelf (in pick → available), ledgered once per order round and
+        # facility.
         units = sum(qty for _, qty in order.allocated_stock())
-        stock_unpick(
-            facility=order.facility,  # type: ignore[arg-type]
-            lines=_stock_lines(order),
-            event_id=f"order:{order.pk}:unpick:{order.stock_round}",
-            actor=actor,
-            reference=f"order {_label(order)} cancelled while {was}",
-        )
+        legs = _legs(order)
+        for leg in legs:
+            stock_unpick(
+                facility=leg.facility, lines=leg.lines, event_id=_stock_event(order, "unpick", leg), actor=actor,
+                reference=f"order {_label(order)} cancelled while {was}",
+            )  # fmt: skip
         _forget_allocation(
-            order, actor=actor, reason="picked units put back",
-            message=f"Cancelled while {was}: {units} picked unit(s) put back to available",
+            order, legs, actor=actor, reason="picked units put back",
+            message=f"Cancelled while {was}: {units} picked unit(s) put back to available at {_where(legs)}",
         )  # fmt: skip
     else:
         _release_allocation(order, actor=actor, why="the order was cancelled")
@@ -740,14 +817,15 @@ def order_release_to_pick(*, order: Order, actor: Actor) -> Order:
     """Accepted → picking: the allocation moves to in pick. From here the warehouse owns the order."""
     with transaction.atomic():
         order = transition_apply(obj=order, name="release_to_pick", actor=actor, reason="released to pick")
-        stock_start_pick(
-            facility=order.facility,  # type: ignore[arg-type]
-            lines=_stock_lines(order),
-            event_id=f"order:{order.pk}:start_pick:{order.stock_round}",
-            actor=actor,
-            reference=f"order {_label(order)}",
-        )
-        _event(order, OrderEventKind.RELEASED_TO_PICK, "Released to pick: allocated stock is now in pick", actor=actor)
+        legs = _legs(order)
+        for leg in legs:
+            stock_start_pick(
+                facility=leg.facility, lines=leg.lines, event_id=_stock_event(order, "start_pick", leg), actor=actor,
+                reference=f"order {_label(order)}",
+            )  # fmt: skip
+        where = f" at {_where(legs)}" if len(legs) > 1 else ""
+        _event(order, OrderEventKind.RELEASED_TO_PICK, f"Released to pick{where}: allocated stock is now in pick",
+               actor=actor)  # fmt: skip
         return order
 
 
@@ -882,10 +960,34 @@ def _require(actor: Actor, perm: str, message: str) -> None:
         raise NotPermitted(message)
 
 
+def _shipment_leg(order: Order, facility: Facility | None) -> Leg:
+    """Which part of the order a new shipment carries: the whole order at its facility, or for a split the leg at
+    `facility` (by default the first leg without a shipment yet)."""
+    legs = _legs(order)
+    if facility is None:
+        shipped = set(order.shipments.values_list("facility_id", flat=True))
+        facility = next((leg.facility for leg in legs if leg.facility.pk not in shipped), legs[0].facility)
+    leg = next((leg for leg in legs if leg.facility == facility), None)
+    if leg is None:
+        where = _where(legs)
+        raise InvalidInput(
+            f"Order {_label(order)} ships from {where}, not {facility.code}.",
+            reasons=[Reason("facility_not_in_order", f"the order ships from {where}")],
+        )
+    return leg
+
+
 def shipment_create(
-    *, order: Order, carrier: str, actor: Actor, service: str = "", tracking_number: str = ""
+    *,
+    order: Order,
+    carrier: str,
+    actor: Actor,
+    service: str = "",
+    tracking_number: str = "",
+    facility: Facility | None = None,
 ) -> Shipment:
-    """A packed order gets a shipment (staged) and its label."""
+    """A packed order gets a shipment (staged) and its label. An order split across facilities gets one per leg,
+    each with its facility and lines."""
     _require(actor, OPERATE_SHIPMENT, "You may not create shipments.")
     carrier = _text(carrier, 60)
     if not carrier:
@@ -898,8 +1000,12 @@ def shipment_create(
                 reasons=[Reason("order_not_packed", f"the order is {order.state}, not packed")],
             )
         now = timezone.now()
+        # An order at one facility ships whole from it (no read needed); a split order ships one leg per shipment.
+        leg = _shipment_leg(order, facility) if facility is not None or is_split(order) else None
         shipment = Shipment(
             order=order,
+            facility=leg.facility if leg is not None else order.facility,
+            lines=[[sku.pk, qty] for sku, qty in leg.lines] if leg is not None and leg.suffix else [],
             carrier=carrier,
             service=_text(service, 60),
             tracking_number=_text(tracking_number, 100),
@@ -908,8 +1014,10 @@ def shipment_create(
         shipment._history_user = actor  # type: ignore[attr-defined]
         shipment.save()
         tracking = f", tracking {shipment.tracking_number}" if shipment.tracking_number else ""
-        _event(order, OrderEventKind.LABEL_CREATED, f"Label created: {carrier} {shipment.service}{tracking}".strip(),
-               actor=actor, data={"shipment": shipment.pk})  # fmt: skip
+        part = f" for the {leg.facility.code} leg" if leg is not None and leg.suffix else ""
+        _event(order, OrderEventKind.LABEL_CREATED,
+               f"Label created{part}: {carrier} {shipment.service}{tracking}".strip(), actor=actor,
+               data={"shipment": shipment.pk})  # fmt: skip
         return shipment
 
 
@@ -922,8 +1030,9 @@ def shipment_hand_to_carrier(
     tracking_number: str | None = None,
 ) -> Shipment:
     """The carrier took custody, with proof (receipt, tracking number, time): the order is dispatched and its units
-    leave the building (in pick → shipped) now, not before. Listeners of `shipment_handed_to_carrier` run after
-    commit."""
+    leave the building (in pick → shipped) now, not before. A split order's leg ships its own units at its own
+    facility; the order is dispatched when the last leg is handed over. Listeners of `shipment_handed_to_carrier`
+    run after commit."""
     with transaction.atomic():
         changes: dict[str, Any] = {"carrier_receipt": _text(carrier_receipt, 200), "handed_at": handed_at}
         if tracking_number is not None:
@@ -932,7 +1041,17 @@ def shipment_hand_to_carrier(
             obj=shipment, name="hand_to_carrier", actor=actor, reason="carrier took custody", changes=changes
         )
         order = _lock(shipment.order)
-        if order.state == OrderState.PACKED:
+        part = ""
+        if order.state == OrderState.PACKED and is_split(order):
+            leg = next(leg for leg in _legs(order) if leg.facility.pk == shipment.facility_id)
+            part = f" ({leg.facility.code} leg)"
+            stock_ship(  # a second parcel of the same leg replays this event: its units left once
+                facility=leg.facility, lines=leg.lines, event_id=_stock_event(order, "ship", leg), actor=actor,
+                reference=f"order {_label(order)} shipment {shipment.pk}",
+            )  # fmt: skip
+            if has_carrier_proof(order):  # every leg is with a carrier now
+                order = transition_apply(obj=order, name="dispatch", actor=actor, reason="last leg handed to carrier")
+        elif order.state == OrderState.PACKED:
             order = transition_apply(obj=order, name="dispatch", actor=actor, reason="handed to carrier")
             stock_ship(
                 facility=order.facility,  # type: ignore[arg-type]
@@ -944,7 +1063,8 @@ def shipment_hand_to_carrier(
         _event(
             order,
             OrderEventKind.HANDED_TO_CARRIER,
-            f"Handed to {shipment.carrier}: tracking {shipment.tracking_number}, receipt {shipment.carrier_receipt}",
+            f"Handed to {shipment.carrier}{part}: tracking {shipment.tracking_number}, receipt "
+            f"{shipment.carrier_receipt}",
             actor=actor,
             data={"shipment": shipment.pk, "handed_at": handed_at.isoformat() if handed_at else None},
         )
