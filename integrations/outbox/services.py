@@ -39,6 +39,7 @@ BASE_DELAY_SECONDS = 60.0
 JITTER = 0.2
 CIRCUIT_BASE_SECONDS = 15.0
 CIRCUIT_MAX_SECONDS = 300.0
+OUTAGE_AFTER_FAILURES = 3  # consecutive transient failures of one connection: runbook "platform outage"
 HEADROOM_FLOOR = 0.2  # below a fifth of the platform's budget, the connection's writes wait a little
 HEADROOM_PAUSE_SECONDS = 10.0  # Shopify's standard bucket leaks 2 calls/s: 10 s restore half of a 40-call bucket
 WRITABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK)
@@ -119,12 +120,6 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
         "carrier": shipment.carrier,
         "tracking_url": getattr(shipment, "tracking_url", "") or "",
     }
-    if getattr(shipment, "lines", None):  # one leg of a split order: fulfil its lines; the last leg completes it
-        from orders.models import Order, OrderState, shipment_platform_lines
-
-        left = [OrderState.DISPATCHED, OrderState.IN_TRANSIT, OrderState.DELIVERED]
-        payload["lines"] = shipment_platform_lines(shipment)
-        payload["complete"] = Order.objects.filter(pk=order.pk, state__in=left).exists()
     return outbound_enqueue(
         connection=connection,
         kind=MessageKind.FULFILMENT,
@@ -343,6 +338,18 @@ def _circuit_trip(connection_id: int, *, now: dt.datetime, error: str) -> None:
     circuit.open_until = now + dt.timedelta(seconds=seconds)
     circuit.last_error = error
     circuit.save()
+    if circuit.consecutive_failures == OUTAGE_AFTER_FAILURES:
+        _enter_polling(connection_id, note=f"platform outage: {circuit.consecutive_failures} writes failed ({error})")
+
+
+def _enter_polling(connection_id: int, *, note: str) -> None:
+    """Runbook "platform outage": the platform is down for writes, so its webhooks are not trusted either; the
+    reconciler polls at the fallback cadence (and returns the connection to active once a pull finds nothing
+    missing), while the open circuit keeps writes from storming it."""
+    from integrations.services import connection_enter_polling_fallback
+
+    connection = Connection.objects.get(pk=connection_id)
+    connection_enter_polling_fallback(connection=connection, note=note[:300])
 
 
 def _circuit_hold(connection_id: int, *, until: dt.datetime) -> None:
