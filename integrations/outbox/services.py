@@ -120,6 +120,12 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
         "carrier": shipment.carrier,
         "tracking_url": getattr(shipment, "tracking_url", "") or "",
     }
+    if getattr(shipment, "lines", None):  # one leg of a split order: fulfil its lines; the last leg completes it
+        from orders.models import Order, OrderState, shipment_platform_lines
+
+        left = [OrderState.DISPATCHED, OrderState.IN_TRANSIT, OrderState.DELIVERED]
+        payload["lines"] = shipment_platform_lines(shipment)
+        payload["complete"] = Order.objects.filter(pk=order.pk, state__in=left).exists()
     return outbound_enqueue(
         connection=connection,
         kind=MessageKind.FULFILMENT,
