@@ -36,7 +36,6 @@ from orders.allocation.models import (
     ContractReservation,
     OrderRoute,
     PriorityClass,
-    ScheduledInbound,
 )
 from orders.allocation.routing import expand_lines
 from orders.allocation.selectors import allocation_policy_for
@@ -46,6 +45,9 @@ from orders.allocation.services import (
     contract_reservations_fill,
     order_priority,
     order_route_decide,
+    preorder_claims_release,
+    preorder_facility,
+    preorder_hold_reason,
     wholesale_customer,
 )
 from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
@@ -389,27 +391,6 @@ def _validate(order: Order, *, actor: Actor) -> Order:
     return order
 
 
-def _awaiting_inbound(order: Order, required: list[list[int]]) -> Reason | None:
-    """A pre-order is promised against scheduled inbound, never current stock: while an inbound of its SKUs is still
-    expected at its facility it waits (allocation_run_waiting accepts it once the inbound is received)."""
-    inbound = (
-        ScheduledInbound.objects.filter(
-            sku_id__in=[sku_id for sku_id, _ in required], facility=order.facility, received=False
-        )
-        .select_related("sku")
-        .order_by("expected_on", "pk")
-        .first()
-    )
-    if inbound is None:
-        return None
-    where = order.facility.code if order.facility is not None else "its facility"
-    return Reason(
-        "awaiting_inbound",
-        f"pre-order: waits for the scheduled inbound of {inbound.sku.code} expected on "
-        f"{inbound.expected_on.isoformat()} at {where}; current stock is not promised to pre-orders",
-    )
-
-
 def _allocate(
     order: Order,
     required: list[list[int]],
@@ -509,7 +490,9 @@ def _accept(order: Order, *, actor: Actor, split: OrderRoute | None = None) -> O
     if order.allocated_stock() != required:
         _release_allocation(order, actor=actor, why="the lines changed")
         priority = order_priority(order=order, policy=allocation_policy_for(brand=order.brand))
-        waiting = _awaiting_inbound(order, required) if priority == PriorityClass.PREORDER else None
+        waiting = None
+        if priority == PriorityClass.PREORDER:  # claims its inbound (once); waits for it, or is sold out
+            waiting = preorder_hold_reason(order=order, required=required, actor=actor)
         if waiting is not None:
             return _hold(order, reasons=[waiting], kind=ExceptionKind.ORDER_SHORT, actor=actor)
         allocated = required
@@ -556,13 +539,7 @@ def _route(order: Order, *, actor: Actor) -> OrderRoute | None:
     facility: Facility | None = None
     split: OrderRoute | None = None
     if priority == PriorityClass.PREORDER:
-        inbound = (
-            ScheduledInbound.objects.filter(sku_id__in=[sku_id for sku_id, _ in required], received=False)
-            .select_related("facility")
-            .order_by("expected_on", "pk")
-            .first()
-        )
-        facility = inbound.facility if inbound is not None else None
+        facility = preorder_facility(order=order, required=required)
     if facility is None:
         route = order_route_decide(order=order)
         if route.legs:
@@ -648,6 +625,7 @@ def _cancel(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bool]:
         )  # fmt: skip
     else:
         _release_allocation(order, actor=actor, why="the order was cancelled")
+    preorder_claims_release(order=order, actor=actor, why="the order was cancelled")
     _event(order, OrderEventKind.CANCELLED, f"Cancelled: {reason}", actor=actor)
     for kind in (ExceptionKind.ORDER_ON_HOLD, ExceptionKind.ORDER_SHORT):
         exceptions_resolve_if_cleared(subject=order, kind=kind, note="The order was cancelled.")

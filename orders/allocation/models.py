@@ -213,3 +213,37 @@ class OrderRoute(models.Model):
     @property
     def is_split(self) -> bool:
         return len(self.legs) > 1
+
+
+class PreorderClaim(models.Model):
+    """Units of one scheduled inbound promised to one pre-order (counted in `ScheduledInbound.preordered`). One row
+    per (order, inbound, SKU), so retries, revisions and redeliveries never claim twice; `released_at` is set when
+    the order gives the units back (cancelled, or its lines changed), and a later claim on the same inbound reuses
+    the row. The history keeps every claim and give-back."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="preorder_claims")
+    inbound = models.ForeignKey(ScheduledInbound, on_delete=models.PROTECT, related_name="claims")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    claimed_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order_id", "sku_id", "inbound_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "inbound", "sku"],
+                name="one_preorder_claim_per_order_inbound_sku",
+                violation_error_message="This order already claims this inbound.",
+            ),
+        ]
+        indexes = [models.Index(fields=["inbound", "released_at"], name="preorder_claim_inbound")]
+
+    def __str__(self) -> str:
+        state = "released" if self.released_at else "claimed"
+        return f"order {self.order_id}: {self.quantity} × {self.sku_id} of inbound {self.inbound_id} ({state})"
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None
