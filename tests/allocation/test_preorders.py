@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection as db
+from django.db import transaction
 from django.test.utils import CaptureQueriesContext
 
 from integrations.publishing.models import DirtyStock, PublishedLevel
@@ -359,3 +360,55 @@ def test_the_canary_receipt_that_leaves_pre_orders_to_the_next_run_lets_new_orde
         assert after.allocated <= after.on_hand  # never oversold, only promised units lost
         shortchanged += served < PREORDERS
     assert shortchanged > 0, "the canary never lost a pre-order's units: the race is not exercising the window"
+
+
+# --- pre-orders racing for the last pre-order units ---------------------------------------------------------------
+
+LIMIT = 5
+
+
+def _claim_race_setup(round_):
+    brand = BrandFactory(slug=f"launch-{round_}")
+    facility = FacilityFactory(code=f"LAUNCH{round_}")
+    sku = SkuFactory(brand=brand, code="LAUNCH")
+    return brand, inbound_of(sku, facility, quantity=20, limit=LIMIT)
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_pre_orders_never_claim_more_than_the_pre_order_limit():
+    brand, inbound = _claim_race_setup(0)
+
+    def worker(i):
+        order = canonical(line("LAUNCH", 1), pid=f"L-{i}")
+        return order_ingest(canonical=order, brand=brand, source="manual").order.hold_reasons[0]["code"]
+
+    codes = race(worker, THREADS)
+
+    assert not [c for c in codes if isinstance(c, Exception)], codes
+    assert sorted(codes) == ["awaiting_inbound"] * LIMIT + ["preorder_sold_out"] * (THREADS - LIMIT)
+    assert preordered(inbound) == LIMIT == PreorderClaim.objects.filter(released_at__isnull=True).count()
+
+
+def _naive_claim(*, inbound):
+    """The canary: read what is left, decide in Python, write the new count back (a lost update)."""
+    with transaction.atomic():
+        row = ScheduledInbound.objects.get(pk=inbound.pk)
+        if row.preorder_limit - row.preordered < 1:
+            return False
+        row.preordered += 1
+        row.save(update_fields=["preordered"])
+        return True
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_naive_read_then_write_claim_canary_over_promises_under_the_same_race():
+    over = 0
+    for round_ in range(5):
+        _, inbound = _claim_race_setup(round_)
+        granted = sum(1 for r in race(lambda i, inbound=inbound: _naive_claim(inbound=inbound), THREADS) if r is True)
+        over += granted > LIMIT
+    assert over > 0, "the canary never over-promised: the race is not exercising concurrency"
