@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from orders.allocation.models import OrderRoute
 from orders.models import EDITABLE_STATES, Order
 from orders.visible import order_list_visible_to
 from warehouse.api.pagination import BoundedCountPaginator
@@ -85,6 +86,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     filters = {k: v for k, v in request.GET.items() if k in {"state", "platform_order_id", "brand"} and v}
     orders = order_list_visible_to(user=user, filters=filters)
     page = BoundedCountPaginator(orders, 50).get_page(request.GET.get("page"))
+    page.object_list = _with_split_fees(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -99,6 +101,15 @@ def order_list(request: HttpRequest) -> HttpResponse:
             "states": Order._meta.get_field("state").choices,
         },
     )
+
+
+def _with_split_fees(orders: list[Order]) -> list[Order]:
+    """The brand sees which orders ship split and the estimated fee of each (one read per page)."""
+    routes = OrderRoute.objects.filter(order_id__in=[order.pk for order in orders], split_fee__gt=0)
+    fees = dict(routes.values_list("order_id", "split_fee"))
+    for order in orders:
+        order.split_fee = fees.get(order.pk)  # type: ignore[attr-defined]
+    return orders
 
 
 def _visible_order(user: Any, pk: int) -> Order:

@@ -170,7 +170,9 @@ def test_racing_split_orders_never_oversell_any_leg():
 
 
 @pytest.mark.django_db
-def test_a_split_order_shows_its_legs_and_fee_on_the_order_page(brand, split_stock, client, make_user):
+def test_a_split_order_shows_its_legs_and_fee_on_the_order_page_and_in_the_brands_list(
+    brand, split_stock, client, make_user
+):
     order = ingest(brand, line("SHIRT", 1), line("CAP", 1), pid="SPLIT-6")
     client.force_login(make_user("brand", brand=brand))
 
@@ -178,6 +180,8 @@ def test_a_split_order_shows_its_legs_and_fee_on_the_order_page(brand, split_sto
 
     assert "Ships from NJ1 and NV1" in page and "4.50" in page
     assert order.route.split_fee == Decimal("4.50")
+    listed = client.get("/orders/").content.decode()  # the brand's list marks split orders with their fee
+    assert "split · fee 4.50" in listed
 
 
 @pytest.mark.django_db(transaction=True)
