@@ -230,3 +230,32 @@ def test_a_shopify_split_order_becomes_two_partial_fulfilments_with_each_legs_li
         assert legs == [("1ZNJ0001", [("SHIRT", 2)]), ("1ZNV0001", [("CAP", 1)])]
         assert ledger["orders"][0]["fulfillment_status"] == "fulfilled"
         assert Order.objects.get(pk=order.pk).state == OrderState.DISPATCHED
+
+
+@pytest.mark.django_db
+def test_each_legs_fulfilment_names_its_lines_and_only_the_last_completes_a_woocommerce_order(
+    brand, split_stock, django_capture_on_commit_callbacks
+):
+    from integrations.outbox.models import OutboundMessage
+    from tests.integrations.factories import WooConnectionFactory
+
+    nj, nv, _, _ = split_stock
+    woo = WooConnectionFactory(brand=brand)
+    canonical = CanonicalOrderFactory(
+        platform_order_id="WOO-7", address=CanonicalAddressFactory(**NEW_YORK),
+        lines=(line("SHIRT", 2, external_line_id="71"), line("CAP", 1, external_line_id="72")),
+    )  # fmt: skip
+    order = order_ingest(canonical=canonical, brand=brand, connection=woo).order
+    order = order_pack(order=order_confirm_picked(order=order_release_to_pick(order=order, actor=None), actor=None),
+                       actor=None)  # fmt: skip
+
+    for facility in (nj, nv):
+        shipment = shipment_create(order=order, carrier="SEUR", tracking_number=f"T-{facility.code}", actor=None)
+        with django_capture_on_commit_callbacks(execute=True):
+            hand_over(shipment, f"M-{facility.code}")
+
+    payloads = [m.payload for m in OutboundMessage.objects.order_by("pk")]
+    assert [(p["tracking_number"], p["lines"], p["complete"]) for p in payloads] == [
+        ("T-NJ1", [{"line_item_id": "71", "sku": "SHIRT", "quantity": 2}], False),
+        ("T-NV1", [{"line_item_id": "72", "sku": "CAP", "quantity": 1}], True),
+    ]
