@@ -35,6 +35,13 @@ def memo_scope() -> Iterator[None]:
         _cache.reset(token)
 
 
+def memo_clear() -> None:
+    """Forget what this scope read (a write in the unit of work changed rows a memoised read returned)."""
+    cache = _cache.get()
+    if cache is not None:
+        cache.clear()
+
+
 def _key(value: Any) -> Any:
     if isinstance(value, models.Model):
         return (type(value).__name__, value.pk)

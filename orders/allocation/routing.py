@@ -18,6 +18,7 @@ from orders.allocation.cutoffs import can_meet
 from orders.allocation.models import AllocationPolicy, ContractReservation
 from orders.allocation.selectors import allocation_policy_for
 from warehouse.errors import Reason
+from warehouse.memo import memoized
 from warehouse.models import Brand, Facility
 from warehouse.selectors import facility_list
 
@@ -95,7 +96,7 @@ def expand_lines(lines: Lines) -> tuple[dict[int, int], dict[int, dict[int, int]
     """Total stocked units needed per SKU (kits into components), and each line SKU's recipe {component: per unit}."""
     kit_ids = [sku.pk for sku, _ in lines if sku.is_kit]
     recipes: dict[int, dict[int, int]] = {}
-    for part in KitComponent.objects.filter(kit_id__in=kit_ids):
+    for part in KitComponent.objects.filter(kit_id__in=kit_ids) if kit_ids else ():
         recipes.setdefault(part.kit_id, {})[part.component_id] = part.quantity
     need: dict[int, int] = {}
     for sku, quantity in lines:
@@ -106,27 +107,47 @@ def expand_lines(lines: Lines) -> tuple[dict[int, int], dict[int, dict[int, int]
     return need, recipes
 
 
+@dataclass(frozen=True)
+class StockFacts:
+    """Stock and open contract reservations of some SKUs at every facility."""
+
+    levels: list[tuple[int, int, int, int]]  # (sku_id, facility_id, available, reserved)
+    contracts: list[tuple[int, int, str, int]]  # (facility_id, sku_id, customer, units still owed)
+
+
+@memoized  # routing and the contract fill of one ingestion read the same rows
+def stock_facts(*, sku_ids: tuple[int, ...]) -> StockFacts:
+    levels = StockLevel.objects.filter(sku_id__in=sku_ids).with_available()
+    fenced = (
+        ContractReservation.objects.filter(sku_id__in=sku_ids, drawn__lt=F("quantity"))
+        .values("facility_id", "sku_id", "customer")
+        .annotate(units=Sum(F("quantity") - F("drawn")))
+    )
+    return StockFacts(
+        levels=list(levels.values_list("sku_id", "facility_id", "available", "reserved")),  # type: ignore[misc]
+        contracts=[(r["facility_id"], r["sku_id"], r["customer"], int(r["units"])) for r in fenced],
+    )
+
+
 def free_stock(
     *, sku_ids: Sequence[int], facilities: Sequence[Facility] | None = None, customer: str = ""
 ) -> dict[int, dict[int, int]]:
     """{facility_id: {sku_id: units}} free to promise. Contract units live in the `reserved` bucket (already outside
     `available`); what contracts still lack there (not yet filled for want of stock) is kept back too, so ordinary
     orders never take units a contract needs. A wholesale order of `customer` may also use its own reservation."""
-    ids = list(sku_ids)
-    levels = StockLevel.objects.filter(sku_id__in=ids).with_available()
-    if facilities is not None:
-        levels = levels.filter(facility__in=list(facilities))
-    rows = levels.values_list("sku_id", "facility_id", "available", "reserved")  # type: ignore[misc]
+    facts = stock_facts(sku_ids=tuple(sorted(set(sku_ids))))
+    allowed = None if facilities is None else {f.pk for f in facilities}
     wanted: dict[tuple[int, int], int] = {}
     own: dict[tuple[int, int], int] = {}
-    fenced = ContractReservation.objects.filter(sku_id__in=ids, drawn__lt=F("quantity"))
-    for row in fenced.values("facility_id", "sku_id", "customer").annotate(units=Sum(F("quantity") - F("drawn"))):
-        key = (row["facility_id"], row["sku_id"])
-        wanted[key] = wanted.get(key, 0) + int(row["units"])
-        if customer and row["customer"] == customer:
-            own[key] = own.get(key, 0) + int(row["units"])
+    for facility_id, sku_id, owner, units in facts.contracts:
+        key = (facility_id, sku_id)
+        wanted[key] = wanted.get(key, 0) + units
+        if customer and owner == customer:
+            own[key] = own.get(key, 0) + units
     free: dict[int, dict[int, int]] = {}
-    for sku_id, facility_id, available, reserved in rows:
+    for sku_id, facility_id, available, reserved in facts.levels:
+        if allowed is not None and facility_id not in allowed:
+            continue
         key = (facility_id, sku_id)
         unfilled = max(0, wanted.get(key, 0) - int(reserved))
         units = max(0, int(available) - unfilled)

@@ -27,11 +27,12 @@ from orders.allocation.models import (
     ScheduledInbound,
 )
 from orders.allocation.policy import PREORDER_WORDS, Ranked, in_policy_order, priority_of, rank
-from orders.allocation.routing import Destination, expand_lines, free_stock, route_order
+from orders.allocation.routing import Destination, expand_lines, free_stock, route_order, stock_facts
 from orders.allocation.selectors import allocation_policy_for
 from orders.models import Order, OrderState, order_skus
 from warehouse.errors import Conflict, DomainError, InvalidInput, Reason
 from warehouse.history import save_with_history
+from warehouse.memo import memo_clear
 from warehouse.models import Brand, Facility
 from warehouse.transitions import Actor
 
@@ -130,21 +131,20 @@ def contract_reservations_fill(*, facility: Facility, sku_ids: Iterable[int], ac
     ids = sorted(set(sku_ids))
     if not ids:
         return
-    needed = {
-        row["sku_id"]: int(row["units"])
-        for row in ContractReservation.objects.filter(facility=facility, sku_id__in=ids)
-        .values("sku_id")
-        .annotate(units=Sum(F("quantity") - F("drawn")))
-    }
-    levels = StockLevel.objects.filter(facility=facility, sku_id__in=ids).with_available()
+    facts = stock_facts(sku_ids=tuple(ids))  # memoised with routing's read; the locked path below reads afresh
+    needed: dict[int, int] = {}
+    for facility_id, sku_id, _, units in facts.contracts:
+        if facility_id == facility.pk:
+            needed[sku_id] = needed.get(sku_id, 0) + units
     stale = [
-        level.sku_id
-        for level in levels
-        if needed.get(level.sku_id, 0) < level.reserved
-        or (needed.get(level.sku_id, 0) > level.reserved and level.available > 0)
+        sku_id
+        for sku_id, facility_id, available, reserved in facts.levels
+        if facility_id == facility.pk
+        and (needed.get(sku_id, 0) < reserved or (needed.get(sku_id, 0) > reserved and available > 0))
     ]
     if not stale:
         return  # the common case (no contract on these SKUs): no lock taken
+    memo_clear()  # the fill changes `reserved`: later reads in this unit of work must see it
     with transaction.atomic():
         locked = list(
             StockLevel.objects.select_for_update()
@@ -583,8 +583,10 @@ def order_route_decide(*, order: Order, now: dt.datetime | None = None) -> Order
         policy=policy,
         now=now,
     )
-    with transaction.atomic():
-        route = OrderRoute.objects.select_for_update().filter(order=order).first() or OrderRoute(
+    # No savepoint: nothing here is caught and retried, and a database error dooms the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
+        fresh = getattr(order, "created_now", False)  # an order created in this transaction has no route yet
+        route = (None if fresh else OrderRoute.objects.select_for_update().filter(order=order).first()) or OrderRoute(
             order=order, brand=order.brand
         )
         route.legs = [
