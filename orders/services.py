@@ -706,7 +706,9 @@ def order_ingest(
             raise InvalidInput("The connection belongs to another brand.", reasons=[Reason("other_brand", pid)])
         source = OrderSource.CHANNEL
     key = _order_key(brand=brand, connection=connection, source=source, platform_order_id=pid)
-    with transaction.atomic(), memo_scope(), _timeline_batch():
+    # No savepoint: a refusal is raised before this block; inside it only a database error (which dooms the caller's
+    # transaction anyway) escapes, and a concurrent insert of the same order is caught by the inner savepoint.
+    with transaction.atomic(savepoint=False), memo_scope(), _timeline_batch():
         order = Order.objects.select_for_update().filter(**key).first()
         if order is None:
             try:
