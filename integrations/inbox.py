@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -206,13 +207,12 @@ def _task_package(connection_id: int, delivery_key: str) -> tuple[str, str]:
 
     Written by our own INSERT so the delivery, its audit row and its task are one statement and one commit."""
     from django_q.conf import Conf
-    from django_q.humanhash import uuid
     from django_q.signing import SignedPackage
 
-    name, task_id = uuid()
+    task_id = uuid.uuid4().hex  # django-q2's human-readable name costs more than the rest of the package
     task = {
         "id": task_id,
-        "name": f"inbound-delivery-{connection_id}-{name}",
+        "name": f"inbound-delivery-{connection_id}-{task_id[:12]}",
         "func": "integrations.tasks.inbound_delivery_process_key",
         "args": (connection_id, delivery_key),
         "kwargs": {},
