@@ -47,7 +47,13 @@ def platform_pull(connection: Connection, since: dt.datetime | None) -> Iterable
     client for a connection; `list_orders_changed_since(since)` pages through the platform's real pagination)."""
     module = import_module(f"integrations.platforms.{connection.platform}.client")
     client = module.client_for(connection)
-    return client.list_orders_changed_since(since)
+    yield from client.list_orders_changed_since(since)
+    # The pull's pages read the rate-limit budget too: recorded like a write's, so the metric covers both surfaces.
+    headroom = getattr(getattr(client, "http", None), "last_headroom", None)
+    if headroom is not None:
+        from integrations.outbox.services import headroom_record
+
+        headroom_record(connection.pk, headroom=headroom, now=timezone.now())
 
 
 def _status_code(exc: BaseException) -> int | None:

@@ -262,7 +262,7 @@ def outbox_drain(
             stopped.add(message.connection_id)
         headroom = getattr(getattr(clients.get(message.connection_id), "http", None), "last_headroom", None)
         if isinstance(headroom, Headroom):
-            _headroom_record(message.connection_id, headroom=headroom, now=now)
+            headroom_record(message.connection_id, headroom=headroom, now=now)
             if headroom.fraction < HEADROOM_FLOOR and message.connection_id not in stopped:
                 # Runbook "rate-limit hit": slow our writes before the platform has to refuse them.
                 stopped.add(message.connection_id)
@@ -275,7 +275,8 @@ def outbox_drain(
     return report
 
 
-def _headroom_record(connection_id: int, *, headroom: Headroom, now: dt.datetime) -> None:
+def headroom_record(connection_id: int, *, headroom: Headroom, now: dt.datetime) -> None:
+    """The platform's rate-limit budget as its last answer showed it (writes here, reads in the reconciler)."""
     ConnectionCircuit.objects.update_or_create(
         connection_id=connection_id,
         defaults={"headroom_remaining": headroom.remaining, "headroom_limit": headroom.limit, "headroom_at": now},
