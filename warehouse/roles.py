@@ -4,7 +4,8 @@
 no longer listed, so a role is exactly what this file says. Patterns use shell wildcards over "app.codename" so a
 role keeps up with models other apps add (a new `orders.view_x` is visible to operations on the next sync).
 
-Brand users carry no global permission: each gets `warehouse.view_brand_data` on their own `Brand` through
+Brand users carry no global permission on data (their one global permission, `allocation.adjust_own_policy`, is
+always checked together with brand scoping): each gets `warehouse.view_brand_data` on their own `Brand` through
 django-guardian; staff roles hold it globally and so see every brand. Every list the admin, the pages and the API
 show is scoped through `brands_visible_to` / `scope_to_brands`."""
 
@@ -107,7 +108,9 @@ ROLES: dict[str, list[str]] = {
         "returns.view_*",
         *_SEE_ALLOCATION,
     ],
-    BRAND: [],  # object permissions only: see brand_member_add
+    # Brand data through object permissions only (see brand_member_add); adjusting the policy is checked together
+    # with brands_visible_to, so it reaches only the user's own brands.
+    BRAND: ["allocation.adjust_own_policy"],
 }
 
 # Never granted by a pattern: credentials are written by administrators through their own form, never read back.

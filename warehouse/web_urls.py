@@ -16,4 +16,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/", order_views.order_list, name="orders"),
     path("orders/at-risk/", allocation_views.orders_at_risk_page, name="orders-at-risk"),
     path("orders/<int:pk>/", order_views.order_detail, name="order-page"),
+    path("allocation-policy/", allocation_views.allocation_policy_page, name="allocation-policy"),
 ]

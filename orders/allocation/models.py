@@ -69,6 +69,8 @@ class AllocationPolicy(models.Model):
 
     class Meta:
         verbose_name_plural = "allocation policies"
+        # A brand user adjusts their own brands' policy on the page /allocation-policy/ (scoped to their brands).
+        permissions = [("adjust_own_policy", "Can adjust the allocation policy of one's own brands")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(split_fee__gte=0),

@@ -1,6 +1,10 @@
 """The managers' list of orders at risk of their cutoff (issue 6 §3): ship-by approaching or passed and not packed
 yet, soonest first, with the ship-by in the facility's own time zone and the time left. Brand users see only their
-own brands' orders, like every order list."""
+own brands' orders, like every order list.
+
+The brand's allocation policy page (issue 6 §1, seed 000 "the brand sees the allocation policy in their console and
+can adjust it"): the policy in plain words with its recent changes; brand users holding `adjust_own_policy` and
+administrators change it with the console's form and a required "why", saved through `allocation_policy_update`."""
 
 from __future__ import annotations
 
@@ -8,15 +12,20 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.forms import modelform_factory
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from orders.allocation.models import MARKETPLACE_PLATFORMS
-from orders.allocation.selectors import orders_at_risk
+from orders.allocation.forms import REASON_FIELD, AllocationPolicyForm
+from orders.allocation.models import MARKETPLACE_PLATFORMS, AllocationPolicy, PriorityClass
+from orders.allocation.selectors import allocation_policy_for, orders_at_risk
+from orders.allocation.services import POLICY_FIELDS, allocation_policy_update
 from orders.models import Order
 from orders.views import _may_read_orders as may_read_orders
 from warehouse.api.pagination import BoundedCountPaginator
@@ -93,5 +102,83 @@ def orders_at_risk_page(request: HttpRequest) -> HttpResponse:
             "facility_id": facility_id,
             "query": query.urlencode(),
             "now": now,
+        },
+    )
+
+
+# The console's form without the brand field: here the brand is the one picked on the page, among the user's own.
+BrandPolicyForm = modelform_factory(
+    AllocationPolicy, form=AllocationPolicyForm, fields=[f for f in AllocationPolicyForm.Meta.fields if f != "brand"]
+)
+POLICY_HISTORY_SHOWN = 10
+
+
+def may_adjust_policy(user: Any) -> bool:
+    """Brand users through their role, administrators as in the console; always with brand scoping on top."""
+    return bool(user.has_perm("allocation.adjust_own_policy") or user.has_perm("allocation.change_allocationpolicy"))
+
+
+def _policy_words(policy: AllocationPolicy) -> dict[str, Any]:
+    labels = dict(PriorityClass.choices)
+    return {
+        "classes": [labels.get(c, c) for c in policy.class_order],
+        "prime": ", ".join(policy.prime_platforms) or "none",
+        "window": ", ".join(policy.window_platforms) or "none",
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def allocation_policy_page(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    may_adjust = may_adjust_policy(user)
+    if not (may_adjust or user.has_perm("allocation.view_allocationpolicy")):
+        raise PermissionDenied
+    brands = brands_visible_to(user).order_by("name")
+    raw = request.POST.get("brand") or request.GET.get("brand")
+    if raw:
+        brand = brands.filter(pk=_int_or_none(raw) or 0).first()
+        if brand is None:
+            raise Http404("No such brand among yours.")  # another brand's policy is never shown nor changed
+    else:
+        brand = brands.first()
+    if brand is None:
+        raise Http404("You see no brand.")
+    policy = allocation_policy_for(brand=brand)
+    initial = {name: getattr(policy, name) for name in POLICY_FIELDS}
+    form = None
+    if request.method == "POST":
+        if not may_adjust:
+            raise PermissionDenied
+        # A fresh instance: the selector's policy may be memoised and must not take unsaved values.
+        form = BrandPolicyForm(request.POST, instance=AllocationPolicy(brand=brand), initial=initial)
+        if form.is_valid():
+            allocation_policy_update(
+                brand=brand,
+                actor=user,
+                reason=form.cleaned_data[REASON_FIELD],
+                **{name: form.cleaned_data[name] for name in POLICY_FIELDS},
+            )
+            messages.success(request, f"The allocation policy of {brand.name} is saved.")
+            return HttpResponseRedirect(f"{reverse('allocation-policy')}?brand={brand.pk}")
+    elif may_adjust:
+        form = BrandPolicyForm(instance=AllocationPolicy(brand=brand), initial=initial)
+    history = (
+        policy.history.select_related("history_user").order_by("-history_date")[:POLICY_HISTORY_SHOWN]
+        if policy.pk
+        else []
+    )
+    return render(
+        request,
+        "allocation/policy.html",
+        {
+            "nav": "allocation-policy",
+            "brand": brand,
+            "brands": brands,
+            "policy": policy,
+            "words": _policy_words(policy),
+            "is_default": policy.pk is None,
+            "history": history,
+            "form": form,
         },
     )

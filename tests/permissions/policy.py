@@ -76,6 +76,8 @@ POLICY: list[Rule] = [
     rule("order-page", "GET", "held_order", None,                                        "302 200 200 404 200 200 404"),
     rule("order-page", "POST", "held_order", {"delivery_postal_code": "46001", "note": "Phoned"}, "302 403 302 404 403 403 404"),
     rule("orders-at-risk", "GET", None, None,                                              "302 200 200 403 200 200 200"),
+    rule("allocation-policy", "GET", None, None,                                           "302 200 200 200 200 200 200"),
+    rule("allocation-policy", "POST", None, POLICY_EDIT,                                   "302 403 403 302 403 302 302"),
     # API: tokens and docs
     rule("api-login", "POST", None, {"username": "nobody", "password": "wrong"},           "401 401 401 401 401 401 401", api=True),
     rule("api-logout", "POST", None, None,                                                 "401 204 204 204 204 204 204", api=True),
