@@ -461,6 +461,10 @@ def _rank(order: Order, policy: AllocationPolicy) -> Ranked:
     )  # fmt: skip
 
 
+def _held_for_split(order: Order) -> bool:
+    return any(isinstance(r, dict) and r.get("code") == "split_route" for r in order.hold_reasons or [])
+
+
 def waiting_orders(*, brand: Brand, facility: Facility, policy: AllocationPolicy) -> list[Order]:
     """Orders of the brand at the facility held "short", in policy order (class, then paid time, then arrival)."""
     held = (
@@ -528,7 +532,11 @@ def allocation_run_waiting(*, brand: Brand, facility: Facility, actor: Actor = N
         customer = wholesale_customer(order) if priority == PriorityClass.WHOLESALE else ""
         skus = Sku.objects.in_bulk(sku_ids)
         need, _ = expand_lines([(skus[sku_id], qty) for sku_id, qty in required])
-        free = free_stock(sku_ids=list(need), facilities=[facility], customer=customer).get(facility.pk, {})
+        if _held_for_split(order):  # acceptance routes it again across facilities: count stock everywhere
+            everywhere = free_stock(sku_ids=list(need), customer=customer).values()
+            free = {sku_id: sum(stock.get(sku_id, 0) for stock in everywhere) for sku_id in need}
+        else:
+            free = free_stock(sku_ids=list(need), facilities=[facility], customer=customer).get(facility.pk, {})
         if any(free.get(sku_id, 0) < units for sku_id, units in need.items()):
             result.still_short.append(order.pk)
             continue

@@ -10,11 +10,12 @@ from django.utils import timezone
 
 from inventory.models import Movement, StockLevel
 from inventory.services import stock_receive
-from orders.allocation.services import allocation_policy_update
+from orders.allocation.services import allocation_policy_update, allocation_run_waiting
 from orders.models import Order, OrderState, Shipment
 from orders.services import (
     order_cancel,
     order_confirm_picked,
+    order_hold,
     order_ingest,
     order_pack,
     order_release_to_pick,
@@ -24,6 +25,7 @@ from orders.services import (
 from tests.factories import FacilityFactory
 from tests.inventory.factories import SkuFactory
 from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactory, line
+from warehouse.errors import Reason
 
 NEW_YORK = {"country": "US", "postal_code": "10001", "city": "New York", "region": "NY"}
 
@@ -181,3 +183,21 @@ def test_each_legs_fulfilment_names_its_lines_and_only_the_last_completes_a_wooc
         ("T-NJ1", [{"line_item_id": "71", "sku": "SHIRT", "quantity": 2}], False),
         ("T-NV1", [{"line_item_id": "72", "sku": "CAP", "quantity": 1}], True),
     ]
+
+
+@pytest.mark.django_db
+def test_an_order_held_for_its_split_is_accepted_split_by_the_waiting_run_once_both_legs_have_stock(brand):
+    nj, nv = make_sites()
+    shirt, cap = SkuFactory(brand=brand, code="SHIRT"), SkuFactory(brand=brand, code="CAP")
+    receive(shirt, nj, 3)
+    order = ingest(brand, line("SHIRT", 2), line("CAP", 1), pid="SPLIT-WAIT")
+    assert order.state == OrderState.ON_HOLD and order.facility == nj  # no cap anywhere yet
+    # As a split that lost its stock race is held: it waits at its first leg's facility with reason split_route.
+    order = order_hold(order=order, reasons=[Reason("split_route", "short of stock for its split")], actor=None)
+
+    stock_receive(sku=cap, facility=nv, quantity=3, event_id="rcv:CAP:NV1", actor=None)
+    run = allocation_run_waiting(brand=brand, facility=nj)
+
+    order.refresh_from_db()
+    assert run.accepted == [order.pk] and order.state == OrderState.ACCEPTED
+    assert sorted(order.allocated_lines) == sorted([[shirt.pk, 2, nj.pk], [cap.pk, 1, nv.pk]])
