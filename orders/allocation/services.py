@@ -374,7 +374,10 @@ def scheduled_inbound_receive(*, inbound: ScheduledInbound, quantity: int, event
     with transaction.atomic():
         claimers = _claimers(inbound)
         _lock_orders(claimers)
-        locked = ScheduledInbound.objects.select_for_update().select_related("sku", "facility").get(pk=inbound.pk)
+        # Only the inbound row: locking the joined SKU and facility FOR UPDATE would block every concurrent order's
+        # foreign-key checks on them (KEY SHARE) and deadlock with an allocation holding the SKU's dirty mark.
+        inbounds = ScheduledInbound.objects.select_for_update(of=("self",)).select_related("sku", "facility")
+        locked = inbounds.get(pk=inbound.pk)
         late = _claimers(locked) - claimers
         _lock_orders(late)
         result = stock_receive(
