@@ -130,6 +130,19 @@ def has_hold_reasons(order: Order) -> bool:
     return bool(order.hold_reasons)
 
 
+def created_now(order: Order) -> bool:
+    """Inserted by `order_ingest` in the current transaction (it sets and clears the mark): nothing can refer to the
+    order yet (no exceptions, route, old lines or pre-order claims), so the look-ups for them are skipped."""
+    return bool(order.__dict__.get("created_now"))
+
+
+def held_for_split(order: Order) -> bool:
+    """On hold because routing would split it (or its split lost a stock race): routed again on every retry."""
+    return order.state == OrderState.ON_HOLD and any(
+        isinstance(r, dict) and r.get("code") == "split_route" for r in order.hold_reasons or []
+    )
+
+
 def allocation_legs(order: Order) -> list[tuple[int | None, list[list[int]]]]:
     """The order's allocation per facility, `[(facility_id, [[sku_id, quantity], ...]), ...]` in leg order. One leg
     at `order.facility` normally; an order split across facilities stores `[sku_id, quantity, facility_id]` entries

@@ -65,8 +65,10 @@ from orders.models import (
     ShipmentEvent,
     ShipmentState,
     allocation_legs,
+    created_now,
     forget_lines,
     has_carrier_proof,
+    held_for_split,
     is_split,
     order_lines,
     order_skus,
@@ -163,7 +165,7 @@ def _event(order: Order, kind: str, message: str, *, actor: Actor, data: dict[st
 
 def _resolve_cleared(order: Order, kind: ExceptionKind, note: str) -> None:
     """Close the order's open exceptions of `kind`; an order created in this transaction has none to look for."""
-    if not getattr(order, "created_now", False):
+    if not created_now(order):
         exceptions_resolve_if_cleared(subject=order, kind=kind, note=note)
 
 
@@ -288,7 +290,7 @@ def _stored_signature(order: Order) -> list[tuple[str, str, str]]:
 
 
 def _set_lines(order: Order, lines: Sequence[CanonicalLine], *, actor: Actor) -> None:
-    if not getattr(order, "created_now", False):
+    if not created_now(order):
         OrderLine.objects.filter(order=order).delete()
     forget_lines(order)
     rows = []
@@ -568,17 +570,11 @@ def _process(order: Order, *, actor: Actor) -> Order:
     if order.state not in (OrderState.RECEIVED, OrderState.ON_HOLD):
         return order
     # New, revised or held for a split: (re)route. A retry of an order held short keeps its facility.
-    fresh = order.state == OrderState.RECEIVED or _split_held(order)
+    fresh = order.state == OrderState.RECEIVED or held_for_split(order)
     order = _validate(order, actor=actor)
     if order.state == OrderState.VALIDATED:
         order = _route_and_accept(order, actor=actor, route=fresh)
     return order
-
-
-def _split_held(order: Order) -> bool:
-    return order.state == OrderState.ON_HOLD and any(
-        isinstance(r, dict) and r.get("code") == "split_route" for r in order.hold_reasons or []
-    )
 
 
 def _route_and_accept(order: Order, *, actor: Actor, route: bool) -> Order:
@@ -725,7 +721,7 @@ def order_ingest(
                         **_canonical_fields(canonical),
                     )
                     save_with_history(order, actor=actor, reason="received")
-                    order.created_now = True  # type: ignore[attr-defined]  # nothing refers to it yet: no look-ups
+                    order.__dict__["created_now"] = True  # see orders.models.created_now
                     _set_lines(order, _as_lines(canonical.lines), actor=actor)
             except IntegrityError:
                 order = Order.objects.select_for_update().filter(**key).first()
@@ -772,7 +768,7 @@ def order_accept(*, order: Order, actor: Actor) -> Order:
     re-validated first (the retry after stock arrived)."""
     with transaction.atomic():
         order = _lock(order)
-        reroute = _split_held(order)  # held because it would split: stock may now be whole somewhere
+        reroute = held_for_split(order)  # held because it would split: stock may now be whole somewhere
         if order.state == OrderState.ON_HOLD:
             order = _validate(order, actor=actor)
         if order.state != OrderState.VALIDATED:

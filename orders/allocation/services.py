@@ -29,7 +29,7 @@ from orders.allocation.models import (
 from orders.allocation.policy import PREORDER_WORDS, Ranked, in_policy_order, priority_of, rank
 from orders.allocation.routing import Destination, expand_lines, free_stock, route_order, stock_facts
 from orders.allocation.selectors import allocation_policy_for
-from orders.models import Order, OrderState, order_skus
+from orders.models import Order, OrderState, created_now, held_for_split, order_skus
 from warehouse.errors import Conflict, DomainError, InvalidInput, Reason
 from warehouse.history import save_with_history
 from warehouse.memo import memo_clear
@@ -319,7 +319,7 @@ def _claim_release(claim: PreorderClaim, *, actor: Actor, why: str) -> None:
 def preorder_claims_release(*, order: Order, actor: Actor, why: str) -> int:
     """The pre-order was cancelled: every unit it claimed goes back to its inbound. Returns claims released.
     No query for an order that is not a pre-order or was created in this transaction (it has no claims)."""
-    if getattr(order, "created_now", False) or not is_preorder(order):
+    if created_now(order) or not is_preorder(order):
         return 0
     claims = list(PreorderClaim.objects.filter(order=order, released_at__isnull=True))
     for claim in claims:
@@ -464,10 +464,6 @@ def _rank(order: Order, policy: AllocationPolicy) -> Ranked:
     )  # fmt: skip
 
 
-def _held_for_split(order: Order) -> bool:
-    return any(isinstance(r, dict) and r.get("code") == "split_route" for r in order.hold_reasons or [])
-
-
 def waiting_orders(*, brand: Brand, facility: Facility, policy: AllocationPolicy) -> list[Order]:
     """Orders of the brand at the facility held "short", in policy order (class, then paid time, then arrival)."""
     held = (
@@ -535,7 +531,7 @@ def allocation_run_waiting(*, brand: Brand, facility: Facility, actor: Actor = N
         customer = wholesale_customer(order) if priority == PriorityClass.WHOLESALE else ""
         skus = Sku.objects.in_bulk(sku_ids)
         need, _ = expand_lines([(skus[sku_id], qty) for sku_id, qty in required])
-        if _held_for_split(order):  # acceptance routes it again across facilities: count stock everywhere
+        if held_for_split(order):  # acceptance routes it again across facilities: count stock everywhere
             everywhere = free_stock(sku_ids=list(need), customer=customer).values()
             free = {sku_id: sum(stock.get(sku_id, 0) for stock in everywhere) for sku_id in need}
         else:
@@ -596,7 +592,7 @@ def order_route_decide(*, order: Order, now: dt.datetime | None = None) -> Order
     )
     # No savepoint: nothing here is caught and retried, and a database error dooms the caller's transaction anyway.
     with transaction.atomic(savepoint=False):
-        fresh = getattr(order, "created_now", False)  # an order created in this transaction has no route yet
+        fresh = created_now(order)  # an order created in this transaction has no route yet
         route = (None if fresh else OrderRoute.objects.select_for_update().filter(order=order).first()) or OrderRoute(
             order=order, brand=order.brand
         )
