@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -217,6 +217,15 @@ def _stock_event(order: Order, step: str, leg: Leg) -> str:
     return f"order:{order.pk}:{step}:{order.stock_round}{leg.suffix}"
 
 
+def _move_legs(
+    order: Order, legs: Sequence[Leg], move: Callable[..., Any], step: str, *, actor: Actor, reference: str
+) -> None:
+    """One stock step (release, start pick, unpick) at every leg's facility, ledgered per order round and leg."""
+    for leg in legs:
+        move(facility=leg.facility, lines=leg.lines, event_id=_stock_event(order, step, leg), actor=actor,
+             reference=reference)  # fmt: skip
+
+
 def _where(legs: Sequence[Leg]) -> str:
     return " and ".join(leg.facility.code for leg in legs)
 
@@ -242,11 +251,7 @@ def _release_allocation(order: Order, *, actor: Actor, why: str) -> None:
     if not order.allocated_lines:
         return
     legs = _legs(order)
-    for leg in legs:
-        stock_release(
-            facility=leg.facility, lines=leg.lines, event_id=_stock_event(order, "release", leg), actor=actor,
-            reference=f"order {_label(order)}",
-        )  # fmt: skip
+    _move_legs(order, legs, stock_release, "release", actor=actor, reference=f"order {_label(order)}")
     _forget_allocation(order, legs, actor=actor, reason=why, message=f"Allocated stock released: {why}")
 
 
@@ -610,11 +615,8 @@ def _cancel(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bool]:
         # facility.
         units = sum(qty for _, qty in order.allocated_stock())
         legs = _legs(order)
-        for leg in legs:
-            stock_unpick(
-                facility=leg.facility, lines=leg.lines, event_id=_stock_event(order, "unpick", leg), actor=actor,
-                reference=f"order {_label(order)} cancelled while {was}",
-            )  # fmt: skip
+        _move_legs(order, legs, stock_unpick, "unpick", actor=actor,
+                   reference=f"order {_label(order)} cancelled while {was}")  # fmt: skip
         _forget_allocation(
             order, legs, actor=actor, reason="picked units put back",
             message=f"Cancelled while {was}: {units} picked unit(s) put back to available at {_where(legs)}",
@@ -794,11 +796,7 @@ def order_release_to_pick(*, order: Order, actor: Actor) -> Order:
     with transaction.atomic():
         order = transition_apply(obj=order, name="release_to_pick", actor=actor, reason="released to pick")
         legs = _legs(order)
-        for leg in legs:
-            stock_start_pick(
-                facility=leg.facility, lines=leg.lines, event_id=_stock_event(order, "start_pick", leg), actor=actor,
-                reference=f"order {_label(order)}",
-            )  # fmt: skip
+        _move_legs(order, legs, stock_start_pick, "start_pick", actor=actor, reference=f"order {_label(order)}")
         where = f" at {_where(legs)}" if len(legs) > 1 else ""
         _event(order, OrderEventKind.RELEASED_TO_PICK, f"Released to pick{where}: allocated stock is now in pick",
                actor=actor)  # fmt: skip
