@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from returns import services
 from returns.models import Return, ReturnLine
@@ -99,4 +100,5 @@ class ReturnAdmin(TransitionAdmin):
         from returns.models import Disposition, Grade
 
         extra = {**(extra_context or {}), "grades": Grade.choices, "dispositions": Disposition.choices}
+        extra["triage_url"] = reverse("admin:returns_return_transition", args=[object_id, "triage"])
         return super().change_view(request, object_id, form_url, extra)

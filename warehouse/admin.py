@@ -24,7 +24,13 @@ from warehouse.errors import DomainError
 from warehouse.models import Brand, ExceptionItem, Facility, TransitionRecord
 from warehouse.roles import scope_to_brands
 from warehouse.selectors import exception_counts_by_kind, transitions_of
-from warehouse.transitions import failed_guards, force_permission, transition_apply, transition_names
+from warehouse.transitions import (
+    failed_guards,
+    force_permission,
+    transition_apply,
+    transition_label,
+    transition_names,
+)
 
 TransitionService = Callable[..., Any]
 
@@ -93,8 +99,10 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
             buttons.append(
                 {
                     "name": name,
-                    "label": name.replace("_", " ").capitalize(),
+                    "label": transition_label(name),
                     "blocked": [r.message for r in blocked],
+                    # Reversed from the route that serves it: the change URL is not a prefix of it.
+                    "url": self._url("transition", obj, name),
                 }
             )
         return buttons
@@ -118,21 +126,21 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
         obj = self.get_object(request, object_id)
         if obj is not None:
             extra["transition_buttons"] = self.transition_buttons(request, obj)
-            extra["force_choices"] = transition_names(obj, self.state_field) if self.can_force(request) else []
+            names = transition_names(obj, self.state_field) if self.can_force(request) else []
+            extra["force_choices"] = [{"name": n, "label": transition_label(n)} for n in names]
             extra["transition_records"] = list(transitions_of(subject=obj)[:50])
-            extra["transition_url_base"] = reverse(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]
-            )
+            extra["force_url"] = self._url("force", obj)
         return super().change_view(request, object_id, form_url, extra)
+
+    def _url(self, view: str, obj: Any, *args: str) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}", args=[obj.pk, *args])
 
     # The POSTs, re-checked by the service ---------------------------------------------------------------------
     def _object_or_404(self, request: HttpRequest, object_id: str) -> Any:
         return get_object_or_404(self.get_queryset(request), pk=object_id)
 
     def _back(self, obj: Any) -> HttpResponseRedirect:
-        return HttpResponseRedirect(
-            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
-        )
+        return HttpResponseRedirect(self._url("change", obj))
 
     def transition_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         if request.method != "POST":

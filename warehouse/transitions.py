@@ -25,6 +25,42 @@ M = TypeVar("M", bound=models.Model)
 Actor = User | None  # None is the system: tasks and connectors
 
 
+# What a person reads on a button or in a history line; a transition not listed reads as its name in words.
+TRANSITION_LABELS = {
+    "validate": "Validate",
+    "accept": "Accept",
+    "hold": "Put on hold",
+    "revise": "Send back for checking",
+    "release_to_pick": "Release to pick",
+    "confirm_picked": "Confirm picked",
+    "pack": "Mark packed",
+    "dispatch": "Mark dispatched",
+    "hand_to_carrier": "Hand to carrier",
+    "mark_in_transit": "Mark in transit",
+    "deliver": "Mark delivered",
+    "cancel": "Cancel",
+    "authorize": "Authorise return",
+    "mark_shipped_back": "Mark shipped back",
+    "receive": "Receive",
+    "triage": "Record triage",
+    "restock": "Restock",
+    "rework": "Send to rework",
+    "dispose": "Dispose of",
+    "claim": "Claim",
+    "discard": "Discard",
+    "replay": "Replay",
+    "retry_later": "Retry later",
+    "kill": "Stop retrying",
+    "mark_sent": "Mark sent",
+    "resolve": "Resolve",
+    "escalate": "Escalate",
+}
+
+
+def transition_label(name: str) -> str:
+    return TRANSITION_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
 def force_permission(model: type[models.Model]) -> str:
     return f"{model._meta.app_label}.force_{model._meta.model_name}_transition"
 
