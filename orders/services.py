@@ -791,10 +791,10 @@ def order_hold(*, order: Order, reasons: list[Reason], actor: Actor) -> Order:
         return _hold(order, reasons=reasons, kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
 
 
-def order_release_to_pick(*, order: Order, actor: Actor) -> Order:
+def order_release_to_pick(*, order: Order, actor: Actor, reason: str = "") -> Order:
     """Accepted → picking: the allocation moves to in pick. From here the warehouse owns the order."""
     with transaction.atomic():
-        order = transition_apply(obj=order, name="release_to_pick", actor=actor, reason="released to pick")
+        order = transition_apply(obj=order, name="release_to_pick", actor=actor, reason=reason or "released to pick")
         legs = _legs(order)
         _move_legs(order, legs, stock_start_pick, "start_pick", actor=actor, reference=f"order {_label(order)}")
         where = f" at {_where(legs)}" if len(legs) > 1 else ""
@@ -817,17 +817,17 @@ def order_record_pick_activity(*, order: Order, actor: Actor, note: str = "") ->
         return order
 
 
-def order_confirm_picked(*, order: Order, actor: Actor) -> Order:
+def order_confirm_picked(*, order: Order, actor: Actor, reason: str = "") -> Order:
     with transaction.atomic():
-        order = transition_apply(obj=order, name="confirm_picked", actor=actor, reason="last line picked")
+        order = transition_apply(obj=order, name="confirm_picked", actor=actor, reason=reason or "last line picked")
         _event(order, OrderEventKind.PICKED, "Picked: every line confirmed; goods go to packing", actor=actor)
         exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.PICKING_STALLED, note="Picking finished.")
         return order
 
 
-def order_pack(*, order: Order, actor: Actor) -> Order:
+def order_pack(*, order: Order, actor: Actor, reason: str = "") -> Order:
     with transaction.atomic():
-        order = transition_apply(obj=order, name="pack", actor=actor, reason="packed")
+        order = transition_apply(obj=order, name="pack", actor=actor, reason=reason or "packed")
         _event(order, OrderEventKind.PACKED, "Packed: staged for the carrier", actor=actor)
         return order
 

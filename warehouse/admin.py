@@ -155,7 +155,7 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
             if service is not None:
                 service(obj=obj, actor=request.user, reason=reason)
             elif not self.offer_without_service:
-                messages.error(request, f"{name} is not offered here.")
+                messages.error(request, f"{transition_label(name)} is not offered here.")
                 return self._back(obj)
             else:
                 transition_apply(obj=obj, name=name, actor=request.user, reason=reason)  # type: ignore[arg-type]
@@ -164,10 +164,14 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
                 raise PermissionDenied(exc.message) from exc
             messages.error(request, exc.message)
         else:
-            messages.success(
-                request, f"{str(self.opts.verbose_name).capitalize()} {obj}: {name.replace('_', ' ')} done."
-            )
+            messages.success(request, f"{transition_label(name)}: done. {self._now(obj)}")
         return self._back(obj)
+
+    def _now(self, obj: Any) -> str:
+        """Where the object stands after a step, in words (read again: the service saved its own instance)."""
+        obj.refresh_from_db()
+        state = getattr(obj, f"get_{self.state_field}_display", lambda: getattr(obj, self.state_field))()
+        return f"The {self.opts.verbose_name} is now {str(state).lower()}."
 
     def force_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if request.method != "POST":
@@ -178,9 +182,7 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
         name = request.POST.get("name", "")
         reason = request.POST.get("reason", "").strip()
         if name not in transition_names(obj, self.state_field) or not self.offered(name):
-            messages.error(
-                request, f"{name or 'That transition'} is not possible from {getattr(obj, self.state_field)}."
-            )
+            messages.error(request, f"{transition_label(name) if name else 'That step'} is not possible now.")
             return self._back(obj)
         service = self.get_transition_service(name)
         try:
@@ -193,7 +195,7 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
                 raise PermissionDenied(exc.message) from exc
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"Forced {name.replace('_', ' ')} on {obj}, reason recorded.")
+            messages.success(request, f"Forced “{transition_label(name)}”, reason recorded. {self._now(obj)}")
         return self._back(obj)
 
 

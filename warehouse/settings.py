@@ -115,6 +115,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start while collectstatic has not run
 # Hashed, compressed files once `collectstatic` ran; until then (tests, a first `runserver`) WhiteNoise serves the
 # finders' files as they are, so a page never fails on a missing manifest entry.
 WHITENOISE_USE_FINDERS = True
