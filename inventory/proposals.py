@@ -52,6 +52,13 @@ def count_propose(*, level: StockLevel, counted: int, reason: str, actor: User) 
     )
 
 
+def proposal_status(item: ExceptionItem) -> str:
+    """The proposer's view of where their count stands, in words."""
+    if item.state != "resolved":
+        return "Escalated to a manager" if item.state == "escalated" else "Waiting for approval"
+    return "Rejected" if item.decision_note.startswith("Count rejected") else "Approved"
+
+
 def count_approve(*, item: ExceptionItem, actor: User, note: str = "") -> StockResult:
     """The manager approves: on hand becomes the count, the variance is in the ledger, the proposal closes."""
     proposal = _proposal(item)

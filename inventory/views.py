@@ -13,11 +13,11 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from inventory.proposals import PROPOSE_PERMISSION, count_approve, count_propose, count_reject
+from inventory.proposals import PROPOSE_PERMISSION, count_approve, count_propose, count_reject, proposal_status
 from inventory.selectors import stock_levels
 from warehouse.api.pagination import BoundedCountPaginator
 from warehouse.errors import DomainError
-from warehouse.models import ExceptionKind
+from warehouse.models import ExceptionItem, ExceptionKind
 from warehouse.roles import brands_visible_to, scope_to_brands, sees_all_brands
 from warehouse.selectors import exception_queue_for
 
@@ -28,6 +28,24 @@ def _proposals(user: Any) -> Any:
     return exception_queue_for(user=user).filter(
         kind=ExceptionKind.OTHER, content_type__app_label="inventory", content_type__model="stocklevel"
     )
+
+
+def _own_proposals(user: Any) -> list[ExceptionItem]:
+    """The counts this user proposed, newest first, with their status (decided ones too), so the person who counted
+    sees what became of it."""
+    items = scope_to_brands(
+        ExceptionItem.objects.filter(
+            kind=ExceptionKind.OTHER,
+            content_type__app_label="inventory",
+            content_type__model="stocklevel",
+            detail__proposal__proposed_by=user.pk,
+        ).select_related("decided_by"),
+        user,
+    ).order_by("-opened_at", "-id")[:20]
+    found = list(items)
+    for item in found:
+        item.status = proposal_status(item)  # type: ignore[attr-defined]
+    return found
 
 
 @login_required
@@ -53,6 +71,7 @@ def stock_list(request: HttpRequest) -> HttpResponse:
             "may_propose": user.has_perm(PROPOSE_PERMISSION),
             "may_approve": may_approve,
             "proposals": list(_proposals(user)[:50]) if may_approve else [],
+            "own_proposals": _own_proposals(user) if user.has_perm(PROPOSE_PERMISSION) else [],
         },
     )
 

@@ -48,6 +48,21 @@ def exception_queue_for(*, user: Any) -> QuerySet[ExceptionItem]:
     return scope_to_brands(queryset, user)
 
 
+def exceptions_for(*, user: Any, state: str | None = None) -> QuerySet[ExceptionItem]:
+    """What the queue's state filter asks for: the open queue by default, or the resolved items, the latest decision
+    first, with who decided (the queue alone would make the "Resolved" filter read as an empty queue)."""
+    if state != ExceptionState.RESOLVED:
+        return exception_queue_for(user=user)
+    from warehouse.roles import scope_to_brands
+
+    queryset = (
+        ExceptionItem.objects.filter(state=ExceptionState.RESOLVED)
+        .select_related("brand", "facility", "content_type", "decided_by")
+        .order_by("-decided_at", "-id")
+    )
+    return scope_to_brands(queryset, user)
+
+
 def exception_counts_by_kind(*, user: Any) -> dict[str, int]:
     """Open exceptions per kind (escalated ones are counted too: both wait for a person)."""
     rows = exception_queue_for(user=user).order_by().values_list("kind").annotate(n=models.Count("id"))

@@ -19,7 +19,7 @@ from warehouse.api.pagination import COUNT_LIMIT, BoundedCountPaginator
 from warehouse.errors import DomainError
 from warehouse.filters import ExceptionFilter
 from warehouse.models import ExceptionItem, ExceptionKind
-from warehouse.selectors import exception_queue_for
+from warehouse.selectors import exception_queue_for, exceptions_for
 from warehouse.services import exception_escalate, exception_resolve
 
 # How long each kind may wait before it is late (seed 001 control points: 4 h stalled picking, 24 h carrier ack).
@@ -106,7 +106,10 @@ def exception_queue(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _bulk_decide(request)
     queryset = exception_queue_for(user=user)
-    filterset = ExceptionFilter(request.GET or None, queryset=queryset, request=request)
+    resolved = request.GET.get("state") == "resolved"
+    filterset = ExceptionFilter(
+        request.GET or None, queryset=exceptions_for(user=user, state=request.GET.get("state")), request=request
+    )
     items = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     page = BoundedCountPaginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
@@ -124,7 +127,8 @@ def exception_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": [_row(item, now) for item in page.object_list],
             "tabs": tabs,
-            "can_decide": user.has_perm("warehouse.resolve_exceptionitem"),
+            "can_decide": user.has_perm("warehouse.resolve_exceptionitem") and not resolved,
+            "resolved": resolved,
             "query": query.urlencode(),
             "capped": getattr(page.paginator, "capped", False),
         },

@@ -104,3 +104,15 @@ def test_the_schema_and_the_docs_are_served_without_a_cdn(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower() and b"/static/drf_spectacular_sidecar/" in docs.content
+
+
+def test_the_resolved_filter_lists_resolved_items_with_their_decision(make_user, brand):
+    manager = make_user("warehouse_manager")
+    decided, still_open = _open(brand, "r1"), _open(brand, "r2")
+    client = _client(manager)
+    assert (
+        client.post(f"/api/v1/exceptions/{decided.pk}/resolve/", {"note": "Checked"}, format="json").status_code == 200
+    )
+    body = client.get("/api/v1/exceptions/", {"state": "resolved"}).json()
+    assert [r["id"] for r in body["results"]] == [decided.pk]
+    assert [r["id"] for r in client.get("/api/v1/exceptions/").json()["results"]] == [still_open.pk]

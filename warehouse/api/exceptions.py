@@ -15,7 +15,7 @@ from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import NoteSerializer
 from warehouse.filters import ExceptionFilter
 from warehouse.models import ExceptionItem
-from warehouse.selectors import exception_queue_for
+from warehouse.selectors import exceptions_for
 from warehouse.services import exception_escalate, exception_resolve
 
 
@@ -58,7 +58,7 @@ class ExceptionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     filterset_class = ExceptionFilter
 
     def get_queryset(self) -> QuerySet[ExceptionItem]:
-        return exception_queue_for(user=self.request.user)
+        return exceptions_for(user=self.request.user, state=self.request.query_params.get("state"))
 
     def _decide(self, request: Request, service: Any) -> Response:
         body = NoteSerializer(data=request.data)
