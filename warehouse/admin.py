@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -137,7 +137,11 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
 
     # The POSTs, re-checked by the service ---------------------------------------------------------------------
     def _object_or_404(self, request: HttpRequest, object_id: str) -> Any:
-        return get_object_or_404(self.get_queryset(request), pk=object_id)
+        # The admin's own look-up: an id that is not one of this model's keys (a crafted "9/change") is a 404.
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(f"No such {self.opts.verbose_name}.")
+        return obj
 
     def _back(self, obj: Any) -> HttpResponseRedirect:
         return HttpResponseRedirect(self._url("change", obj))

@@ -1,6 +1,8 @@
 """Issue 4 §2: the object page shows a button per transition allowed from the current state and permitted to the
 user; a crafted POST is checked again by the service; forcing needs a reason and is recorded."""
 
+import re
+
 import pytest
 
 from orders.models import OrderState
@@ -19,6 +21,16 @@ def accepted(brand, facility):
     ).order
     assert order.state == OrderState.ACCEPTED
     return order
+
+
+def _rendered_action(client, url, marker):
+    """The action of the form on the rendered page that holds `marker` (a button's value, or the force select): a
+    post goes where the page sends it, never to a URL the test wrote."""
+    html = client.get(url).content.decode()
+    for form in re.findall(r"<form\b[^>]*>.*?</form>", html, flags=re.DOTALL):
+        if marker in form:
+            return re.search(r'action="([^"]+)"', form).group(1)
+    raise AssertionError(f"no form with {marker!r} on {url}")
 
 
 def _buttons(client, order):
@@ -55,7 +67,8 @@ def test_a_wrong_state_post_changes_nothing(client, make_user, accepted):
 def test_a_button_runs_the_orders_service(client, make_user, accepted):
     manager = make_user("warehouse_manager")
     client.force_login(manager)
-    client.post(f"/admin/orders/order/{accepted.pk}/transition/release_to_pick/", {"reason": "wave 3"})
+    action = _rendered_action(client, f"/admin/orders/order/{accepted.pk}/change/", 'value="release_to_pick"')
+    assert client.post(action, {"reason": "wave 3"}).status_code == 302
     accepted.refresh_from_db()
     assert accepted.state == OrderState.PICKING
     assert TransitionRecord.objects.filter(object_id=accepted.pk, name="release_to_pick", actor=manager).exists()
@@ -72,10 +85,11 @@ def test_forcing_needs_a_reason_and_is_recorded_as_forced(client, make_user, bra
     ).order
     manager = make_user("warehouse_manager")
     client.force_login(manager)
-    client.post(f"/admin/orders/order/{held.pk}/force/", {"name": "validate", "reason": "  "})
+    action = _rendered_action(client, f"/admin/orders/order/{held.pk}/change/", 'name="name"')
+    client.post(action, {"name": "validate", "reason": "  "})
     held.refresh_from_db()
     assert held.state == OrderState.ON_HOLD
-    client.post(f"/admin/orders/order/{held.pk}/force/", {"name": "validate", "reason": "ZIP confirmed by phone"})
+    client.post(action, {"name": "validate", "reason": "ZIP confirmed by phone"})
     held.refresh_from_db()
     assert held.state != OrderState.ON_HOLD
     record = TransitionRecord.objects.get(object_id=held.pk, name="validate", forced=True)
@@ -123,7 +137,19 @@ def test_a_manager_closes_a_handed_over_shipment_manually_with_a_reason(client, 
     page = client.get(f"/admin/orders/shipment/{shipment.pk}/change/")
     assert "deliver" in [c["name"] for c in page.context["force_choices"]]
     assert "deliver" not in {b["name"] for b in page.context["transition_buttons"]}
-    client.post(f"/admin/orders/shipment/{shipment.pk}/force/", {"name": "deliver", "reason": "POD by email"})
+    action = _rendered_action(client, f"/admin/orders/shipment/{shipment.pk}/change/", 'name="name"')
+    client.post(action, {"name": "deliver", "reason": "POD by email"})
     shipment.refresh_from_db()
     assert shipment.state == "delivered" and shipment.closed_manually_reason == "POD by email"
     assert TransitionRecord.objects.filter(object_id=shipment.pk, name="deliver", forced=True, actor=manager).exists()
+
+
+def test_a_crafted_id_is_a_404_never_a_500(client, make_user, accepted):
+    client.force_login(make_user("warehouse_manager"))
+    for url in (
+        f"/admin/orders/order/{accepted.pk}/change/transition/release_to_pick/",  # the old broken form action
+        "/admin/orders/order/not-a-number/force/",
+    ):
+        assert client.post(url, {"name": "validate", "reason": "x"}).status_code == 404
+    accepted.refresh_from_db()
+    assert accepted.state == OrderState.ACCEPTED
