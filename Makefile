@@ -24,8 +24,8 @@ browser-deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null; \
 	fi
 
-# The demo runs on the embedded SQLite file (var/db.sqlite3, or DEMO_DB=<path>), whatever DATABASE_URL says.
-DEMO_ENV = env -u DATABASE_URL $(if $(DEMO_DB),DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) DEMO_DB=$(abspath $(DEMO_DB)))
+# The demo runs without DEBUG on the embedded SQLite file (var/db.sqlite3, or DEMO_DB=<path>), whatever DATABASE_URL says.
+DEMO_ENV = env -u DATABASE_URL DEBUG=false $(if $(DEMO_DB),DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) DEMO_DB=$(abspath $(DEMO_DB)))
 
 demo: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from integrations import services
 from integrations.models import AuditRecord, Connection, InboundDelivery, ReconcileRun
 from warehouse.admin import ConsoleAdmin
+from warehouse.durations import duration_words
 from warehouse.errors import DomainError
 
 SECRETS_PERMISSION = "integrations.manage_connection_secrets"
@@ -182,13 +183,27 @@ class InboundDeliveryAdmin(_Evidence):
 
 @admin.register(AuditRecord)
 class AuditRecordAdmin(_Evidence):
-    list_display = ["at", "connection", "direction", "method", "endpoint", "status_code", "outcome", "latency_ms"]
+    list_display = ["at", "connection", "direction", "method", "endpoint", "status_code", "outcome", "latency"]
     list_filter = ["direction", "outcome"]
     list_select_related = ["connection"]
+    exclude = ["latency_ms"]  # shown as `latency`, in words
+    readonly_fields = ["latency"]
+
+    @admin.display(description="latency", ordering="latency_ms")
+    def latency(self, obj: AuditRecord) -> str:
+        return duration_words(obj.latency_ms)
 
 
 @admin.register(ReconcileRun)
 class ReconcileRunAdmin(_Evidence):
-    list_display = ["started_at", "connection", "full", "pulled", "missing", "stale", "replayed", "outcome"]
+    list_display = [
+        "started_at", "connection", "full", "pulled", "missing", "stale", "replayed", "outcome", "duration",
+    ]  # fmt: skip
     list_filter = ["full", "outcome"]
     list_select_related = ["connection"]
+    exclude = ["duration_ms"]  # shown as `duration`, in words
+    readonly_fields = ["duration"]
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration(self, obj: ReconcileRun) -> str:
+        return duration_words(obj.duration_ms)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from orders.allocation.models import OrderRoute
 from orders.models import EDITABLE_STATES, Order
 from orders.visible import order_list_visible_to
+from orders.wording import brand_words, return_words
 from warehouse.api.pagination import BoundedCountPaginator
 from warehouse.errors import DomainError
 from warehouse.roles import brands_visible_to, sees_all_brands
@@ -120,10 +121,14 @@ def _visible_order(user: Any, pk: int) -> Order:
     return order
 
 
-def _timeline(order: Order) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = [
-        {"at": e.at, "title": e.get_kind_display(), "text": e.message, "kind": e.kind} for e in order.events.all()
-    ]
+def _timeline(order: Order, *, internal: bool = True) -> list[dict[str, Any]]:
+    """Staff read each event's own message; a brand reads the plain words of `orders.wording` (internal reasons,
+    state and field names stay internal)."""
+    events: list[dict[str, Any]] = []
+    for e in order.events.all():
+        words = (e.get_kind_display(), e.message) if internal else brand_words(e)
+        if words is not None:
+            events.append({"at": e.at, "title": words[0], "text": words[1], "kind": e.kind})
     for shipment in order.shipments.all():
         for scan in shipment.events.all():
             events.append(
@@ -135,18 +140,11 @@ def _timeline(order: Order) -> list[dict[str, Any]]:
                 }
             )
     for rma in order.returns.all():  # returns are the last chapter of "where is my order"
-        words = {
-            "received": "received at the warehouse, in quarantine until inspected",
-            "triaged": "inspected",
-            "restocked": "inspected and restocked",
-            "reworked": "sent to rework",
-            "disposed": "disposed of after inspection",
-        }.get(rma.state, rma.get_state_display().lower())
         events.append(
             {
                 "at": rma.received_at or rma.created_at,
                 "title": f"Return {rma.rma_number}",
-                "text": f"Return {words}.",
+                "text": return_words(rma.state, rma.get_state_display()),
                 "kind": "return",
             }
         )
@@ -170,7 +168,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             return _fix_delivery(request, order, form.cleaned_data)
     state = order.state
-    timeline = _timeline(order)
+    timeline = _timeline(order, internal=sees_all_brands(user))
     seen = {STEP_OF_EVENT[e["kind"]] for e in timeline if e["kind"] in STEP_OF_EVENT}
     reached = max([HAPPY_PATH.index(state) if state in HAPPY_PATH else -1] + [HAPPY_PATH.index(step) for step in seen])
     labels = dict(Order._meta.get_field("state").choices or [])

@@ -20,7 +20,9 @@ if [[ -n "${DEMO_DB:-}" ]]; then
 else
     unset DATABASE_URL
 fi
-export DJANGO_PROFILE=development PYTHONUNBUFFERED=1
+# The demo is what a new user sees: friendly error pages, never a traceback or the debug 404's list of every URL.
+# (For development, `DEBUG=1 .venv/bin/python manage.py runserver` turns Django's debug pages on.)
+export DJANGO_PROFILE=development PYTHONUNBUFFERED=1 DEBUG=false
 
 mkdir -p var/log
 PIDS=()

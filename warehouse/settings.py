@@ -16,12 +16,14 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 PROFILE = env("DJANGO_PROFILE", default="development")
 PRODUCTION = PROFILE == "production"
-DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+# Off unless asked for (DEBUG=1): the demo and every profile show friendly error pages, never a traceback or the
+# URL list of the debug 404.
+DEBUG = env.bool("DEBUG", default=False)
 
-if DEBUG:
-    SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-not-for-production-use-0123456789abcdef")
-else:
+if PRODUCTION:
     SECRET_KEY = env("SECRET_KEY")  # no default: a production process without a key must not start
+else:
+    SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-not-for-production-use-0123456789abcdef")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from warehouse.api.pagination import COUNT_LIMIT, BoundedCountPaginator
+from warehouse.durations import duration_words
 from warehouse.errors import DomainError
 from warehouse.filters import ExceptionFilter
 from warehouse.models import ExceptionItem, ExceptionKind
@@ -50,12 +51,7 @@ PAGE_SIZE = 50
 
 
 def _human_age(age: timedelta) -> str:
-    minutes = int(age.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{minutes // (24 * 60)} days"
+    return duration_words(age)
 
 
 def subject_url(item: ExceptionItem) -> str | None:

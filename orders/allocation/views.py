@@ -29,6 +29,7 @@ from orders.allocation.services import POLICY_FIELDS, allocation_policy_update
 from orders.models import Order
 from orders.views import _may_read_orders as may_read_orders
 from warehouse.api.pagination import BoundedCountPaginator
+from warehouse.durations import duration_words
 from warehouse.models import Facility
 from warehouse.roles import brands_visible_to, scope_to_brands
 
@@ -39,9 +40,7 @@ SOON = dt.timedelta(hours=1)  # under an hour left: shown as urgent
 
 def time_left_words(left: dt.timedelta) -> str:
     """'1 h 05 min left', '12 min left' or 'overdue by 35 min'."""
-    minutes = abs(int(left.total_seconds())) // 60
-    hours, minutes = divmod(minutes, 60)
-    words = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    words = duration_words(left)
     return f"overdue by {words}" if left < dt.timedelta(0) else f"{words} left"
 
 
