@@ -126,6 +126,7 @@ def rerun_succeeded(delivery: InboundDelivery) -> None:
 def _wake_after_commit(ids: list[int]) -> None:
     if not ids:
         return
+
     def wake() -> None:
         for pk in ids:
             delivery_wake(pk)

@@ -25,8 +25,9 @@ def inbound_deliveries_sweep() -> int:
 
 def reconcile_due_connections() -> int:
     """Scheduled every minute: start a reconcile task for each connection whose cadence is due."""
-    from integrations.reconciler import reconcile_due
+    from integrations.reconciler import reconcile_due, reconcile_runs_expire_stale
 
+    reconcile_runs_expire_stale()
     due = reconcile_due()
     for connection_id in due:
         async_task("integrations.tasks.reconcile_connection", connection_id, group="integrations.reconcile")
