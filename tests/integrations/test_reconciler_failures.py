@@ -32,9 +32,7 @@ def failed_items(connection):
     )
 
 
-def test_a_run_that_dies_is_marked_failed_with_an_exception_and_the_next_run_replays(
-    shopify_connection, stocked_sku
-):
+def test_a_run_that_dies_is_marked_failed_with_an_exception_and_the_next_run_replays(shopify_connection, stocked_sku):
     with refusing_writes("integrations_inbounddelivery", sqlstate="08006", message="connection failure"):
         run = reconcile_connection(connection=shopify_connection, pull=platform_has(shopify_order(8001)))
     run.refresh_from_db()
