@@ -3,6 +3,17 @@
 from django.db import migrations, models
 
 
+def grant_rerun(apps, schema_editor):
+    """Administrators get the new re-run permission now, not at the next `sync_roles` (see warehouse 0002)."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    from warehouse.roles import roles_sync
+
+    create_permissions(global_apps.get_app_config("integrations"), verbosity=0)
+    roles_sync()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -33,4 +44,5 @@ class Migration(migrations.Migration):
             model_name='inbounddelivery',
             index=models.Index(condition=models.Q(('state', 'received')), fields=['received_at'], name='delivery_pending'),
         ),
+        migrations.RunPython(grant_rerun, migrations.RunPython.noop),
     ]
