@@ -10,10 +10,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
 
 from integrations import services
-from integrations.models import AuditRecord, Connection, InboundDelivery, ReconcileRun
+from integrations.delivery_lifecycle import RERUN_PERMISSION, deliveries_rerun
+from integrations.models import RERUNNABLE, AuditRecord, Connection, InboundDelivery, ReconcileRun
 from warehouse.admin import ConsoleAdmin
 from warehouse.durations import duration_words
 from warehouse.errors import DomainError
@@ -174,11 +178,70 @@ class _Evidence(ConsoleAdmin):
 
 @admin.register(InboundDelivery)
 class InboundDeliveryAdmin(_Evidence):
-    list_display = ["received_at", "connection", "topic", "platform_order_id", "state", "outcome", "attempts"]
+    """Evidence, plus one operation: administrators re-run dead letters after a fix (the list's action, or the
+    button on a dead letter's page), through `integrations.delivery_lifecycle.deliveries_rerun`."""
+
+    list_display = [
+        "id",
+        "received_at",
+        "connection",
+        "topic",
+        "platform_order_id",
+        "state",
+        "outcome",
+        "attempts",
+        "next_attempt_at",
+    ]
     list_filter = ["state"]
     list_select_related = ["connection"]
     search_fields = ["=platform_order_id", "=delivery_id"]
     exclude = ["body"]
+    actions = ["rerun_dead_letters"]
+    change_form_template = "admin/integrations/inbounddelivery/change_form.html"
+
+    def has_rerun_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(RERUN_PERMISSION))
+
+    @admin.action(description="Re-run selected dead-lettered deliveries", permissions=["rerun"])
+    def rerun_dead_letters(self, request: HttpRequest, queryset: QuerySet[InboundDelivery]) -> None:
+        self._rerun(request, list(queryset.values_list("pk", flat=True)))
+
+    def _rerun(self, request: HttpRequest, ids: list[int]) -> None:
+        try:
+            count = deliveries_rerun(ids=ids, actor=request.user)  # type: ignore[arg-type]
+        except DomainError as exc:
+            raise PermissionDenied(exc.message) from exc
+        skipped = len(ids) - count
+        note = f"; {skipped} not dead-lettered, left as they were" if skipped else ""
+        messages.success(request, f"Re-queued {count} dead-lettered deliver{'y' if count == 1 else 'ies'}{note}.")
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<path:object_id>/rerun/",
+                self.admin_site.admin_view(self.rerun_view),
+                name="integrations_inbounddelivery_rerun",
+            )
+        ]
+        return own + super().get_urls()
+
+    def rerun_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        if not self.has_rerun_permission(request):
+            raise PermissionDenied
+        delivery = get_object_or_404(self.get_queryset(request), pk=object_id)
+        self._rerun(request, [delivery.pk])
+        return HttpResponseRedirect(reverse("admin:integrations_inbounddelivery_change", args=[delivery.pk]))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = dict(extra_context or {})
+        delivery = self.get_object(request, object_id)
+        if delivery is not None and delivery.state in RERUNNABLE and self.has_rerun_permission(request):
+            extra["rerun_url"] = reverse("admin:integrations_inbounddelivery_rerun", args=[delivery.pk])
+        return super().change_view(request, object_id, form_url, extra)
 
 
 @admin.register(AuditRecord)

@@ -7,30 +7,30 @@ Order of work for one delivery (the view only translates HTTP to this and back):
 4. stored once per (connection, delivery id) in one transaction with its audit row; a duplicate changes nothing;
    an unreadable body (invalid UTF-8, invalid JSON, `\\u0000`) is kept raw and quarantined; an unknown topic is kept
    and ignored; a database error → 503 so the platform retries;
-5. after commit, a django-q2 task processes it (`integrations.tasks.inbound_delivery_process`)."""
+5. a django-q2 task wakes a worker for it (`integrations.queueing`: on PostgreSQL its row is written in the same
+   statement as the delivery); the delivery row, not the task, says what is left to do
+   (`integrations.delivery_lifecycle`)."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
+from django.db import DatabaseError, transaction
 from django.db import connection as db
 from django.utils import timezone
 
 from integrations.audit import audit_record, redact_headers
 from integrations.mappings import platform_events
 from integrations.models import AuditDirection, Connection, ConnectionStatus, DeliveryState, InboundDelivery
+from integrations.queueing import TASK_CTE, broker_in_our_database, delivery_wake, task_params
 from integrations.vault import CredentialKeyError, Sealed
 from warehouse.errors import Reason
 from warehouse.models import ExceptionKind
@@ -96,19 +96,6 @@ def body_problem(body: bytes) -> Reason | None:
     return None
 
 
-def _enqueue(delivery_pk: int) -> None:
-    from integrations.tasks import inbound_delivery_enqueue
-
-    inbound_delivery_enqueue(delivery_pk)
-
-
-def _broker_in_our_database() -> bool:
-    """django-q2's ORM broker on our database: the task row can be written inside the delivery's transaction (it
-    becomes visible, and runnable, only when the delivery commits; one commit instead of two)."""
-    q_cluster = getattr(settings, "Q_CLUSTER", {})
-    return q_cluster.get("orm") == DEFAULT_DB_ALIAS and not q_cluster.get("sync", False)
-
-
 @dataclass(frozen=True)
 class _ConnectionView:
     """What the inbox needs of a connection, kept for CACHE_SECONDS per process (the seed: short-lived in-memory
@@ -170,7 +157,7 @@ RETURNING id
 """
 
 
-_ONE_STATEMENT_SQL = """
+_DELIVERY_AND_AUDIT_CTES = """
 WITH delivery AS (
     INSERT INTO integrations_inbounddelivery
         (connection_id, source, delivery_id, event_id, topic, headers, body, received_at, triggered_at,
@@ -186,42 +173,9 @@ WITH delivery AS (
     SELECT %(connection)s, 'inbound', 'POST', %(endpoint)s, 200, %(latency)s,
            CASE WHEN EXISTS (SELECT 1 FROM delivery) THEN %(audit_outcome)s ELSE 'duplicate' END,
            %(fingerprint)s, %(headers)s::jsonb, '', false, %(detail)s, %(now)s
-), task AS (
-    INSERT INTO django_q_ormq (key, payload, lock)
-    SELECT %(queue)s, %(package)s, %(now)s FROM delivery WHERE %(enqueue)s
-)
-SELECT id FROM delivery
-"""
-
-
-@functools.lru_cache(maxsize=1)
-def _queue_name() -> str:
-    from django_q.brokers import get_broker
-    from django_q.conf import Conf
-
-    return str(get_broker().list_key or Conf.CLUSTER_NAME)
-
-
-def _task_package(connection_id: int, delivery_key: str) -> tuple[str, str]:
-    """The signed django-q2 package `async_task` would write for `inbound_delivery_process_key`, and its queue.
-
-    Written by our own INSERT so the delivery, its audit row and its task are one statement and one commit."""
-    from django_q.conf import Conf
-    from django_q.signing import SignedPackage
-
-    task_id = uuid.uuid4().hex  # django-q2's human-readable name costs more than the rest of the package
-    task = {
-        "id": task_id,
-        "name": f"inbound-delivery-{connection_id}-{task_id[:12]}",
-        "func": "integrations.tasks.inbound_delivery_process_key",
-        "args": (connection_id, delivery_key),
-        "kwargs": {},
-        "group": "integrations.inbox",
-        "ack_failure": Conf.ACK_FAILURES,
-        "save": False,  # the delivery row records the outcome; see integrations.tasks.NOT_SAVED
-        "started": timezone.now(),
-    }
-    return SignedPackage.dumps(task), _queue_name()
+),"""
+# The delivery, its audit row and its wake-up task (`integrations.queueing.TASK_CTE`) in one statement.
+_ONE_STATEMENT_SQL = "".join([_DELIVERY_AND_AUDIT_CTES, TASK_CTE, "\nSELECT id FROM delivery\n"])
 
 
 def _store_in_one_statement(
@@ -229,8 +183,8 @@ def _store_in_one_statement(
 ) -> tuple[int | None, bool]:
     """PostgreSQL with the ORM broker on our database: delivery + audit row + task row in one statement (autocommit
     is one transaction, so the 200 still follows the commit). Returns (delivery id or None, created)."""
-    package, queue = _task_package(connection.pk, delivery_key)
     params = {
+        **task_params(connection_id=connection.pk, delivery_key=delivery_key),
         "connection": connection.pk,
         "key": delivery_key,
         "event_id": fields["event_id"],
@@ -246,8 +200,6 @@ def _store_in_one_statement(
         "audit_outcome": outcome,
         "fingerprint": connection.credentials_fingerprint,
         "detail": f"delivery {delivery_key[:100]}",
-        "queue": queue,
-        "package": package,
         "enqueue": fields["state"] == DeliveryState.RECEIVED,
     }
     with db.cursor() as cursor:
@@ -359,7 +311,7 @@ def inbox_receive(
         "state": state,
         "outcome": problem.message if problem else ("" if state == DeliveryState.RECEIVED else outcome),
     }
-    if problem is None and db.vendor == "postgresql" and _broker_in_our_database():
+    if problem is None and db.vendor == "postgresql" and broker_in_our_database():
         try:
             # Outside any transaction (a request) the statement is its own transaction; inside one (a test, a
             # caller's atomic block) a savepoint keeps a failure from poisoning it.
@@ -405,10 +357,10 @@ def inbox_receive(
                 detail=f"delivery {delivery_pk} ({delivery_key[:80]})",
             )
             if created and state == DeliveryState.RECEIVED:
-                if _broker_in_our_database():
-                    _enqueue(delivery_pk)
+                if broker_in_our_database():
+                    delivery_wake(delivery_pk)
                 else:
-                    transaction.on_commit(lambda: _enqueue(delivery_pk))
+                    transaction.on_commit(lambda: delivery_wake(delivery_pk))
     except DatabaseError:
         logger.exception("webhook for connection %s not stored: database error", connection.pk)
         return InboxResult(503, "database_error")

@@ -20,6 +20,7 @@ from django.db import connection as db
 from django.db.models import Max
 from django.utils import timezone
 
+from integrations.delivery_lifecycle import attempt_failed, error_name, rerun_succeeded
 from integrations.mappings import mappings_for, normalise
 from integrations.models import Connection, DeliverySource, DeliveryState, InboundDelivery
 from orders.canonical import CanonicalOrder
@@ -30,6 +31,28 @@ from warehouse.services import exception_open
 logger = logging.getLogger(__name__)
 
 MAX_LINES = 500  # a 50k-line body is kept and quarantined for a person, never handed to allocation
+
+
+def _order_key_max() -> int:
+    """The longest order id that can be a key: it must fit the delivery's column and the order's."""
+    from orders.models import Order
+
+    return min(
+        InboundDelivery._meta.get_field("platform_order_id").max_length or 0,
+        Order._meta.get_field("platform_order_id").max_length or 0,
+    )
+
+
+def order_key_problem(platform_order_id: str) -> Reason | None:
+    """Why an order id cannot be the key of an order (no order can be held without its key), or None."""
+    if not platform_order_id.strip():
+        return Reason("no_order_id", "the payload has no order id under the mapped path")
+    if len(platform_order_id) > _order_key_max():
+        return Reason(
+            "order_id_too_long",
+            f"the order id is {len(platform_order_id)} characters long; an order id has at most {_order_key_max()}",
+        )
+    return None
 
 
 def _lock_order(connection_id: int, platform_order_id: str) -> None:
@@ -110,8 +133,9 @@ def delivery_process(
         if len(canonical.lines) > MAX_LINES:
             _quarantine(delivery, Reason("too_many_lines", f"{len(canonical.lines)} lines; at most {MAX_LINES}"))
             return delivery.state
-        if not canonical.platform_order_id:
-            _quarantine(delivery, Reason("no_order_id", "the payload has no order id under the mapped path"))
+        key_problem = order_key_problem(canonical.platform_order_id)
+        if key_problem is not None:
+            _quarantine(delivery, key_problem)
             return delivery.state
         version = canonical.updated_at or delivery.triggered_at
         delivery.platform_order_id = canonical.platform_order_id
@@ -133,6 +157,7 @@ def delivery_process(
             delivery.state = DeliveryState.PROCESSED if (result.created or result.applied) else DeliveryState.STALE
             delivery.outcome = (result.reason or ("created" if result.created else "updated"))[:300]
         delivery.processed_at = timezone.now()
+        delivery.next_attempt_at = None
         delivery.save(
             update_fields=[
                 "state",
@@ -142,8 +167,11 @@ def delivery_process(
                 "platform_order_id",
                 "platform_updated_at",
                 "order_id",
+                "next_attempt_at",
             ]
         )
+        if delivery.reruns:
+            rerun_succeeded(delivery)
         return delivery.state
 
 
@@ -156,33 +184,18 @@ def _with_version(canonical: CanonicalOrder, version: dt.datetime | None) -> Can
 def delivery_process_safely(
     *, delivery_id: int | None = None, connection_id: int | None = None, delivery_key: str | None = None
 ) -> str:
-    """The task body: a database error is raised (django-q2 retries); any other failure marks the delivery failed
-    and opens an exception, so one poisonous payload does not retry forever."""
+    """The task body: a failed attempt is recorded on the delivery (`integrations.delivery_lifecycle`): retried
+    with backoff when the error is transient, else dead-lettered with an exception. Returns the delivery's state;
+    raises only when even that record cannot be written (the database is down: the sweeper wakes it later)."""
     lookup = _lookup(delivery_id, connection_id, delivery_key)
     try:
         return delivery_process(delivery_id=delivery_id, connection_id=connection_id, delivery_key=delivery_key)
-    except DatabaseError:
-        raise
     except Exception as exc:
-        logger.exception("delivery %s failed", lookup)
-        with transaction.atomic():
-            delivery = _locked_delivery(lookup)
-            if delivery is None:
-                return "missing"
-            if delivery.state != DeliveryState.RECEIVED:
-                return delivery.state
-            delivery.state = DeliveryState.FAILED
-            delivery.outcome = f"ingestion failed: {type(exc).__name__}"
-            delivery.processed_at = timezone.now()
-            delivery.save(update_fields=["state", "outcome", "processed_at"])
-            exception_open(
-                kind=ExceptionKind.WEBHOOK_QUARANTINE,
-                summary=f"{delivery.connection}: delivery {delivery.delivery_id[:80]} failed to ingest",
-                reasons=[Reason("ingest_failed", f"{type(exc).__name__} while ingesting; see the logs")],
-                subject=delivery,
-                brand=delivery.connection.brand,
-            )
-            return delivery.state
+        if isinstance(exc, DatabaseError):
+            logger.warning("delivery %s: attempt failed: %s", lookup, error_name(exc))
+        else:
+            logger.exception("delivery %s failed", lookup)
+        return attempt_failed(lookup=lookup, error=exc)
 
 
 def payload_replay(
@@ -197,9 +210,12 @@ def payload_replay(
         if canonical.updated_at
         else hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
     )
+    key = f"reconcile:{canonical.platform_order_id}:{version}"
+    if len(key) > InboundDelivery._meta.get_field("delivery_id").max_length:  # type: ignore[operator]
+        key = "reconcile:sha256:" + hashlib.sha256(key.encode()).hexdigest()  # a key is never cut short
     delivery, created = InboundDelivery.objects.get_or_create(
         connection=connection,
-        delivery_id=f"reconcile:{canonical.platform_order_id}:{version}"[:200],
+        delivery_id=key,
         defaults={
             "source": DeliverySource.RECONCILER,
             "topic": topic,
@@ -207,7 +223,8 @@ def payload_replay(
             "state": DeliveryState.RECEIVED,
         },
     )
-    if process and created:
+    # One left `received` by an earlier run (its processing failed, or its task was lost) is due now as well.
+    if process and (created or delivery.state == DeliveryState.RECEIVED):
         delivery_process_safely(delivery_id=delivery.pk)
         delivery.refresh_from_db()
     return delivery

@@ -159,14 +159,23 @@ class DeliveryState(models.TextChoices):
     STALE = "stale", "Dropped: older than what we have"
     IGNORED = "ignored", "Ignored: topic not handled"
     QUARANTINED = "quarantined", "Quarantined: body unreadable"
-    FAILED = "failed", "Failed"
+    DEAD_LETTER = "dead_letter", "Dead letter: failed, waiting for a re-run"
+    FAILED = "failed", "Failed (before dead letters; re-run like a dead letter)"
+
+
+# What an administrator may re-run after a fix.
+RERUNNABLE = (DeliveryState.DEAD_LETTER, DeliveryState.FAILED)
 
 
 class InboundDelivery(models.Model):
     """One verified delivery from a platform (or one record the reconciler pulled), kept raw.
 
     Unique per (connection, delivery id): a duplicate delivery finds this row and changes nothing. The body is the
-    raw bytes as received, so an unreadable body (invalid UTF-8, `\\u0000`) is kept for people to look at."""
+    raw bytes as received, so an unreadable body (invalid UTF-8, `\\u0000`) is kept for people to look at.
+
+    The row is the source of truth of its own processing (`integrations.delivery_lifecycle`): it stays `received`
+    until it is processed, held, quarantined or dead-lettered; a queued task only wakes a worker for it, and the
+    sweeper wakes one again when that task is lost or a retry falls due (`next_attempt_at`)."""
 
     # Every index is paid on each webhook's insert: the connection is the first column of the unique constraint and of
     # both composite indexes below, so neither it nor the platform order id has an index of its own.
@@ -186,10 +195,15 @@ class InboundDelivery(models.Model):
     order_id = models.BigIntegerField(null=True, blank=True, help_text="The WMS order this delivery created or updated")
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweeper wakes a worker for it again (a retry, or a lost task)"
+    )
+    reruns = models.PositiveSmallIntegerField(default=0, db_default=0, help_text="Times an administrator re-ran it")
 
     class Meta:
         ordering = ["-received_at", "-id"]
         verbose_name_plural = "inbound deliveries"
+        permissions = [("rerun_inbounddelivery", "Can re-run dead-lettered inbound deliveries")]
         constraints = [
             models.UniqueConstraint(
                 fields=["connection", "delivery_id"],
@@ -200,6 +214,8 @@ class InboundDelivery(models.Model):
         indexes = [
             models.Index(fields=["connection", "source", "received_at"], name="delivery_recent"),
             models.Index(fields=["connection", "platform_order_id", "state"], name="delivery_order"),
+            # Only rows still to do: small, so the sweeper's minute-by-minute look costs nothing on a big table.
+            models.Index(fields=["received_at"], name="delivery_pending", condition=models.Q(state="received")),
         ]
 
     def __str__(self) -> str:

@@ -19,10 +19,12 @@ from importlib import import_module
 from typing import Any
 
 from django.apps import apps
+from django.db import connection as db
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from integrations.delivery_lifecycle import error_name
 from integrations.ingest import payload_replay
 from integrations.mappings import mappings_for, normalise
 from integrations.metrics import last_webhook_at
@@ -126,6 +128,34 @@ def reconcile_connection(
         logger.warning("reconcile of connection %s failed: %s", connection.pk, run.error)
         return run
 
+    try:
+        _diff_and_replay(connection=connection, run=run, pulled=pulled)
+    except Exception as exc:
+        # A run that dies says so, and a person hears of it; the watermark stays, so the next run decides again.
+        logger.exception("reconcile of connection %s died", connection.pk)
+        if not db.in_atomic_block:
+            db.close_if_unusable_or_obsolete()  # a connection broken by the failure is replaced, not reused
+        run_failed(run=run, error=f"died while replaying: {error_name(exc)}", duration_ms=_ms(started))
+        return run
+
+    run.finished_at = timezone.now()
+    run.duration_ms = _ms(started)
+    run.save()
+    Connection.objects.filter(pk=connection.pk).update(
+        reconcile_watermark=now, last_reconciled_at=now, **({"last_full_diff_at": now} if full else {})
+    )
+    _channel_health(connection=connection, run=run, now=now)
+    return run
+
+
+def _ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000
+
+
+def _diff_and_replay(*, connection: Connection, run: ReconcileRun, pulled: list[dict[str, Any]]) -> None:
+    """Diff what was pulled against the WMS and replay what it lacks or holds older. Every replay decided here
+    happens now, or waits on its delivery for a retry (the sweeper wakes it), or is in the exception queue
+    (quarantined or dead-lettered): the run's outcome is "ok" only when all happened now."""
     mappings = mappings_for(connection)
     versions: list[tuple[dict[str, Any], str, dt.datetime | None]] = []
     for payload in pulled:
@@ -138,6 +168,7 @@ def reconcile_connection(
     held = _wms_versions(connection, [pid for _, pid, _ in versions])
 
     missing = stale = replayed = 0
+    not_yet: dict[str, int] = {}
     for payload, pid, updated_at in versions:
         have = held.get(pid)
         if pid not in held:
@@ -147,19 +178,45 @@ def reconcile_connection(
         else:
             continue  # the WMS has this version (or newer, or orders owns it without a platform version)
         delivery = payload_replay(connection=connection, payload=payload)
-        if delivery.state == DeliveryState.PROCESSED:
-            replayed += 1
+        if delivery.state in (DeliveryState.PROCESSED, DeliveryState.STALE):
+            replayed += delivery.state == DeliveryState.PROCESSED
+        else:
+            not_yet[delivery.state] = not_yet.get(delivery.state, 0) + 1
 
     run.pulled, run.missing, run.stale, run.replayed = len(pulled), missing, stale, replayed
+    run.outcome = "ok" if not not_yet else "partial"
+    if not_yet:
+        run.error = ("replays not done now: " + ", ".join(f"{n} {state}" for state, n in sorted(not_yet.items())))[:300]
+
+
+def run_failed(*, run: ReconcileRun, error: str, duration_ms: float | None = None) -> None:
+    """Mark a run failed and open a RECONCILE_FAILED exception on its connection (one open per connection)."""
+    run.outcome, run.error = "failed", error[:300]
     run.finished_at = timezone.now()
-    run.duration_ms = (time.monotonic() - started) * 1000
-    run.outcome = "ok"
+    if duration_ms is not None:
+        run.duration_ms = duration_ms
     run.save()
-    Connection.objects.filter(pk=connection.pk).update(
-        reconcile_watermark=now, last_reconciled_at=now, **({"last_full_diff_at": now} if full else {})
+    connection = run.connection
+    exception_open(
+        kind=ExceptionKind.RECONCILE_FAILED,
+        summary=f"{connection}: reconciler run {run.pk} failed: {error}"[:300],
+        reasons=[Reason("reconcile_failed", error[:300])],
+        subject=connection,
+        brand=connection.brand,
+        detail={"run_id": run.pk, "connection_id": connection.pk},
     )
-    _channel_health(connection=connection, run=run, now=now)
-    return run
+
+
+def reconcile_runs_expire_stale(*, now: dt.datetime | None = None) -> int:
+    """Runs still "running" RUN_STALE_AFTER after they started died with their worker: mark them failed."""
+    now = now or timezone.now()
+    expired = 0
+    for run in ReconcileRun.objects.select_related("connection__brand").filter(
+        outcome="running", started_at__lte=now - RUN_STALE_AFTER
+    ):
+        run_failed(run=run, error=f"never finished: still running {RUN_STALE_AFTER} after it started (worker died?)")
+        expired += 1
+    return expired
 
 
 def _channel_health(*, connection: Connection, run: ReconcileRun, now: dt.datetime) -> None:

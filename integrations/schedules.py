@@ -8,6 +8,14 @@ from django_q.models import Schedule
 
 SCHEDULES = [
     {
+        # The delivery row is the truth; this wakes workers for retries that fell due and for lost tasks.
+        "name": "integrations.inbound_deliveries_sweep",
+        "func": "integrations.tasks.inbound_deliveries_sweep",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+    {
         "name": "integrations.reconcile_due_connections",
         "func": "integrations.tasks.reconcile_due_connections",
         "schedule_type": Schedule.MINUTES,

@@ -6,20 +6,6 @@ from django_q.tasks import async_task
 
 from integrations.ingest import delivery_process_safely
 
-# High-volume tasks record their outcome on their own rows (the delivery, the outbound message), so a success is not
-# also saved to django-q2's Success table: with a save limit, every saved success makes the monitor lock and load the
-# whole table to prune it, which at webhook rates costs more than the task. Failures are still saved.
-NOT_SAVED = {"save": False}
-
-
-def inbound_delivery_enqueue(delivery_id: int) -> None:
-    async_task(
-        "integrations.tasks.inbound_delivery_process",
-        delivery_id,
-        group="integrations.inbox",
-        q_options={"task_name": f"inbound-delivery-{delivery_id}", **NOT_SAVED},
-    )
-
 
 def inbound_delivery_process(delivery_id: int) -> str:
     return delivery_process_safely(delivery_id=delivery_id)
@@ -30,10 +16,18 @@ def inbound_delivery_process_key(connection_id: int, delivery_key: str) -> str:
     return delivery_process_safely(connection_id=connection_id, delivery_key=delivery_key)
 
 
+def inbound_deliveries_sweep() -> int:
+    """Scheduled every minute: wake a worker for deliveries whose retry is due or whose task was lost."""
+    from integrations.delivery_lifecycle import deliveries_sweep
+
+    return deliveries_sweep()
+
+
 def reconcile_due_connections() -> int:
     """Scheduled every minute: start a reconcile task for each connection whose cadence is due."""
-    from integrations.reconciler import reconcile_due
+    from integrations.reconciler import reconcile_due, reconcile_runs_expire_stale
 
+    reconcile_runs_expire_stale()
     due = reconcile_due()
     for connection_id in due:
         async_task("integrations.tasks.reconcile_connection", connection_id, group="integrations.reconcile")

@@ -65,6 +65,8 @@ class ExceptionKind(models.TextChoices):
     CATALOG_DRIFT = "catalog_drift", "SKU missing weight, dimensions or HS code"
     WEBHOOK_QUARANTINE = "webhook_quarantine", "Webhook body quarantined"
     DEAD_LETTER = "dead_letter", "Outbound write dead-lettered"
+    INBOUND_DEAD_LETTER = "inbound_dead_letter", "Inbound delivery dead-lettered"
+    RECONCILE_FAILED = "reconcile_failed", "Reconciler run failed"
     CHANNEL_SILENT = "channel_silent", "Channel silent while reconciler finds orders"
     CREDENTIAL_EXPIRED = "credential_expired", "Connection credentials expired"
     OTHER = "other", "Other"

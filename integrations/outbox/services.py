@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,9 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+# The schedule lives in integrations.backoff (shared with inbound deliveries); re-exported for this module's callers.
+from integrations.backoff import MAX_ATTEMPTS as MAX_ATTEMPTS
+from integrations.backoff import retry_delay as retry_delay
 from integrations.http import Headroom
 from integrations.models import Connection, ConnectionStatus
 from integrations.outbox import senders
@@ -34,17 +36,12 @@ from warehouse.transitions import Actor, transition_apply
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-BASE_DELAY_SECONDS = 60.0
-JITTER = 0.2
 CIRCUIT_BASE_SECONDS = 15.0
 CIRCUIT_MAX_SECONDS = 300.0
 OUTAGE_AFTER_FAILURES = 3  # consecutive transient failures of one connection: runbook "platform outage"
 HEADROOM_FLOOR = 0.2  # below a fifth of the platform's budget, the connection's writes wait a little
 HEADROOM_PAUSE_SECONDS = 10.0  # Shopify's standard bucket leaks 2 calls/s: 10 s restore half of a 40-call bucket
 WRITABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK)
-
-_rng = random.Random()
 
 
 def lease_seconds() -> float:
@@ -53,12 +50,6 @@ def lease_seconds() -> float:
 
 def deadletter_cap() -> int:
     return int(getattr(settings, "OUTBOX_DEADLETTER_CAP", 1000))
-
-
-def retry_delay(attempt: int, *, rng: random.Random | None = None) -> dt.timedelta:
-    """The wait after failed attempt `attempt` (1-based): 60·2ⁿ⁻¹ s × U(0.8, 1.2)."""
-    factor = (rng or _rng).uniform(1 - JITTER, 1 + JITTER)
-    return dt.timedelta(seconds=BASE_DELAY_SECONDS * 2 ** (attempt - 1) * factor)
 
 
 def payload_key(*, kind: str, payload: Mapping[str, Any]) -> str:

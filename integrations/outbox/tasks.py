@@ -6,7 +6,7 @@ from __future__ import annotations
 from django_q.tasks import async_task
 
 from integrations.outbox.services import outbox_drain
-from integrations.tasks import NOT_SAVED
+from integrations.queueing import NOT_SAVED
 
 BATCH = 50
 MAX_BATCHES = 20
