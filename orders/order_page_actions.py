@@ -53,8 +53,10 @@ class AliasForm(forms.Form):
     code = forms.CharField(max_length=100, label="Code as received")
     sku = forms.CharField(max_length=100, required=False, label="Means SKU")
     other_sku = forms.CharField(max_length=100, required=False, label="Or another SKU code")
-    valid_from = forms.DateField(label="Valid from", widget=forms.DateInput(attrs={"type": "date"}))
-    valid_through = forms.DateField(label="Valid through", widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(label="Valid from", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    valid_through = forms.DateField(
+        label="Valid through", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
