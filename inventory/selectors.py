@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import difflib
+import re
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet, Sum
 
-from inventory.models import KitComponent, Movement, Sku, StockLevel, StockLevelQuerySet, available_expression
+from inventory.models import (
+    Barcode,
+    KitComponent,
+    Movement,
+    Sku,
+    SkuAlias,
+    StockLevel,
+    StockLevelQuerySet,
+    available_expression,
+)
 from warehouse.models import Brand, Facility
 
 DRIFT_FIELDS = ("weight_grams", "length_mm", "width_mm", "height_mm")
@@ -87,3 +100,49 @@ def movement_list(
     if event_id is not None:
         movements = movements.filter(event_id=event_id)
     return movements
+
+
+@dataclass(frozen=True)
+class SkuCandidate:
+    """A SKU that an unknown code may mean, and why it is offered (its code, an alias or a barcode that looks like
+    the code)."""
+
+    sku: Sku
+    via: str
+    matched: str
+    score: float
+
+
+def _squash(code: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", code.upper())
+
+
+def sku_candidates(*, brand: Brand, code: str, limit: int = 5) -> list[SkuCandidate]:
+    """SKUs of `brand` whose code, alias or barcode looks like `code` (same letters ignoring case and punctuation,
+    one containing the other, or close spelling), best first, one entry per SKU. Reads at most a few hundred rows:
+    only entries sharing a fragment of the code."""
+    wanted = _squash(code or "")
+    if not wanted:
+        return []
+    fragments = [f for f in re.split(r"[^0-9A-Za-z]+", code) if len(f) >= 2] or [wanted]
+    near = Q()
+    for fragment in fragments[:5]:
+        near |= Q(code__icontains=fragment)
+    found: list[tuple[str, str, Sku]] = [(s.code, "code", s) for s in Sku.objects.filter(near, brand=brand)[:200]]
+    found += [(a.code, "alias", a.sku) for a in SkuAlias.objects.filter(near, brand=brand).select_related("sku")[:100]]
+    barcodes = Barcode.objects.filter(brand=brand).filter(Q(value=code.strip()) | Q(value__icontains=wanted))
+    found += [(b.value, "barcode", b.sku) for b in barcodes.select_related("sku")[:50]]
+    best: dict[int, SkuCandidate] = {}
+    for matched, via, sku in found:
+        other = _squash(matched)
+        if not other:
+            continue
+        if other == wanted:
+            score = 1.0
+        elif wanted in other or other in wanted:
+            score = 0.6 + 0.3 * min(len(other), len(wanted)) / max(len(other), len(wanted))
+        else:
+            score = difflib.SequenceMatcher(None, wanted, other).ratio() * 0.8
+        if score >= 0.45 and (sku.pk not in best or best[sku.pk].score < score):
+            best[sku.pk] = SkuCandidate(sku=sku, via=via, matched=matched, score=round(score, 2))
+    return sorted(best.values(), key=lambda c: (-c.score, c.sku.code))[:limit]

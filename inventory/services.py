@@ -34,7 +34,7 @@ from inventory.models import (
 from inventory.selectors import catalog_drift, sku_missing_fields
 from warehouse.errors import Conflict, DomainError, InsufficientStock, InvalidInput, NotPermitted, Reason
 from warehouse.history import save_with_history
-from warehouse.memo import memoized
+from warehouse.memo import memo_clear, memoized
 from warehouse.models import Brand, ExceptionKind, Facility
 from warehouse.services import exception_dedupe_key, exception_open
 from warehouse.transitions import Actor, transition_apply
@@ -188,6 +188,51 @@ def sku_change_code(*, sku: Sku, new_code: str, actor: Actor, window: timedelta 
         locked.code = new_code
         save_with_history(locked, actor=actor, reason=f"code changed from {old_code}")
     sku.code = new_code
+    return alias
+
+
+ADD_ALIAS = "inventory.add_skualias"
+CODE_LIMIT = 100  # SkuAlias.code / Sku.code
+
+
+def sku_alias_create(
+    *,
+    brand: Brand,
+    code: str,
+    sku: Sku,
+    actor: Actor,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    reason: str = "",
+) -> SkuAlias:
+    """A code the catalog does not know (a channel's own spelling) becomes an alias of `sku` for its window, e.g.
+    from a held order's line. Needs `inventory.add_skualias`; a code already in use is refused, never re-pointed."""
+    if actor is not None and not actor.has_perm(ADD_ALIAS):
+        raise NotPermitted("You may not create SKU aliases.")
+    code = (code or "").strip()
+    if not code:
+        raise InvalidInput("The alias needs a code.", reasons=[Reason("code_required", "Give the alias code")])
+    if len(code) > CODE_LIMIT:
+        message = f"The alias code is {len(code)} characters; at most {CODE_LIMIT}."
+        raise InvalidInput(message, reasons=[Reason("code_too_long", message)])
+    if sku.brand_id != brand.pk:
+        raise InvalidInput("That SKU belongs to another brand.", reasons=[Reason("other_brand", sku.code)])
+    valid_from = valid_from or timezone.now()
+    valid_until = valid_until or valid_from + ALIAS_WINDOW
+    if valid_until <= valid_from:
+        message = "The alias window must end after it starts."
+        raise InvalidInput(message, reasons=[Reason("window_invalid", message)])
+    with transaction.atomic():
+        if Sku.objects.filter(brand=brand, code=code).exists():
+            message = f"{code} is already a SKU code of {brand.name}."
+            raise Conflict(message, reasons=[Reason("code_in_use", message)])
+        taken = SkuAlias.objects.select_related("sku").filter(brand=brand, code=code).first()
+        if taken is not None:
+            message = f"{code} is already an alias of {taken.sku.code}."
+            raise Conflict(message, reasons=[Reason("alias_in_use", message)])
+        alias = SkuAlias(brand=brand, code=code, sku=sku, valid_from=valid_from, valid_until=valid_until)
+        save_with_history(alias, actor=actor, reason=reason or f"{code} means {sku.code}")
+    memo_clear()  # a memoised resolution of this code in the current unit of work is now stale
     return alias
 
 

@@ -60,7 +60,7 @@ def order_lines(order: Order) -> list[OrderLine]:
         return []
     if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
         prefetch_related_objects([order], Prefetch("lines", queryset=OrderLine.objects.select_related("sku")))
-    return list(order.lines.all())
+    return [line for line in order.lines.all() if line.cancelled_at is None]  # a cancelled line is kept, not counted
 
 
 def remember_lines(order: Order, lines: list[OrderLine]) -> None:
@@ -106,17 +106,25 @@ def every_quantity_is_positive_integer(order: Order) -> bool:
     return all(line.quantity is not None and line.quantity > 0 for line in order_lines(order))
 
 
+def forced_past_codes(order: Order) -> set[str]:
+    """Reason codes a manager forced validation past (`orders.services.order_force`), kept until the data changes."""
+    return {r.get("code", "") for r in order.forced_past or [] if isinstance(r, dict)}
+
+
 @guard("address_incomplete", "the delivery address has a street, ZIP, city and country")
 def has_complete_address(order: Order) -> bool:
-    return all(
-        (value or "").strip()
-        for value in (order.delivery_street1, order.delivery_postal_code, order.delivery_city, order.delivery_country)
-    )
+    parts = {
+        "street_missing": order.delivery_street1,
+        "postal_code_missing": order.delivery_postal_code,
+        "city_missing": order.delivery_city,
+        "country_missing": order.delivery_country,
+    }
+    return {code for code, value in parts.items() if not (value or "").strip()} <= forced_past_codes(order)
 
 
 @guard("phone_missing", "the order has a contact phone for delivery")
 def has_contact_phone(order: Order) -> bool:
-    return bool((order.contact_phone or "").strip())
+    return bool((order.contact_phone or "").strip()) or "phone_missing" in forced_past_codes(order)
 
 
 @guard("not_allocated", "acceptance needs every line allocated in full")
@@ -228,6 +236,15 @@ class Order(FSMModelMixin, models.Model):
     )
     stock_round = models.PositiveIntegerField(default=0, help_text="Numbers each allocation's stock event id")
     cancel_reason = models.CharField(max_length=300, blank=True)
+    forced_past = models.JSONField(
+        default=list, blank=True, help_text='[{"code", "message"}] a manager forced validation past, until they change'
+    )
+    person_fixes = models.JSONField(
+        default=dict, blank=True, help_text="{field: the platform's value when a person fixed it}"
+    )
+    platform_conflicts = models.JSONField(
+        default=dict, blank=True, help_text="{field: the platform's newer value} waiting for a person's decision"
+    )
     extra = models.JSONField(default=dict, blank=True, help_text="Platform fields kept for support, never secrets")
     last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -358,6 +375,8 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Parsed; empty when not a valid quantity")
     external_line_id = models.CharField(max_length=100, blank=True)
     title = models.CharField(max_length=300, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True, help_text="Cancelled by a person: kept, not shipped")
+    cancel_reason = models.CharField(max_length=300, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -397,6 +416,7 @@ class OrderEventKind(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     CANCEL_REFUSED = "cancel_refused", "Cancellation refused (escalated)"
     FORCED = "forced", "Forced by a manager"
+    UPDATE_CONFLICT = "update_conflict", "Platform update waiting for a decision"
     STALE_IGNORED = "stale_ignored", "Older update ignored"
 
 

@@ -76,7 +76,7 @@ from orders.models import (
 )
 from orders.selectors import facility_default_for
 from orders.signals import shipment_handed_to_carrier
-from orders.validation import order_reasons, quantity_parse, quantity_text
+from orders.validation import MAX_LINE_QUANTITY, order_reasons, quantity_parse, quantity_text
 from warehouse.errors import Conflict, InsufficientStock, InvalidInput, NotPermitted, Reason, TransitionNotAllowed
 from warehouse.history import save_with_history
 from warehouse.memo import memo_scope
@@ -86,6 +86,7 @@ from warehouse.services import exception_open, exceptions_resolve_if_cleared
 from warehouse.transitions import Actor, transition_apply
 
 CHANGE_ORDER = "orders.change_order"
+FORCE_ORDER = "orders.force_order_transition"
 CLOSE_SHIPMENT = "orders.close_shipment"
 OPERATE_SHIPMENT = "orders.operate_shipment"
 # Transitions a manager may force through `order_force`. Those that move stock (release to pick, cancel, dispatch)
@@ -368,7 +369,9 @@ def _hold(order: Order, *, reasons: list[Reason], kind: ExceptionKind, actor: Ac
     body = [r.as_dict() for r in reasons]
     if order.state == OrderState.ON_HOLD:
         order.hold_reasons = body
-        save_with_history(order, actor=actor, reason="hold reasons updated", fields=["hold_reasons", "updated_at"])
+        save_with_history(
+            order, actor=actor, reason="hold reasons updated", fields=["hold_reasons", "forced_past", "updated_at"]
+        )
     else:
         order = transition_apply(
             obj=order, name="hold", actor=actor, reason=_messages(reasons)[:300], changes={"hold_reasons": body},
@@ -388,6 +391,7 @@ def _validate(order: Order, *, actor: Actor) -> Order:
         if line.sku_id != sku_id:
             line._history_user = actor  # type: ignore[attr-defined]
             line.save(update_fields=["sku"])
+    reasons = _without_overridden(order, reasons)
     if reasons:
         return _hold(order, reasons=reasons, kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
     order = transition_apply(
@@ -396,6 +400,16 @@ def _validate(order: Order, *, actor: Actor) -> Order:
     _event(order, OrderEventKind.VALIDATED, "Validated: order id, SKUs, quantities, address and phone", actor=actor)
     _resolve_cleared(order, ExceptionKind.ORDER_ON_HOLD, "The order now validates.")
     return order
+
+
+def _without_overridden(order: Order, reasons: list[Reason]) -> list[Reason]:
+    """A manager forced validation past some reasons (`order_force`): skip exactly those while they read the same.
+    An override whose reason is gone (the data changed) is dropped, so a later problem holds the order again."""
+    forced = order.forced_past or []
+    if not forced:
+        return reasons
+    order.forced_past = [r.as_dict() for r in reasons if r.as_dict() in forced]  # saved with the hold or validation
+    return [r for r in reasons if r.as_dict() not in forced]
 
 
 def _allocate(
@@ -655,8 +669,11 @@ def _ingest_update(order: Order, canonical: CanonicalOrder, *, actor: Actor) -> 
         )
         return IngestResult(order, False, True, "cancelled")
     fields = _canonical_fields(canonical)
-    lines = _as_lines(canonical.lines)
-    lines_changed = _line_signature(lines) != _stored_signature(order)
+    kept, conflicts = _keep_person_fixes(order, fields, _as_lines(canonical.lines))
+    if conflicts:
+        _record_conflicts(order, conflicts, actor=actor)
+    lines = kept or []
+    lines_changed = kept is not None and _line_signature(lines) != _stored_signature(order)
     changed = [name for name in MATERIAL_FIELDS if getattr(order, name) != fields[name]]
     if order.state in RELEASED_STATES and (changed or lines_changed):
         what = ", ".join([*(c.replace("delivery_", "") for c in changed), *(["lines"] if lines_changed else [])])
@@ -665,6 +682,8 @@ def _ingest_update(order: Order, canonical: CanonicalOrder, *, actor: Actor) -> 
             order, kind=ExceptionKind.ORDER_EDIT_AFTER_RELEASE, summary="edited after release to pick", reasons=[reason]
         )
         _event(order, OrderEventKind.EDIT_REFUSED, f"Update refused and escalated: {reason.message}", actor=actor)
+        if conflicts:
+            save_with_history(order, actor=actor, reason="update conflict", fields=["platform_conflicts", "updated_at"])
         return IngestResult(order, False, False, "edit after release to pick: escalated")
     for name, value in fields.items():
         setattr(order, name, value)
@@ -887,15 +906,18 @@ def order_edit(
                 values["special_handling"] = _text(special_handling, 2000)
             for name, value in values.items():
                 if getattr(order, name) != value:
+                    _remember_fix(order, name, getattr(order, name), actor=actor)
                     setattr(order, name, value)
                     changed.append(name.replace("delivery_", ""))
+            new_lines = _as_lines(lines) if lines is not None else None
+            lines_changed = new_lines is not None and _line_signature(new_lines) != _stored_signature(order)
+            if lines_changed:
+                _remember_fix(order, "lines", _signature_json(_stored_signature(order)), actor=actor)
             save_with_history(order, actor=actor, reason="edited")
-            if lines is not None:
-                new_lines = _as_lines(lines)
-                if _line_signature(new_lines) != _stored_signature(order):
-                    _release_allocation(order, actor=actor, why="the lines were edited")
-                    _set_lines(order, new_lines, actor=actor)
-                    changed.append("lines")
+            if new_lines is not None and lines_changed:
+                _release_allocation(order, actor=actor, why="the lines were edited")
+                _set_lines(order, new_lines, actor=actor)
+                changed.append("lines")
             if changed:
                 _event(order, OrderEventKind.EDITED, f"Edited: {', '.join(changed)}", actor=actor)
                 order = _revise(order, actor=actor, why=f"edited: {', '.join(changed)}")
@@ -909,20 +931,275 @@ def order_edit(
 
 def order_force(*, order: Order, name: str, actor: Actor, reason: str) -> Order:
     """A manager overrides a guard (needs `orders.force_order_transition` and a reason). A forced validation is the
-    manager's explicit decision on a held order: it then allocates as usual."""
+    manager's explicit decision on a held order: it then allocates as usual (see `_force_validate`)."""
+    if actor is None or not actor.has_perm(FORCE_ORDER):
+        raise NotPermitted("You may not force an order transition.")
     if name not in FORCEABLE:
         raise InvalidInput(
             f"{name} cannot be forced; use its own step.",
             reasons=[Reason("not_forceable", f"forceable: {', '.join(FORCEABLE)}")],
         )
     with transaction.atomic():
-        was = _lock(order).state
+        order = _lock(order)
+        was = order.state
+        if name == "validate" and was in (OrderState.RECEIVED, OrderState.ON_HOLD):
+            return _force_validate(order, actor=actor, reason=reason)
         order = transition_apply(obj=order, name=name, actor=actor, reason=reason, force=True)
         _event(order, OrderEventKind.FORCED, f"Forced {name.replace('_', ' ')} ({was} → {order.state}): {reason}",
                actor=actor, data={"from": was, "to": order.state})  # fmt: skip
-        if name == "validate":
-            exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.ORDER_ON_HOLD, note=f"Forced: {reason}")
-            order = _accept(order, actor=actor)
+        return order
+
+
+# Reasons a forced validation cannot override: a line without a known SKU or a positive quantity cannot be
+# allocated, picked or shipped. The manager fixes the line (or cancels it) on the order page instead.
+LINE_REASONS = ("lines_missing", "sku_missing", "unknown_sku", "alias_expired", "quantity_invalid")
+
+
+def _force_validate(order: Order, *, actor: Actor, reason: str) -> Order:
+    """The manager overrides the data reasons the order is held for: they are recorded on the order (`forced_past`)
+    so no later validation holds it for those same reasons until the data changes, and the one on-hold exception
+    is resolved with the manager's reason. Stock is not overridden: short, it waits in the one `short` exception."""
+    reasons = order_reasons(order=order, lines=order_lines(order))
+    blocking = [r for r in reasons if r.code in LINE_REASONS]
+    if blocking:
+        raise TransitionNotAllowed(
+            f"Cannot force validation of order {_label(order)}: {_messages(blocking)}. Fix the line or cancel it "
+            "on the order page.",
+            reasons=blocking,
+        )
+    was = order.state
+    overridden = [r.as_dict() for r in reasons]
+    order = transition_apply(
+        obj=order, name="validate", actor=actor, reason=reason, force=True, changes={"forced_past": overridden},
+        lock=False,
+    )  # fmt: skip
+    _event(order, OrderEventKind.FORCED, f"Forced validate ({was} → {order.state}): {reason}", actor=actor,
+           data={"from": was, "to": order.state, "overridden": [r["code"] for r in overridden]})  # fmt: skip
+    exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.ORDER_ON_HOLD, note=f"Forced: {reason}")
+    return _route_and_accept(order, actor=actor, route=True)
+
+
+# --- a person's fixes on the order page ---------------------------------------------------------------------------
+
+FIELD_WORDS = {
+    "delivery_name": "name",
+    "delivery_street1": "street",
+    "delivery_street2": "street (second line)",
+    "delivery_postal_code": "ZIP",
+    "delivery_city": "city",
+    "delivery_region": "region",
+    "delivery_country": "country",
+    "contact_phone": "phone",
+    "special_handling": "special handling",
+    "lines": "lines",
+}
+DECISIONS = ("ours", "platform")
+
+
+def _signature_json(signature: Sequence[tuple[str, ...]]) -> list[list[str]]:
+    return [list(entry) for entry in signature]
+
+
+def _remember_fix(order: Order, name: str, platform_value: Any, *, actor: Actor) -> None:
+    """A person changed `name`: a later platform update keeps the person's value (`_keep_person_fixes`). The value
+    the platform had sent is kept, so the platform sending it again is no conflict."""
+    if actor is not None and name not in (order.person_fixes or {}):
+        order.person_fixes = {**(order.person_fixes or {}), name: platform_value}
+
+
+def _keep_person_fixes(
+    order: Order, fields: dict[str, Any], lines: list[CanonicalLine]
+) -> tuple[list[CanonicalLine] | None, dict[str, Any]]:
+    """A platform update never overwrites what a person fixed: those fields keep the person's value (in `fields`;
+    lines: None). A platform value that differs from both what it sent before the fix and ours is a conflict,
+    returned for a person to decide; one already waiting is not raised again."""
+    fixes, waiting = order.person_fixes or {}, order.platform_conflicts or {}
+    new: dict[str, Any] = {}
+    for name in MATERIAL_FIELDS:
+        if name in fixes:
+            incoming, ours = fields[name], getattr(order, name)
+            fields[name] = ours
+            if incoming not in (fixes[name], ours) and waiting.get(name) != incoming:
+                new[name] = incoming
+    if "lines" not in fixes:
+        return lines, new
+    incoming_lines = _signature_json(_line_signature(lines))
+    if incoming_lines not in (fixes["lines"], _signature_json(_stored_signature(order))):
+        theirs = [[*entry, _text(x.title, 300)] for entry, x in zip(incoming_lines, lines, strict=True)]
+        if waiting.get("lines") != theirs:
+            new["lines"] = theirs
+    return None, new
+
+
+def _record_conflicts(order: Order, new: dict[str, Any], *, actor: Actor) -> None:
+    """Keep the platform's values for a person's decision, on the order page and in one exception per order."""
+    order.platform_conflicts = {**(order.platform_conflicts or {}), **new}
+    words = ", ".join(FIELD_WORDS[name] for name in new)
+    _event(order, OrderEventKind.UPDATE_CONFLICT,
+           f"The platform changed {words}, which a person had fixed: ours is kept until someone decides", actor=actor,
+           data={"fields": list(new)})  # fmt: skip
+    waiting = ", ".join(FIELD_WORDS[name] for name in order.platform_conflicts)
+    reasons = [
+        Reason("update_conflict", f"the platform sent a different {FIELD_WORDS[name]} after a person fixed it")
+        for name in order.platform_conflicts
+    ]
+    _open_order_exception(
+        order, kind=ExceptionKind.ORDER_UPDATE_CONFLICT, summary=f"platform update conflicts with a fix: {waiting}",
+        reasons=reasons,
+    )  # fmt: skip
+
+
+def _require_editable(order: Order) -> None:
+    if order.state == OrderState.CANCELLED:
+        raise TransitionNotAllowed(
+            f"Order {_label(order)} is cancelled.", reasons=[Reason("wrong_state", "a cancelled order is final")]
+        )
+    if order.state not in EDITABLE_STATES:
+        raise Conflict(
+            f"Order {_label(order)} was released to pick: its lines can no longer be changed.",
+            reasons=[Reason("edit_after_release", "edits apply until release to pick")],
+        )
+
+
+def _active_line(order: Order, line_number: int) -> OrderLine:
+    line = next((x for x in order_lines(order) if x.line_number == line_number), None)
+    if line is None:
+        raise InvalidInput(
+            f"Order {_label(order)} has no open line {line_number}.",
+            reasons=[Reason("line_unknown", f"line {line_number} does not exist or is cancelled")],
+        )
+    return line
+
+
+def order_line_edit(
+    *, order: Order, line_number: int, actor: Actor, sku_code: str | None = None, quantity: Any = None
+) -> Order:
+    """A person corrects one line's SKU code (it must resolve: a catalog code or an alias inside its window) and/or
+    its quantity (a whole number from 1 to MAX_LINE_QUANTITY) until release to pick; the order is re-checked
+    (validated, allocated and accepted if it can be). Bad input is refused and nothing is saved."""
+    _require(actor, CHANGE_ORDER, "You may not edit orders.")
+    code = None if sku_code is None else str(sku_code).strip()
+    if code is not None and not code:
+        raise InvalidInput("Give the line's SKU code.", reasons=[Reason("sku_code", "the SKU code is blank")])
+    if code is not None and len(code) > 100:
+        raise InvalidInput("The SKU code is over 100 characters.", reasons=[Reason("sku_code", "at most 100")])
+    units = None if quantity is None else quantity_parse(quantity)
+    if quantity is not None and units is None:
+        message = f"The quantity must be a whole number from 1 to {MAX_LINE_QUANTITY:,}."
+        raise InvalidInput(message, reasons=[Reason("quantity", message)])
+    with transaction.atomic():
+        order = _lock(order)
+        _require_editable(order)
+        line = _active_line(order, line_number)
+        signature = _signature_json(_stored_signature(order))
+        changed = []
+        if code is not None and code != line.sku_code:
+            try:
+                line.sku = sku_resolve(brand=order.brand, code=code).sku
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    f"{exc.message}: choose an offered SKU or create an alias first.", reasons=exc.reasons
+                ) from exc
+            changed.append(f"SKU {line.sku_code or '(none)'} → {code}")
+            line.sku_code = code
+        if units is not None and (units != line.quantity or str(units) != line.quantity_received):
+            changed.append(f"quantity {line.quantity_received or '(none)'} → {units}")
+            line.quantity, line.quantity_received = units, str(units)
+        if changed:
+            _remember_fix(order, "lines", signature, actor=actor)
+            line._history_user = actor  # type: ignore[attr-defined]
+            line.save()
+            forget_lines(order)
+            _release_allocation(order, actor=actor, why="a line was edited")
+            _event(order, OrderEventKind.EDITED, f"Line {line_number} edited: {', '.join(changed)}", actor=actor)
+        elif order.state not in (OrderState.RECEIVED, OrderState.ON_HOLD):
+            return order  # nothing changed on an order that is not waiting for a re-check
+        return _recheck(order, actor=actor, why=f"line {line_number} edited" if changed else "re-checked")
+
+
+def order_line_cancel(*, order: Order, line_number: int, actor: Actor, reason: str) -> Order:
+    """A person cancels one line with a reason until release to pick: the line stays on the order, marked cancelled
+    (never deleted, never allocated or shipped), and the order is re-checked without it."""
+    _require(actor, CHANGE_ORDER, "You may not edit orders.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the line is cancelled.", reasons=[Reason("reason", "the reason is blank")])
+    if len(reason) > 300:
+        message = f"The reason is {len(reason)} characters; at most 300."
+        raise InvalidInput(message, reasons=[Reason("reason", message)])
+    with transaction.atomic():
+        order = _lock(order)
+        _require_editable(order)
+        line = _active_line(order, line_number)
+        if len(order_lines(order)) == 1:
+            raise Conflict(
+                f"Line {line_number} is the order's last line: cancel the order instead.",
+                reasons=[Reason("last_line", "an order keeps at least one line")],
+            )
+        _remember_fix(order, "lines", _signature_json(_stored_signature(order)), actor=actor)
+        line.cancelled_at, line.cancel_reason = timezone.now(), reason
+        line._history_user = actor  # type: ignore[attr-defined]
+        line.save(update_fields=["cancelled_at", "cancel_reason"])
+        forget_lines(order)
+        _release_allocation(order, actor=actor, why="a line was cancelled")
+        what = f"{line.quantity_received or '?'} × {line.sku_code or 'no SKU'}"
+        _event(order, OrderEventKind.EDITED, f"Line {line_number} ({what}) cancelled: {reason}", actor=actor)
+        return _recheck(order, actor=actor, why=f"line {line_number} cancelled")
+
+
+def order_recheck(*, order: Order, actor: Actor) -> Order:
+    """A person asks to check a held order again (e.g. after creating an alias its line now resolves): validated,
+    routed, allocated and accepted if it can be, else held with every reason named."""
+    _require(actor, CHANGE_ORDER, "You may not edit orders.")
+    with transaction.atomic():
+        order = _lock(order)
+        if order.state not in (OrderState.RECEIVED, OrderState.ON_HOLD):
+            raise TransitionNotAllowed(
+                f"Order {_label(order)} is {order.get_state_display().lower()}: only a held order is re-checked.",
+                reasons=[Reason("wrong_state", "re-check applies to an order on hold")],
+            )
+        return _recheck(order, actor=actor, why="re-checked")
+
+
+def _recheck(order: Order, *, actor: Actor, why: str) -> Order:
+    with memo_scope():  # SKU resolution read once per code
+        return _revise(order, actor=actor, why=why)
+
+
+def order_conflict_decide(*, order: Order, field: str, decision: str, actor: Actor) -> Order:
+    """A person decides a platform update that conflicts with a fix: keep ours (the platform sending the same value
+    again is then no conflict) or take the platform's (until release to pick; the order is re-checked)."""
+    _require(actor, CHANGE_ORDER, "You may not edit orders.")
+    if decision not in DECISIONS:
+        raise InvalidInput("Choose ours or the platform's.", reasons=[Reason("decision", "ours or platform")])
+    with transaction.atomic():
+        order = _lock(order)
+        conflicts = dict(order.platform_conflicts or {})
+        if field not in conflicts:
+            raise InvalidInput(
+                "No platform update is waiting on that field.", reasons=[Reason("no_conflict", str(field)[:100])]
+            )
+        theirs = conflicts.pop(field)
+        fixes = dict(order.person_fixes or {})
+        words = FIELD_WORDS.get(field, field)
+        if decision == "platform":
+            _require_editable(order)
+            fixes.pop(field, None)
+            if field != "lines":
+                setattr(order, field, theirs)
+        else:
+            fixes[field] = [entry[:3] for entry in theirs] if field == "lines" else theirs
+        order.platform_conflicts, order.person_fixes = conflicts, fixes
+        save_with_history(order, actor=actor, reason=f"platform update on {words}: {decision}")
+        if decision == "platform" and field == "lines":
+            _release_allocation(order, actor=actor, why="the platform's lines were taken")
+            _set_lines(order, [CanonicalLine(*entry) for entry in theirs], actor=actor)
+        took = "took the platform's" if decision == "platform" else "kept ours"
+        _event(order, OrderEventKind.EDITED, f"Platform update on {words}: {took}", actor=actor)
+        if not conflicts:
+            _resolve_cleared(order, ExceptionKind.ORDER_UPDATE_CONFLICT, f"Decided: {took} ({words}).")
+        if decision == "platform":
+            order = _recheck(order, actor=actor, why=f"took the platform's {words}")
         return order
 
 

@@ -72,6 +72,9 @@ class DeliveryFixForm(forms.Form):
     delivery_city = forms.CharField(max_length=100, required=False, label="City")
     delivery_country = forms.CharField(max_length=2, required=False, label="Country (ISO)")
     contact_phone = forms.CharField(max_length=40, required=False, label="Phone")
+    special_handling = forms.CharField(
+        max_length=2000, required=False, label="Special handling", widget=forms.Textarea(attrs={"rows": 2})
+    )
     note = forms.CharField(max_length=500, required=False, label="Note", widget=forms.TextInput(attrs={"size": 40}))
 
 
@@ -158,6 +161,8 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     if not _may_read_orders(user):
         raise Http404("No such order.")
+    from orders.order_page_actions import order_page_context  # it reads the page's own helpers
+
     order = _visible_order(user, pk)
     can_fix = user.has_perm("orders.change_order") and order.state in EDITABLE_STATES
     form = DeliveryFixForm(initial={f: getattr(order, f, "") for f in DeliveryFixForm.base_fields if f != "note"})
@@ -190,6 +195,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_fix": can_fix,
             "form": form,
             "console_url": reverse("admin:orders_order_change", args=[order.pk]) if user.is_staff else None,
+            **order_page_context(order, user),
         },
     )
 
@@ -204,12 +210,14 @@ def _fix_delivery(request: HttpRequest, order: Order, data: dict[str, Any]) -> H
         if key.startswith("delivery_") and value.strip() != (getattr(order, key) or "")
     }
     phone = data.get("contact_phone", "").strip()
+    handling = data.pop("special_handling", "").strip()
     try:
         order_edit(
             order=order,
             actor=request.user,  # type: ignore[arg-type]
             address=address or None,
             phone=phone if phone != (order.contact_phone or "") else None,
+            special_handling=handling if handling != (order.special_handling or "") else None,
         )
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -25,11 +25,11 @@ from warehouse.models import Brand, ExceptionItem, Facility, TransitionRecord
 from warehouse.roles import scope_to_brands
 from warehouse.selectors import exception_counts_by_kind, transitions_of
 from warehouse.transitions import (
-    failed_guards,
     force_permission,
     transition_apply,
     transition_label,
     transition_names,
+    transitions_available,
 )
 
 TransitionService = Callable[..., Any]
@@ -87,25 +87,18 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
     # What the object page offers --------------------------------------------------------------------------------
     def transition_buttons(self, request: HttpRequest, obj: Any) -> list[dict[str, Any]]:
         """Transitions from the current state that the user is permitted to take, with any guard that blocks them."""
-        buttons = []
-        for name in transition_names(obj, self.state_field):
-            if not self.offered(name):
-                continue
-            meta = getattr(obj, name)._django_fsm
-            state = meta.field.get_state(obj)
-            if not self.may_take(request, obj, name) or not meta.has_transition_perm(obj, state, request.user):
-                continue
-            blocked = failed_guards(obj, name)
-            buttons.append(
-                {
-                    "name": name,
-                    "label": transition_label(name),
-                    "blocked": [r.message for r in blocked],
-                    # Reversed from the route that serves it: the change URL is not a prefix of it.
-                    "url": self._url("transition", obj, name),
-                }
-            )
-        return buttons
+        actions = transitions_available(
+            obj,
+            request.user,
+            field=self.state_field,
+            offered=self.offered,
+            may_take=lambda name: self.may_take(request, obj, name),
+        )
+        # Each posts to the URL reversed from the route that serves it: the change URL is not a prefix of it.
+        return [
+            {"name": a.name, "label": a.label, "blocked": a.blocked, "url": self._url("transition", obj, a.name)}
+            for a in actions
+        ]
 
     def may_take(self, request: HttpRequest, obj: Any, name: str) -> bool:
         """A transition declaring `permission=` is checked by django-fsm (and again by the service); one without

@@ -56,6 +56,7 @@ class ExceptionKind(models.TextChoices):
     ORDER_ON_HOLD = "order_on_hold", "Order on hold: data missing or invalid"
     ORDER_SHORT = "order_short", "Order short of stock"
     ORDER_EDIT_AFTER_RELEASE = "order_edit_after_release", "Order edit after release to pick"
+    ORDER_UPDATE_CONFLICT = "order_update_conflict", "Platform update conflicts with a person's fix"
     CANCEL_AFTER_PACK = "cancel_after_pack", "Cancellation after packing"
     PICKING_STALLED = "picking_stalled", "Picking stalled (no activity for 4 h)"
     CARRIER_ACK_MISSING = "carrier_ack_missing", "No carrier acknowledgement within 24 h"

@@ -75,7 +75,8 @@ ROLES: dict[str, list[str]] = {
         "inventory.approve_cycle_count",
         "returns.triage_return",
         "outbox.view_*",
-        "orders.change_order",  # fix an on-hold order's address or phone through the order service
+        "orders.change_order",  # fix an on-hold order's address, phone or lines through the order service
+        "inventory.add_skualias",  # map a channel's unknown code to a SKU, from a held order's page
         "orders.close_shipment",
     ],
     ADMINISTRATOR: [

@@ -9,6 +9,8 @@ reason, still needs the transition to exist from the current state, and is recor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
@@ -80,6 +82,38 @@ def failed_guards(obj: models.Model, name: str) -> list[Reason]:
     if found is None:
         return []
     return [guard_reason(cond) for cond in (found.conditions or []) if not cond(obj)]
+
+
+@dataclass(frozen=True)
+class TransitionAction:
+    """A transition a user may take on an object now: its label, and the guards that still block it (shown, not
+    hidden, so the person sees what to fix)."""
+
+    name: str
+    label: str
+    blocked: list[str]
+
+
+def transitions_available(
+    obj: models.Model,
+    user: Any,
+    *,
+    field: str = "state",
+    offered: Callable[[str], bool] = lambda name: True,
+    may_take: Callable[[str], bool] = lambda name: True,
+) -> list[TransitionAction]:
+    """Transitions from the object's current state that `user` may take, for every page that offers them (the
+    console's buttons, the order page): `offered` says the page has a way to run it, `may_take` adds the page's own
+    permission rule on top of django-fsm's `permission=`."""
+    actions = []
+    for name in transition_names(obj, field):
+        if not offered(name):
+            continue
+        meta = getattr(obj, name)._django_fsm
+        if not may_take(name) or not meta.has_transition_perm(obj, meta.field.get_state(obj), user):
+            continue
+        actions.append(TransitionAction(name, transition_label(name), [r.message for r in failed_guards(obj, name)]))
+    return actions
 
 
 def transition_apply(

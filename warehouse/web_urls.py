@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from inventory import views as inventory_views
+from orders import order_page_actions as order_actions
 from orders import views as order_views
 from orders.allocation import views as allocation_views
 from warehouse import views
@@ -16,5 +17,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/", order_views.order_list, name="orders"),
     path("orders/at-risk/", allocation_views.orders_at_risk_page, name="orders-at-risk"),
     path("orders/<int:pk>/", order_views.order_detail, name="order-page"),
+    path("orders/<int:pk>/lines/<int:number>/", order_actions.order_page_line, name="order-page-line"),
+    path(
+        "orders/<int:pk>/lines/<int:number>/cancel/",
+        order_actions.order_page_line_cancel,
+        name="order-page-line-cancel",
+    ),
+    path("orders/<int:pk>/aliases/", order_actions.order_page_alias, name="order-page-alias"),
+    path("orders/<int:pk>/recheck/", order_actions.order_page_recheck, name="order-page-recheck"),
+    path("orders/<int:pk>/conflicts/<str:field>/", order_actions.order_page_conflict, name="order-page-conflict"),
+    path("orders/<int:pk>/steps/<str:name>/", order_actions.order_page_transition, name="order-page-transition"),
+    path("orders/<int:pk>/force/", order_actions.order_page_force, name="order-page-force"),
     path("allocation-policy/", allocation_views.allocation_policy_page, name="allocation-policy"),
 ]

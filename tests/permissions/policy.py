@@ -60,6 +60,7 @@ POLICY_EDIT = {
     "split_fee": "3.00",
     "change_reason": "The brand asked for SLA orders first",
 }
+ALIAS_FORM = {"code": "TEE-OLD", "sku": "TEE-M", "valid_from": "2026-12-01", "valid_through": "2026-12-31"}
 CUTOFF_EDIT = {"cutoff_time": "16:00", "handling_days": "0", "change_reason": "Peak season contract"}
 
 # fmt: off
@@ -75,6 +76,13 @@ POLICY: list[Rule] = [
     rule("orders", "GET", None, None,                                                      "302 200 200 403 200 200 200"),
     rule("order-page", "GET", "held_order", None,                                        "302 200 200 404 200 200 404"),
     rule("order-page", "POST", "held_order", {"delivery_postal_code": "46001", "note": "Phoned"}, "302 403 302 404 403 403 404"),
+    rule("order-page-line", "POST", "held_order", {"sku_code": "TEE-M", "quantity": "2"},  "302 403 302 404 403 403 404", number=1),
+    rule("order-page-line-cancel", "POST", "held_order", {"reason": "Dropped"},           "302 403 302 404 403 403 404", number=1),
+    rule("order-page-alias", "POST", "held_order", ALIAS_FORM,                            "302 403 302 404 403 403 404"),
+    rule("order-page-recheck", "POST", "held_order", {},                                  "302 403 302 404 403 403 404"),
+    rule("order-page-conflict", "POST", "held_order", {"decision": "ours"},               "302 403 302 404 403 403 404", field="contact_phone"),
+    rule("order-page-transition", "POST", "held_order", {"reason": "Customer asked"},     "302 302 302 404 403 403 404", name="cancel"),
+    rule("order-page-force", "POST", "held_order", {"name": "validate", "reason": "Phoned"}, "302 403 302 404 403 403 404"),
     rule("orders-at-risk", "GET", None, None,                                              "302 200 200 403 200 200 200"),
     rule("allocation-policy", "GET", None, None,                                           "302 200 200 200 200 200 200"),
     rule("allocation-policy", "POST", None, POLICY_EDIT,                                   "302 403 403 302 403 302 302"),
