@@ -5,7 +5,7 @@ PIP := .venv/bin/pip
 PG_URL ?= postgres://postgres@127.0.0.1:5432/warehouse
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint typecheck pytest bench screenshots browser-deps install clean
+.PHONY: demo serve test lint typecheck pytest bench screenshots browser-deps install clean
 
 .venv/bin/python:
 	python3.11 -m venv .venv || python3 -m venv .venv
@@ -32,6 +32,11 @@ demo: install
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	$(DEMO_ENV) $(PY) manage.py sync_schedules
 	$(DEMO_ENV) bash scripts/demo.sh
+
+# The production run on DATABASE_URL (PostgreSQL), production profile: migrate, roles, schedules, collectstatic, then
+# gunicorn (deploy/gunicorn.conf.py) and the django-q2 worker. See README "Running in production".
+serve: install
+	DJANGO_PROFILE=production bash scripts/serve.sh
 
 lint: install
 	.venv/bin/ruff check .

@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
+
+    def ready(self) -> None:
+        from integrations import checks  # noqa: F401  (registers the deployment check of the vault's keys)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files without DEBUG, under gunicorn too
+    "warehouse.db_unavailable.DatabaseUnavailableMiddleware",  # the database down: 503, not 500
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,9 +89,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
-    # SQLite serves the one-process demo; WAL lets the web process and the worker read while one writes.
+    # SQLite serves the demo; WAL lets the web process and the worker read while one writes. Transactions begin
+    # IMMEDIATE: a deferred one that reads, then writes, fails at once with "database is locked" when another process
+    # wrote meanwhile (the busy timeout cannot help a stale snapshot); an immediate one waits its turn up front.
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
+    DATABASES["default"]["OPTIONS"].update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+    )
 # Parallel test runs (one per developer or helper) each get their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME", default=None)}
 
@@ -129,6 +134,12 @@ STORAGES = {
         else "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
+
+# Mail (password resets): EMAIL_URL such as smtp+tls://user:password@smtp.example.com:587; the console backend
+# (mail printed to the log) until it is set.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -172,8 +183,19 @@ Q_CLUSTER = {
     "label": "Task queue",
 }
 
+# The demo's ports (scripts/demo.sh, seed_demo): its web server and one platform simulator per demo connection; and
+# the demo connections' reconciler cadence, short so a dropped webhook is found while you watch.
+DEMO_PORT = env.int("DEMO_PORT", default=8000)
+DEMO_SIMULATOR_PORTS = {
+    "shopify": env.int("DEMO_SHOPIFY_PORT", default=8101),
+    "woocommerce": env.int("DEMO_WOOCOMMERCE_PORT", default=8102),
+}
+DEMO_RECONCILE_MINUTES = env.int("DEMO_RECONCILE_MINUTES", default=2)
+
 # Encryption keys for connection credentials, newest first (see integrations).
 CREDENTIAL_KEYS = env.list("CREDENTIAL_KEYS", default=[])
+# `/readyz` is not ready when the worker's last heartbeat (a task scheduled every minute) is older than this.
+WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=180)
 
 LOGGING = {
     "version": 1,
@@ -187,6 +209,7 @@ LOGGING = {
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # load balancers probe over plain HTTP
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -164,6 +164,8 @@ EXEMPT = {
     "password_reset_done": "Django's own view, static text",
     "password_reset_confirm": "Django's own view, guarded by the signed token",
     "password_reset_complete": "Django's own view, static text",
+    "healthz": "load balancers' liveness probe: public, no data (tests/warehouse/test_health.py)",
+    "readyz": "load balancers' readiness probe: public, check names only (tests/warehouse/test_health.py)",
 }
 # Webhook routes authenticate by the platform's signature, not by role: integrations' tests cover them.
 EXEMPT_PREFIXES = ("webhooks/",)

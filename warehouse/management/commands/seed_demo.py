@@ -74,8 +74,6 @@ from warehouse.models import Brand, ExceptionItem, ExceptionState, Facility
 from warehouse.roles import ADMINISTRATOR, BRAND, FINANCE, OPERATIONS, WAREHOUSE_MANAGER, brand_member_add
 from warehouse.transitions import transition_apply
 
-BASE_URL = "http://127.0.0.1:8000"
-
 BRANDS = [("acme", "Acme Apparel"), ("borealis", "Borealis Beauty")]
 
 FACILITIES = [
@@ -85,12 +83,18 @@ FACILITIES = [
      "city": "Schkeuditz", "country": "DE", "time_zone": "Europe/Berlin"},
 ]  # fmt: skip
 
-# One connection per demo brand, on the platform whose simulator `scripts/demo.sh` starts on that port; `shop` is
-# what the simulator's deliveries carry (Shopify shop domain, WooCommerce site URL).
+# One connection per demo brand, on the platform whose simulator `scripts/demo.sh` starts on the port that
+# `settings.DEMO_SIMULATOR_PORTS` names; `shop` is what the simulator's deliveries carry (Shopify shop domain,
+# WooCommerce site URL).
 CONNECTIONS = [
-    ("acme", Platform.SHOPIFY, "acme-demo.myshopify.com", "http://127.0.0.1:8101"),
-    ("borealis", Platform.WOOCOMMERCE, "https://borealis-demo.example", "http://127.0.0.1:8102"),
+    ("acme", Platform.SHOPIFY, "acme-demo.myshopify.com"),
+    ("borealis", Platform.WOOCOMMERCE, "https://borealis-demo.example"),
 ]
+
+
+def simulator_url(platform: str) -> str:
+    return f"http://127.0.0.1:{settings.DEMO_SIMULATOR_PORTS[platform]}"
+
 
 # username, role, brand slug (brand users only), password. Fixed on purpose: this is demo data, never production.
 USERS = [
@@ -305,12 +309,23 @@ class Seeder:
         """The demo connections, with credentials and signing secret set through the services (sealed at rest) only
         when their fingerprints differ from the derived values, so a re-run writes no history."""
         admin = self.users["admin"]
-        for slug, platform, shop, simulator_url in CONNECTIONS:
+        for slug, platform, shop in CONNECTIONS:
             brand = self.brands[slug]
             named = f"{brand.name} ({platform.label} demo)"
-            connection = Connection.objects.get_or_create(
-                platform=platform, shop=shop, defaults={"brand": brand, "name": named, "api_base_url": simulator_url}
-            )[0]
+            # The simulator's port and the reconciler's cadence are settings: a re-run with other values moves the
+            # connection there (recorded in its history), one with the same values writes nothing.
+            wired = {
+                "api_base_url": simulator_url(platform),
+                "reconcile_every_minutes": settings.DEMO_RECONCILE_MINUTES,
+            }
+            connection, created = Connection.objects.get_or_create(
+                platform=platform, shop=shop, defaults={"brand": brand, "name": named, **wired}
+            )
+            if not created and any(getattr(connection, k) != v for k, v in wired.items()):
+                for name, value in wired.items():
+                    setattr(connection, name, value)
+                connection._change_reason = "demo simulator port or reconciler cadence changed"  # type: ignore[attr-defined]
+                connection.save(update_fields=list(wired))
             name = f"connection:{platform.value}:{shop}"
             if platform == Platform.SHOPIFY:
                 credentials = {"access_token": "shpat_" + _derive(f"{name}:access_token", 32)}
@@ -480,6 +495,7 @@ class Seeder:
 
     def summary(self, *, tokens: dict[str, str]) -> dict[str, Any]:
         stock = StockLevel.objects.aggregate(on_hand=Sum("on_hand"), quarantine=Sum("quarantine"))
+        base = f"http://127.0.0.1:{settings.DEMO_PORT}"
         return {
             "users": [
                 {
@@ -530,11 +546,11 @@ class Seeder:
                     "shop": c.shop,
                     "webhook_url": f"/webhooks/{c.platform}/{c.pk}/",
                     "signing_secret": secret,
-                    "simulator_url": simulator_url,
+                    "simulator_url": c.api_base_url,
                 }
-                for (c, secret), (*_spec, simulator_url) in zip(self.connections, CONNECTIONS, strict=True)
+                for c, secret in self.connections
             ],
-            "urls": {"console": f"{BASE_URL}/", "admin": f"{BASE_URL}/admin/", "api_docs": f"{BASE_URL}/api/docs/"},
+            "urls": {"console": f"{base}/", "admin": f"{base}/admin/", "api_docs": f"{base}/api/docs/"},
         }
 
 
