@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -203,6 +204,13 @@ def test_the_demo_script_serves_the_admin_delivers_simulator_orders_and_stops_ev
             time.sleep(0.5)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=10) as response:
             assert 'name="password"' in response.read().decode()
+        # Without DEBUG, as a new user meets it: the friendly 404, never the debug 404's URL list; styles still served.
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page/", timeout=10)
+        page = missing.value.read().decode()
+        assert missing.value.code == 404 and "We can't find that page" in page and "URLconf" not in page
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/console.css", timeout=10) as response:
+            assert response.status == 200
         children = subprocess.run(["pgrep", "-s", str(demo.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) >= 3  # the script, the web server and the worker
         created = _post_json(
