@@ -33,7 +33,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     brand: serializers.Field = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    facility: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     lines = OrderLineSerializer(many=True, read_only=True)
 
     class Meta:

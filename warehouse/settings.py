@@ -158,6 +158,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation's 4xx with the error body, declared once (warehouse.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "warehouse.api.schema.document_errors",
+    ],
 }
 
 # django-q2 on the database broker: at-least-once, so every task is idempotent; timeout < retry.

@@ -91,3 +91,16 @@ def test_a_chunked_json_body_is_read_whole(gunicorn_url):  # noqa: F811
     )  # fmt: skip
     assert response.request.headers.get("Transfer-Encoding") == "chunked"
     assert response.status_code == 200 and response.json()["token"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/orders/1.5/", "/api/v1/orders/1/transitions/Not-A-Name/", "/api/nothing/"])
+def test_a_url_the_api_cannot_match_is_a_json_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.django_db
+def test_pages_outside_the_api_keep_the_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
