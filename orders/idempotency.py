@@ -54,6 +54,18 @@ def request_field_hashes(canonical: CanonicalOrder) -> dict[str, str]:
     return found
 
 
+def _differing_fields(now: dict[str, str], first: dict[str, str]) -> list[str]:
+    """Paths whose values differ; a line only one request has is named whole (`lines[1]`), not field by field."""
+    names = set()
+    for path in now.keys() | first.keys():
+        if path in now and path in first:
+            if now[path] != first[path]:
+                names.add(path)
+        else:
+            names.add(path[: path.rindex("]") + 1] if "]" in path else path)
+    return sorted(names)
+
+
 def manual_order_create_once(
     *, brand: Brand, canonical: CanonicalOrder, actor: Actor, source: str = OrderSource.MANUAL
 ) -> ManualCreation:
@@ -68,9 +80,7 @@ def manual_order_create_once(
         except IntegrityError:
             first = ManualOrderRequest.objects.select_related("order").get(**key)
             if first.fingerprint != fingerprint:
-                differ = sorted(
-                    k for k in hashes.keys() | first.field_hashes.keys() if hashes.get(k) != first.field_hashes.get(k)
-                )
+                differ = _differing_fields(hashes, first.field_hashes)
                 raise Conflict(
                     f"Order {canonical.platform_order_id} was created from another request; nothing was changed. "
                     f"Fields that differ: {', '.join(differ)}.",

@@ -70,14 +70,7 @@ def test_a_different_body_for_the_same_order_id_is_409_naming_the_fields_and_ove
     response = client.post(URL, changed, format="json")
     assert response.status_code == 409
     reasons = response.json()["reasons"]
-    assert {r["message"] for r in reasons} == {
-        "address.city",
-        "lines[0].quantity",
-        "lines[1].external_line_id",
-        "lines[1].quantity",
-        "lines[1].sku_code",
-        "lines[1].title",
-    }
+    assert [r["message"] for r in reasons] == ["address.city", "lines[0].quantity", "lines[1]"]
     assert {r["code"] for r in reasons} == {"differs_from_first_request"}
     assert "Madrid" not in response.content.decode()  # names fields, never echoes customer data
     order = Order.objects.get(platform_order_id="PHONE-7")
