@@ -1,5 +1,5 @@
 """Orders and shipments over the API: brand-scoped lists with filters, detail with lines, manual creation through
-`orders.services.order_create_manual`, and transitions as actions through the orders services."""
+`orders.idempotency` (idempotent on brand and order id), and transitions as actions through the orders services."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
+from orders.idempotency import manual_order_create_once
 from orders.models import Order, OrderLine, Shipment
-from orders.services import order_create_manual
 from orders.visible import by_platform_order_id, order_list_visible_to, shipment_list_visible_to, transition_service
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import StrictSerializer
@@ -33,7 +33,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     brand: serializers.Field = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    facility: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     lines = OrderLineSerializer(many=True, read_only=True)
 
     class Meta:
@@ -147,7 +147,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self) -> QuerySet[Order]:
         return order_list_visible_to(user=self.request.user).prefetch_related("lines")  # type: ignore[arg-type]
 
-    @extend_schema(request=ManualOrderSerializer, responses={201: OrderSerializer})
+    @extend_schema(
+        request=ManualOrderSerializer,
+        responses={201: OrderSerializer, 200: OrderSerializer},
+        description="Create a manual order. Idempotent on (brand, order id): the same request again answers 200 with "
+        "the order it created; a different request for the same order id is a 409 naming the fields that differ.",
+    )
     def create(self, request: Request) -> Response:
 
         if not request.user.has_perm("orders.add_order"):
@@ -166,8 +171,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 CanonicalLine(sku_code=x["sku_code"], quantity=x["quantity"], title=x["title"]) for x in data["lines"]
             ),
         )
-        order = order_create_manual(brand=data["brand"], canonical=canonical, actor=request.user)  # type: ignore[arg-type]
-        return Response(OrderSerializer(self.get_queryset().get(pk=order.pk)).data, status=status.HTTP_201_CREATED)
+        made = manual_order_create_once(brand=data["brand"], canonical=canonical, actor=request.user)  # type: ignore[arg-type]
+        return Response(
+            OrderSerializer(self.get_queryset().get(pk=made.order.pk)).data,
+            status=status.HTTP_201_CREATED if made.created else status.HTTP_200_OK,
+        )
 
     @extend_schema(request=TransitionSerializer, responses=OrderSerializer)
     @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[a-z_]+)")

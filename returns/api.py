@@ -31,8 +31,11 @@ class ReturnLineSerializer(serializers.ModelSerializer):
 
 class ReturnSerializer(serializers.ModelSerializer):
     brand: serializers.Field = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    facility: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     lines = ReturnLineSerializer(many=True, read_only=True)
+    # Empty until triage: declared, since a read-only model field drops allow_blank and the schema would deny "".
+    grade = serializers.ChoiceField(choices=Grade.choices, allow_blank=True, read_only=True)
+    disposition = serializers.ChoiceField(choices=Disposition.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Return

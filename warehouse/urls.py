@@ -12,3 +12,8 @@ urlpatterns = [
     path("api/", include("warehouse.api_urls")),
     path("", include("warehouse.web_urls")),
 ]
+
+# Under /api/ these answer JSON (warehouse.api.fallback); elsewhere Django's pages.
+handler400 = "warehouse.api.fallback.bad_request"
+handler404 = "warehouse.api.fallback.page_not_found"
+handler500 = "warehouse.api.fallback.server_error"

@@ -2,5 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from warehouse.chunked import chunked_bodies_read_whole
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warehouse.settings")
-application = get_wsgi_application()
+application = chunked_bodies_read_whole(get_wsgi_application())

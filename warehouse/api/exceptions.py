@@ -21,7 +21,7 @@ from warehouse.services import exception_escalate, exception_resolve
 
 class ExceptionItemSerializer(serializers.ModelSerializer):
     brand: serializers.Field = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    facility: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     subject_type = serializers.SerializerMethodField()
     reasons = serializers.ListField(child=serializers.DictField(), read_only=True)
 
