@@ -104,7 +104,8 @@ def _line_rows(order: Order, *, can_fix: bool, can_alias: bool) -> list[dict[str
                 initial={"sku_code": line.sku_code, "quantity": line.quantity or line.quantity_received},
                 auto_id=f"id_line{line.line_number}_%s",
             )
-            row["cancel_form"] = LineCancelForm(auto_id=f"id_cancel{line.line_number}_%s")
+            if len(active) > 1:  # the last line is never cancelled: the order is
+                row["cancel_form"] = LineCancelForm(auto_id=f"id_cancel{line.line_number}_%s")
             if any(r.code in SKU_REASONS for r in problems) and line.sku_code.strip():
                 row["candidates"] = sku_candidates(brand=order.brand, code=line.sku_code)
                 if can_alias:

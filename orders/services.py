@@ -383,14 +383,19 @@ def _hold(order: Order, *, reasons: list[Reason], kind: ExceptionKind, actor: Ac
     return order
 
 
+def _keep_resolved(lines: Sequence[OrderLine], stored: Sequence[int | None], *, actor: Actor) -> None:
+    """Each line keeps the SKU its code resolved to in validation (or that it found none)."""
+    for line, sku_id in zip(lines, stored, strict=True):
+        if line.sku_id != sku_id:
+            line._history_user = actor  # type: ignore[attr-defined]
+            line.save(update_fields=["sku"])
+
+
 def _validate(order: Order, *, actor: Actor) -> Order:
     lines = order_lines(order)
     stored = [line.sku_id for line in lines]
     reasons = order_reasons(order=order, lines=lines)
-    for line, sku_id in zip(lines, stored, strict=True):  # keep what resolution found (or that it found nothing)
-        if line.sku_id != sku_id:
-            line._history_user = actor  # type: ignore[attr-defined]
-            line.save(update_fields=["sku"])
+    _keep_resolved(lines, stored, actor=actor)
     reasons = _without_overridden(order, reasons)
     if reasons:
         return _hold(order, reasons=reasons, kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
@@ -959,7 +964,9 @@ def _force_validate(order: Order, *, actor: Actor, reason: str) -> Order:
     """The manager overrides the data reasons the order is held for: they are recorded on the order (`forced_past`)
     so no later validation holds it for those same reasons until the data changes, and the one on-hold exception
     is resolved with the manager's reason. Stock is not overridden: short, it waits in the one `short` exception."""
-    reasons = order_reasons(order=order, lines=order_lines(order))
+    lines = order_lines(order)
+    stored = [line.sku_id for line in lines]
+    reasons = order_reasons(order=order, lines=lines)
     blocking = [r for r in reasons if r.code in LINE_REASONS]
     if blocking:
         raise TransitionNotAllowed(
@@ -967,6 +974,7 @@ def _force_validate(order: Order, *, actor: Actor, reason: str) -> Order:
             "on the order page.",
             reasons=blocking,
         )
+    _keep_resolved(lines, stored, actor=actor)  # e.g. through an alias made since the hold
     was = order.state
     overridden = [r.as_dict() for r in reasons]
     order = transition_apply(

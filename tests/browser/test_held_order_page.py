@@ -2,13 +2,15 @@
 SKU code through an alias created on the page, and its zero quantity, and sees it accepted; a forced validation from
 the page is not held again, and the page offers the order's next step."""
 
+import datetime as dt
+
 import pytest
 
 from inventory.models import SkuAlias
 from orders.canonical import CanonicalAddress
 from orders.models import Order, OrderState
 from orders.services import order_ingest
-from tests.orders.factories import CanonicalOrderFactory, line, stocked_sku
+from tests.orders.factories import T0, CanonicalOrderFactory, line, stocked_sku
 from warehouse.models import ExceptionItem, ExceptionState
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -95,3 +97,36 @@ def test_a_finance_user_sees_the_order_but_no_fix_or_action(brand, facility, mak
     assert page.locator("#line-1").is_visible()
     for selector in (".line-fix", ".alias-create", ".order-action", "#force", "#recheck"):
         assert page.locator(selector).count() == 0, selector
+
+
+def test_a_platform_update_to_a_field_a_person_fixed_waits_on_the_order_page_for_their_decision(
+    brand, facility, make_user, sign_in, live_server
+):
+    stocked_sku(brand=brand, facility=facility, code="TEE-M", units=10)
+    canonical = CanonicalOrderFactory(platform_order_id="#2004", lines=(line("TEE-M", 1),), phone="600")
+    order = order_ingest(canonical=canonical, brand=brand).order
+    assert order.state == OrderState.ON_HOLD  # the phone is not a phone
+    page = sign_in(make_user("warehouse_manager"))
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    page.fill("#id_contact_phone", "+34 600 123 456")
+    page.click("#fix-delivery button[type=submit]")
+    page.wait_for_selector("text=Order updated.")
+    assert state_on_page(page) == "accepted"
+
+    later = CanonicalOrderFactory(
+        platform_order_id="#2004", lines=(line("TEE-M", 1),), phone="+34 611 000 000", updated_at=T0 + dt.timedelta(1)
+    )
+    order_ingest(canonical=later, brand=brand)
+    assert Order.objects.get(pk=order.pk).contact_phone == "+34 600 123 456"  # ours is kept
+
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    row = page.locator("#conflicts + .table-scroll tr[data-field='contact_phone']")
+    assert "+34 611 000 000" in row.inner_text()
+    assert ExceptionItem.objects.filter(object_id=order.pk, kind="order_update_conflict", state="open").count() == 1
+    row.locator("button[value=platform]").click()
+    page.wait_for_selector("text=Decision recorded.")
+    assert page.locator("#conflicts").count() == 0
+    order.refresh_from_db()
+    assert order.contact_phone == "+34 611 000 000" and order.platform_conflicts == {}
+    assert order.state == OrderState.ACCEPTED
+    assert "+34 611 000 000" in page.locator("dl.facts").inner_text()

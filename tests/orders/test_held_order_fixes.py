@@ -281,6 +281,16 @@ def test_a_line_the_warehouse_cannot_allocate_is_never_forced_past(held, order_m
     assert written(held) == before
 
 
+def test_a_forced_validation_keeps_the_sku_an_alias_made_since_the_hold_resolves_to(make_order, brand, stock, fixer):
+    order = make_order(
+        lines=(line("TEE-MED", 1),), address=CanonicalAddress(street1="Calle 1", city="Valencia", country="ES")
+    )
+    sku_alias_create(brand=brand, code="TEE-MED", sku=stock["TEE-M"], actor=fixer)
+    order = order_force(order=order, name="validate", actor=fixer, reason="Rural address, no ZIP")
+    assert order.state == OrderState.ACCEPTED
+    assert OrderLine.objects.get(order=order).sku == stock["TEE-M"]  # stored, for picking and the channel's lines
+
+
 def test_forcing_needs_the_force_permission_first(no_zip, fixer, operator):
     before = written(no_zip)
     with pytest.raises(NotPermitted):
