@@ -182,6 +182,8 @@ def test_the_demo_script_serves_the_admin_delivers_simulator_orders_and_stops_ev
     root = Path(__file__).resolve().parent.parent
     database = tmp_path / "demo.sqlite3"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DB_NAME")}
+    # Free simulator ports (settings the seed wires in), so a parallel run or a demo left running never collides.
+    env |= {"DEMO_SHOPIFY_PORT": str(_free_port()), "DEMO_WOOCOMMERCE_PORT": str(_free_port())}
     migrate = [sys.executable, "manage.py", "migrate", "--noinput"]
     sqlite = env | {"DATABASE_URL": f"sqlite:///{database}"}
     subprocess.run(migrate, cwd=root, env=sqlite, check=True, capture_output=True)

@@ -34,9 +34,11 @@ def _wants_json(request: HttpRequest) -> bool:
 def database_unavailable_response(request: HttpRequest) -> HttpResponse:
     response: HttpResponse
     if _wants_json(request):
-        response = JsonResponse(
-            {"error": "database_unavailable", "detail": "The database cannot be reached; retry later."}, status=503
-        )
+        message = "The database cannot be reached; retry later."
+        # The API's error shape (`detail` and `reasons`, warehouse/api/errors.py), with a code a machine can test.
+        body = {"error": "database_unavailable", "detail": message,
+                "reasons": [{"code": "database_unavailable", "message": message}]}  # fmt: skip
+        response = JsonResponse(body, status=503)
     else:
         response = HttpResponse(PAGE, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
