@@ -789,6 +789,7 @@ def order_create_manual(
 
 def order_validate(*, order: Order, actor: Actor) -> Order:
     """Check every mandatory field; invalid → on hold with every reason named (and an exception)."""
+    _require(actor, OPERATE_ORDER, "You may not validate orders.")  # a re-check of a held order writes its reasons
     with transaction.atomic():
         order = _lock(order)
         if order.state not in (OrderState.RECEIVED, OrderState.ON_HOLD):
@@ -799,6 +800,7 @@ def order_validate(*, order: Order, actor: Actor) -> Order:
 def order_accept(*, order: Order, actor: Actor) -> Order:
     """Allocate every line (all or nothing) and accept; short → on hold with reason "short". An on-hold order is
     re-validated first (the retry after stock arrived)."""
+    _require(actor, OPERATE_ORDER, "You may not accept orders.")  # the re-validation of a held order writes
     with transaction.atomic():
         order = _lock(order)
         reroute = held_for_split(order)  # held because it would split: stock may now be whole somewhere
@@ -815,6 +817,7 @@ def order_hold(*, order: Order, reasons: list[Reason], actor: Actor) -> Order:
     """A person holds an order before pick, naming why; its allocation is released."""
     if not reasons:
         raise InvalidInput("Name why the order is held.", reasons=[Reason("reason_required", "Give a reason")])
+    _require(actor, OPERATE_ORDER, "You may not hold orders.")  # holding a held order again writes its reasons
     with transaction.atomic():
         order = _lock(order)
         if order.state not in (*HOLDABLE_STATES, OrderState.ON_HOLD):
