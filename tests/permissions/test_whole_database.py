@@ -162,7 +162,7 @@ def _user(world: Any, column: str) -> User | None:
 
 
 def _fill(body: dict, world: Any) -> dict:
-    """ "<key>" in a body stands for the pk of the world's object `key`."""
+    """A "<key>" string in a body stands for the pk of the world's object `key`."""
 
     def one(value: Any) -> Any:
         if isinstance(value, list):
