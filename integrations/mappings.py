@@ -153,7 +153,8 @@ def parse_datetime(value: Any) -> dt.datetime | None:
 def _text(value: Any) -> str:
     if _empty(value):
         return ""
-    return str(value).replace("\x00", "")[:500]
+    # Whole, never clipped: the orders service holds an order whose value does not fit its column.
+    return str(value).replace("\x00", "")
 
 
 def normalise(*, payload: Mapping[str, Any], mappings: Mappings) -> CanonicalOrder:

@@ -55,6 +55,7 @@ from orders.models import (
     CANCELLABLE_STATES,
     EDITABLE_STATES,
     HOLDABLE_STATES,
+    OPERATE_ORDER,
     Order,
     OrderEvent,
     OrderEventKind,
@@ -79,6 +80,7 @@ from orders.signals import shipment_handed_to_carrier
 from orders.validation import MAX_LINE_QUANTITY, order_reasons, quantity_parse, quantity_text
 from warehouse.errors import Conflict, InsufficientStock, InvalidInput, NotPermitted, Reason, TransitionNotAllowed
 from warehouse.history import save_with_history
+from warehouse.limits import as_text, refuse_too_long, text_within, too_long
 from warehouse.memo import memo_scope
 from warehouse.models import Brand, ExceptionKind, Facility
 from warehouse.selectors import facility_by_pk
@@ -116,14 +118,34 @@ class IngestResult:
 # --- small helpers ------------------------------------------------------------------------------------------------
 
 
-def _text(value: Any, limit: int) -> str:
-    """A received value as clipped text; whatever arrived (a 5,000-digit number included) never raises."""
-    if value is None:
-        return ""
+# Fields of one channel ingestion whose value did not fit (see `_text`); None outside one, where a person is refused.
+_overflow: ContextVar[list[Reason] | None] = ContextVar("orders_overflow", default=None)
+
+
+def _text(value: Any, limit: int, field: str) -> str:
+    """A received value as whole text, never a prefix (`warehouse.limits`). Over `limit`: a person's input is refused
+    (`TooLong`, 400 naming `field`); inside a channel's ingestion the field is recorded, so validation holds the order
+    naming it, and stored empty (the whole value stays in the delivery's payload)."""
+    text = as_text(value)
+    reason = too_long(field, text, limit)
+    if reason is None:
+        return text
+    pending = _overflow.get()
+    if pending is None:
+        refuse_too_long([reason])
+    elif reason not in pending:
+        pending.append(reason)
+    return ""
+
+
+@contextmanager
+def _overflow_collected(system: bool) -> Iterator[None]:
+    """A channel's (or file's) ingestion: values that do not fit hold the order instead of refusing it."""
+    token = _overflow.set([] if system else None)
     try:
-        return str(value).strip()[:limit]
-    except ValueError:
-        return "<unreadable>"
+        yield
+    finally:
+        _overflow.reset(token)
 
 
 # Timeline lines of one ingestion, written in one INSERT at its end (same transaction, same order of lines).
@@ -288,7 +310,11 @@ def _as_lines(lines: Sequence[CanonicalLine | tuple[str, Any]]) -> list[Canonica
 
 
 def _line_signature(lines: Sequence[CanonicalLine]) -> list[tuple[str, str, str]]:
-    return [(_text(x.sku_code, 100), quantity_text(x.quantity), _text(x.external_line_id, 100)) for x in lines]
+    return [
+        (_text(x.sku_code, 100, f"line {n} sku_code"), _text(quantity_text(x.quantity), 60, f"line {n} quantity"),
+         _text(x.external_line_id, 100, f"line {n} external_line_id"))
+        for n, x in enumerate(lines, start=1)
+    ]  # fmt: skip
 
 
 def _stored_signature(order: Order) -> list[tuple[str, str, str]]:
@@ -301,16 +327,16 @@ def _set_lines(order: Order, lines: Sequence[CanonicalLine], *, actor: Actor) ->
     forget_lines(order)
     rows = []
     for number, line in enumerate(lines, start=1):
-        code = _text(line.sku_code, 100)
+        code = _text(line.sku_code, 100, f"line {number} sku_code")
         row = OrderLine(
             order=order,
             line_number=number,
             sku_code=code,
             sku=_resolved_sku(order.brand, code),  # validation resolves it again (memoised) and names any problem
-            quantity_received=quantity_text(line.quantity),
+            quantity_received=_text(quantity_text(line.quantity), 60, f"line {number} quantity"),
             quantity=quantity_parse(line.quantity),
-            external_line_id=_text(line.external_line_id, 100),
-            title=_text(line.title, 300),
+            external_line_id=_text(line.external_line_id, 100, f"line {number} external_line_id"),
+            title=_text(line.title, 300, f"line {number} title"),
         )
         row._history_user = actor  # type: ignore[attr-defined]
         row.save()
@@ -328,8 +354,8 @@ def _resolved_sku(brand: Brand, code: str) -> Sku | None:
 def _address_fields(address: CanonicalAddress | Mapping[str, Any]) -> dict[str, str]:
     get = address.get if isinstance(address, Mapping) else (lambda key, default="": getattr(address, key, default))
     limits = {"name": 200, "street1": 200, "street2": 200, "postal_code": 20, "city": 100, "region": 100}
-    fields = {f"delivery_{key}": _text(get(key, ""), limit) for key, limit in limits.items()}
-    fields["delivery_country"] = _text(get("country", ""), 60).upper()
+    fields = {f"delivery_{key}": _text(get(key, ""), limit, key) for key, limit in limits.items()}
+    fields["delivery_country"] = _text(get("country", ""), 60, "country").upper()
     return fields
 
 
@@ -339,10 +365,10 @@ def _canonical_fields(canonical: CanonicalOrder) -> dict[str, Any]:
         "placed_at": canonical.placed_at,
         "paid_at": canonical.paid_at,
         "ship_by": canonical.ship_by,
-        "priority_class": _text(canonical.priority_class, 20) or "standard",
-        "contact_phone": _text(canonical.phone, 40),
-        "email": _text(canonical.email, 254),
-        "special_handling": _text(canonical.special_handling, 2000),
+        "priority_class": _text(canonical.priority_class, 20, "priority_class") or "standard",
+        "contact_phone": _text(canonical.phone, 40, "phone"),
+        "email": _text(canonical.email, 254, "email"),
+        "special_handling": _text(canonical.special_handling, 2000, "special_handling"),
         "extra": json.loads(json.dumps(dict(canonical.extra or {}), default=str)),  # dates etc. kept as text
     }
 
@@ -394,7 +420,7 @@ def _keep_resolved(lines: Sequence[OrderLine], stored: Sequence[int | None], *, 
 def _validate(order: Order, *, actor: Actor) -> Order:
     lines = order_lines(order)
     stored = [line.sku_id for line in lines]
-    reasons = order_reasons(order=order, lines=lines)
+    reasons = order_reasons(order=order, lines=lines) + (_overflow.get() or [])
     _keep_resolved(lines, stored, actor=actor)
     reasons = _without_overridden(order, reasons)
     if reasons:
@@ -719,7 +745,9 @@ def order_ingest(
 
     Concurrent deliveries of one order serialise on the row: the first inserts it (the unique constraint makes every
     other insert fail in its savepoint), the others lock the row and apply only a newer `updated_at`."""
-    pid = _text(canonical.platform_order_id, 100)
+    pid = as_text(canonical.platform_order_id)
+    id_too_long = too_long("platform_order_id", pid, 100)  # no order can be held without its key: always refused
+    refuse_too_long([id_too_long] if id_too_long else [])
     if not pid:
         message = "An order without an order id cannot be stored idempotently."
         raise InvalidInput(message, reasons=[Reason("order_id_missing", "the order has no order id")])
@@ -728,9 +756,12 @@ def order_ingest(
             raise InvalidInput("The connection belongs to another brand.", reasons=[Reason("other_brand", pid)])
         source = OrderSource.CHANNEL
     key = _order_key(brand=brand, connection=connection, source=source, platform_order_id=pid)
+    system = actor is None or connection is not None  # a channel, file or task: over-long values hold the order
+    if not system:  # a person's over-long value is refused (400 naming it) before anything is written
+        _canonical_fields(canonical), _line_signature(_as_lines(canonical.lines))
     # No savepoint: a refusal is raised before this block; inside it only a database error (which dooms the caller's
     # transaction anyway) escapes, and a concurrent insert of the same order is caught by the inner savepoint.
-    with transaction.atomic(savepoint=False), memo_scope(), _timeline_batch():
+    with transaction.atomic(savepoint=False), memo_scope(), _timeline_batch(), _overflow_collected(system):
         order = Order.objects.select_for_update().filter(**key).first()
         if order is None:
             try:
@@ -782,6 +813,7 @@ def order_create_manual(
 
 def order_validate(*, order: Order, actor: Actor) -> Order:
     """Check every mandatory field; invalid → on hold with every reason named (and an exception)."""
+    _require(actor, OPERATE_ORDER, "You may not validate orders.")  # a re-check of a held order writes its reasons
     with transaction.atomic():
         order = _lock(order)
         if order.state not in (OrderState.RECEIVED, OrderState.ON_HOLD):
@@ -792,6 +824,7 @@ def order_validate(*, order: Order, actor: Actor) -> Order:
 def order_accept(*, order: Order, actor: Actor) -> Order:
     """Allocate every line (all or nothing) and accept; short → on hold with reason "short". An on-hold order is
     re-validated first (the retry after stock arrived)."""
+    _require(actor, OPERATE_ORDER, "You may not accept orders.")  # the re-validation of a held order writes
     with transaction.atomic():
         order = _lock(order)
         reroute = held_for_split(order)  # held because it would split: stock may now be whole somewhere
@@ -808,6 +841,7 @@ def order_hold(*, order: Order, reasons: list[Reason], actor: Actor) -> Order:
     """A person holds an order before pick, naming why; its allocation is released."""
     if not reasons:
         raise InvalidInput("Name why the order is held.", reasons=[Reason("reason_required", "Give a reason")])
+    _require(actor, OPERATE_ORDER, "You may not hold orders.")  # holding a held order again writes its reasons
     with transaction.atomic():
         order = _lock(order)
         if order.state not in (*HOLDABLE_STATES, OrderState.ON_HOLD):
@@ -829,6 +863,8 @@ def order_release_to_pick(*, order: Order, actor: Actor, reason: str = "") -> Or
 
 def order_record_pick_activity(*, order: Order, actor: Actor, note: str = "") -> Order:
     """A pick scan or note while picking; it keeps the 4-hour stall alarm quiet."""
+    _require(actor, OPERATE_ORDER, "You may not record pick activity.")
+    note = text_within(note, field="note", limit=500)
     with transaction.atomic():
         order = _lock(order)
         if order.state != OrderState.PICKING:
@@ -859,7 +895,8 @@ def order_pack(*, order: Order, actor: Actor, reason: str = "") -> Order:
 def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
     """Before packing: cancelled, allocation released. After packing: refused (`TransitionNotAllowed`) and escalated
     as a `CANCEL_AFTER_PACK` exception, which is committed before the error is raised."""
-    reason = (reason or "").strip()[:300] or "cancelled"
+    _require(actor, OPERATE_ORDER, "You may not cancel orders.")  # before the escalation below writes anything
+    reason = text_within(reason, field="reason", limit=300) or "cancelled"
     with transaction.atomic():
         order, refused = _cancel(_lock(order), actor=actor, reason=reason)
     if refused:
@@ -906,9 +943,9 @@ def order_edit(
                 keys = address.keys() if isinstance(address, Mapping) else ADDRESS_FIELDS
                 values.update({f"delivery_{k}": given[f"delivery_{k}"] for k in keys if f"delivery_{k}" in given})
             if phone is not None:
-                values["contact_phone"] = _text(phone, 40)
+                values["contact_phone"] = _text(phone, 40, "phone")
             if special_handling is not None:
-                values["special_handling"] = _text(special_handling, 2000)
+                values["special_handling"] = _text(special_handling, 2000, "special_handling")
             for name, value in values.items():
                 if getattr(order, name) != value:
                     _remember_fix(order, name, getattr(order, name), actor=actor)
@@ -1033,7 +1070,7 @@ def _keep_person_fixes(
         return lines, new
     incoming_lines = _signature_json(_line_signature(lines))
     if incoming_lines not in (fixes["lines"], _signature_json(_stored_signature(order))):
-        theirs = [[*entry, _text(x.title, 300)] for entry, x in zip(incoming_lines, lines, strict=True)]
+        theirs = [[*entry, _text(x.title, 300, "line title")] for entry, x in zip(incoming_lines, lines, strict=True)]
         if waiting.get("lines") != theirs:
             new["lines"] = theirs
     return None, new
@@ -1248,7 +1285,7 @@ def shipment_create(
     """A packed order gets a shipment (staged) and its label. An order split across facilities gets one per leg,
     each with its facility and lines."""
     _require(actor, OPERATE_SHIPMENT, "You may not create shipments.")
-    carrier = _text(carrier, 60)
+    carrier = _text(carrier, 60, "carrier")
     if not carrier:
         raise InvalidInput("A shipment needs a carrier.", reasons=[Reason("carrier_required", "Name the carrier")])
     with transaction.atomic():
@@ -1266,8 +1303,8 @@ def shipment_create(
             facility=leg.facility if leg is not None else order.facility,
             lines=[[sku.pk, qty] for sku, qty in leg.lines] if leg is not None and leg.suffix else [],
             carrier=carrier,
-            service=_text(service, 60),
-            tracking_number=_text(tracking_number, 100),
+            service=_text(service, 60, "service"),
+            tracking_number=_text(tracking_number, 100, "tracking_number"),
             label_created_at=now,
         )
         shipment._history_user = actor  # type: ignore[attr-defined]
@@ -1293,9 +1330,12 @@ def shipment_hand_to_carrier(
     facility; the order is dispatched when the last leg is handed over. Listeners of `shipment_handed_to_carrier`
     run after commit."""
     with transaction.atomic():
-        changes: dict[str, Any] = {"carrier_receipt": _text(carrier_receipt, 200), "handed_at": handed_at}
+        changes: dict[str, Any] = {
+            "carrier_receipt": _text(carrier_receipt, 200, "carrier_receipt"),
+            "handed_at": handed_at,
+        }
         if tracking_number is not None:
-            changes["tracking_number"] = _text(tracking_number, 100)
+            changes["tracking_number"] = _text(tracking_number, 100, "tracking_number")
         shipment = transition_apply(
             obj=shipment, name="hand_to_carrier", actor=actor, reason="carrier took custody", changes=changes
         )
@@ -1365,8 +1405,8 @@ def shipment_record_scan(
         raise InvalidInput(
             f"Unknown scan status {status!r}.", reasons=[Reason("scan_status", f"one of {', '.join(SCAN_STATUSES)}")]
         )
-    description, location = _text(description, 300), _text(location, 200)
-    event_id = _text(event_id, 200) or _scan_id(status, occurred_at, description, location)
+    description, location = _text(description, 300, "description"), _text(location, 200, "location")
+    event_id = _text(event_id, 200, "event_id") or _scan_id(status, occurred_at, description, location)
     with transaction.atomic():
         shipment = Shipment.objects.select_for_update(of=("self",)).select_related("order").get(pk=shipment.pk)
         if shipment.state == ShipmentState.STAGED:
@@ -1415,7 +1455,7 @@ def shipment_record_scan(
 def shipment_close_manually(*, shipment: Shipment, actor: Actor, reason: str) -> Shipment:
     """A manager closes a handed-over shipment as delivered (e.g. proof arrived by email): forced, with a reason."""
     _require(actor, CLOSE_SHIPMENT, "You may not close shipments manually.")
-    reason = (reason or "").strip()
+    reason = text_within(reason, field="reason", limit=300)
     with transaction.atomic():
         shipment = transition_apply(
             obj=shipment,
@@ -1423,7 +1463,7 @@ def shipment_close_manually(*, shipment: Shipment, actor: Actor, reason: str) ->
             actor=actor,
             reason=reason,
             force=True,
-            changes={"closed_manually_reason": reason[:300], "delivered_at": timezone.now()},
+            changes={"closed_manually_reason": reason, "delivered_at": timezone.now()},
         )
         order = _lock(shipment.order)
         if (

@@ -33,14 +33,14 @@ def quantity_parse(raw: Any) -> int | None:
 
 
 def quantity_text(raw: Any) -> str:
-    """The quantity as received, for the record (never raises, whatever arrived)."""
+    """The quantity as received, whole, for the record (never raises, whatever arrived); the orders service checks
+    that it fits its column."""
     if raw is None:
         return ""
     try:
-        text = raw if isinstance(raw, str) else repr(raw)
-    except Exception:  # a hostile __repr__ must not break ingestion
-        text = "<unreadable>"
-    return text[:60]
+        return raw if isinstance(raw, str) else repr(raw)
+    except Exception:  # a hostile __repr__ (or a 5,000-digit int) must not break ingestion
+        return "<unreadable>"
 
 
 def phone_is_plausible(phone: str) -> bool:

@@ -50,7 +50,23 @@ class ConsoleAdmin(admin.ModelAdmin):
         return queryset
 
 
-class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
+class HistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's pages of an object's versions, read only. Its version page saves a posted form for anyone
+    who may merely view the history (the "Revert" button is only hidden from them), and a revert would bypass the
+    services (transitions, the reason an edit needs): a POST there is refused for everyone."""
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class TransitionAdmin(ConsoleAdmin, HistoryAdmin):
     """Object pages with transition buttons, a forced transition with a reason, and the object's history.
 
     `transition_services` maps a transition name to the app's service `fn(*, obj, actor, reason)`; transitions not
@@ -198,7 +214,7 @@ class TransitionAdmin(ConsoleAdmin, SimpleHistoryAdmin):
 
 # The core's models ------------------------------------------------------------------------------------------------
 @admin.register(Brand)
-class BrandAdmin(ConsoleAdmin, SimpleHistoryAdmin):
+class BrandAdmin(ConsoleAdmin, HistoryAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -206,7 +222,7 @@ class BrandAdmin(ConsoleAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Facility)
-class FacilityAdmin(ConsoleAdmin, SimpleHistoryAdmin):
+class FacilityAdmin(ConsoleAdmin, HistoryAdmin):
     list_display = ["code", "name", "city", "country", "time_zone"]
     search_fields = ["code", "name"]
     brand_field = None

@@ -1,4 +1,4 @@
-"""Domain errors. Services raise these; the API maps them to HTTP in one place (409, 403, 422)."""
+"""Domain errors. Services raise these; the API maps them to HTTP in one place (409, 403, 422, 400 too long)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     """The request is well-formed but breaks a rule of the domain (422)."""
+
+
+class TooLong(InvalidInput):
+    """A value sent is longer than its field holds (400 naming the field): refused, never cut short.
+    See `warehouse.limits`."""
+
+    http_status = 400
 
 
 class TransitionNotAllowed(DomainError):

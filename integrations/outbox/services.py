@@ -30,6 +30,7 @@ from integrations.models import Connection, ConnectionStatus
 from integrations.outbox import senders
 from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
 from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
+from warehouse.limits import text_within
 from warehouse.models import ExceptionKind
 from warehouse.services import exception_open, exceptions_resolve_if_cleared
 from warehouse.transitions import Actor, transition_apply
@@ -444,10 +445,10 @@ def deadletter_replay(*, message: OutboundMessage, actor: Actor) -> OutboundMess
 
 def deadletter_discard(*, message: OutboundMessage, actor: Actor, reason: str) -> OutboundMessage:
     """Drop a dead letter for good, saying why (a blank reason is refused)."""
-    reason = (reason or "").strip()
+    reason = text_within(reason, field="reason", limit=300)  # refused when over, never cut short
     with transaction.atomic():
         discarded = transition_apply(
-            obj=message, name="discard", actor=actor, reason=reason, changes={"discard_reason": reason[:300]}
+            obj=message, name="discard", actor=actor, reason=reason, changes={"discard_reason": reason}
         )
         _deadletters_cleared(discarded.connection, note=f"dead letters discarded: {reason}")
     return discarded

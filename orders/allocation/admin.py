@@ -10,16 +10,15 @@ from django.contrib import admin
 from django.db.models import ForeignKey
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
 from orders.allocation.forms import REASON_FIELD, AllocationPolicyForm, CutoffForm
 from orders.allocation.models import AllocationPolicy, Cutoff
 from orders.allocation.services import POLICY_FIELDS, allocation_policy_update, cutoff_set
-from warehouse.admin import ConsoleAdmin
+from warehouse.admin import ConsoleAdmin, HistoryAdmin
 from warehouse.roles import brands_visible_to
 
 
-class _EditedWithReason(ConsoleAdmin, SimpleHistoryAdmin):
+class _EditedWithReason(ConsoleAdmin, HistoryAdmin):
     """The "why" field only where the user may save; the identity fields fixed once the row exists (the services
     key a row by them); never deleted (a contract is changed, with a reason, not erased)."""
 
