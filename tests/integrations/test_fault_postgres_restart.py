@@ -25,8 +25,8 @@ from tests.integrations.workers import ROOT, Cluster, hub_env, wait_until
 pytestmark = [pytest.mark.faults, pytest.mark.postgresql]
 
 SECRET = "restart-test-signing-secret"
-DELIVERIES = 240
-CRASH_AFTER = 80
+DELIVERIES = 160
+CRASH_AFTER = 50
 SENDERS = 6
 RESEND_FOR = 90.0  # seconds a sender keeps re-sending one delivery (a platform retries for hours)
 
@@ -113,7 +113,8 @@ def test_a_postgresql_crash_mid_burst_loses_no_delivery_answered_2xx(tmp_path):
         pg.start()
         with psycopg.connect(f"{pg.url}/postgres", autocommit=True) as admin:
             admin.execute("CREATE DATABASE wh")
-        env = hub_env(f"{pg.url}/wh", DEBUG="false", ALLOWED_HOSTS="127.0.0.1", CONN_MAX_AGE="60")
+        production_like = {"DEBUG": "false", "SECRET_KEY": "fault-test-only-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1"}
+        env = hub_env(f"{pg.url}/wh", **production_like)
         subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True,
                        timeout=600)  # fmt: skip
         connection_id = int(django(env, SEED).split()[-1])
@@ -124,7 +125,7 @@ def test_a_postgresql_crash_mid_burst_loses_no_delivery_answered_2xx(tmp_path):
             cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         log = tmp_path / "worker.log"
-        cluster = Cluster(f"{pg.url}/wh", log)
+        cluster = Cluster(f"{pg.url}/wh", log, **production_like)
         wait_until(lambda: _listening(port), within=60, what="gunicorn listens")
 
         platform = Platform(port, f"/webhooks/shopify/{connection_id}/")
