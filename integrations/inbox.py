@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_JSON_DEPTH = 64
+DELIVERY_KEY_MAX = 200  # InboundDelivery.delivery_id
 CACHE_SECONDS = 10.0
 KEPT_HEADER_PREFIXES = ("x-shopify-", "x-wc-webhook-", "content-type", "user-agent")
 SIGNATURE_HEADERS = frozenset({"x-shopify-hmac-sha256", "x-wc-webhook-signature"})
@@ -294,6 +295,8 @@ def inbox_receive(
 
     meta = events.delivery_meta(headers)
     delivery_key = meta.delivery_id or "sha256:" + hashlib.sha256(body).hexdigest()
+    if len(delivery_key) > DELIVERY_KEY_MAX:  # a key is never cut short: an overlong one is named by its hash
+        delivery_key = "sha256:" + hashlib.sha256(delivery_key.encode()).hexdigest()
     problem = body_problem(body)
     if problem is not None:
         state, outcome = DeliveryState.QUARANTINED, "quarantined"

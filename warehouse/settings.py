@@ -189,6 +189,8 @@ Q_CLUSTER = {
     "max_attempts": 5,
     "catch_up": False,
     "poll": env.float("Q_POLL", default=0.05),  # an idle ORM queue is polled 20×/s: a webhook waits ≤ 50 ms
+    # A failed task leaves the queue: what is retried is the delivery row, by backoff and the sweeper
+    # (integrations/delivery_lifecycle.py), so a failed or lost task strands nothing.
     "ack_failures": True,
     "save_limit": 1000,
     "label": "Task queue",

@@ -158,3 +158,21 @@ def test_rerun_needs_the_permission_and_touches_only_dead_letters(client, shopif
     dead.refresh_from_db()
     fine.refresh_from_db()
     assert dead.state == fine.state == DeliveryState.PROCESSED and Order.objects.count() == 2
+
+
+def test_an_overlong_delivery_id_header_is_kept_by_its_hash_never_cut_short(client, shopify_connection, stocked_sku):
+    body = dumps(shopify_order(7010))
+    long_id = "w" * 500
+    for expected in (200, 200):  # the second is the platform's retry: found by the same key
+        response = client.post(
+            f"/webhooks/shopify/{shopify_connection.pk}/",
+            data=body,
+            content_type="application/json",
+            headers=shopify_headers(body, webhook_id=long_id, topic="orders/create"),
+        )
+        assert response.status_code == expected
+    [delivery] = InboundDelivery.objects.all()
+    assert delivery.delivery_id.startswith("sha256:") and len(delivery.delivery_id) == 71
+    assert run_queued_tasks() == 1
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.PROCESSED

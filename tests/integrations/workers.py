@@ -33,13 +33,13 @@ def hub_env(database_url: str, **extra: str) -> dict[str, str]:
 class Cluster:
     """One `qcluster` process group; `kill()` is a SIGKILL of every process in it (sentinel, workers, monitor)."""
 
-    def __init__(self, database_url: str, log: Path, workers: int = 2) -> None:
+    def __init__(self, database_url: str, log: Path, workers: int = 2, **env: str) -> None:
         self.log = log
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "manage.py", "qcluster"],
                 cwd=ROOT,
-                env=hub_env(database_url, Q_WORKERS=str(workers)),
+                env=hub_env(database_url, Q_WORKERS=str(workers), **env),
                 start_new_session=True,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.permissions.policy import CUTOFF_EDIT, MANUAL_ORDER, POLICY_EDIT  # noqa: F401  (bodies shared)
+from tests.permissions.policy import ALIAS_FORM, CUTOFF_EDIT, MANUAL_ORDER, POLICY_EDIT  # noqa: F401  (bodies shared)
 
 # May `user` (never None) write through this route? `obj` is the world's object the route acts on, or None.
 Allowed = Callable[[Any, Any], bool]
@@ -50,6 +50,19 @@ WRITES: dict[str, list[Write]] = {
                                 {"decision": "approve"})],
     "order-page": [Write("order-page", perm("orders.change_order"), "held_order",
                          {"delivery_postal_code": "46001", "note": "Phoned"})],
+    # a held order's fixes on its page (tests/permissions/policy.py has the same bodies per role)
+    "order-page-line": [Write("order-page-line", perm("orders.change_order"), "held_order",
+                              {"sku_code": "TEE-M", "quantity": "2"}, kwargs={"number": 1})],
+    "order-page-line-cancel": [Write("order-page-line-cancel", perm("orders.change_order"), "held_order",
+                                     {"reason": "Dropped"}, kwargs={"number": 1})],
+    "order-page-alias": [Write("order-page-alias", perm("orders.change_order"), "held_order", ALIAS_FORM)],
+    "order-page-recheck": [Write("order-page-recheck", perm("orders.change_order"), "held_order", {})],
+    "order-page-conflict": [Write("order-page-conflict", perm("orders.change_order"), "held_order",
+                                  {"decision": "ours"}, kwargs={"field": "contact_phone"})],
+    "order-page-transition": [Write("order-page-transition", perm("orders.operate_order"), "held_order",
+                                    {"reason": "Customer asked"}, kwargs={"name": "cancel"})],
+    "order-page-force": [Write("order-page-force", perm("orders.force_order_transition"), "held_order",
+                               {"name": "validate", "reason": "Phoned"})],
     "allocation-policy": [Write("allocation-policy",
                                 any_of("allocation.change_allocationpolicy", "allocation.adjust_own_policy"),
                                 None, POLICY_EDIT)],

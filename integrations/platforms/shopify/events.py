@@ -73,7 +73,8 @@ def is_handshake(*, body: bytes, headers: Mapping[str, str]) -> bool:
 
 def delivery_meta(headers: Mapping[str, str]) -> DeliveryMeta:
     return DeliveryMeta(
-        delivery_id=(headers.get("X-Shopify-Webhook-Id") or headers.get("X-Shopify-Event-Id") or "")[:200],
+        # Kept whole: the inbox names an overlong key by its hash, never cuts it short.
+        delivery_id=(headers.get("X-Shopify-Webhook-Id") or headers.get("X-Shopify-Event-Id") or ""),
         event_id=(headers.get("X-Shopify-Event-Id") or "")[:200],
         topic=(headers.get(TOPIC_HEADER) or "")[:120],
         triggered_at=parse_datetime(headers.get("X-Shopify-Triggered-At")),

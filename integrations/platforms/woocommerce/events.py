@@ -64,7 +64,8 @@ def is_handshake(*, body: bytes, headers: Mapping[str, str]) -> bool:
 
 def delivery_meta(headers: Mapping[str, str]) -> DeliveryMeta:
     return DeliveryMeta(
-        delivery_id=(headers.get("X-WC-Webhook-Delivery-ID") or "")[:200],
+        # Kept whole: the inbox names an overlong key by its hash, never cuts it short.
+        delivery_id=(headers.get("X-WC-Webhook-Delivery-ID") or ""),
         event_id=(headers.get("X-WC-Webhook-ID") or "")[:200],
         topic=(headers.get(TOPIC_HEADER) or "")[:120],
         triggered_at=None,
