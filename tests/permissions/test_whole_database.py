@@ -49,6 +49,7 @@ ADMIN_OBJECTS = {
     "returns.return": ["return", "received_return"],
     "inventory.sku": ["draft_sku", "sku"],
     "warehouse.exceptionitem": ["exception"],
+    "integrations.inbounddelivery": ["dead_delivery"],
 }
 
 
@@ -133,7 +134,7 @@ def _add_console_objects(world: World) -> None:
     from django_q.models import OrmQ, Schedule, Task
 
     from integrations.audit import audit_record
-    from integrations.models import AuditDirection, InboundDelivery, ReconcileRun
+    from integrations.models import AuditDirection, DeliveryState, InboundDelivery, ReconcileRun
     from integrations.outbox.models import ConnectionCircuit, MessageState, OutboundMessage
     from inventory.models import SkuAlias
     from tests.integrations.factories import ConnectionFactory
@@ -142,6 +143,9 @@ def _add_console_objects(world: World) -> None:
     shop = ConnectionFactory(brand=world.brand)
     world.objects["connection"] = shop
     InboundDelivery.objects.create(connection=shop, delivery_id="sweep-1", body=b"{}", topic="orders/create")
+    world.objects["dead_delivery"] = InboundDelivery.objects.create(
+        connection=shop, delivery_id="sweep-dead", body=b"{}", topic="orders/create", state=DeliveryState.DEAD_LETTER
+    )
     ReconcileRun.objects.create(connection=shop)
     audit_record(connection=shop, direction=AuditDirection.INBOUND, endpoint="/webhooks/", outcome="ok")
     ConnectionCircuit.objects.create(connection=shop)
@@ -263,6 +267,8 @@ def _admin_requests(route: str, view: str, model_admin: Any, obj: Any, world: An
         assert version is not None, f"{obj!r} has no history to restore"
         url = reverse(route, args=[obj.pk, version.history_id])
         return [(url, _form_body(model_admin, obj, world), "revert", None)]
+    if view == "rerun":
+        return [(reverse(route, kwargs={"object_id": obj.pk}), {}, "rerun", None)]
     if view == "password_change":
         url = reverse(route, kwargs={"id": obj.pk})
         return [(url, {"password1": "Swept-pass-2026!", "password2": "Swept-pass-2026!"}, "change", None)]
@@ -292,6 +298,8 @@ def _admin_allows(model_admin: Any, kind: str, user: User, obj: Any, name: str |
         return name in model_admin.get_actions(request)
     if kind == "force":
         return bool(user.has_perm(force_permission(model_admin.model)))
+    if kind == "rerun":
+        return bool(model_admin.has_rerun_permission(request))
     if kind == "transition":
         declared = _transition_permissions(model_admin.model).get(name or "")
         if declared:

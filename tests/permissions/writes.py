@@ -94,6 +94,8 @@ WRITES: dict[str, list[Write]] = {
 # Routes that write nothing whoever posts (a failed sign-in included): posted as every role, they must change nothing.
 READ_ONLY = {
     "home",
+    "healthz",  # load balancers' probes: GET only, they write nothing
+    "readyz",
     "stock",
     "orders",
     "orders-at-risk",
@@ -138,6 +140,7 @@ ADMIN_MODEL_VIEWS = {
     "password_change": "change",  # the user admin's "set password" form
     "transition": "transition",
     "force": "force",
+    "rerun": "rerun",  # a dead-lettered inbound delivery re-run from its page (integrations.admin)
 }
 # Console routes that are not a model's: they write nothing (or only the caller's own session).
 ADMIN_SITE_READ_ONLY = {"index", "login", "logout", "password_change", "password_change_done", "jsi18n",
