@@ -33,6 +33,7 @@ from integrations.models import AuditDirection, Connection, ConnectionStatus, De
 from integrations.queueing import TASK_CTE, broker_in_our_database, delivery_wake, task_params
 from integrations.vault import CredentialKeyError, Sealed
 from warehouse.errors import Reason
+from warehouse.jsonlimits import json_depth
 from warehouse.models import ExceptionKind
 from warehouse.services import exception_open
 
@@ -61,21 +62,6 @@ def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def _depth(value: Any, limit: int) -> int:
-    """Nesting depth, iteratively (a 10k-deep body must not exhaust the stack)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
-        if isinstance(node, dict):
-            stack.extend((v, level + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, level + 1) for v in node)
-    return deepest
-
-
 def body_problem(body: bytes) -> Reason | None:
     """Why a verified body cannot be processed, or None when it is a readable JSON object."""
     try:
@@ -92,7 +78,7 @@ def body_problem(body: bytes) -> Reason | None:
         return Reason("invalid_json", "the body is not valid JSON")
     if not isinstance(payload, dict):
         return Reason("not_an_object", "the JSON body is not an object")
-    if _depth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+    if json_depth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         return Reason("too_deep", f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
     return None
 
