@@ -43,7 +43,7 @@ lint: install
 	.venv/bin/ruff format --check .
 
 typecheck: install
-	.venv/bin/mypy warehouse inventory orders returns integrations
+	.venv/bin/mypy config demo warehouse inventory orders returns integrations
 
 pytest: install browser-deps
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} .venv/bin/pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)

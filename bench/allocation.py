@@ -50,7 +50,7 @@ def _pgbench() -> str:
 
 def _setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warehouse.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DEBUG"] = "false"  # no query log in the hot loop
     os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz")
     os.environ.setdefault("LOG_LEVEL", "WARNING")

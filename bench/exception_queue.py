@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warehouse.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
 EXCEPTIONS = int(os.environ.get("BENCH_EXCEPTIONS", "100000"))

@@ -45,7 +45,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
-from warehouse.urls import urlpatterns as _base
+from config.urls import urlpatterns as _base
 
 
 SECRET = b"__SECRET__"
@@ -151,7 +151,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     (tmp / "bench_ingest_urls.py").write_text(textwrap.dedent(BARE_URLS))
     (tmp / "bench_ingest_settings.py").write_text(
-        "from warehouse.settings import *  # noqa\nROOT_URLCONF = 'bench_ingest_urls'\n"
+        "from config.settings import *  # noqa\nROOT_URLCONF = 'bench_ingest_urls'\n"
     )
     env = {
         **os.environ,
@@ -188,7 +188,7 @@ def main() -> None:
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "warehouse.wsgi:application",
+            "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

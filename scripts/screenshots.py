@@ -14,7 +14,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warehouse.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [
@@ -91,7 +91,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)
 
-    from warehouse.management.commands.seed_demo import USERS
+    from demo.management.commands.seed_demo import USERS
 
     passwords = {username: password for username, _role, _brand, password in USERS}
     server = make_server("127.0.0.1", 0, StaticFilesHandler(get_wsgi_application()), handler_class=_Quiet)

@@ -38,7 +38,7 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-.venv/bin/gunicorn warehouse.wsgi:application -c deploy/gunicorn.conf.py &
+.venv/bin/gunicorn config.wsgi:application -c deploy/gunicorn.conf.py &
 PIDS+=($!)
 $PY manage.py qcluster &
 PIDS+=($!)

@@ -35,7 +35,7 @@ def gunicorn_url(django_db_setup, django_db_blocker):
     url = f"postgres://{user}@{host}/{settings_dict['NAME']}"
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_PROFILE": "development", "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [sys.executable, "-m", "gunicorn", "warehouse.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}"]
     server = subprocess.Popen([*command, "--workers", "1", "--log-level", "warning"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -120,7 +120,7 @@ def test_a_postgresql_crash_mid_burst_loses_no_delivery_answered_2xx(tmp_path):
         connection_id = int(django(env, SEED).split()[-1])
         port = _free_port()
         web = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "warehouse.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
              "--workers", "2", "--log-level", "warning"],
             cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

@@ -9,8 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("webhooks/", include("integrations.urls")),
-    path("api/", include("warehouse.api_urls")),
-    path("", include("warehouse.web_urls")),
+    path("api/", include("config.api_urls")),
+    path("", include("config.web_urls")),
 ]
 
 # Under /api/ these answer JSON (warehouse.api.fallback); elsewhere Django's pages.

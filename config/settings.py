@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "integrations",
     "integrations.outbox",
     "integrations.publishing",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -66,8 +67,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
-ROOT_URLCONF = "warehouse.urls"
-WSGI_APPLICATION = "warehouse.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
