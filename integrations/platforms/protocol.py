@@ -1,0 +1,169 @@
+"""The contract every platform connector keeps, stated once (design.md §4a).
+
+A connector is one object per platform (`integrations/platforms/<code>/connector.py`, registered in
+`integrations.platforms.registry`). It is translation work on the shared kit: it turns the platform's headers,
+payloads and endpoints into the kit's terms, and holds nothing about our database. The kit (inbox, outbox,
+publishing, reconciler, admin, demo seed, simulator command) asks the registry for a connector and never names a
+platform. Its client is pure HTTP (`integrations.http.HttpClient`, no Django); the kit builds one for a connection
+with `integrations.connections.client_for`.
+
+The conformance suite (`tests/integrations/conformance/`) runs every registered connector against its simulator:
+registering a platform gives it those tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from integrations.http import Exchange, Headroom
+from integrations.platforms.base import DeliveryMeta
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One value of a platform's credentials, as the administrator's form asks for it."""
+
+    name: str
+    label: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class StockTarget:
+    """Where one SKU's number lives on a platform, from the generic mapping table: the SKU's listing id and the
+    facility's location id, both opaque to the kit (only the connector reads them). `location` is "" when the
+    platform keeps one number per listing."""
+
+    listing: str
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class FulfilmentWrite:
+    """A fulfilment (or a tracking change) as the outbox asks for it, in the kit's terms."""
+
+    order_id: str
+    tracking_number: str
+    carrier: str = ""
+    tracking_url: str = ""
+    idempotency_key: str = ""
+    lines: Sequence[Mapping[str, Any]] | None = None  # [{"external_line_id", "quantity"}]; None: the whole order
+    complete: bool = True  # False: a partial fulfilment (the order stays open on the platform)
+    previous_tracking_number: str = ""  # a tracking change: the number being replaced
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write came to: the platform's id for it, and whether this call created it (False: read back, found)."""
+
+    external_id: str
+    created: bool
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One platform's five layers: events, sync, writes, reconciler hooks and audit (via the shared client)."""
+
+    # --- identity (the registry fills the sales channel's platform identity from these) --------------------------
+    code: str  # "shopify": the URL segment, the registry key, `SalesChannel.platform_code`
+    name: str  # "Shopify"
+    is_marketplace: bool  # a marketplace (Amazon, eBay...) rather than the brand's own storefront
+    shop_label: str  # what the connection's `shop` is on this platform: "Shop domain", "Site URL"
+
+    # --- credentials and hosts ----------------------------------------------------------------------------------
+    credential_fields: tuple[CredentialField, ...]
+
+    def credential_problems(self, credentials: Mapping[str, Any]) -> list[str]:
+        """Why these credentials cannot work (an empty list when they have the right shape)."""
+        ...
+
+    def api_base_url(self, *, shop: str, api_base_url: str = "") -> str:
+        """The API's base URL for a connection (`api_base_url` when set, e.g. a simulator; else from the shop)."""
+        ...
+
+    def api_host_allowed(self, host: str) -> bool:
+        """Whether the kit may send this connection's credentials to `host` (loopback is always allowed)."""
+        ...
+
+    def client(
+        self,
+        *,
+        base_url: str,
+        credentials: Mapping[str, Any],
+        on_exchange: Callable[[Exchange], None] | None = None,
+        **http_options: Any,
+    ) -> Any:
+        """The platform's pure-HTTP client (its `.http` is the shared `HttpClient`)."""
+        ...
+
+    # --- events ---------------------------------------------------------------------------------------------------
+    kept_header_prefixes: tuple[str, ...]  # lower-case prefixes of the headers the inbox keeps
+    signature_headers: frozenset[str]  # lower-case names of the headers never stored
+    default_field_mapping: Mapping[str, object]
+    default_status_mapping: Mapping[str, str]
+
+    def signature_valid(self, *, body: bytes, headers: Mapping[str, str], secrets: Iterable[str]) -> bool: ...
+
+    def is_handshake(self, *, body: bytes, headers: Mapping[str, str]) -> bool:
+        """The platform's unsigned set-up ping (answered 200, nothing stored)."""
+        ...
+
+    def delivery_meta(self, headers: Mapping[str, str]) -> DeliveryMeta: ...
+
+    def is_order_topic(self, topic: str) -> bool: ...
+
+    # --- sync -----------------------------------------------------------------------------------------------------
+    def fetch_order(self, client: Any, order_id: str) -> dict[str, Any]: ...
+
+    def orders_changed_since(self, client: Any, since: dt.datetime | None) -> Iterator[dict[str, Any]]:
+        """Every order changed since `since` (all when None), across the platform's own pagination."""
+        ...
+
+    # --- writes (read back before a retry where the platform has no idempotency key) ------------------------------
+    def write_fulfilment(self, client: Any, write: FulfilmentWrite) -> WriteResult: ...
+
+    def write_tracking(self, client: Any, write: FulfilmentWrite) -> WriteResult: ...
+
+    def publish_stock(self, client: Any, *, target: StockTarget, quantity: int) -> int:
+        """Set the absolute number; returns what the platform now shows."""
+        ...
+
+    def read_stock(self, client: Any, targets: Sequence[StockTarget]) -> dict[StockTarget, int]:
+        """What the platform shows for each target (targets it no longer has, or does not count, are left out).
+        Uses the platform's bulk read where it has one."""
+        ...
+
+    # --- rate limits and webhooks ---------------------------------------------------------------------------------
+    headroom_pause_seconds: float  # how long the outbox pauses a connection whose headroom ran low
+
+    def headroom(self, *, headers: Mapping[str, str], body: Any) -> Headroom | None:
+        """Rate-limit headroom from the platform's answer (None when it says nothing)."""
+        ...
+
+    webhook_topics: tuple[str, ...]  # the topics the hub subscribes to
+
+    def register_webhooks(self, client: Any, *, address: str) -> list[str]:
+        """Subscribe `address` to every topic in `webhook_topics` (idempotent); returns the platform's ids."""
+        ...
+
+    # --- simulator (tests, the demo and `run_simulator`) ----------------------------------------------------------
+    def simulator(self, *, shop: str, credentials: Mapping[str, Any], secret: str, hub_url: str) -> Any:
+        """A not-yet-started loopback simulator accepting these credentials and signing with `secret`."""
+        ...
+
+    def demo_credentials(self, seed: Callable[[str], str]) -> dict[str, str]:
+        """Credentials of the right shape for the demo (`seed(name)` gives a stable secret-looking value)."""
+        ...
+
+
+__all__ = [
+    "Connector",
+    "CredentialField",
+    "DeliveryMeta",
+    "FulfilmentWrite",
+    "StockTarget",
+    "WriteResult",
+]
