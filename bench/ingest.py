@@ -169,10 +169,9 @@ def main() -> None:
         import django; django.setup()
         from django.db import connection
         from warehouse.models import Brand
-        from integrations.models import Connection
-        from integrations.services import connection_set_signing_secret
+        from integrations.services import connection_create, connection_set_signing_secret
         brand = Brand.objects.create(name="Bench", slug="bench")
-        conn = Connection.objects.create(brand=brand, platform="shopify", name="Bench", shop="bench.myshopify.com")
+        conn = connection_create(brand=brand, platform="shopify", name="Bench", shop="bench.myshopify.com", actor=None)
         connection_set_signing_secret(connection=conn, secret={SECRET!r}, actor=None, window=None)
         with connection.cursor() as cur:
             cur.execute("CREATE TABLE bench_bare (delivery_id text PRIMARY KEY, body bytea NOT NULL)")

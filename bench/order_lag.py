@@ -174,8 +174,7 @@ def main() -> None:
     setup = f"""
     import time, statistics
     from warehouse.models import Brand, Facility
-    from integrations.models import Connection
-    from integrations.services import connection_set_signing_secret
+    from integrations.services import connection_create, connection_set_signing_secret
     from inventory.models import Sku, SkuState
     from inventory.services import stock_receive, stock_allocate, stock_release
     brand = Brand.objects.create(name="Lag", slug="lag")
@@ -183,7 +182,7 @@ def main() -> None:
     sku = Sku.objects.create(brand=brand, code="LAG-1", title="Lag tee", weight_grams=200, length_mm=300,
                              width_mm=200, height_mm=30, hs_code="610910", state=SkuState.READY_FOR_RECEIVING)
     stock_receive(sku=sku, facility=facility, quantity=10_000_000, event_id="lag-stock", actor=None)
-    conn = Connection.objects.create(brand=brand, platform="shopify", name="Lag", shop="lag.myshopify.com")
+    conn = connection_create(brand=brand, platform="shopify", name="Lag", shop="lag.myshopify.com", actor=None)
     connection_set_signing_secret(connection=conn, secret={SECRET!r}, actor=None, window=None)
     times = []
     for n in range(200):

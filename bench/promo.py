@@ -54,19 +54,18 @@ def _setup_django(url: str) -> None:
 
 
 def _seed(shopify_url: str, woo_url: str) -> tuple:
-    from integrations.models import Connection
     from integrations.publishing.models import ChannelListing
-    from integrations.services import connection_set_credentials
+    from integrations.services import connection_create, connection_set_credentials
     from inventory.models import Sku, SkuState
     from inventory.services import stock_receive
     from warehouse.models import Brand, Facility
 
     brand = Brand.objects.create(name="Promo Brand", slug="promo")
     facility = Facility.objects.create(code="PROMO", name="Promo DC", country="ES", postal_code="46001")
-    shop = Connection.objects.create(brand=brand, platform="shopify", name="Shopify", shop="promo.myshopify.com",
-                                     api_base_url=shopify_url)  # fmt: skip
-    woo = Connection.objects.create(brand=brand, platform="woocommerce", name="WooCommerce", shop="https://woo.promo",
-                                    api_base_url=woo_url)  # fmt: skip
+    shop = connection_create(brand=brand, platform="shopify", name="Shopify", shop="promo.myshopify.com",
+                             api_base_url=shopify_url, actor=None)  # fmt: skip
+    woo = connection_create(brand=brand, platform="woocommerce", name="WooCommerce", shop="https://woo.promo",
+                            api_base_url=woo_url, actor=None)  # fmt: skip
     connection_set_credentials(connection=shop, credentials={"access_token": TOKEN}, actor=None)
     connection_set_credentials(connection=woo, credentials={"consumer_key": CK, "consumer_secret": CS}, actor=None)
     per_sku = [UNITS // SKUS + (1 if i < UNITS % SKUS else 0) for i in range(SKUS)]
@@ -135,7 +134,7 @@ def _ingest_all(*, brand, channels, skus) -> tuple[float, list[Exception]]:
                     platform_order_id=f"{conn.platform}-{n}", updated_at=None, status="paid", phone="+34 600 000 000",
                     address=address, lines=(CanonicalLine(sku_code=sku.code, quantity=rng.choice((1, 1, 1, 2))),),
                 )  # fmt: skip
-                order_ingest(canonical=canonical, brand=brand, connection=conn)
+                order_ingest(canonical=canonical, brand=brand, channel=conn.channel)
                 last[0] = max(last[0], time.perf_counter())
         except Exception as exc:  # reported, and fails the run
             errors.append(exc)

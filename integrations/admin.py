@@ -17,16 +17,32 @@ from django.urls import URLPattern, path, reverse
 
 from integrations import services
 from integrations.delivery_lifecycle import RERUN_PERMISSION, deliveries_rerun
-from integrations.models import RERUNNABLE, AuditRecord, Connection, InboundDelivery, ReconcileRun
+from integrations.models import (
+    RERUNNABLE,
+    AuditRecord,
+    Connection,
+    InboundDelivery,
+    ReconcileRun,
+    shop_taken_problem,
+)
+from integrations.platforms import registry
 from warehouse.admin import ConsoleAdmin
 from warehouse.durations import duration_words
 from warehouse.errors import DomainError
+from warehouse.history import save_with_history
+from warehouse.models import Brand, SalesChannel
 
 SECRETS_PERMISSION = "integrations.manage_connection_secrets"
 
 
 class ConnectionForm(forms.ModelForm):
-    """Plain fields plus write-only secrets: blank means "keep the stored one"."""
+    """The channel's identity (brand, platform, name: a `warehouse.SalesChannel` made with the connection), plain
+    fields, and write-only secrets: blank means "keep the stored one". Brand and platform are fixed once the
+    connection exists (its orders are keyed by the channel); the platforms on offer are the registry's."""
+
+    brand = forms.ModelChoiceField(queryset=Brand.objects.order_by("name"))
+    platform = forms.ChoiceField(choices=registry.choices)
+    name = forms.CharField(max_length=SalesChannel._meta.get_field("name").max_length)
 
     new_credentials = forms.CharField(
         required=False,
@@ -42,9 +58,6 @@ class ConnectionForm(forms.ModelForm):
     class Meta:
         model = Connection
         fields = [
-            "brand",
-            "platform",
-            "name",
             "shop",
             "api_base_url",
             "scopes",
@@ -55,6 +68,30 @@ class ConnectionForm(forms.ModelForm):
             "field_mapping",
             "status_mapping",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            channel = self.instance.channel
+            self.initial.update(brand=channel.brand_id, platform=channel.platform_code, name=channel.name)
+            self.fields["platform"] = forms.ChoiceField(choices=[(channel.platform_code, self.instance.platform_name)])
+            for fixed in ("brand", "platform"):
+                self.fields[fixed].disabled = True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        brand, platform, name, shop = (cleaned.get(k) for k in ("brand", "platform", "name", "shop"))
+        if self.instance.pk is None and platform and shop:  # an existing connection's own clean() checks its shop
+            problem = shop_taken_problem(platform=platform, shop=shop)
+            if problem:
+                self.add_error("shop", problem)
+        if brand and platform and name:
+            taken = SalesChannel.objects.filter(brand=brand, platform_code=platform, name=name)
+            if self.instance.pk is not None:
+                taken = taken.exclude(pk=self.instance.channel_id)
+            if taken.exists():
+                self.add_error("name", f"{brand} already has a {platform} channel named {name}.")
+        return cleaned
 
     def clean_new_credentials(self) -> dict[str, Any] | None:
         raw = self.cleaned_data.get("new_credentials", "").strip()
@@ -73,9 +110,10 @@ class ConnectionForm(forms.ModelForm):
 class ConnectionAdmin(ConsoleAdmin):
     form = ConnectionForm
     list_display = ["name", "brand", "platform", "shop", "status", "credentials_fingerprint", "last_reconciled_at"]
-    list_filter = ["platform", "status"]
-    list_select_related = ["brand"]
-    search_fields = ["name", "shop"]
+    list_filter = ["channel__platform_code", "status"]
+    list_select_related = ["channel__brand"]
+    search_fields = ["channel__name", "shop"]
+    brand_field = "channel__brand"
     readonly_fields = [
         "status",
         "status_reason",
@@ -135,10 +173,22 @@ class ConnectionAdmin(ConsoleAdmin):
             obj.field_mapping, obj.status_mapping = Connection.objects.values_list(
                 "field_mapping", "status_mapping"
             ).get(pk=obj.pk)
-        else:
-            obj.field_mapping, obj.status_mapping = {}, {}
-        obj._history_user = request.user  # type: ignore[attr-defined]
-        super().save_model(request, obj, form, change)
+            obj._history_user = request.user  # type: ignore[attr-defined]
+            super().save_model(request, obj, form, change)
+            if form.cleaned_data["name"] != obj.channel.name:
+                obj.channel.name = form.cleaned_data["name"]
+                save_with_history(obj.channel, actor=request.user, reason="renamed in the console")  # type: ignore[arg-type]
+        else:  # the channel and its connection, in one go (the admin's view is one transaction)
+            created = services.connection_create(
+                brand=form.cleaned_data["brand"],
+                platform=form.cleaned_data["platform"],
+                name=form.cleaned_data["name"],
+                shop=obj.shop,
+                actor=request.user,  # type: ignore[arg-type]
+                **{name: getattr(obj, name) for name in services.CONNECTION_SETTINGS if name in form.cleaned_data},
+            )
+            obj.pk, obj.channel, obj.field_mapping, obj.status_mapping = created.pk, created.channel, {}, {}
+            obj._state.adding = False
         if new_mappings != (obj.field_mapping, obj.status_mapping):
             try:
                 services.connection_set_mappings(
@@ -164,7 +214,7 @@ class ConnectionAdmin(ConsoleAdmin):
 
 
 class _Evidence(ConsoleAdmin):
-    brand_field = "connection__brand"
+    brand_field = "connection__channel__brand"
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -193,7 +243,7 @@ class InboundDeliveryAdmin(_Evidence):
         "next_attempt_at",
     ]
     list_filter = ["state"]
-    list_select_related = ["connection"]
+    list_select_related = ["connection__channel"]
     search_fields = ["=platform_order_id", "=delivery_id"]
     exclude = ["body"]
     actions = ["rerun_dead_letters"]
@@ -248,7 +298,7 @@ class InboundDeliveryAdmin(_Evidence):
 class AuditRecordAdmin(_Evidence):
     list_display = ["at", "connection", "direction", "method", "endpoint", "status_code", "outcome", "latency"]
     list_filter = ["direction", "outcome"]
-    list_select_related = ["connection"]
+    list_select_related = ["connection__channel"]
     exclude = ["latency_ms"]  # shown as `latency`, in words
     readonly_fields = ["latency"]
 
@@ -263,7 +313,7 @@ class ReconcileRunAdmin(_Evidence):
         "started_at", "connection", "full", "pulled", "missing", "stale", "replayed", "outcome", "duration",
     ]  # fmt: skip
     list_filter = ["full", "outcome"]
-    list_select_related = ["connection"]
+    list_select_related = ["connection__channel"]
     exclude = ["duration_ms"]  # shown as `duration`, in words
     readonly_fields = ["duration"]
 

@@ -77,7 +77,7 @@ def attempt_failed(*, lookup: dict[str, Any], error: BaseException, now: dt.date
     with transaction.atomic():
         delivery = (
             InboundDelivery.objects.select_for_update(of=("self",))
-            .select_related("connection__brand")
+            .select_related("connection__channel__brand")
             .filter(**lookup)
             .first()
         )

@@ -119,7 +119,7 @@ def _connection(connection_id: int, platform: str) -> _ConnectionView | None:
     now = time.monotonic()
     view = _cache.get(connection_id)
     if view is None or now - view.loaded > CACHE_SECONDS:
-        found = Connection.objects.filter(pk=connection_id).select_related("brand").first()
+        found = Connection.objects.filter(pk=connection_id).select_related("channel__brand").first()
         if found is None:
             return None
         current, previous = found.signing_secret, found.previous_signing_secret

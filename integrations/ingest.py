@@ -77,7 +77,7 @@ def _order_ingest(*, canonical: CanonicalOrder, connection: Connection, found_by
     return order_ingest(
         canonical=canonical,
         brand=connection.brand,
-        connection=connection,
+        channel=connection.channel,
         source="channel",
         found_by_reconciler=found_by_reconciler,
         actor=None,
@@ -101,7 +101,7 @@ def _quarantine(delivery: InboundDelivery, reason: Reason) -> None:
 def _locked_delivery(lookup: dict[str, Any]) -> InboundDelivery | None:
     return (
         InboundDelivery.objects.select_for_update(of=("self",))
-        .select_related("connection__brand")
+        .select_related("connection__channel__brand")
         .filter(**lookup)
         .first()
     )

@@ -7,12 +7,13 @@ import datetime as dt
 import json
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from integrations.vault import Sealed, SealedField
-from warehouse.models import Brand
+from warehouse.models import Brand, SalesChannel
 
 SECRET_FIELDS = ["credentials", "signing_secret", "previous_signing_secret"]
 
@@ -42,15 +43,16 @@ class ConnectionStatus(models.TextChoices):
 
 
 class Connection(models.Model):
-    """One brand's account on one platform (a Shopify shop, a WooCommerce site, ...).
+    """Integrations' record of one sales channel: the credentials, webhook secrets, mappings and reconciler state of
+    one brand's account on one platform (a Shopify shop, a WooCommerce site, ...). The channel itself (brand,
+    platform, name, marketplace or not) is the core's `warehouse.SalesChannel`; orders point at the channel, never
+    here. `brand`, `platform` and `name` read through to it. Create both with `services.connection_create`.
 
     `credentials` (a JSON object, e.g. {"access_token": ...} or {"consumer_key", "consumer_secret"}) and the webhook
     signing secrets are sealed at rest and write-only: set them through `integrations.services`, read them with
     `credentials_get()` / `signing_secrets_valid()` at the moment of use."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="connections")
-    platform = models.CharField(max_length=20, choices=Platform.choices)
-    name = models.CharField(max_length=120)
+    channel = models.OneToOneField(SalesChannel, on_delete=models.PROTECT, related_name="connection")
     shop = models.CharField(max_length=255, help_text="Shopify shop domain or WooCommerce site URL")
     status = models.CharField(max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -92,12 +94,48 @@ class Connection(models.Model):
     )
 
     class Meta:
-        ordering = ["brand__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["platform", "shop"], name="one_connection_per_shop")]
+        ordering = ["channel__brand__name", "channel__name"]
         permissions = [("manage_connection_secrets", "Can set connection credentials and signing secrets")]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_platform_display()})"
+        return f"{self.name} ({self.platform_name})"
+
+    # The channel's identity, read through (load connections with `select_related("channel__brand")`).
+    @property
+    def brand(self) -> Brand:
+        return self.channel.brand
+
+    @property
+    def brand_id(self) -> int:
+        return self.channel.brand_id
+
+    @property
+    def platform(self) -> str:
+        return self.channel.platform_code
+
+    @property
+    def name(self) -> str:
+        return self.channel.name
+
+    @property
+    def platform_name(self) -> str:
+        """The platform's name from the registry ("Shopify"); its code when it is not registered."""
+        from integrations.platforms.registry import UnknownPlatform, connector_for
+
+        try:
+            return connector_for(self.platform).name
+        except UnknownPlatform:
+            return self.platform
+
+    def get_platform_display(self) -> str:  # the name callers of the former choices field use
+        return self.platform_name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.channel_id is not None:
+            problem = shop_taken_problem(platform=self.platform, shop=self.shop, exclude_pk=self.pk)
+            if problem:
+                raise ValidationError({"shop": problem})
 
     def credentials_get(self) -> dict[str, Any]:
         """The decrypted credentials, for the moment of use. Never log, store or return the result."""
@@ -146,6 +184,18 @@ class Connection(models.Model):
         if self.status == ConnectionStatus.POLLING_FALLBACK:
             return int(self.fallback_reconcile_every_minutes)
         return int(self.reconcile_every_minutes)
+
+
+def shop_taken_problem(*, platform: str, shop: str, exclude_pk: int | None = None) -> str:
+    """A shop is one connection per platform (two would double every webhook and every write). The platform lives on
+    the channel, so no table constraint can say it: this is the one place the rule is checked (`Connection.clean`,
+    the admin form and `services.connection_create`, which holds a lock on the pair while it checks)."""
+    taken = Connection.objects.filter(channel__platform_code=platform, shop=shop)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if shop and taken.exists():
+        return f"This {platform} shop already has a connection."
+    return ""
 
 
 class DeliverySource(models.TextChoices):

@@ -81,7 +81,7 @@ def _wms_versions(connection: Connection, order_ids: list[str]) -> dict[str, dt.
         has_version = any(f.name == "source_updated_at" for f in order_model._meta.get_fields())
         columns = ["platform_order_id", "source_updated_at"] if has_version else ["platform_order_id"]
         for row in order_model._default_manager.filter(
-            connection=connection, platform_order_id__in=order_ids
+            channel_id=connection.channel_id, platform_order_id__in=order_ids
         ).values_list(*columns):
             held[str(row[0])] = row[1] if has_version else None
     applied = (
@@ -211,7 +211,7 @@ def reconcile_runs_expire_stale(*, now: dt.datetime | None = None) -> int:
     """Runs still "running" RUN_STALE_AFTER after they started died with their worker: mark them failed."""
     now = now or timezone.now()
     expired = 0
-    for run in ReconcileRun.objects.select_related("connection__brand").filter(
+    for run in ReconcileRun.objects.select_related("connection__channel__brand").filter(
         outcome="running", started_at__lte=now - RUN_STALE_AFTER
     ):
         run_failed(run=run, error=f"never finished: still running {RUN_STALE_AFTER} after it started (worker died?)")
@@ -270,7 +270,7 @@ def reconcile_due(*, now: dt.datetime | None = None, full: bool = False) -> list
 
 def reconcile_connection_by_id(connection_id: int, *, full: bool = False) -> int | None:
     with transaction.atomic():
-        conn = Connection.objects.select_related("brand").filter(pk=connection_id).first()
+        conn = Connection.objects.select_related("channel__brand").filter(pk=connection_id).first()
     if conn is None or conn.status not in (ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK):
         return None
     return reconcile_connection(connection=conn, full=full).pk

@@ -9,8 +9,10 @@ from integrations.models import AuditRecord, Connection, InboundDelivery, Reconc
 
 def connection_list(*, brand_ids: list[int] | None = None) -> QuerySet[Connection]:
     """Connections, optionally limited to some brands (secret columns deferred: pages never need them)."""
-    qs = Connection.objects.select_related("brand").defer("credentials", "signing_secret", "previous_signing_secret")
-    return qs.filter(brand_id__in=brand_ids) if brand_ids is not None else qs
+    qs = Connection.objects.select_related("channel__brand").defer(
+        "credentials", "signing_secret", "previous_signing_secret"
+    )
+    return qs.filter(channel__brand_id__in=brand_ids) if brand_ids is not None else qs
 
 
 def delivery_list(*, connection: Connection, state: str | None = None) -> QuerySet[InboundDelivery]:

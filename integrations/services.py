@@ -5,20 +5,23 @@ Secrets arrive as arguments and leave only sealed; nothing here logs, returns or
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 from importlib import import_module
 from typing import Any
 
+from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
 from integrations.mappings import mapping_validate
-from integrations.models import Connection, ConnectionStatus
+from integrations.models import Connection, ConnectionStatus, shop_taken_problem
+from integrations.platforms.registry import UnknownPlatform, connector_for
 from integrations.vault import Sealed, fingerprint
-from warehouse.errors import InvalidInput, Reason
+from warehouse.errors import Conflict, InvalidInput, Reason
 from warehouse.history import save_with_history
-from warehouse.models import ExceptionKind
+from warehouse.models import Brand, ExceptionKind, SalesChannel
 from warehouse.services import exception_open, exceptions_resolve_if_cleared
 from warehouse.transitions import Actor
 
@@ -38,6 +41,87 @@ def _save(*, connection: Connection, fields: list[str], actor: Actor, reason: st
     # The inbox keeps connections a few seconds per process: this process forgets now, the others at expiry.
     _forget_cached(connection.pk)
     transaction.on_commit(lambda: _forget_cached(connection.pk))
+
+
+# The connection's own settings a caller may give at creation (secrets and mappings have their own services).
+CONNECTION_SETTINGS = frozenset(
+    {
+        "api_base_url",
+        "status",
+        "scopes",
+        "reconcile_every_minutes",
+        "fallback_reconcile_every_minutes",
+        "reconcile_overlap_minutes",
+        "silent_after_minutes",
+    }
+)
+
+
+def platform_is_marketplace(platform: str) -> bool:
+    """What the platforms registry says the platform is; False for a code it does not know (yet)."""
+    try:
+        return bool(connector_for(platform).is_marketplace)
+    except UnknownPlatform:
+        return False
+
+
+def _lock_shop(platform: str, shop: str) -> None:
+    """Serialise creations of one (platform, shop) so the one-connection-per-shop check cannot race."""
+    digest = hashlib.blake2b(f"connection-shop:{platform}:{shop}".encode(), digest_size=8).digest()
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+
+
+def connection_create(
+    *,
+    brand: Brand,
+    platform: str,
+    name: str,
+    shop: str,
+    actor: Actor,
+    is_marketplace: bool | None = None,
+    sla_window_hours: int | None = None,
+    **settings: Any,
+) -> Connection:
+    """A brand's new sales channel and the connection that holds its credentials, in one transaction.
+
+    The channel's platform identity is data the registry gives: `is_marketplace` defaults to what the platform's
+    connector says (a caller may state it, e.g. a migration or a platform not registered yet). A shop is one
+    connection per platform. Secrets and mappings are set afterwards through their own services."""
+    unknown = sorted(set(settings) - CONNECTION_SETTINGS)
+    if unknown:
+        raise InvalidInput(
+            "Unknown connection settings.",
+            reasons=[Reason("unknown_field", f"{field} is not a connection setting") for field in unknown],
+        )
+    platform, name, shop = (platform or "").strip(), (name or "").strip(), (shop or "").strip()
+    missing = [label for label, value in (("platform", platform), ("name", name), ("shop", shop)) if not value]
+    if missing:
+        raise InvalidInput(
+            "A connection needs a platform, a name and a shop.",
+            reasons=[Reason("required", f"{label} is required") for label in missing],
+        )
+    if is_marketplace is None:
+        is_marketplace = platform_is_marketplace(platform)
+    with transaction.atomic():
+        _lock_shop(platform, shop)
+        problem = shop_taken_problem(platform=platform, shop=shop)
+        if problem:
+            raise Conflict(problem, reasons=[Reason("shop_taken", problem)])
+        if SalesChannel.objects.filter(brand=brand, platform_code=platform, name=name).exists():
+            message = f"{brand} already has a {platform} channel named {name}."
+            raise Conflict(message, reasons=[Reason("channel_taken", message)])
+        channel = SalesChannel(
+            brand=brand,
+            platform_code=platform,
+            name=name,
+            is_marketplace=is_marketplace,
+            sla_window_hours=sla_window_hours,
+        )
+        save_with_history(channel, actor=actor, reason="channel connected")
+        connection = Connection(channel=channel, shop=shop, **settings)
+        save_with_history(connection, actor=actor, reason="connection created")
+    return connection
 
 
 def connection_set_credentials(*, connection: Connection, credentials: dict[str, Any], actor: Actor) -> Connection:

@@ -39,16 +39,15 @@ class OrderEventInline(_ReadOnlyInline):
 
 @admin.register(Order)
 class OrderAdmin(TransitionAdmin):
-    list_display = ["__str__", "brand", "platform", "state", "facility", "ship_by", "created_at"]
-    list_filter = ["state", "source", "platform"]  # plain columns: no join, no DISTINCT
-    list_select_related = ["brand", "facility"]
+    list_display = ["__str__", "brand", "channel", "state", "facility", "ship_by", "created_at"]
+    list_filter = ["state", "source", "channel"]  # plain columns: no join, no DISTINCT
+    list_select_related = ["brand", "facility", "channel"]
     search_fields = ["=platform_order_id"]  # exact match uses the index; no LIKE scan over millions of rows
     ordering = ["-created_at", "-id"]
     readonly_fields = [
         "brand",
         "source",
-        "connection",
-        "platform",
+        "channel",
         "platform_order_id",
         "state",
         "hold_reasons",
@@ -59,7 +58,6 @@ class OrderAdmin(TransitionAdmin):
         "last_activity_at",
     ]
     exclude = ["extra", "stock_round"]
-    raw_id_fields = ["connection"]
     inlines = [OrderLineInline, OrderEventInline]
     offer_without_service = False
 

@@ -35,6 +35,7 @@ class OrderSerializer(serializers.ModelSerializer):
     brand: serializers.Field = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     facility: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     lines = OrderLineSerializer(many=True, read_only=True)
+    platform = serializers.CharField(source="platform_code", read_only=True)
 
     class Meta:
         model = Order
@@ -42,7 +43,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "id",
             "brand",
             "source",
-            "connection",
+            "channel",
             "platform",
             "platform_order_id",
             "state",
@@ -87,12 +88,12 @@ class OrderFilter(django_filters.FilterSet):
     brand = django_filters.ModelChoiceFilter(queryset=brand_choices)
     state = django_filters.CharFilter()
     platform_order_id = django_filters.CharFilter(method="filter_platform_order_id")
-    connection = django_filters.NumberFilter(field_name="connection_id")
-    platform = django_filters.CharFilter()
+    channel = django_filters.NumberFilter(field_name="channel_id")
+    platform = django_filters.CharFilter(field_name="channel__platform_code")
 
     class Meta:
         model = Order
-        fields = ["brand", "state", "platform_order_id", "connection", "platform"]
+        fields = ["brand", "state", "platform_order_id", "channel", "platform"]
 
     def filter_platform_order_id(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
         return queryset.filter(by_platform_order_id(value, self.request.user))

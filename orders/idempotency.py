@@ -88,7 +88,7 @@ def manual_order_create_once(
                 ) from None
             assert first.order is not None  # set in the transaction that created the record
             return ManualCreation(first.order, False)
-        if Order.objects.filter(connection__isnull=True, **key).exists():
+        if Order.objects.filter(channel__isnull=True, **key).exists():
             raise Conflict(
                 f"Order {canonical.platform_order_id} exists and was not created by a recorded request; nothing was "
                 "changed.",

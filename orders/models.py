@@ -16,7 +16,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from warehouse.fsm import guard
-from warehouse.models import Brand, Facility
+from warehouse.models import Brand, Facility, SalesChannel
 
 OPERATE_ORDER = "orders.operate_order"
 OPERATE_SHIPMENT = "orders.operate_shipment"
@@ -196,14 +196,16 @@ VALIDATION_GUARDS = [
 
 
 class Order(FSMModelMixin, models.Model):
-    """One customer order of a brand, from a channel connection, a manual entry or a file."""
+    """One customer order of a brand, from a sales channel, a manual entry or a file.
+
+    A channel's order is keyed by (channel, platform order id); a manual or file order by (brand, source, id)."""
 
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="orders")
     source = models.CharField(max_length=10, choices=OrderSource.choices, default=OrderSource.CHANNEL)
-    connection = models.ForeignKey(
-        "integrations.Connection", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
-    )
-    platform = models.CharField(max_length=20, blank=True, help_text="Copied from the connection; blank otherwise")
+    channel = models.ForeignKey(
+        SalesChannel, null=True, blank=True, on_delete=models.PROTECT, related_name="orders",
+        help_text="The sales channel it came from; empty for manual and file orders",
+    )  # fmt: skip
     platform_order_id = models.CharField("order id", max_length=100, blank=True)
     placed_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -255,14 +257,14 @@ class Order(FSMModelMixin, models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["connection", "platform_order_id"],
-                condition=Q(connection__isnull=False),
-                name="order_unique_per_connection",
-                violation_error_message="This connection already has an order with this id.",
+                fields=["channel", "platform_order_id"],
+                condition=Q(channel__isnull=False),
+                name="order_unique_per_channel",
+                violation_error_message="This channel already has an order with this id.",
             ),
             models.UniqueConstraint(
                 fields=["brand", "source", "platform_order_id"],
-                condition=Q(connection__isnull=True) & ~Q(platform_order_id=""),
+                condition=Q(channel__isnull=True) & ~Q(platform_order_id=""),
                 name="order_unique_per_brand_source",
                 violation_error_message="This brand already has an order with this id from this source.",
             ),
@@ -278,6 +280,18 @@ class Order(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform_order_id or f'#{self.pk}'} ({self.get_state_display()})"
+
+    @property
+    def platform_code(self) -> str:
+        """The channel's platform code ("" for manual and file orders); lists load it with `channel`."""
+        channel = self.channel
+        return channel.platform_code if channel is not None else ""
+
+    @property
+    def is_marketplace(self) -> bool:
+        """From a marketplace channel: its handling time is a hard deadline (seed 000 §03)."""
+        channel = self.channel
+        return channel is not None and channel.is_marketplace
 
     # -- stock bookkeeping (pure) --
 

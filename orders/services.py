@@ -32,13 +32,11 @@ from inventory.services import (
 )
 from orders.allocation.cutoffs import ship_by_compute
 from orders.allocation.models import (
-    MARKETPLACE_PLATFORMS,
     ContractReservation,
     OrderRoute,
     PriorityClass,
 )
 from orders.allocation.routing import expand_lines
-from orders.allocation.selectors import allocation_policy_for
 from orders.allocation.services import (
     contract_reservation_draw,
     contract_reservation_undraw,
@@ -82,7 +80,7 @@ from warehouse.errors import Conflict, InsufficientStock, InvalidInput, NotPermi
 from warehouse.history import save_with_history
 from warehouse.limits import as_text, refuse_too_long, text_within, too_long
 from warehouse.memo import memo_scope
-from warehouse.models import Brand, ExceptionKind, Facility
+from warehouse.models import Brand, ExceptionKind, Facility, SalesChannel
 from warehouse.selectors import facility_by_pk
 from warehouse.services import exception_open, exceptions_resolve_if_cleared
 from warehouse.transitions import Actor, transition_apply
@@ -541,7 +539,7 @@ def _accept(order: Order, *, actor: Actor, split: OrderRoute | None = None) -> O
         return _hold(order, reasons=[reason], kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
     if order.allocated_stock() != required:
         _release_allocation(order, actor=actor, why="the lines changed")
-        priority = order_priority(order=order, policy=allocation_policy_for(brand=order.brand))
+        priority = order_priority(order=order)
         waiting = None
         if priority == PriorityClass.PREORDER:  # claims its inbound (once); waits for it, or is sold out
             waiting = preorder_hold_reason(order=order, required=required, actor=actor)
@@ -587,7 +585,7 @@ def _route(order: Order, *, actor: Actor) -> OrderRoute | None:
     required = order.required_stock()
     if not required or order.allocated_lines:
         return None  # nothing to route, or already allocated where it is
-    priority = order_priority(order=order, policy=allocation_policy_for(brand=order.brand))
+    priority = order_priority(order=order)
     facility: Facility | None = None
     split: OrderRoute | None = None
     if priority == PriorityClass.PREORDER:
@@ -603,11 +601,11 @@ def _route(order: Order, *, actor: Actor) -> OrderRoute | None:
     paid_at = order.paid_at or order.placed_at
     # A ship-by a person or a DTC channel gave is the promise already made; a marketplace's is a hard deadline that
     # only an earlier cutoff plan can beat; without one the cutoff plan at the chosen facility sets it.
-    plan_ship_by = order.ship_by is None or order.platform in MARKETPLACE_PLATFORMS
+    plan_ship_by = order.ship_by is None or order.is_marketplace
     if order.facility is not None and paid_at is not None and plan_ship_by:
         planned = ship_by_compute(
-            brand=order.brand, facility=order.facility, paid_at=paid_at, platform=order.platform,
-            promised_ship_by=order.ship_by,
+            brand=order.brand, facility=order.facility, paid_at=paid_at, platform=order.platform_code,
+            marketplace=order.is_marketplace, promised_ship_by=order.ship_by,
         )  # fmt: skip
         order.ship_by = planned.at
     # Not saved here: routing runs on a validated, locked order, and the next step saves it whole (the acceptance, or
@@ -678,10 +676,11 @@ def _cancel(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bool]:
 # --- ingestion ----------------------------------------------------------------------------------------------------
 
 
-def _order_key(*, brand: Brand, connection: Any, source: str, platform_order_id: str) -> dict[str, Any]:
-    if connection is not None:
-        return {"connection": connection, "platform_order_id": platform_order_id}
-    return {"brand": brand, "source": source, "connection__isnull": True, "platform_order_id": platform_order_id}
+def _order_key(*, brand: Brand, channel: SalesChannel | None, source: str, platform_order_id: str) -> dict[str, Any]:
+    """A channel's order is (channel, platform order id); a manual or file order (brand, source, order id)."""
+    if channel is not None:
+        return {"channel": channel, "platform_order_id": platform_order_id}
+    return {"brand": brand, "source": source, "channel__isnull": True, "platform_order_id": platform_order_id}
 
 
 def _ingest_update(order: Order, canonical: CanonicalOrder, *, actor: Actor) -> IngestResult:
@@ -736,7 +735,7 @@ def order_ingest(
     *,
     canonical: CanonicalOrder,
     brand: Brand,
-    connection: Any = None,
+    channel: SalesChannel | None = None,
     source: str = OrderSource.CHANNEL,
     found_by_reconciler: bool = False,
     actor: Actor = None,
@@ -751,12 +750,12 @@ def order_ingest(
     if not pid:
         message = "An order without an order id cannot be stored idempotently."
         raise InvalidInput(message, reasons=[Reason("order_id_missing", "the order has no order id")])
-    if connection is not None:
-        if connection.brand_id != brand.pk:
-            raise InvalidInput("The connection belongs to another brand.", reasons=[Reason("other_brand", pid)])
+    if channel is not None:
+        if channel.brand_id != brand.pk:
+            raise InvalidInput("The channel belongs to another brand.", reasons=[Reason("other_brand", pid)])
         source = OrderSource.CHANNEL
-    key = _order_key(brand=brand, connection=connection, source=source, platform_order_id=pid)
-    system = actor is None or connection is not None  # a channel, file or task: over-long values hold the order
+    key = _order_key(brand=brand, channel=channel, source=source, platform_order_id=pid)
+    system = actor is None or channel is not None  # a channel, file or task: over-long values hold the order
     if not system:  # a person's over-long value is refused (400 naming it) before anything is written
         _canonical_fields(canonical), _line_signature(_as_lines(canonical.lines))
     # No savepoint: a refusal is raised before this block; inside it only a database error (which dooms the caller's
@@ -769,8 +768,7 @@ def order_ingest(
                     order = Order(
                         brand=brand,
                         source=source,
-                        connection=connection,
-                        platform=connection.platform if connection is not None else "",
+                        channel=channel,
                         platform_order_id=pid,
                         source_updated_at=canonical.updated_at,
                         is_manual_entry=source == OrderSource.MANUAL,
@@ -786,7 +784,7 @@ def order_ingest(
                     raise
                 return _ingest_update(order, canonical, actor=actor)
             where = {
-                OrderSource.CHANNEL: f"{order.platform or 'the channel'}",
+                OrderSource.CHANNEL: f"{channel or 'the channel'}",
                 OrderSource.MANUAL: "manual entry",
                 OrderSource.FILE: "a file import",
             }.get(OrderSource(source), source)

@@ -8,20 +8,23 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from orders.models import Order, OrderSource, Shipment
+from warehouse.models import SalesChannel
 from warehouse.roles import UserLike, brands_visible_to, scope_to_brands
 
-ORDER_FILTERS = {"state", "platform_order_id", "brand", "connection", "platform", "source"}
+ORDER_FILTERS = {"state", "platform_order_id", "brand", "channel", "platform", "source"}
+# A filter's name → the lookup it is (the platform is the channel's).
+_LOOKUPS = {"platform": "channel__platform_code"}
 
 
 def order_list_visible_to(*, user: UserLike, filters: dict[str, Any] | None = None) -> QuerySet[Order]:
     """Newest first; `filters` are exact matches on ORDER_FILTERS (unknown keys are ignored, blank values too)."""
-    orders = Order.objects.select_related("brand", "connection", "facility").order_by("-created_at", "-id")
+    orders = Order.objects.select_related("brand", "channel", "facility").order_by("-created_at", "-id")
     wanted = {k: v for k, v in (filters or {}).items() if k in ORDER_FILTERS and v not in (None, "")}
-    if any(not str(wanted[k]).isdigit() for k in ("brand", "connection") if k in wanted):
+    if any(not str(wanted[k]).isdigit() for k in ("brand", "channel") if k in wanted):
         return orders.none()  # a malformed id matches nothing (never a 500)
     pid = wanted.pop("platform_order_id", None)
     if wanted:
-        orders = orders.filter(**wanted)
+        orders = orders.filter(**{_LOOKUPS.get(k, k): v for k, v in wanted.items()})
     orders = scope_to_brands(orders, user)
     if pid is not None:
         orders = orders.filter(by_platform_order_id(str(pid), user))
@@ -29,18 +32,16 @@ def order_list_visible_to(*, user: UserLike, filters: dict[str, Any] | None = No
 
 
 def by_platform_order_id(pid: str, user: UserLike) -> Q:
-    """Exact order-id search that uses the two unique indexes on the order id, (connection, id) for channel orders
+    """Exact order-id search that uses the two unique indexes on the order id, (channel, id) for channel orders
     and (brand, source, id) for the others: their leading columns are given as literal lists, so PostgreSQL probes
     the index instead of scanning a million rows (0.6 ms instead of 200 ms)."""
-    from integrations.models import Connection
-
     brand_ids = list(brands_visible_to(user).values_list("pk", flat=True))
-    connection_ids = list(Connection.objects.filter(brand_id__in=brand_ids).values_list("pk", flat=True))
-    by_connection = Q(connection_id__in=connection_ids, platform_order_id=pid)
+    channel_ids = list(SalesChannel.objects.filter(brand_id__in=brand_ids).order_by().values_list("pk", flat=True))
+    by_channel = Q(channel_id__in=channel_ids, platform_order_id=pid)
     without = Q(
-        connection__isnull=True, brand_id__in=brand_ids, source__in=list(OrderSource.values), platform_order_id=pid
+        channel__isnull=True, brand_id__in=brand_ids, source__in=list(OrderSource.values), platform_order_id=pid
     )
-    return by_connection | without if connection_ids else without
+    return by_channel | without if channel_ids else without
 
 
 def shipment_list_visible_to(*, user: UserLike) -> QuerySet[Shipment]:

@@ -3,7 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from warehouse.models import Brand, Facility
+from warehouse.models import Brand, Facility, SalesChannel
 
 
 class BrandFactory(factory.django.DjangoModelFactory):
@@ -27,6 +27,19 @@ class FacilityFactory(factory.django.DjangoModelFactory):
     city = "Valencia"
     country = "ES"
     time_zone = "Europe/Madrid"
+
+
+class SalesChannelFactory(factory.django.DjangoModelFactory):
+    """A brand's sales channel. Platform codes are plain data here ("shopify", "amazon"): the core knows none."""
+
+    class Meta:
+        model = SalesChannel
+
+    brand = factory.SubFactory(BrandFactory)
+    platform_code = "shopify"
+    name = factory.Sequence(lambda n: f"Channel {n}")
+    is_marketplace = False
+    sla_window_hours = None
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -21,7 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from warehouse.api.pagination import BoundedCountPaginator
 from warehouse.errors import DomainError
-from warehouse.models import Brand, ExceptionItem, Facility, TransitionRecord
+from warehouse.models import Brand, ExceptionItem, Facility, SalesChannel, TransitionRecord
 from warehouse.roles import scope_to_brands
 from warehouse.selectors import exception_counts_by_kind, transitions_of
 from warehouse.transitions import (
@@ -226,6 +226,25 @@ class FacilityAdmin(ConsoleAdmin, HistoryAdmin):
     list_display = ["code", "name", "city", "country", "time_zone"]
     search_fields = ["code", "name"]
     brand_field = None
+
+
+@admin.register(SalesChannel)
+class SalesChannelAdmin(ConsoleAdmin, HistoryAdmin):
+    """A channel is made with its connection (integrations' admin and `connection_create`), its platform identity
+    from the platforms registry; here only its name and SLA window are edited."""
+
+    list_display = ["name", "brand", "platform_code", "is_marketplace", "sla_window_hours", "created_at"]
+    list_filter = ["platform_code", "is_marketplace"]
+    list_select_related = ["brand"]
+    search_fields = ["name"]
+    fields = ["brand", "platform_code", "name", "is_marketplace", "sla_window_hours", "created_at"]
+    readonly_fields = ["brand", "platform_code", "is_marketplace", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # orders point at it (PROTECT); a channel that stops selling keeps its history
 
 
 @admin.register(ExceptionItem)

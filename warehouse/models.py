@@ -1,5 +1,5 @@
-"""The operator's core: brands (clients of the 3PL), facilities (warehouse sites), the exception queue and the
-record of every state transition."""
+"""The operator's core: brands (clients of the 3PL), facilities (warehouse sites), the brands' sales channels, the
+exception queue and the record of every state transition."""
 
 from __future__ import annotations
 
@@ -50,6 +50,51 @@ class Facility(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"
+
+
+class SalesChannel(models.Model):
+    """Where a brand sells: one storefront or marketplace account (a Shopify shop, an Amazon seller account...).
+    Orders point at it; integrations keeps its credentials and mappings in a one-to-one `Connection`.
+
+    The core knows no platform: `platform_code` is whatever code the integrations registry gives the platform, and
+    what the platform is (a marketplace or the brand's own storefront) is data on the row, filled from the registry
+    when the connection is made. Seed 000 §03: marketplaces treat handling time as a hard contract (account health),
+    and some promise the customer a ship-within window ("to-ship-within-72-hours")."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="sales_channels")
+    platform_code = models.CharField(max_length=20, help_text="The platform's code in the integrations registry")
+    name = models.CharField(max_length=120)
+    is_marketplace = models.BooleanField(
+        default=False,
+        help_text="A marketplace (account-health metrics): its handling time is a hard deadline, and its "
+        "Prime/SLA-flagged orders are served as marketplace SLA",
+    )
+    sla_window_hours = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The channel's ship-within window in hours (e.g. 72): its orders due inside it are served as "
+        "marketplace SLA. Blank: no window",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["brand_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "platform_code", "name"],
+                name="one_sales_channel_per_brand_platform_name",
+                violation_error_message="This brand already has a channel of this name on this platform.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sla_window_hours__isnull=True) | models.Q(sla_window_hours__gte=1),
+                name="sales_channel_sla_window_positive",
+                violation_error_message="The SLA window must be at least 1 hour.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.platform_code})"
 
 
 class ExceptionKind(models.TextChoices):

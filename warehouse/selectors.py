@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import QuerySet
 
 from warehouse.memo import memoized
-from warehouse.models import ExceptionItem, ExceptionState, Facility, TransitionRecord
+from warehouse.models import Brand, ExceptionItem, ExceptionState, Facility, SalesChannel, TransitionRecord
 
 
 @memoized
@@ -20,6 +20,15 @@ def facility_list() -> list[Facility]:
 
 def facility_by_pk(pk: int) -> Facility | None:
     return next((f for f in facility_list() if f.pk == pk), None)
+
+
+def sales_channels_of(*, brand: Brand | int) -> QuerySet[SalesChannel]:
+    return SalesChannel.objects.filter(brand=brand).order_by("name", "pk")
+
+
+def sales_channel_platform_codes() -> list[str]:
+    """The platform codes the brands sell on (what a cutoff can be set for), as data: the core names none."""
+    return list(SalesChannel.objects.order_by("platform_code").values_list("platform_code", flat=True).distinct())
 
 
 def exceptions_open_for(*, subject: models.Model) -> QuerySet[ExceptionItem]:

@@ -27,10 +27,10 @@ def _discard(*, obj: OutboundMessage, actor: Actor, reason: str = "", force: boo
 
 
 class OutboundMessageAdmin(TransitionAdmin):
-    brand_field = "connection__brand"
+    brand_field = "connection__channel__brand"
     list_display = ["id", "connection", "platform", "kind", "state", "attempts", "next_attempt_at", "last_status"]
     list_filter = ["platform", "state", "kind", ("archived_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["connection"]
+    list_select_related = ["connection__channel"]
     search_fields = ["idempotency_key", "source"]
     readonly_fields = [f.name for f in OutboundMessage._meta.fields]
     transition_services = {"replay": _replay, "discard": _discard}
@@ -44,7 +44,7 @@ class OutboundMessageAdmin(TransitionAdmin):
 
 
 class ConnectionCircuitAdmin(ConsoleAdmin):
-    brand_field = "connection__brand"
+    brand_field = "connection__channel__brand"
     list_display = ["connection", "consecutive_failures", "open_until", "last_error", "updated_at"]
     readonly_fields = ["connection", "consecutive_failures", "open_until", "last_error", "updated_at"]
 

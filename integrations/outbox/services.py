@@ -102,7 +102,9 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
     """The fulfilment write for a shipment handed to the carrier: one per shipment (its key derives from the
     shipment id, so a repeated signal finds the queued row). Orders without a channel connection have none."""
     order = shipment.order
-    connection = getattr(order, "connection", None)
+    # The channel's connection (one-to-one), found from the order's side: orders know channels, not connections.
+    found = Connection.objects.select_related("channel").filter(channel_id=order.channel_id).order_by()
+    connection = found.first() if order.channel_id else None
     if connection is None or not getattr(order, "platform_order_id", ""):
         return None
     payload = {

@@ -109,8 +109,8 @@ def publishing_run_cycle(*, limit: int = 2000) -> CycleResult:
         for sku in skus:
             by_brand[sku.brand_id].append(sku)
         connections = list(
-            Connection.objects.filter(brand_id__in=list(by_brand), status__in=WRITABLE).select_related(
-                "publish_settings"
+            Connection.objects.filter(channel__brand_id__in=list(by_brand), status__in=WRITABLE).select_related(
+                "channel", "publish_settings"
             )
         )
         levels = {

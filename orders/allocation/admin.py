@@ -48,7 +48,7 @@ class _EditedWithReason(ConsoleAdmin, HistoryAdmin):
 class AllocationPolicyAdmin(_EditedWithReason):
     form = AllocationPolicyForm
     shown_once_set = ["updated_at"]
-    list_display = ["brand", "class_order", "marketplace_window_hours", "split_allowed", "split_fee", "updated_at"]
+    list_display = ["brand", "class_order", "split_allowed", "split_fee", "updated_at"]
     list_select_related = ["brand"]
     search_fields = ["brand__name"]
     ordering = ["brand__name"]

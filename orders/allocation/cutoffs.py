@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from orders.allocation.models import MARKETPLACE_PLATFORMS, Cutoff
+from orders.allocation.models import Cutoff
 from warehouse.memo import memoized
 from warehouse.models import Brand, Facility
 
@@ -55,14 +55,16 @@ def ship_by_compute(
     facility: Facility,
     paid_at: dt.datetime,
     platform: str = "",
+    marketplace: bool = False,
     promised_ship_by: dt.datetime | None = None,
 ) -> ShipBy:
-    """Ship-by for an order paid at `paid_at` and routed to `facility`. A marketplace's own promised ship-by (its
-    handling time) is a hard deadline: when it is earlier than the cutoff plan, it wins."""
+    """Ship-by for an order paid at `paid_at` and routed to `facility`, planned on the cutoff of its channel's
+    platform code. A marketplace's handling time is a hard deadline (`marketplace`: the channel's
+    `is_marketplace`), and its own promised ship-by wins when it is earlier than the cutoff plan."""
     cutoff = cutoff_for(brand=brand, facility=facility, platform=platform)
     local = ship_by_at(cutoff=cutoff, facility=facility, paid_at=paid_at)
     planned = local.astimezone(dt.UTC)
-    hard = bool(cutoff.hard_deadline) or platform in MARKETPLACE_PLATFORMS
+    hard = bool(cutoff.hard_deadline) or marketplace
     if promised_ship_by is not None and promised_ship_by < planned:
         return ShipBy(at=promised_ship_by.astimezone(dt.UTC), hard=True, cutoff_local=local, source="platform")
     return ShipBy(at=planned, hard=hard or promised_ship_by is not None, cutoff_local=local, source="cutoff")

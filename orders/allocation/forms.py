@@ -8,8 +8,8 @@ from typing import Any
 
 from django import forms
 
-from integrations.models import Platform
 from orders.allocation.models import AllocationPolicy, Cutoff, PriorityClass
+from warehouse.selectors import sales_channel_platform_codes
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 REASON_FIELD = "change_reason"
@@ -54,13 +54,9 @@ def class_order_errors(order: list[str]) -> list[str]:
     return errors
 
 
-def _platforms(names: list[str]) -> list[str]:
-    unknown = [n for n in names if n not in Platform.values]
-    if unknown:
-        raise forms.ValidationError(
-            "Unknown platform: " + ", ".join(unknown) + ". Known: " + ", ".join(Platform.values) + "."
-        )
-    return list(dict.fromkeys(names))
+def cutoff_platform_choices() -> list[tuple[str, str]]:
+    """A cutoff binds the platform code of a brand's sales channel: the codes the channels hold, as data."""
+    return [("", "Default (every other channel)"), *((code, code) for code in sales_channel_platform_codes())]
 
 
 class ReasonForm(forms.ModelForm):
@@ -77,17 +73,6 @@ class AllocationPolicyForm(ReasonForm):
         help_text="Priority classes, first served first, comma-separated; FIFO by paid time within one. Classes: "
         + ", ".join(PriorityClass.values)
     )
-    prime_platforms = ListField(
-        required=False, help_text="Platforms whose Prime/SLA-flagged orders are marketplace SLA, e.g. amazon"
-    )
-    window_platforms = ListField(
-        required=False, help_text="Platforms whose orders are SLA-bound inside the window, e.g. tiktok"
-    )
-    marketplace_window_hours = forms.IntegerField(
-        min_value=1,
-        max_value=32767,
-        error_messages={"min_value": "The window must be at least 1 hour."},
-    )
     split_fee = forms.DecimalField(
         max_digits=8,
         decimal_places=2,
@@ -100,9 +85,6 @@ class AllocationPolicyForm(ReasonForm):
         fields = [
             "brand",
             "class_order",
-            "prime_platforms",
-            "window_platforms",
-            "marketplace_window_hours",
             "split_allowed",
             "split_fee",
         ]
@@ -114,18 +96,13 @@ class AllocationPolicyForm(ReasonForm):
             raise forms.ValidationError(errors)
         return list(order)
 
-    def clean_prime_platforms(self) -> list[str]:
-        return _platforms(self.cleaned_data["prime_platforms"])
-
-    def clean_window_platforms(self) -> list[str]:
-        return _platforms(self.cleaned_data["window_platforms"])
-
 
 class CutoffForm(ReasonForm):
     platform = forms.ChoiceField(
-        choices=[("", "Default (every other channel)"), *Platform.choices],
+        choices=cutoff_platform_choices,
         required=False,
-        help_text="The channel this cutoff binds; default applies to channels without their own.",
+        help_text="The platform of the brand's channels this cutoff binds; default applies to channels without "
+        "their own. A marketplace channel's cutoff is always a hard deadline.",
     )
     cutoff_time = forms.TimeField(
         widget=forms.TimeInput(format="%H:%M", attrs={"size": 6}),

@@ -20,7 +20,10 @@ class PriorityClass(models.TextChoices):
 
     WHOLESALE = "wholesale", "Wholesale / retail (against contract reservations)"
     PREORDER = "preorder", "Pre-order (against scheduled inbound)"
-    MARKETPLACE_SLA = "marketplace_sla", "Marketplace SLA (Amazon FBM Prime, TikTok Shop within 72 h)"
+    MARKETPLACE_SLA = (
+        "marketplace_sla",
+        "Marketplace SLA (a marketplace's Prime orders, or due inside the channel's SLA window)",
+    )
     STANDARD = "standard", "Standard (first in, first out by paid time)"
 
 
@@ -30,36 +33,23 @@ DEFAULT_CLASS_ORDER = [
     PriorityClass.MARKETPLACE_SLA.value,
     PriorityClass.STANDARD.value,
 ]
-# Platforms whose handling time is an account-health contract (seed 000 §03 "Marketplaces").
-MARKETPLACE_PLATFORMS = ("amazon", "ebay", "tiktok", "etsy", "mirakl")
 
 
 def default_class_order() -> list[str]:
     return list(DEFAULT_CLASS_ORDER)
 
 
-def default_prime_platforms() -> list[str]:
-    return ["amazon"]
-
-
-def default_window_platforms() -> list[str]:
-    return ["tiktok"]
-
-
 class AllocationPolicy(models.Model):
-    """How one brand's waiting orders share scarce stock. Default: FIFO by paid time, with the seed's exceptions."""
+    """How one brand's waiting orders share scarce stock. Default: FIFO by paid time, with the seed's exceptions.
+
+    Which orders are marketplace SLA is the channel's to say, not the policy's: a marketplace's Prime/SLA-flagged
+    orders, and orders due inside a channel's SLA window (`warehouse.SalesChannel.is_marketplace`,
+    `sla_window_hours`); the policy says where that class queues."""
 
     brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="allocation_policy")
     class_order = models.JSONField(
         default=default_class_order, help_text="Priority classes, first served first; FIFO by paid time within one"
     )
-    prime_platforms = models.JSONField(
-        default=default_prime_platforms, help_text="Platforms whose Prime/SLA-flagged orders are marketplace SLA"
-    )
-    window_platforms = models.JSONField(
-        default=default_window_platforms, help_text="Platforms whose orders are SLA-bound inside the window"
-    )
-    marketplace_window_hours = models.PositiveSmallIntegerField(default=72)
     split_allowed = models.BooleanField(default=True, help_text="Split across facilities when no single one can")
     split_fee = models.DecimalField(
         max_digits=8, decimal_places=2, default=Decimal("4.50"), help_text="Estimated fee per extra facility shipped"
@@ -89,16 +79,19 @@ class AllocationPolicy(models.Model):
 
 class Cutoff(models.Model):
     """Orders paid before `cutoff_time` (the facility's local time) on a ship day ship that day, plus
-    `handling_days` ship days. A contract per brand, channel and facility; `platform` blank = every other channel."""
+    `handling_days` ship days. A contract per brand, channel and facility; `platform` blank = every other channel.
+    A marketplace channel's cutoff is always a hard deadline (`SalesChannel.is_marketplace`)."""
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="cutoffs")
-    platform = models.CharField(max_length=20, blank=True, help_text="integrations Platform value; blank = default")
+    platform = models.CharField(
+        max_length=20, blank=True, help_text="The platform code of the brand's sales channel; blank = default"
+    )
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="cutoffs")
     cutoff_time = models.TimeField(default=dt.time(15, 0))
     handling_days = models.PositiveSmallIntegerField(default=0, help_text="Ship days after the paid day's cutoff")
     ship_weekdays = models.JSONField(default=list, blank=True, help_text="0=Monday … 6=Sunday; empty = Mon–Fri")
     hard_deadline = models.BooleanField(
-        default=False, help_text="Handling time is an account-health contract (always true for marketplaces)"
+        default=False, help_text="Handling time is an account-health contract (always true for a marketplace channel)"
     )
     history = HistoricalRecords()
 

@@ -1,6 +1,7 @@
 """The allocation order when demand outruns supply (seed 000 §04): first in, first out by paid time, with three
 exceptions — wholesale/retail against contract reservations, pre-orders against scheduled inbound, and marketplace
-SLA-bound orders (Amazon FBM Prime, TikTok Shop within 72 h) ahead of DTC orders with longer promises."""
+SLA-bound orders (a marketplace's Prime orders; orders due inside their channel's ship-within window) ahead of DTC
+orders with longer promises. What a channel is comes from its `SalesChannel` row, never from a platform's name."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orders.allocation.models import AllocationPolicy, PriorityClass
+from warehouse.models import SalesChannel
 
 WHOLESALE_WORDS = {"wholesale", "retail", "b2b"}
 PREORDER_WORDS = {"preorder", "pre-order", "pre_order"}
@@ -19,22 +21,26 @@ FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 def priority_of(
     *,
-    policy: AllocationPolicy,
-    platform: str,
+    channel: SalesChannel | None,
     priority_class: str,
     paid_at: dt.datetime | None,
     deadline: dt.datetime | None = None,
 ) -> PriorityClass:
-    """The policy class of one order, from its channel and the priority class its connector normalised."""
+    """The policy class of one order, from its channel and the priority class its connector normalised: a
+    marketplace's Prime/SLA-flagged order, or an order due inside its channel's SLA window, is marketplace SLA."""
     word = (priority_class or "").strip().lower()
     if word in WHOLESALE_WORDS:
         return PriorityClass.WHOLESALE
     if word in PREORDER_WORDS:
         return PriorityClass.PREORDER
-    if word == PriorityClass.MARKETPLACE_SLA or (word in SLA_WORDS and platform in policy.prime_platforms):
+    if word == PriorityClass.MARKETPLACE_SLA:
         return PriorityClass.MARKETPLACE_SLA
-    if platform in policy.window_platforms:
-        window = dt.timedelta(hours=policy.marketplace_window_hours)
+    if channel is None:
+        return PriorityClass.STANDARD
+    if word in SLA_WORDS and channel.is_marketplace:
+        return PriorityClass.MARKETPLACE_SLA
+    if channel.sla_window_hours:
+        window = dt.timedelta(hours=channel.sla_window_hours)
         if deadline is None or paid_at is None or deadline - paid_at <= window:
             return PriorityClass.MARKETPLACE_SLA
     return PriorityClass.STANDARD
@@ -52,14 +58,12 @@ def rank(
     *,
     policy: AllocationPolicy,
     pk: int,
-    platform: str,
+    channel: SalesChannel | None,
     priority_class: str,
     paid_at: dt.datetime | None,
     deadline: dt.datetime | None = None,
 ) -> Ranked:
-    priority = priority_of(
-        policy=policy, platform=platform, priority_class=priority_class, paid_at=paid_at, deadline=deadline
-    )
+    priority = priority_of(channel=channel, priority_class=priority_class, paid_at=paid_at, deadline=deadline)
     return Ranked(rank=policy.class_rank(priority), paid_at=paid_at or FAR_FUTURE, pk=pk, priority=priority)
 
 

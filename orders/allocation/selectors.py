@@ -63,7 +63,7 @@ def orders_at_risk(
         found = found.filter(brand=brand)
     if facility is not None:
         found = found.filter(facility=facility)
-    return found.select_related("brand", "facility", "connection").order_by("ship_by", "pk")
+    return found.select_related("brand", "facility", "channel").order_by("ship_by", "pk")
 
 
 def split_orders(*, brand: Brand) -> QuerySet[OrderRoute]:

@@ -17,7 +17,6 @@ from django.utils import timezone
 from inventory.models import Sku, StockLevel
 from inventory.services import StockResult, stock_receive, stock_reserve, stock_unreserve
 from orders.allocation.models import (
-    MARKETPLACE_PLATFORMS,
     AllocationPolicy,
     ContractReservation,
     Cutoff,
@@ -36,14 +35,7 @@ from warehouse.memo import memo_clear
 from warehouse.models import Brand, Facility
 from warehouse.transitions import Actor
 
-POLICY_FIELDS = {
-    "class_order",
-    "prime_platforms",
-    "window_platforms",
-    "marketplace_window_hours",
-    "split_allowed",
-    "split_fee",
-}
+POLICY_FIELDS = {"class_order", "split_allowed", "split_fee"}
 
 
 def allocation_policy_update(*, brand: Brand, actor: Actor, reason: str, **changes: Any) -> AllocationPolicy:
@@ -400,7 +392,11 @@ def _accept_claimers(*, brand: Brand, order_ids: set[int], actor: Actor) -> list
         return []
     policy = allocation_policy_for(brand=brand)
     ready = _ready_claimers(order_ids)
-    held = [o for o in Order.objects.filter(pk__in=ready, state=OrderState.ON_HOLD) if _is_short(o)]
+    held = [
+        o
+        for o in Order.objects.filter(pk__in=ready, state=OrderState.ON_HOLD).select_related("channel")
+        if _is_short(o)
+    ]
     accepted = []
     for order in in_policy_order(policy=policy, items=[(o, _rank(o, policy)) for o in held]):
         try:
@@ -441,10 +437,10 @@ def wholesale_customer(order: Order) -> str:
     return str(extra.get("customer") or order.delivery_name or "").strip()
 
 
-def order_priority(*, order: Order, policy: AllocationPolicy) -> PriorityClass:
+def order_priority(*, order: Order) -> PriorityClass:
     return priority_of(
-        policy=policy, platform=order.platform, priority_class=order.priority_class,
-        paid_at=order.paid_at or order.placed_at, deadline=order.ship_by,
+        channel=order.channel, priority_class=order.priority_class, paid_at=order.paid_at or order.placed_at,
+        deadline=order.ship_by,
     )  # fmt: skip
 
 
@@ -459,7 +455,7 @@ def _is_short(order: Order) -> bool:
 
 def _rank(order: Order, policy: AllocationPolicy) -> Ranked:
     return rank(
-        policy=policy, pk=order.pk, platform=order.platform, priority_class=order.priority_class,
+        policy=policy, pk=order.pk, channel=order.channel, priority_class=order.priority_class,
         paid_at=order.paid_at or order.placed_at or order.created_at, deadline=order.ship_by,
     )  # fmt: skip
 
@@ -468,6 +464,7 @@ def waiting_orders(*, brand: Brand, facility: Facility, policy: AllocationPolicy
     """Orders of the brand at the facility held "short", in policy order (class, then paid time, then arrival)."""
     held = (
         Order.objects.filter(brand=brand, facility=facility, state=OrderState.ON_HOLD)
+        .select_related("channel")
         .prefetch_related("lines")
         .order_by("pk")
     )
@@ -516,7 +513,7 @@ def allocation_run_waiting(*, brand: Brand, facility: Facility, actor: Actor = N
         required = order.required_stock()
         if not required:
             continue
-        priority = order_priority(order=order, policy=policy)
+        priority = order_priority(order=order)
         sku_ids = [sku_id for sku_id, _ in required]
         if priority == PriorityClass.PREORDER and order.pk not in ready:
             if order.pk in claims:
@@ -577,15 +574,14 @@ def order_route_decide(*, order: Order, now: dt.datetime | None = None) -> Order
     required = order.required_stock()
     skus = order_skus(order)
     policy = allocation_policy_for(brand=order.brand)
-    priority = order_priority(order=order, policy=policy)
-    marketplace = order.platform in MARKETPLACE_PLATFORMS
+    priority = order_priority(order=order)
     plan = route_order(
         brand=order.brand,
         lines=[(skus[sku_id], qty) for sku_id, qty in required if sku_id in skus],
         destination=order_destination(order),
-        platform=order.platform,
+        platform=order.platform_code,
         paid_at=order.paid_at or order.placed_at or now,
-        deadline=order.ship_by if marketplace else None,
+        deadline=order.ship_by if order.is_marketplace else None,
         customer=wholesale_customer(order) if priority == PriorityClass.WHOLESALE else "",
         policy=policy,
         now=now,

@@ -23,15 +23,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from orders.allocation.forms import REASON_FIELD, AllocationPolicyForm
-from orders.allocation.models import MARKETPLACE_PLATFORMS, AllocationPolicy, PriorityClass
+from orders.allocation.models import AllocationPolicy, PriorityClass
 from orders.allocation.selectors import allocation_policy_for, orders_at_risk
 from orders.allocation.services import POLICY_FIELDS, allocation_policy_update
 from orders.models import Order
 from orders.views import _may_read_orders as may_read_orders
 from warehouse.api.pagination import BoundedCountPaginator
 from warehouse.durations import duration_words
-from warehouse.models import Facility
+from warehouse.models import Brand, Facility
 from warehouse.roles import brands_visible_to, scope_to_brands
+from warehouse.selectors import sales_channels_of
 
 WITHIN_HOURS = [1, 2, 4, 8, 24]
 DEFAULT_WITHIN = 4
@@ -55,7 +56,7 @@ def _row(order: Order, now: dt.datetime) -> dict[str, Any]:
         "left": time_left_words(left),
         "overdue": left < dt.timedelta(0),
         "urgent": left < SOON,
-        "hard": order.platform in MARKETPLACE_PLATFORMS,
+        "hard": order.is_marketplace,
     }
 
 
@@ -117,12 +118,15 @@ def may_adjust_policy(user: Any) -> bool:
     return bool(user.has_perm("allocation.adjust_own_policy") or user.has_perm("allocation.change_allocationpolicy"))
 
 
-def _policy_words(policy: AllocationPolicy) -> dict[str, Any]:
+def _policy_words(policy: AllocationPolicy, brand: Brand) -> dict[str, Any]:
+    """The classes in order, and which of the brand's channels are SLA-bound (the channels say, not the policy)."""
     labels = dict(PriorityClass.choices)
+    channels = list(sales_channels_of(brand=brand))
+    windows = [f"{c.name} ({c.sla_window_hours} h)" for c in channels if c.sla_window_hours]
     return {
         "classes": [labels.get(c, c) for c in policy.class_order],
-        "prime": ", ".join(policy.prime_platforms) or "none",
-        "window": ", ".join(policy.window_platforms) or "none",
+        "prime": ", ".join(c.name for c in channels if c.is_marketplace) or "none",
+        "window": ", ".join(windows) or "none",
     }
 
 
@@ -175,7 +179,7 @@ def allocation_policy_page(request: HttpRequest) -> HttpResponse:
             "brand": brand,
             "brands": brands,
             "policy": policy,
-            "words": _policy_words(policy),
+            "words": _policy_words(policy, brand),
             "is_default": policy.pk is None,
             "history": history,
             "form": form,

@@ -18,7 +18,7 @@ from orders.allocation.services import (
 )
 from orders.models import Order, OrderState
 from orders.services import order_ingest
-from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
+from tests.factories import SalesChannelFactory
 from tests.inventory.factories import SkuFactory
 from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactory, line
 
@@ -29,11 +29,12 @@ T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def channels(brand):
+    """What each channel is comes from its row: a marketplace (Prime orders are SLA-bound), a 72-hour window."""
     return {
-        "shopify": ConnectionFactory(brand=brand),
-        "amazon": ConnectionFactory(brand=brand, platform="amazon", shop="amzn-seller-eu"),
-        "tiktok": ConnectionFactory(brand=brand, platform="tiktok", shop="tiktok-shop-1"),
-        "woo": WooConnectionFactory(brand=brand),
+        "shopify": SalesChannelFactory(brand=brand, platform_code="shopify"),
+        "amazon": SalesChannelFactory(brand=brand, platform_code="amazon", is_marketplace=True),
+        "tiktok": SalesChannelFactory(brand=brand, platform_code="tiktok", is_marketplace=True, sla_window_hours=72),
+        "woo": SalesChannelFactory(brand=brand, platform_code="woocommerce"),
     }
 
 
@@ -42,13 +43,13 @@ def tee(brand, facility):
     return SkuFactory(brand=brand, code="TEE")
 
 
-def _order(brand, *, pid, paid_at, qty=1, connection=None, priority="standard", name="Marta Puig", code="TEE"):
+def _order(brand, *, pid, paid_at, qty=1, channel=None, priority="standard", name="Marta Puig", code="TEE"):
     canonical = CanonicalOrderFactory(
         platform_order_id=pid, paid_at=paid_at, placed_at=paid_at, priority_class=priority,
         lines=(line(code, qty),), address=CanonicalAddressFactory(name=name),
     )  # fmt: skip
-    source = "channel" if connection is not None else "manual"
-    order = order_ingest(canonical=canonical, brand=brand, connection=connection, source=source).order
+    source = "channel" if channel is not None else "manual"
+    order = order_ingest(canonical=canonical, brand=brand, channel=channel, source=source).order
     return Order.objects.get(pk=order.pk)
 
 
@@ -68,12 +69,10 @@ def test_orders_beyond_stock_are_held_short_never_half_accepted(brand, facility,
 
 
 def test_sla_bound_marketplace_orders_are_served_before_dtc_and_dtc_first_in_first_out(brand, facility, tee, channels):
-    dtc_early = _order(brand, pid="S-1", paid_at=T0, connection=channels["shopify"])
-    dtc_late = _order(brand, pid="S-2", paid_at=T0 + dt.timedelta(hours=1), connection=channels["woo"])
-    prime = _order(
-        brand, pid="A-1", paid_at=T0 + dt.timedelta(hours=2), connection=channels["amazon"], priority="prime"
-    )
-    tiktok = _order(brand, pid="T-1", paid_at=T0 + dt.timedelta(hours=3), connection=channels["tiktok"])
+    dtc_early = _order(brand, pid="S-1", paid_at=T0, channel=channels["shopify"])
+    dtc_late = _order(brand, pid="S-2", paid_at=T0 + dt.timedelta(hours=1), channel=channels["woo"])
+    prime = _order(brand, pid="A-1", paid_at=T0 + dt.timedelta(hours=2), channel=channels["amazon"], priority="prime")
+    tiktok = _order(brand, pid="T-1", paid_at=T0 + dt.timedelta(hours=3), channel=channels["tiktok"])
     assert {o.state for o in (dtc_early, dtc_late, prime, tiktok)} == {OrderState.ON_HOLD}
 
     _receive(tee, facility, 3, "restock")
@@ -90,10 +89,8 @@ def test_the_brand_can_change_the_policy_and_fifo_by_paid_time_then_decides(bran
         brand=brand, actor=None, reason="brand wants pure FIFO",
         class_order=["standard", "marketplace_sla", "preorder", "wholesale"],
     )  # fmt: skip
-    prime = _order(
-        brand, pid="A-1", paid_at=T0 + dt.timedelta(hours=2), connection=channels["amazon"], priority="prime"
-    )
-    dtc = _order(brand, pid="S-1", paid_at=T0, connection=channels["shopify"])
+    prime = _order(brand, pid="A-1", paid_at=T0 + dt.timedelta(hours=2), channel=channels["amazon"], priority="prime")
+    dtc = _order(brand, pid="S-1", paid_at=T0, channel=channels["shopify"])
 
     _receive(tee, facility, 1, "restock")
     run = allocation_run_waiting(brand=brand, facility=facility)
@@ -129,7 +126,7 @@ def test_pre_orders_wait_for_their_scheduled_inbound_and_then_take_it_first(bran
         actor=None,
     )  # fmt: skip
     preorder = _order(brand, pid="P-1", paid_at=T0, qty=2, priority="preorder")
-    dtc = _order(brand, pid="S-1", paid_at=T0 + dt.timedelta(hours=1), qty=2, connection=channels["shopify"])
+    dtc = _order(brand, pid="S-1", paid_at=T0 + dt.timedelta(hours=1), qty=2, channel=channels["shopify"])
 
     _receive(tee, facility, 2, "current-stock")
     first = allocation_run_waiting(brand=brand, facility=facility)

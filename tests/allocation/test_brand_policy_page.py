@@ -8,6 +8,7 @@ import pytest
 
 from orders.allocation.models import AllocationPolicy
 from orders.allocation.services import allocation_policy_update
+from tests.factories import SalesChannelFactory
 from warehouse.roles import brand_member_add
 
 pytestmark = pytest.mark.django_db
@@ -15,9 +16,6 @@ pytestmark = pytest.mark.django_db
 URL = "/allocation-policy/"
 VALID = {
     "class_order": "marketplace_sla, wholesale, preorder, standard",
-    "prime_platforms": "amazon",
-    "window_platforms": "tiktok, etsy",
-    "marketplace_window_hours": "48",
     "split_allowed": "on",
     "split_fee": "3.25",
     "change_reason": "Our TikTok orders miss the window (ticket 7)",
@@ -37,8 +35,20 @@ def test_a_brand_that_never_edited_sees_the_default_in_plain_words(brand_user, b
 
     assert "this is the default policy" in page
     assert page.index("Wholesale / retail") < page.index("Pre-order") < page.index("Standard (first in")
-    assert "72 h" in page and "No change yet." in page
+    assert "No change yet." in page
     assert not AllocationPolicy.objects.filter(brand=brand).exists()  # reading creates nothing
+
+
+def test_which_orders_are_marketplace_sla_is_read_from_the_brands_channels(brand_user, brand, other_brand):
+    SalesChannelFactory(brand=brand, platform_code="amazon", name="Amazon EU", is_marketplace=True)
+    SalesChannelFactory(brand=brand, platform_code="tiktok", name="TikTok ES", is_marketplace=True, sla_window_hours=72)
+    SalesChannelFactory(brand=brand, platform_code="shopify", name="Acme store")
+    SalesChannelFactory(brand=other_brand, platform_code="ebay", name="Their eBay", is_marketplace=True)
+
+    page = brand_user.get(URL).content.decode()
+
+    assert "Amazon EU, TikTok ES</strong>" in page and "TikTok ES (72 h)</strong>" in page
+    assert "Acme store" not in page and "Their eBay" not in page
 
 
 def test_a_brand_users_adjustment_is_saved_with_history_naming_them_and_why(brand_user, brand):
@@ -47,8 +57,7 @@ def test_a_brand_users_adjustment_is_saved_with_history_naming_them_and_why(bran
     assert response.status_code == 302
     policy = AllocationPolicy.objects.get(brand=brand)
     assert policy.class_order == ["marketplace_sla", "wholesale", "preorder", "standard"]
-    assert policy.window_platforms == ["tiktok", "etsy"]
-    assert (policy.marketplace_window_hours, policy.split_fee) == (48, Decimal("3.25"))
+    assert policy.split_fee == Decimal("3.25")
     latest = policy.history.latest("history_date")
     assert latest.history_user == brand_user.user
     assert latest.history_change_reason == VALID["change_reason"]
@@ -93,7 +102,7 @@ def test_a_user_of_several_brands_picks_among_their_own(brand_user, brand, other
     assert "Allocation policy · Borealis Beauty" in page and f'value="{brand.pk}"' in page
 
     assert brand_user.post(URL, {**VALID, "brand": other_brand.pk}).status_code == 302
-    assert AllocationPolicy.objects.get(brand=other_brand).marketplace_window_hours == 48
+    assert AllocationPolicy.objects.get(brand=other_brand).split_fee == Decimal("3.25")
     assert not AllocationPolicy.objects.filter(brand=brand).exists()
 
 

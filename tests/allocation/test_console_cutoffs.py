@@ -8,11 +8,17 @@ import pytest
 
 from orders.allocation.models import Cutoff
 from orders.allocation.services import cutoff_set
-from tests.factories import FacilityFactory
+from tests.factories import FacilityFactory, SalesChannelFactory
 
 pytestmark = pytest.mark.django_db
 
 ADD = "/admin/allocation/cutoff/add/"
+
+
+@pytest.fixture(autouse=True)
+def amazon_channel(brand):
+    """A cutoff binds the platform of a brand's channel: the platforms offered are the channels' (data)."""
+    return SalesChannelFactory(brand=brand, platform_code="amazon", name="Amazon EU", is_marketplace=True)
 
 
 @pytest.fixture
@@ -73,6 +79,7 @@ def test_an_edit_changes_the_time_keeps_the_channel_and_adds_a_history_row(admin
         ("cutoff_time", "25:00", "Enter a time of day as HH:MM, e.g. 15:00."),
         ("handling_days", "-1", "Handling days cannot be negative."),
         ("platform", "amazn", "Select a valid choice."),
+        ("platform", "etsy", "Select a valid choice."),  # no brand sells on it: no cutoff to bind
         ("change_reason", "", "This field is required."),
     ],
 )

@@ -44,11 +44,21 @@ def test_the_channel_cutoff_wins_over_the_brand_default_and_handling_days_count_
     paid = dt.datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday 10:00 Madrid
 
     default = ship_by_compute(brand=brand, facility=madrid, platform="shopify", paid_at=paid)
-    etsy = ship_by_compute(brand=brand, facility=madrid, platform="etsy", paid_at=paid)
+    etsy = ship_by_compute(brand=brand, facility=madrid, platform="etsy", marketplace=True, paid_at=paid)
 
     assert default.at == dt.datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
     assert etsy.at == dt.datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # Thu + 2 ship days = Mon 11:00
-    assert etsy.hard  # a marketplace's handling time is a contract
+    assert etsy.hard and not default.hard  # a marketplace channel's handling time is a contract
+
+
+def test_hardness_comes_from_the_channel_not_from_the_platforms_name(brand, madrid):
+    cutoff_set(brand=brand, facility=madrid, platform="etsy", cutoff_time=dt.time(11, 0), actor=None)
+    paid = dt.datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+    storefront = ship_by_compute(brand=brand, facility=madrid, platform="etsy", paid_at=paid)
+    marketplace = ship_by_compute(brand=brand, facility=madrid, platform="shopify", marketplace=True, paid_at=paid)
+
+    assert not storefront.hard and marketplace.hard
 
 
 def test_a_marketplace_promised_ship_by_earlier_than_the_cutoff_plan_is_the_hard_deadline(brand, madrid):

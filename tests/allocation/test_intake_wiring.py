@@ -22,8 +22,7 @@ from orders.allocation.services import (
 )
 from orders.models import Order, OrderState
 from orders.services import order_accept, order_cancel, order_create_manual, order_ingest
-from tests.factories import FacilityFactory
-from tests.integrations.factories import ConnectionFactory
+from tests.factories import FacilityFactory, SalesChannelFactory
 from tests.inventory.factories import SkuFactory
 from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactory, line
 from warehouse.models import ExceptionItem, ExceptionState
@@ -39,13 +38,13 @@ def level(sku, facility):
 
 
 def ingest(brand, *lines, pid, priority="standard", name="Marta Puig", address=None, **kwargs):
-    source = "channel" if kwargs.get("connection") is not None else "manual"
-    connection = kwargs.pop("connection", None)
+    channel = kwargs.pop("channel", None)
+    source = "channel" if channel is not None else "manual"
     canonical = CanonicalOrderFactory(
         platform_order_id=pid, priority_class=priority, lines=lines,
         address=CanonicalAddressFactory(name=name, **(address or {})), **kwargs,
     )  # fmt: skip
-    order = order_ingest(canonical=canonical, brand=brand, connection=connection, source=source).order
+    order = order_ingest(canonical=canonical, brand=brand, channel=channel, source=source).order
     return Order.objects.get(pk=order.pk)
 
 
@@ -95,14 +94,14 @@ def test_ship_by_is_computed_at_ingestion_from_the_cutoff_of_the_chosen_facility
 def test_a_marketplace_promise_earlier_than_the_cutoff_plan_is_the_hard_ship_by(brand, sites):
     sku = SkuFactory(brand=brand, code="MUG")
     receive(sku, sites["NJ"], 3, "nj-mug")
-    amazon = ConnectionFactory(brand=brand, platform="amazon", shop="amzn-1")
+    amazon = SalesChannelFactory(brand=brand, platform_code="amazon", is_marketplace=True)
     cutoff_set(brand=brand, facility=sites["NJ"], platform="amazon", cutoff_time=dt.time(16, 0), handling_days=2,
                actor=None)  # fmt: skip
     promised = T0 + dt.timedelta(hours=10)
     later = T0 + dt.timedelta(days=9)
 
-    early = ingest(brand, line("MUG", 1), pid="AMZ-1", address=NEW_YORK, connection=amazon, ship_by=promised)
-    relaxed = ingest(brand, line("MUG", 1), pid="AMZ-2", address=NEW_YORK, connection=amazon, ship_by=later)
+    early = ingest(brand, line("MUG", 1), pid="AMZ-1", address=NEW_YORK, channel=amazon, ship_by=promised)
+    relaxed = ingest(brand, line("MUG", 1), pid="AMZ-2", address=NEW_YORK, channel=amazon, ship_by=later)
 
     assert early.ship_by == promised
     assert relaxed.ship_by == ship_by_compute(brand=brand, facility=sites["NJ"], paid_at=T0, platform="amazon").at

@@ -10,8 +10,7 @@ from inventory.services import stock_receive
 from orders.models import Order, OrderState
 from orders.services import order_ingest
 from tests.concurrency import race
-from tests.factories import BrandFactory, FacilityFactory
-from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
+from tests.factories import BrandFactory, FacilityFactory, SalesChannelFactory
 from tests.inventory.factories import SkuFactory
 from tests.orders.factories import CanonicalOrderFactory, line
 
@@ -35,7 +34,7 @@ def promo():
     facility = FacilityFactory(code="PROMO1")
     sku = SkuFactory(brand=brand, code="HOT")
     stock_receive(sku=sku, facility=facility, quantity=UNITS, event_id="rcv-hot", actor=None)
-    channels = [ConnectionFactory(brand=brand), WooConnectionFactory(brand=brand)]
+    channels = [SalesChannelFactory(brand=brand), SalesChannelFactory(brand=brand, platform_code="woocommerce")]
     return brand, facility, sku, channels
 
 
@@ -43,9 +42,9 @@ def test_concurrent_orders_from_two_channels_for_the_last_units_never_oversell(p
     brand, facility, sku, channels = promo
 
     def ingest(i):
-        conn = channels[i % 2]
+        channel = channels[i % 2]
         canonical = CanonicalOrderFactory(platform_order_id=f"promo-{i}", lines=(line("HOT", 1),))
-        return order_ingest(canonical=canonical, brand=brand, connection=conn).order.state
+        return order_ingest(canonical=canonical, brand=brand, channel=channel).order.state
 
     states = _race(ingest)
 
@@ -57,7 +56,7 @@ def test_concurrent_orders_from_two_channels_for_the_last_units_never_oversell(p
     held = Order.objects.filter(brand=brand, state=OrderState.ON_HOLD)
     assert held.count() == THREADS - UNITS
     assert all(o.hold_reasons[0]["code"] == "short" for o in held)
-    assert {o.connection_id for o in Order.objects.filter(brand=brand)} == {c.pk for c in channels}
+    assert {o.channel_id for o in Order.objects.filter(brand=brand)} == {c.pk for c in channels}
 
 
 def _naive_accept(*, sku, facility):

@@ -27,7 +27,7 @@ from orders.allocation.services import (
 from orders.models import Order, OrderState
 from orders.services import order_accept, order_cancel, order_ingest
 from tests.concurrency import race
-from tests.factories import BrandFactory, FacilityFactory
+from tests.factories import BrandFactory, FacilityFactory, SalesChannelFactory
 from tests.integrations.factories import ConnectionFactory
 from tests.inventory.factories import SkuFactory
 from tests.orders.factories import CanonicalOrderFactory, line
@@ -52,9 +52,9 @@ def canonical(*lines, pid, priority="preorder", paid_at=T0, updated_at=T0, **kwa
     )  # fmt: skip
 
 
-def ingest(brand, order_canonical, connection=None):
-    source = "channel" if connection is not None else "manual"
-    order = order_ingest(canonical=order_canonical, brand=brand, connection=connection, source=source).order
+def ingest(brand, order_canonical, channel=None):
+    source = "channel" if channel is not None else "manual"
+    order = order_ingest(canonical=order_canonical, brand=brand, channel=channel, source=source).order
     return Order.objects.get(pk=order.pk)
 
 
@@ -86,7 +86,7 @@ def tee(brand, facility):
 @pytest.mark.django_db
 def test_a_pre_order_claims_its_inbound_once_across_redeliveries_retries_and_revisions(brand, facility, tee):
     inbound = inbound_of(tee, facility, limit=4)
-    shop = ConnectionFactory(brand=brand)
+    shop = SalesChannelFactory(brand=brand)
     first = canonical(line("TEE", 2), pid="P-1")
 
     order = ingest(brand, first, shop)
@@ -109,7 +109,7 @@ def test_changed_lines_give_back_what_no_longer_fits_and_claim_the_new_lines(bra
     inbound = inbound_of(tee, facility, limit=4)
     cap = SkuFactory(brand=brand, code="CAP")
     cap_inbound = inbound_of(cap, facility, limit=3, on=DEC_15)
-    shop = ConnectionFactory(brand=brand)
+    shop = SalesChannelFactory(brand=brand)
     order = ingest(brand, canonical(line("TEE", 2), pid="P-2"), shop)
 
     order = ingest(brand, canonical(line("TEE", 3), pid="P-2", updated_at=T0 + dt.timedelta(minutes=1)), shop)
@@ -126,7 +126,7 @@ def test_changed_lines_give_back_what_no_longer_fits_and_claim_the_new_lines(bra
 @pytest.mark.django_db
 def test_cancelling_a_pre_order_gives_its_units_back_to_the_inbound(brand, facility, tee):
     inbound = inbound_of(tee, facility, limit=4)
-    shop = ConnectionFactory(brand=brand)
+    shop = SalesChannelFactory(brand=brand)
     by_person = ingest(brand, canonical(line("TEE", 1), pid="P-3"))
     ingest(brand, canonical(line("TEE", 2), pid="P-4"), shop)
     assert preordered(inbound) == 3

@@ -49,7 +49,6 @@ def test_racing_split_orders_never_oversell_any_leg():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_shopify_split_order_becomes_two_partial_fulfilments_with_each_legs_lines(live_server, settings):
-    from integrations.models import Platform
     from integrations.outbox.models import MessageState, OutboundMessage
     from integrations.simulators import ShopifySimulator
     from tests.integrations.conftest import run_queued_tasks
@@ -63,7 +62,7 @@ def test_a_shopify_split_order_becomes_two_partial_fulfilments_with_each_legs_li
     receive(cap, nv, 3)
     secret, token = "shpss_split_signing_01", "shpat_split_token_01"
     connection = ConnectionFactory(
-        brand=brand, platform=Platform.SHOPIFY, shop="split.myshopify.com",
+        brand=brand, platform="shopify", shop="split.myshopify.com",
         secrets={"signing_secret": secret, "credentials": {"access_token": token}},
     )  # fmt: skip
     hub_url = f"{live_server.url}/webhooks/shopify/{connection.pk}/"
@@ -74,7 +73,7 @@ def test_a_shopify_split_order_becomes_two_partial_fulfilments_with_each_legs_li
         connection.save(update_fields=["api_base_url"])
         created = sim.upsert_order({"line_items": [{"sku": "SHIRT", "quantity": 2}, {"sku": "CAP", "quantity": 1}]})
         run_queued_tasks()
-        order = Order.objects.get(connection=connection, platform_order_id=str(created["id"]))
+        order = Order.objects.get(channel=connection.channel, platform_order_id=str(created["id"]))
         assert order.state == OrderState.ACCEPTED and len(order.allocated_lines) == 2
 
         order = order_pack(

@@ -169,7 +169,7 @@ def test_each_legs_fulfilment_names_its_lines_and_only_the_last_completes_a_wooc
         platform_order_id="WOO-7", address=CanonicalAddressFactory(**NEW_YORK),
         lines=(line("SHIRT", 2, external_line_id="71"), line("CAP", 1, external_line_id="72")),
     )  # fmt: skip
-    order = order_ingest(canonical=canonical, brand=brand, connection=woo).order
+    order = order_ingest(canonical=canonical, brand=brand, channel=woo.channel).order
     order = order_pack(order=order_confirm_picked(order=order_release_to_pick(order=order, actor=None), actor=None),
                        actor=None)  # fmt: skip
 

@@ -1,11 +1,12 @@
 """Issue 4 §6: orders over the API expose id, brand, state, platform, platform_order_id and lines, filter by
-platform_order_id, brand, state and connection, are scoped by brand, cap the page size, and refuse bad writes."""
+platform_order_id, brand, state, channel and platform, are scoped by brand, cap the page size, and refuse bad writes."""
 
 import pytest
 from rest_framework.test import APIClient
 
 from orders.models import Order
 from orders.services import order_ingest
+from tests.factories import SalesChannelFactory
 from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactory, line, stocked_sku
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_orders_expose_the_contract_fields_and_filter(make_user, orders, brand, 
     assert [o["state"] for o in by_id] == ["on_hold"]
     assert client.get("/api/v1/orders/", {"state": "on_hold"}).json()["count"] == 1
     assert client.get("/api/v1/orders/", {"brand": brand.pk}).json()["count"] == 4
-    assert client.get("/api/v1/orders/", {"connection": 999999}).json()["count"] == 0
+    assert client.get("/api/v1/orders/", {"channel": 999999}).json()["count"] == 0
 
 
 def test_a_brand_user_sees_only_their_orders_and_gets_404_for_another_brands(make_user, orders, brand, other_brand):
@@ -144,15 +145,15 @@ def test_a_manager_forces_a_held_order_with_a_reason(make_user, orders):
 
 
 def test_search_by_order_id_finds_channel_and_manual_orders_of_visible_brands_only(make_user, orders, brand):
-    from integrations.models import Connection
-
-    shop = Connection.objects.create(brand=brand, platform="shopify", name="Acme", shop="acme.myshopify.com")
+    shop = SalesChannelFactory(brand=brand, platform_code="shopify", name="Acme")
     channel = order_ingest(
-        canonical=CanonicalOrderFactory(platform_order_id="#B1", lines=(line("TEE-M"),)), brand=brand, connection=shop
+        canonical=CanonicalOrderFactory(platform_order_id="#B1", lines=(line("TEE-M"),)), brand=brand, channel=shop
     ).order
     staff = _client(make_user("operations"))
     found = staff.get("/api/v1/orders/", {"platform_order_id": "#B1"}).json()["results"]
     assert sorted(o["id"] for o in found) == sorted([channel.pk, orders["theirs"].pk])
     mine = _client(make_user("brand", brand=brand)).get("/api/v1/orders/", {"platform_order_id": "#B1"}).json()
     assert [o["id"] for o in mine["results"]] == [channel.pk]
-    assert staff.get("/api/v1/orders/", {"platform_order_id": "#B1", "connection": shop.pk}).json()["count"] == 1
+    assert staff.get("/api/v1/orders/", {"platform_order_id": "#B1", "channel": shop.pk}).json()["count"] == 1
+    by_platform = staff.get("/api/v1/orders/", {"platform": "shopify"}).json()["results"]
+    assert [(o["id"], o["channel"], o["platform"]) for o in by_platform] == [(channel.pk, shop.pk, "shopify")]

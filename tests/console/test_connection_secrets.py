@@ -4,8 +4,7 @@ never shown back (canary), and a finance or operations user cannot set one."""
 import pytest
 from cryptography.fernet import Fernet
 
-from integrations.models import Connection
-from integrations.services import connection_set_credentials
+from integrations.services import connection_create, connection_set_credentials
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +14,7 @@ CANARY = "canary-secret-7f3a9c"
 @pytest.fixture
 def connection(brand, settings):
     settings.CREDENTIAL_KEYS = [Fernet.generate_key().decode()]
-    conn = Connection.objects.create(brand=brand, platform="shopify", name="Acme shop", shop="acme.myshopify.com")
+    conn = connection_create(brand=brand, platform="shopify", name="Acme shop", shop="acme.myshopify.com", actor=None)
     return connection_set_credentials(connection=conn, credentials={"access_token": CANARY}, actor=None)
 
 

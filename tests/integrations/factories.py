@@ -2,18 +2,33 @@
 
 import factory
 
-from integrations.models import Connection, ConnectionStatus, Platform
-from tests.factories import BrandFactory
+from integrations.models import Connection, ConnectionStatus
+from tests.factories import BrandFactory, SalesChannelFactory
 
 
 class ConnectionFactory(factory.django.DjangoModelFactory):
+    """A connection with its sales channel: `ConnectionFactory(brand=..., platform="amazon", name=...,
+    is_marketplace=True)` describe the channel (or pass `channel=` to use one)."""
+
     class Meta:
         model = Connection
         skip_postgeneration_save = True
 
-    brand = factory.SubFactory(BrandFactory)
-    platform = Platform.SHOPIFY
-    name = factory.Sequence(lambda n: f"Shop {n}")
+    class Params:
+        brand = factory.SubFactory(BrandFactory)
+        platform = "shopify"
+        name = factory.Sequence(lambda n: f"Shop {n}")
+        is_marketplace = False
+        sla_window_hours = None
+
+    channel = factory.SubFactory(
+        SalesChannelFactory,
+        brand=factory.SelfAttribute("..brand"),
+        platform_code=factory.SelfAttribute("..platform"),
+        name=factory.SelfAttribute("..name"),
+        is_marketplace=factory.SelfAttribute("..is_marketplace"),
+        sla_window_hours=factory.SelfAttribute("..sla_window_hours"),
+    )
     shop = factory.Sequence(lambda n: f"shop-{n}.myshopify.com")
     status = ConnectionStatus.ACTIVE
 
@@ -32,5 +47,7 @@ class ConnectionFactory(factory.django.DjangoModelFactory):
 
 
 class WooConnectionFactory(ConnectionFactory):
-    platform = Platform.WOOCOMMERCE
+    class Params:
+        platform = "woocommerce"
+
     shop = factory.Sequence(lambda n: f"https://woo-{n}.example")

@@ -48,7 +48,7 @@ def test_fifty_concurrent_copies_of_one_delivery_end_as_one_accepted_order(shopi
     )
     assert statuses == [200] * COPIES
     assert run_queued_tasks() == 1
-    order = Order.objects.get(connection=shopify_connection, platform_order_id="4343")
+    order = Order.objects.get(channel=shopify_connection.channel, platform_order_id="4343")
     assert order.state == OrderState.ACCEPTED
     assert StockLevel.objects.get(sku=stocked_sku, facility=facility).allocated == 3
 
@@ -76,8 +76,8 @@ def test_fifty_distinct_deliveries_of_one_order_processed_concurrently_make_one_
         )
     results = race(lambda i: delivery_process_safely(delivery_id=ids[i]), COPIES)
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert Order.objects.filter(connection=shopify_connection, platform_order_id="4444").count() == 1
-    order = Order.objects.get(connection=shopify_connection, platform_order_id="4444")
+    assert Order.objects.filter(channel=shopify_connection.channel, platform_order_id="4444").count() == 1
+    order = Order.objects.get(channel=shopify_connection.channel, platform_order_id="4444")
     assert order.special_handling == f"v{COPIES - 1}"  # the newest version won, whatever order the workers ran in
     assert StockLevel.objects.get(sku=stocked_sku, facility=facility).allocated == 1
     assert set(InboundDelivery.objects.values_list("state", flat=True)) <= {

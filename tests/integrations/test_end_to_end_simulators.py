@@ -55,7 +55,7 @@ def test_an_order_created_on_the_shopify_simulator_arrives_by_webhook_and_is_acc
     created = sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 2}]})
     assert [w["status"] for w in sim.webhooks] == [200]
     assert run_queued_tasks() == 1
-    order = Order.objects.get(connection=conn, platform_order_id=str(created["id"]))
+    order = Order.objects.get(channel=conn.channel, platform_order_id=str(created["id"]))
     assert order.state == OrderState.ACCEPTED
     assert StockLevel.objects.get(sku=stocked_sku, facility=facility).allocated == 2
 
@@ -65,7 +65,7 @@ def test_an_order_created_on_the_woocommerce_simulator_arrives_by_webhook_and_is
     created = sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 1}]})
     assert [w["status"] for w in sim.webhooks] == [200]
     run_queued_tasks()
-    order = Order.objects.get(connection=conn, platform_order_id=str(created["id"]))
+    order = Order.objects.get(channel=conn.channel, platform_order_id=str(created["id"]))
     assert order.state == OrderState.ACCEPTED
 
 
@@ -78,7 +78,7 @@ def test_duplicated_reordered_and_stale_webhooks_leave_one_order_in_the_newest_s
     sim.add_fault("stale_replay", target="webhook")
     sim.upsert_order({"id": first["id"], "note": "third"})
     run_queued_tasks()
-    order = Order.objects.get(connection=conn)
+    order = Order.objects.get(channel=conn.channel)
     assert order.special_handling == "third"
     assert Order.objects.count() == 1
 
@@ -106,7 +106,7 @@ def test_dropped_webhooks_are_found_by_the_reconciler_and_ingested_once(shopify)
     conn.refresh_from_db()
     again = reconcile_connection(connection=conn, now=t0 + dt.timedelta(minutes=20))
     assert (again.missing, again.stale, again.replayed) == (0, 0, 0)
-    assert Order.objects.filter(connection=conn).count() == 4
+    assert Order.objects.filter(channel=conn.channel).count() == 4
 
 
 def test_a_silent_channel_whose_pulls_find_orders_raises_channel_silent_and_falls_back_to_polling(shopify):

@@ -41,8 +41,7 @@ def django(env, code: str) -> str:
 
 SEED = f"""
 from warehouse.models import Brand, Facility
-from integrations.models import Connection
-from integrations.services import connection_set_signing_secret
+from integrations.services import connection_create, connection_set_signing_secret
 from inventory.models import Sku, SkuState
 from inventory.services import stock_receive
 brand = Brand.objects.create(name="Restart", slug="restart")
@@ -50,7 +49,7 @@ facility = Facility.objects.create(code="RST1", name="Restart 1", country="ES", 
 sku = Sku.objects.create(brand=brand, code="TEE-BLK-M", title="Tee", weight_grams=200, length_mm=300, width_mm=200,
                          height_mm=30, hs_code="610910", state=SkuState.READY_FOR_RECEIVING)
 stock_receive(sku=sku, facility=facility, quantity=100_000, event_id="rst-stock", actor=None)
-conn = Connection.objects.create(brand=brand, platform="shopify", name="Restart", shop="restart.myshopify.com")
+conn = connection_create(brand=brand, platform="shopify", name="Restart", shop="restart.myshopify.com", actor=None)
 connection_set_signing_secret(connection=conn, secret={SECRET!r}, actor=None, window=None)
 print(conn.pk)
 """

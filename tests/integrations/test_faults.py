@@ -54,7 +54,7 @@ def count_outcomes(connection, answered_2xx: list[str]) -> dict[str, int]:
         assert (has_order, has_exception) in ((True, 0), (False, 1)), (key, delivery.state, delivery.outcome)
         orders += has_order
         exceptions += has_exception
-    ids = list(Order.objects.filter(connection=connection).values_list("platform_order_id", flat=True))
+    ids = list(Order.objects.filter(channel=connection.channel).values_list("platform_order_id", flat=True))
     assert len(ids) == len(set(ids)) == orders, "one order per platform order id"
     return {"answered_2xx": len(answered_2xx), "orders": orders, "exceptions": exceptions}
 

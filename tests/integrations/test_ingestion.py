@@ -43,9 +43,9 @@ def payload(order_id, n, **extra):
 def test_an_order_created_by_webhook_is_accepted_and_allocated(client, shopify_connection, stocked_sku, facility):
     deliver(client, shopify_connection, shopify_order(5001, quantity=2), webhook_id="wh-5001", topic="orders/create")
     assert run_queued_tasks() == 1
-    order = Order.objects.get(connection=shopify_connection, platform_order_id="5001")
+    order = Order.objects.get(channel=shopify_connection.channel, platform_order_id="5001")
     assert order.state == OrderState.ACCEPTED
-    assert order.platform == "shopify" and order.delivery_postal_code == "46002"
+    assert order.platform_code == "shopify" and order.delivery_postal_code == "46002"
     assert StockLevel.objects.get(sku=stocked_sku, facility=facility).allocated == 2
     delivery = InboundDelivery.objects.get()
     assert delivery.state == DeliveryState.PROCESSED and delivery.order_id == order.pk
@@ -69,7 +69,7 @@ def test_every_permutation_of_create_and_three_updates_yields_the_newest_state(
         topic = "orders/create" if n == 0 else "orders/updated"
         deliver(client, shopify_connection, payload(order_id, n), webhook_id=f"wh-{order_id}-{n}", topic=topic)
         run_queued_tasks()
-    order = Order.objects.get(connection=shopify_connection, platform_order_id=str(order_id))
+    order = Order.objects.get(channel=shopify_connection.channel, platform_order_id=str(order_id))
     assert order.delivery_city == "City 3"
     assert [line.quantity for line in order.lines.all()] == [4]
     assert order.source_updated_at.isoformat() == "2026-11-24T09:03:00+00:00"
@@ -121,7 +121,7 @@ def test_a_woocommerce_order_is_ingested_through_its_own_mappings(client, woo_co
     }  # fmt: skip
     deliver(client, woo_connection, woo, webhook_id="d-727", topic="order.created")
     run_queued_tasks()
-    order = Order.objects.get(connection=woo_connection)
+    order = Order.objects.get(channel=woo_connection.channel)
     assert (order.platform_order_id, order.delivery_name, order.state) == ("727", "John Doe", OrderState.ACCEPTED)
 
 

@@ -37,7 +37,7 @@ def test_a_webhook_value_that_does_not_fit_holds_the_order_naming_it_and_stores_
     payload = shopify_order(7001)
     payload["shipping_address"][where] = value
     _webhook(client, shopify_connection, payload, "wh-7001")
-    order = Order.objects.get(connection=shopify_connection, platform_order_id="7001")
+    order = Order.objects.get(channel=shopify_connection.channel, platform_order_id="7001")
     assert order.state == OrderState.ON_HOLD
     assert {"code": "too_long", "message": message} in order.hold_reasons
     assert getattr(order, column) == ""  # never a prefix of the value

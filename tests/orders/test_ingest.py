@@ -1,5 +1,5 @@
 """Ingestion is at-least-once (design §1): duplicates, replays and out-of-order delivery are normal. An order is
-materialised once per (connection, order id); an older version never overwrites a newer one; the platform owns the
+materialised once per (channel, order id); an older version never overwrites a newer one; the platform owns the
 order until release to pick, after which its edits are escalated, not applied."""
 
 import datetime as dt
@@ -12,7 +12,7 @@ from orders.canonical import CanonicalAddress
 from orders.models import Order, OrderEventKind, OrderLine, OrderSource, OrderState
 from orders.selectors import order_timeline
 from orders.services import order_create_manual, order_ingest, order_pack, order_release_to_pick
-from tests.integrations.factories import ConnectionFactory
+from tests.factories import SalesChannelFactory
 from tests.orders.factories import T0, CanonicalAddressFactory, CanonicalOrderFactory, line
 from warehouse.models import ExceptionItem, ExceptionKind
 
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def connection(brand):
-    return ConnectionFactory(brand=brand)
+def channel(brand):
+    return SalesChannelFactory(brand=brand, platform_code="shopify")
 
 
 def version(n):
@@ -35,9 +35,9 @@ def payload(n, **kwargs):
     return CanonicalOrderFactory(platform_order_id="5001", updated_at=version(n), **kwargs)
 
 
-def test_a_repeated_webhook_lands_once(brand, connection, stock):
-    first = order_ingest(canonical=payload(1), brand=brand, connection=connection)
-    again = order_ingest(canonical=payload(1), brand=brand, connection=connection)
+def test_a_repeated_webhook_lands_once(brand, channel, stock):
+    first = order_ingest(canonical=payload(1), brand=brand, channel=channel)
+    again = order_ingest(canonical=payload(1), brand=brand, channel=channel)
     assert (first.created, first.applied) == (True, True)
     assert (again.created, again.applied) == (False, False)
     assert again.order.pk == first.order.pk
@@ -46,22 +46,22 @@ def test_a_repeated_webhook_lands_once(brand, connection, stock):
     assert order_timeline(order=first.order).filter(kind=OrderEventKind.RECEIVED).count() == 1
 
 
-def test_the_order_keeps_its_connection_and_platform(brand, connection, stock):
-    order = order_ingest(canonical=payload(1), brand=brand, connection=connection).order
-    assert (order.connection_id, order.platform, order.source) == (connection.pk, "shopify", OrderSource.CHANNEL)
+def test_the_order_keeps_its_channel_and_its_platform(brand, channel, stock):
+    order = order_ingest(canonical=payload(1), brand=brand, channel=channel).order
+    assert (order.channel_id, order.platform_code, order.source) == (channel.pk, "shopify", OrderSource.CHANNEL)
     assert order.source_updated_at == version(1)
 
 
-def test_the_same_order_id_on_two_connections_is_two_orders(brand, stock):
-    a, b = ConnectionFactory(brand=brand), ConnectionFactory(brand=brand)
-    order_ingest(canonical=payload(1), brand=brand, connection=a)
-    order_ingest(canonical=payload(1), brand=brand, connection=b)
+def test_the_same_order_id_on_two_channels_is_two_orders(brand, stock):
+    a, b = SalesChannelFactory(brand=brand), SalesChannelFactory(brand=brand)
+    order_ingest(canonical=payload(1), brand=brand, channel=a)
+    order_ingest(canonical=payload(1), brand=brand, channel=b)
     assert Order.objects.count() == 2
 
 
-def test_an_older_update_never_overwrites_a_newer_one(brand, connection, stock):
-    order_ingest(canonical=payload(3), brand=brand, connection=connection)
-    stale = order_ingest(canonical=payload(2), brand=brand, connection=connection)
+def test_an_older_update_never_overwrites_a_newer_one(brand, channel, stock):
+    order_ingest(canonical=payload(3), brand=brand, channel=channel)
+    stale = order_ingest(canonical=payload(2), brand=brand, channel=channel)
     assert stale.applied is False
     assert stale.reason.startswith("stale")
     order = Order.objects.get()
@@ -69,10 +69,10 @@ def test_an_older_update_never_overwrites_a_newer_one(brand, connection, stock):
 
 
 @pytest.mark.parametrize("arrival", list(itertools.permutations([1, 2, 3, 4])))
-def test_create_and_three_updates_in_any_order_end_in_the_newest_state(brand, connection, stock, facility, arrival):
+def test_create_and_three_updates_in_any_order_end_in_the_newest_state(brand, channel, stock, facility, arrival):
     """Version 1 is the create; 2–4 are updates. Whatever the arrival order, one order with version 4's data."""
     for n in arrival:
-        order_ingest(canonical=payload(n), brand=brand, connection=connection)
+        order_ingest(canonical=payload(n), brand=brand, channel=channel)
     order = Order.objects.get()
     assert order.delivery_street1 == "Carrer 4"
     assert order.lines.get().quantity == 4
@@ -81,18 +81,18 @@ def test_create_and_three_updates_in_any_order_end_in_the_newest_state(brand, co
     assert StockLevel.objects.get(sku=stock["TEE-M"], facility=facility).allocated == 4  # never 1+2+3+4
 
 
-def test_an_update_that_arrives_before_its_create_is_materialised_once(brand, connection, stock):
-    update = order_ingest(canonical=payload(2), brand=brand, connection=connection)
-    create = order_ingest(canonical=payload(1), brand=brand, connection=connection)
+def test_an_update_that_arrives_before_its_create_is_materialised_once(brand, channel, stock):
+    update = order_ingest(canonical=payload(2), brand=brand, channel=channel)
+    create = order_ingest(canonical=payload(1), brand=brand, channel=channel)
     assert update.created is True
     assert (create.created, create.applied) == (False, False)
     assert Order.objects.count() == 1
     assert Order.objects.get().delivery_street1 == "Carrer 2"
 
 
-def test_an_update_before_release_to_pick_applies_and_reallocates(brand, connection, stock, facility):
-    order_ingest(canonical=payload(5), brand=brand, connection=connection)
-    result = order_ingest(canonical=payload(6), brand=brand, connection=connection)
+def test_an_update_before_release_to_pick_applies_and_reallocates(brand, channel, stock, facility):
+    order_ingest(canonical=payload(5), brand=brand, channel=channel)
+    result = order_ingest(canonical=payload(6), brand=brand, channel=channel)
     assert result.applied is True
     assert result.order.state == OrderState.ACCEPTED
     assert StockLevel.objects.get(sku=stock["TEE-M"], facility=facility).allocated == 6
@@ -101,11 +101,11 @@ def test_an_update_before_release_to_pick_applies_and_reallocates(brand, connect
 
 
 def test_an_update_after_release_to_pick_becomes_an_exception_and_leaves_the_order_unchanged(
-    brand, connection, stock, facility, operator
+    brand, channel, stock, facility, operator
 ):
-    order = order_ingest(canonical=payload(2), brand=brand, connection=connection).order
+    order = order_ingest(canonical=payload(2), brand=brand, channel=channel).order
     order_release_to_pick(order=order, actor=operator)
-    result = order_ingest(canonical=payload(3), brand=brand, connection=connection)
+    result = order_ingest(canonical=payload(3), brand=brand, channel=channel)
     assert result.applied is False
     order = Order.objects.get()
     assert (order.state, order.delivery_street1, order.lines.get().quantity) == (OrderState.PICKING, "Carrer 2", 2)
@@ -115,54 +115,54 @@ def test_an_update_after_release_to_pick_becomes_an_exception_and_leaves_the_ord
     assert StockLevel.objects.get(sku=stock["TEE-M"], facility=facility).in_pick == 2
 
 
-def test_a_payment_update_after_release_is_not_an_edit(brand, connection, stock, operator):
+def test_a_payment_update_after_release_is_not_an_edit(brand, channel, stock, operator):
     first = payload(2, status="open", paid_at=None)
-    order = order_ingest(canonical=first, brand=brand, connection=connection).order
+    order = order_ingest(canonical=first, brand=brand, channel=channel).order
     order_release_to_pick(order=order, actor=operator)
     paid = payload(3, status="paid", lines=first.lines, address=first.address, paid_at=version(3))
-    result = order_ingest(canonical=paid, brand=brand, connection=connection)
+    result = order_ingest(canonical=paid, brand=brand, channel=channel)
     assert result.applied is True
     order = Order.objects.get()
     assert order.paid_at == version(3)
     assert not ExceptionItem.objects.filter(kind=ExceptionKind.ORDER_EDIT_AFTER_RELEASE).exists()
 
 
-def test_a_platform_cancellation_before_packing_cancels_and_releases(brand, connection, stock, facility):
-    order_ingest(canonical=payload(2), brand=brand, connection=connection)
-    result = order_ingest(canonical=payload(3, status="cancelled"), brand=brand, connection=connection)
+def test_a_platform_cancellation_before_packing_cancels_and_releases(brand, channel, stock, facility):
+    order_ingest(canonical=payload(2), brand=brand, channel=channel)
+    result = order_ingest(canonical=payload(3, status="cancelled"), brand=brand, channel=channel)
     assert result.applied is True
     assert result.order.state == OrderState.CANCELLED
     assert StockLevel.objects.get(sku=stock["TEE-M"], facility=facility).allocated == 0
 
 
-def test_a_platform_cancellation_after_packing_is_escalated(brand, connection, stock, operator):
+def test_a_platform_cancellation_after_packing_is_escalated(brand, channel, stock, operator):
     from orders.services import order_confirm_picked
 
-    order = order_ingest(canonical=payload(2), brand=brand, connection=connection).order
+    order = order_ingest(canonical=payload(2), brand=brand, channel=channel).order
     order = order_release_to_pick(order=order, actor=operator)
     order = order_confirm_picked(order=order, actor=operator)
     order_pack(order=order, actor=operator)
-    result = order_ingest(canonical=payload(3, status="cancelled"), brand=brand, connection=connection)
+    result = order_ingest(canonical=payload(3, status="cancelled"), brand=brand, channel=channel)
     assert result.applied is False
     assert Order.objects.get().state == OrderState.PACKED
     assert ExceptionItem.objects.filter(kind=ExceptionKind.CANCEL_AFTER_PACK).count() == 1
 
 
-def test_an_order_first_seen_cancelled_is_stored_cancelled_and_allocates_nothing(brand, connection, stock, facility):
-    result = order_ingest(canonical=payload(1, status="cancelled"), brand=brand, connection=connection)
+def test_an_order_first_seen_cancelled_is_stored_cancelled_and_allocates_nothing(brand, channel, stock, facility):
+    result = order_ingest(canonical=payload(1, status="cancelled"), brand=brand, channel=channel)
     assert result.order.state == OrderState.CANCELLED
     assert not StockLevel.objects.filter(allocated__gt=0).exists()
 
 
-def test_an_order_found_by_the_reconciler_says_so_in_its_timeline(brand, connection, stock):
-    order = order_ingest(canonical=payload(1), brand=brand, connection=connection, found_by_reconciler=True).order
+def test_an_order_found_by_the_reconciler_says_so_in_its_timeline(brand, channel, stock):
+    order = order_ingest(canonical=payload(1), brand=brand, channel=channel, found_by_reconciler=True).order
     assert "reconciler" in order_timeline(order=order).first().message
 
 
 def test_a_manual_order_is_flagged_and_unique_per_brand_and_source(brand, stock, operator):
     canonical = CanonicalOrderFactory(platform_order_id="EMAIL-77", lines=(line("TEE-M", 1),))
     order = order_create_manual(brand=brand, canonical=canonical, actor=operator)
-    assert order.is_manual_entry and order.source == OrderSource.MANUAL and order.connection is None
+    assert order.is_manual_entry and order.source == OrderSource.MANUAL and order.channel is None
     assert order_create_manual(brand=brand, canonical=canonical, actor=operator).pk == order.pk
     file_order = order_ingest(canonical=canonical, brand=brand, source=OrderSource.FILE).order
     assert file_order.pk != order.pk
@@ -170,13 +170,13 @@ def test_a_manual_order_is_flagged_and_unique_per_brand_and_source(brand, stock,
     assert order_timeline(order=order).first().actor == operator
 
 
-def test_a_held_order_updated_with_the_missing_data_moves_on(brand, connection, stock):
+def test_a_held_order_updated_with_the_missing_data_moves_on(brand, channel, stock):
     held = order_ingest(
         canonical=payload(1, address=CanonicalAddress(street1="Carrer 1", city="Valencia", country="ES")),
         brand=brand,
-        connection=connection,
+        channel=channel,
     ).order
     assert held.state == OrderState.ON_HOLD
-    fixed = order_ingest(canonical=payload(2), brand=brand, connection=connection).order
+    fixed = order_ingest(canonical=payload(2), brand=brand, channel=channel).order
     assert fixed.state == OrderState.ACCEPTED
     assert ExceptionItem.objects.get(kind=ExceptionKind.ORDER_ON_HOLD).state == "resolved"

@@ -9,8 +9,7 @@ from inventory.models import Movement, MovementKind, StockLevel
 from orders.models import Order, OrderEvent, OrderEventKind, OrderLine, OrderState
 from orders.services import order_ingest
 from tests.concurrency import race
-from tests.factories import BrandFactory, FacilityFactory
-from tests.integrations.factories import ConnectionFactory
+from tests.factories import BrandFactory, FacilityFactory, SalesChannelFactory
 from tests.orders.factories import T0, CanonicalAddressFactory, CanonicalOrderFactory, line, stocked_sku
 
 pytestmark = [
@@ -31,15 +30,15 @@ def shop():
     brand = BrandFactory(slug="race-orders")
     facility = FacilityFactory(code="RACE-O")
     sku = stocked_sku(brand=brand, facility=facility, code="RACE-TEE", units=100)
-    return brand, ConnectionFactory(brand=brand), sku, facility
+    return brand, SalesChannelFactory(brand=brand), sku, facility
 
 
-@pytest.mark.parametrize("via", ["connection", "file"])
+@pytest.mark.parametrize("via", ["channel", "file"])
 def test_twenty_workers_ingesting_the_same_order_make_one_order(shop, via):
-    """Through a connection the key is (connection, id); from a file it is (brand, source, id)."""
-    brand, conn, sku, facility = shop
+    """From a sales channel the key is (channel, id); from a file it is (brand, source, id)."""
+    brand, channel, sku, facility = shop
     canonical = CanonicalOrderFactory(platform_order_id="RACE-1", lines=(line("RACE-TEE", 3),))
-    source = {"connection": conn} if via == "connection" else {"source": "file"}
+    source = {"channel": channel} if via == "channel" else {"source": "file"}
 
     results = _race(lambda i: order_ingest(canonical=canonical, brand=brand, **source))
 
@@ -56,7 +55,7 @@ def test_twenty_workers_ingesting_the_same_order_make_one_order(shop, via):
 
 
 def test_twenty_workers_delivering_twenty_versions_leave_the_newest(shop):
-    brand, conn, sku, facility = shop
+    brand, channel, sku, facility = shop
 
     def version(i):
         return CanonicalOrderFactory(
@@ -66,7 +65,7 @@ def test_twenty_workers_delivering_twenty_versions_leave_the_newest(shop):
             lines=(line("RACE-TEE", i + 1),),
         )
 
-    results = _race(lambda i: order_ingest(canonical=version(i), brand=brand, connection=conn))
+    results = _race(lambda i: order_ingest(canonical=version(i), brand=brand, channel=channel))
 
     assert [r for r in results if isinstance(r, Exception)] == []
     order = Order.objects.get()

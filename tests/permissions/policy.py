@@ -53,9 +53,6 @@ MANUAL_ORDER = {
 
 POLICY_EDIT = {
     "class_order": "marketplace_sla, wholesale, preorder, standard",
-    "prime_platforms": "amazon",
-    "window_platforms": "tiktok",
-    "marketplace_window_hours": "48",
     "split_allowed": "on",
     "split_fee": "3.00",
     "change_reason": "The brand asked for SLA orders first",
@@ -175,6 +172,7 @@ EXEMPT_PREFIXES = ("webhooks/",)
 ADMIN_VIEWERS: dict[str, set[str]] = {
     "warehouse.brand": {"ops", "mgr", "adm", "fin"},
     "warehouse.facility": {"ops", "mgr", "adm", "fin"},
+    "warehouse.saleschannel": {"ops", "mgr", "adm", "fin"},
     "warehouse.exceptionitem": {"ops", "mgr", "fin"},
     "warehouse.transitionrecord": {"ops", "mgr", "fin"},
     "inventory.sku": {"ops", "mgr", "fin"},

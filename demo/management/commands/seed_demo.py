@@ -32,7 +32,7 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS, knox_settings
 
 from integrations.models import Connection, Platform
-from integrations.services import connection_set_credentials, connection_set_signing_secret
+from integrations.services import connection_create, connection_set_credentials, connection_set_signing_secret
 from integrations.vault import fingerprint
 from inventory.models import Sku, SkuAlias, SkuState, StockLevel
 from inventory.services import (
@@ -318,10 +318,13 @@ class Seeder:
                 "api_base_url": simulator_url(platform),
                 "reconcile_every_minutes": settings.DEMO_RECONCILE_MINUTES,
             }
-            connection, created = Connection.objects.get_or_create(
-                platform=platform, shop=shop, defaults={"brand": brand, "name": named, **wired}
-            )
-            if not created and any(getattr(connection, k) != v for k, v in wired.items()):
+            found = Connection.objects.select_related("channel__brand").filter(channel__platform_code=platform)
+            connection = found.filter(shop=shop).first()
+            if connection is None:  # the brand's sales channel and its connection, made together
+                connection = connection_create(
+                    brand=brand, platform=platform, name=named, shop=shop, actor=admin, **wired
+                )
+            elif any(getattr(connection, k) != v for k, v in wired.items()):
                 for name, value in wired.items():
                     setattr(connection, name, value)
                 connection._change_reason = "demo simulator port or reconciler cadence changed"  # type: ignore[attr-defined]
@@ -541,6 +544,7 @@ class Seeder:
             "connections": [
                 {
                     "id": c.pk,
+                    "channel": c.channel_id,
                     "brand": c.brand.slug,
                     "platform": c.platform,
                     "shop": c.shop,

@@ -54,7 +54,11 @@ class Command(BaseCommand):
         if options["connection"]:
             from integrations.models import Connection
 
-            connection = Connection.objects.filter(pk=options["connection"], platform=platform).first()
+            connection = (
+                Connection.objects.filter(pk=options["connection"], channel__platform_code=platform)
+                .select_related("channel")
+                .first()
+            )
             if connection is None:
                 raise CommandError(f"No {platform} connection with id {options['connection']}.")
             kwargs.update(options_from_connection(connection, hub_base=options["hub_base"]))

@@ -26,8 +26,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                 ('class_order', models.JSONField(default=orders.allocation.models.default_class_order, help_text='Priority classes, first served first; FIFO by paid time within one')),
-                ('prime_platforms', models.JSONField(default=orders.allocation.models.default_prime_platforms, help_text='Platforms whose Prime/SLA-flagged orders are marketplace SLA')),
-                ('window_platforms', models.JSONField(default=orders.allocation.models.default_window_platforms, help_text='Platforms whose orders are SLA-bound inside the window')),
+                ('prime_platforms', models.JSONField(default=list, help_text='Platforms whose Prime/SLA-flagged orders are marketplace SLA')),
+                ('window_platforms', models.JSONField(default=list, help_text='Platforms whose orders are SLA-bound inside the window')),
                 ('marketplace_window_hours', models.PositiveSmallIntegerField(default=72)),
                 ('split_allowed', models.BooleanField(default=True, help_text='Split across facilities when no single one can')),
                 ('split_fee', models.DecimalField(decimal_places=2, default=Decimal('4.50'), help_text='Estimated fee per extra facility shipped', max_digits=8)),
@@ -154,8 +154,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('class_order', models.JSONField(default=orders.allocation.models.default_class_order, help_text='Priority classes, first served first; FIFO by paid time within one')),
-                ('prime_platforms', models.JSONField(default=orders.allocation.models.default_prime_platforms, help_text='Platforms whose Prime/SLA-flagged orders are marketplace SLA')),
-                ('window_platforms', models.JSONField(default=orders.allocation.models.default_window_platforms, help_text='Platforms whose orders are SLA-bound inside the window')),
+                ('prime_platforms', models.JSONField(default=list, help_text='Platforms whose Prime/SLA-flagged orders are marketplace SLA')),
+                ('window_platforms', models.JSONField(default=list, help_text='Platforms whose orders are SLA-bound inside the window')),
                 ('marketplace_window_hours', models.PositiveSmallIntegerField(default=72)),
                 ('split_allowed', models.BooleanField(default=True, help_text='Split across facilities when no single one can')),
                 ('split_fee', models.DecimalField(decimal_places=2, default=Decimal('4.50'), help_text='Estimated fee per extra facility shipped', max_digits=8)),

@@ -345,7 +345,7 @@ def test_the_same_business_payload_enqueued_twice_is_one_message_with_a_payload_
 
 def test_a_shipment_handed_to_the_carrier_queues_exactly_one_fulfilment(shopify_sim, shop):
     order = shopify_sim.upsert_order({})
-    wms_order = types.SimpleNamespace(connection=shop, platform_order_id=str(order["id"]))
+    wms_order = types.SimpleNamespace(channel_id=shop.channel_id, platform_order_id=str(order["id"]))
     shipment = types.SimpleNamespace(pk=77, order=wms_order, tracking_number="1Z77", carrier="UPS")
 
     shipment_handed_to_carrier.send(sender=None, shipment=shipment)
@@ -358,8 +358,8 @@ def test_a_shipment_handed_to_the_carrier_queues_exactly_one_fulfilment(shopify_
     assert len(shopify_sim.ledger()["fulfillments"]) == 1
 
 
-def test_a_manual_order_without_a_connection_queues_nothing():
-    shipment = types.SimpleNamespace(pk=5, order=types.SimpleNamespace(connection=None, platform_order_id=""))
+def test_a_manual_order_without_a_channel_queues_nothing():
+    shipment = types.SimpleNamespace(pk=5, order=types.SimpleNamespace(channel_id=None, platform_order_id=""))
 
     shipment_handed_to_carrier.send(sender=None, shipment=shipment)
 

@@ -67,7 +67,7 @@ def test_a_simulator_order_is_accepted_and_its_hand_off_makes_one_fulfilment_thr
     created = sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 2}]})
     assert sim.ledger()["webhooks"][-1]["status"] == 200
     run_queued_tasks()
-    order = Order.objects.get(connection=connection, platform_order_id=str(created["id"]))
+    order = Order.objects.get(channel=connection.channel, platform_order_id=str(created["id"]))
     assert order.state == OrderState.ACCEPTED
 
     order = order_pack(
@@ -112,13 +112,13 @@ def test_a_dropped_webhook_is_found_by_the_reconciler_through_the_platform_clien
     sim.add_fault("drop")
     created = sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 1}]})
     assert sim.ledger()["webhooks"][-1]["note"] == "dropped"
-    assert not Order.objects.filter(connection=connection).exists()
+    assert not Order.objects.filter(channel=connection.channel).exists()
 
     run = reconcile_connection(connection=connection, full=True)
     run_queued_tasks()
 
     assert (run.outcome, run.missing) == ("ok", 1)
-    assert Order.objects.filter(connection=connection, platform_order_id=str(created["id"])).count() == 1
+    assert Order.objects.filter(channel=connection.channel, platform_order_id=str(created["id"])).count() == 1
 
 
 def test_the_woocommerce_ping_and_a_signed_order_reach_the_hub_which_answers_200(live_server, brand):
@@ -176,7 +176,7 @@ def test_a_woocommerce_order_handed_to_the_carrier_is_completed_with_one_trackin
         connection.save(update_fields=["api_base_url"])
         created = sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 1}]})
         run_queued_tasks()
-        order = Order.objects.get(connection=connection, platform_order_id=str(created["id"]))
+        order = Order.objects.get(channel=connection.channel, platform_order_id=str(created["id"]))
         assert order.state == OrderState.ACCEPTED
 
         order = order_pack(
