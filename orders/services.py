@@ -164,7 +164,7 @@ def _timeline_batch() -> Iterator[None]:
 
 
 def _lock(order: Order) -> Order:
-    return Order.objects.select_for_update(of=("self",)).select_related("brand", "facility").get(pk=order.pk)
+    return Order.objects.select_for_update(of=("self",)).select_related("brand", "facility", "channel").get(pk=order.pk)
 
 
 def _event(order: Order, kind: str, message: str, *, actor: Actor, data: dict[str, Any] | None = None) -> OrderEvent:

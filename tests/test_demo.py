@@ -138,10 +138,11 @@ def _check_the_demo_connections_are_wired_to_their_simulators(seeded):
     assert by_platform["shopify"]["simulator_url"] == "http://127.0.0.1:8101"
     assert by_platform["woocommerce"]["simulator_url"] == "http://127.0.0.1:8102"
     for entry in connections:
-        connection = Connection.objects.select_related("brand").get(pk=entry["id"])
+        connection = Connection.objects.select_related("channel__brand").get(pk=entry["id"])
         assert (connection.brand.slug, connection.platform, connection.shop) == (
             entry["brand"], entry["platform"], entry["shop"],
         )  # fmt: skip
+        assert entry["channel"] == connection.channel_id, "the API filters a channel's orders by it"
         assert entry["webhook_url"] == f"/webhooks/{entry['platform']}/{entry['id']}/"
         assert connection.signing_secrets_valid() == [entry["signing_secret"]]
         assert connection.credentials_get(), "the simulator mirrors these credentials"

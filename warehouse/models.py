@@ -53,7 +53,7 @@ class Facility(models.Model):
 
 
 class SalesChannel(models.Model):
-    """Where a brand sells: one storefront or marketplace account (a Shopify shop, an Amazon seller account...).
+    """Where a brand sells: one storefront or one marketplace seller account.
     Orders point at it; integrations keeps its credentials and mappings in a one-to-one `Connection`.
 
     The core knows no platform: `platform_code` is whatever code the integrations registry gives the platform, and

@@ -15,7 +15,9 @@ from warehouse.models import SalesChannel
 
 WHOLESALE_WORDS = {"wholesale", "retail", "b2b"}
 PREORDER_WORDS = {"preorder", "pre-order", "pre_order"}
-SLA_WORDS = {"prime", "sla", "marketplace_sla", "amazon_fbm_prime", "fbm_prime", "expedited"}
+# The priority words a connector may normalise a marketplace's SLA flag to (a platform's own word for it is the
+# connector's to translate: the core names no platform).
+SLA_WORDS = {"prime", "sla", "marketplace_sla", "fbm_prime", "expedited"}
 FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
