@@ -114,6 +114,16 @@ ROLES: dict[str, list[str]] = {
     BRAND: ["allocation.adjust_own_policy"],
 }
 
+# What each role is for, in the words the user form shows beside its checkbox (README "Who does what").
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    OPERATIONS: "views orders, stock, shipments, returns and exceptions; takes ordinary operational steps",
+    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts",
+    ADMINISTRATOR: "connections, credentials, mappings, dead letters, users, allocation policies",
+    FINANCE: "reads reports and exports; changes nothing",
+    BRAND: "sees only the brands ticked below (orders, stock, returns); never the console",
+}
+STAFF_ROLES = frozenset(ROLES) - {BRAND}  # they work in the console and see every brand
+
 # Never granted by a pattern: credentials are written by administrators through their own form, never read back.
 _NEVER_BY_PATTERN = {"integrations.view_credential"}
 

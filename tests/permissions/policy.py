@@ -61,6 +61,7 @@ POLICY_EDIT = {
     "change_reason": "The brand asked for SLA orders first",
 }
 ALIAS_FORM = {"code": "TEE-OLD", "sku": "TEE-M", "valid_from": "2026-12-01", "valid_through": "2026-12-31"}
+ACCOUNT_EDIT = {"username": "mgr", "email": "mgr@example.com", "roles": "warehouse_manager", "is_active": "on"}
 CUTOFF_EDIT = {"cutoff_time": "16:00", "handling_days": "0", "change_reason": "Peak season contract"}
 
 # fmt: off
@@ -151,6 +152,12 @@ POLICY: list[Rule] = [
     rule("admin:allocation_cutoff_history", "GET", "cutoff", None,                         "302 200 200 200 200 302 302"),
     rule("admin:allocation_cutoff_add", "GET", None, None,                                 "302 403 403 200 403 302 302"),
     rule("admin:allocation_cutoff_add", "POST", None, {"cutoff_time": "25:00"},            "302 403 403 200 403 302 302"),
+    # Console: people's accounts (warehouse/user_admin.py). Administrators give roles, never superuser status.
+    rule("admin:auth_user_change", "GET", "mgr_account", None,                             "302 403 403 200 403 302 302"),
+    rule("admin:auth_user_change", "POST", "mgr_account", ACCOUNT_EDIT,                    "302 403 403 302 403 302 302"),
+    rule("admin:auth_user_change", "POST", "mgr_account", {**ACCOUNT_EDIT, "is_superuser": "on"}, "302 403 403 403 403 302 302"),
+    rule("admin:auth_user_password_link", "POST", "mgr_account", {},                       "302 403 403 200 403 302 302"),
+    rule("admin:auth_user_add", "POST", None, {"username": "newbie", "roles": "administrator"}, "302 403 403 200 403 302 302"),
 ]
 # fmt: on
 

@@ -50,6 +50,7 @@ ADMIN_OBJECTS = {
     "inventory.sku": ["draft_sku", "sku"],
     "warehouse.exceptionitem": ["exception"],
     "integrations.inbounddelivery": ["dead_delivery"],
+    "auth.user": ["mgr_account", "root"],  # one an administrator may change, one only a superuser may
 }
 
 
@@ -267,6 +268,8 @@ def _admin_requests(route: str, view: str, model_admin: Any, obj: Any, world: An
         assert version is not None, f"{obj!r} has no history to restore"
         url = reverse(route, args=[obj.pk, version.history_id])
         return [(url, _form_body(model_admin, obj, world), "revert", None)]
+    if view == "password_link":
+        return [(reverse(route, kwargs={"object_id": obj.pk}), {}, "change", None)]
     if view == "rerun":
         return [(reverse(route, kwargs={"object_id": obj.pk}), {}, "rerun", None)]
     if view == "password_change":

@@ -137,7 +137,8 @@ ADMIN_MODEL_VIEWS = {
     "delete": "delete",
     "history": None,
     "simple_history": "revert",  # restoring a version would bypass the services: nobody may (warehouse.admin)
-    "password_change": "change",  # the user admin's "set password" form
+    "password_change": "change",  # the stock user admin's "set password" form (gone: warehouse/user_admin.py)
+    "password_link": "change",  # a set-password link for an account the user may change (it writes nothing)
     "transition": "transition",
     "force": "force",
     "rerun": "rerun",  # a dead-lettered inbound delivery re-run from its page (integrations.admin)
