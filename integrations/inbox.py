@@ -27,10 +27,11 @@ from django.db import DatabaseError, transaction
 from django.db import connection as db
 from django.utils import timezone
 
-from integrations.audit import audit_record, redact_headers
+from integrations.audit import audit_record
 from integrations.mappings import platform_events
 from integrations.models import AuditDirection, Connection, ConnectionStatus, DeliveryState, InboundDelivery
 from integrations.queueing import TASK_CTE, broker_in_our_database, delivery_wake, task_params
+from integrations.redaction import redact_headers
 from integrations.vault import CredentialKeyError, Sealed
 from warehouse.errors import Reason
 from warehouse.jsonlimits import json_depth

@@ -29,6 +29,7 @@ from integrations.http import Headroom
 from integrations.models import Connection, ConnectionStatus
 from integrations.outbox import senders
 from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
+from integrations.redaction import redact_text
 from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
 from warehouse.limits import text_within
 from warehouse.models import ExceptionKind
@@ -321,8 +322,6 @@ def outbox_record_outcome(
 
 
 def _redacted(connection: Connection, text: str) -> str:
-    from integrations.audit import redact_text
-
     try:
         secrets = connection.secret_values()
     except Exception:  # a key problem must not stop the queue; secret-named query values are still masked
