@@ -7,6 +7,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from integrations.outbox.services import shipment_fulfilment_enqueue
 from orders.signals import shipment_handed_to_carrier
 
 logger = logging.getLogger(__name__)
@@ -14,6 +15,4 @@ logger = logging.getLogger(__name__)
 
 @receiver(shipment_handed_to_carrier, dispatch_uid="outbox.fulfilment_on_handoff")
 def queue_fulfilment(sender: Any, shipment: Any, **kwargs: Any) -> None:
-    from integrations.outbox.services import shipment_fulfilment_enqueue
-
     shipment_fulfilment_enqueue(shipment=shipment)
