@@ -7,7 +7,7 @@ typed exceptions; a write that may have been applied (timeout after sending, 5xx
 and is never retried here: the caller resolves it by its idempotency key or by reading back.
 
 Secrets (credential values given as `secrets=`, secret-named headers and query parameters) are redacted from every
-log line, exception message and exchange handed to `on_exchange` (the audit hook)."""
+log line, exception message and exchange handed to `on_exchange` (the audit hook), by `integrations.redaction`."""
 
 from __future__ import annotations
 
@@ -17,25 +17,22 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from integrations.redaction import RedactingFilter, redact_headers, redact_text
+
 logger = logging.getLogger(__name__)
 
-REDACTED = "[redacted]"
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 # After a write reached the platform, these answers do not tell whether it was applied.
 AMBIGUOUS_WRITE_STATUSES = frozenset({500, 502, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
-_SECRET_HEADER = re.compile(r"(authorization|token|secret|password|api[-_]?key|signature|hmac|cookie)", re.I)
-_SECRET_QUERY = re.compile(
-    r"((?:consumer_key|consumer_secret|access_token|api_key|token|secret|signature|oauth_signature)=)[^&\s\"']+", re.I
-)
 _LINK = re.compile(r'<([^<>]+)>;\s*rel="([^"]+)"')
 
 
@@ -138,30 +135,7 @@ class Exchange:
     detail: str = ""
 
 
-# --- redaction and parsing ----------------------------------------------------------------------------------------
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
-
-
-def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
-    return {k: (REDACTED if _SECRET_HEADER.search(k) else redact(str(v), secrets)) for k, v in headers.items()}
-
-
-class RedactingFilter(logging.Filter):
-    """Masks secret query parameters in log records of libraries that log URLs (urllib3 logs each request line)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        return True
-
+# --- log redaction and parsing ------------------------------------------------------------------------------------
 
 for _name in ("urllib3.connectionpool", "integrations.simulators.base"):
     logging.getLogger(_name).addFilter(RedactingFilter())
@@ -335,7 +309,7 @@ class HttpClient:
         attempt: int,
     ) -> Response:
         started = self.clock()
-        shown_url = redact(url if not params else f"{url}?{_query(params)}", self.secrets)
+        shown_url = redact_text(url if not params else f"{url}?{_query(params)}", self.secrets)
         try:
             raw = self.session.request(
                 method,
@@ -390,7 +364,7 @@ class HttpClient:
                 transient.retry_after = parse_retry_after(raw.headers.get("Retry-After"))
             raise transient
         if status >= 400:
-            text = redact(content[:2000].decode("utf-8", errors="replace"), self.secrets)
+            text = redact_text(content.decode("utf-8", errors="replace"), self.secrets)[:2000]
             raise PermanentError(f"{method} {shown_url}: HTTP {status}", status_code=status, body=text, url=shown_url)
         return Response(
             status=status,
@@ -427,8 +401,9 @@ class HttpClient:
             request_headers=redact_headers(
                 {**headers, **({"Authorization": "Basic"} if self.auth else {})}, self.secrets
             ),
-            request_body=redact((request_body or b"").decode("utf-8", errors="replace"), self.secrets),
-            response_body=redact(response_body[:65536].decode("utf-8", errors="replace"), self.secrets),
+            request_body=redact_text((request_body or b"").decode("utf-8", errors="replace"), self.secrets),
+            # Redacted whole, then cut: a secret cut in half would not be found.
+            response_body=redact_text(response_body.decode("utf-8", errors="replace"), self.secrets)[:65536],
             detail=detail,
         )
         try:

@@ -17,7 +17,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,11 +26,13 @@ from django.db import DatabaseError, transaction
 from django.db import connection as db
 from django.utils import timezone
 
-from integrations.audit import audit_record, redact_headers
+from integrations.audit import audit_record
+from integrations.connection_cache import connection_view
 from integrations.mappings import platform_events
 from integrations.models import AuditDirection, Connection, ConnectionStatus, DeliveryState, InboundDelivery
 from integrations.queueing import TASK_CTE, broker_in_our_database, delivery_wake, task_params
-from integrations.vault import CredentialKeyError, Sealed
+from integrations.redaction import redact_headers
+from integrations.vault import CredentialKeyError
 from warehouse.errors import Reason
 from warehouse.jsonlimits import json_depth
 from warehouse.models import ExceptionKind
@@ -42,7 +43,6 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 DELIVERY_KEY_MAX = 200  # InboundDelivery.delivery_id
-CACHE_SECONDS = 10.0
 KEPT_HEADER_PREFIXES = ("x-shopify-", "x-wc-webhook-", "content-type", "user-agent")
 SIGNATURE_HEADERS = frozenset({"x-shopify-hmac-sha256", "x-wc-webhook-signature"})
 
@@ -81,57 +81,6 @@ def body_problem(body: bytes) -> Reason | None:
     if json_depth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         return Reason("too_deep", f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
     return None
-
-
-@dataclass(frozen=True)
-class _ConnectionView:
-    """What the inbox needs of a connection, kept for CACHE_SECONDS per process (the seed: short-lived in-memory
-    caches of credentials, TTL in minutes; ours is seconds, and services drop it on every change)."""
-
-    connection: Connection
-    loaded: float
-    current_secret: str | None = None
-    previous_secret: str | None = None
-
-    def secrets(self) -> list[str]:
-        """Like `Connection.signing_secrets_valid()`, with the rotation window checked at the moment of use."""
-        found = [self.current_secret] if self.current_secret else []
-        until = self.connection.previous_valid_until
-        if self.previous_secret and until is not None and timezone.now() < until:
-            found.append(self.previous_secret)
-        return found
-
-
-_cache: dict[int, _ConnectionView] = {}
-_cache_lock = threading.Lock()
-
-
-def connection_cache_clear(connection_id: int | None = None) -> None:
-    with _cache_lock:
-        if connection_id is None:
-            _cache.clear()
-        else:
-            _cache.pop(connection_id, None)
-
-
-def _connection(connection_id: int, platform: str) -> _ConnectionView | None:
-    """The connection and its decrypted signing secrets; raises CredentialKeyError when no key opens them."""
-    now = time.monotonic()
-    view = _cache.get(connection_id)
-    if view is None or now - view.loaded > CACHE_SECONDS:
-        found = Connection.objects.filter(pk=connection_id).select_related("brand").first()
-        if found is None:
-            return None
-        current, previous = found.signing_secret, found.previous_signing_secret
-        view = _ConnectionView(
-            found,
-            now,
-            current.reveal() if isinstance(current, Sealed) else None,
-            previous.reveal() if isinstance(previous, Sealed) else None,
-        )
-        with _cache_lock:
-            _cache[connection_id] = view
-    return view if view.connection.platform == platform else None
 
 
 _INSERT_SQL = """
@@ -242,7 +191,7 @@ def inbox_receive(
     except LookupError:
         return InboxResult(404, "unknown_platform")
     try:
-        view = _connection(connection_id, platform)
+        view = connection_view(connection_id, platform)
     except CredentialKeyError:
         logger.error("webhook for connection %s: its signing secret cannot be decrypted", connection_id)
         return InboxResult(503, "vault_error")

@@ -29,6 +29,7 @@ from integrations.ingest import payload_replay
 from integrations.mappings import mappings_for, normalise
 from integrations.metrics import last_webhook_at
 from integrations.models import Connection, ConnectionStatus, DeliveryState, InboundDelivery, ReconcileRun
+from integrations.outbox.services import headroom_record
 from integrations.services import (
     connection_enter_polling_fallback,
     connection_pause_for_credentials,
@@ -53,8 +54,6 @@ def platform_pull(connection: Connection, since: dt.datetime | None) -> Iterable
     # The pull's pages read the rate-limit budget too: recorded like a write's, so the metric covers both surfaces.
     headroom = getattr(getattr(client, "http", None), "last_headroom", None)
     if headroom is not None:
-        from integrations.outbox.services import headroom_record
-
         headroom_record(connection.pk, headroom=headroom, now=timezone.now())
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from importlib import import_module
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.connection_cache import connection_cache_clear
 from integrations.mappings import mapping_validate
 from integrations.models import Connection, ConnectionStatus
+from integrations.outbox.wake import outbox_release_connection
 from integrations.vault import Sealed, fingerprint
 from warehouse.errors import InvalidInput, Reason
 from warehouse.history import save_with_history
@@ -27,17 +28,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_ROTATION_WINDOW = dt.timedelta(hours=24)
 
 
-def _forget_cached(connection_id: int) -> None:
-    from integrations.inbox import connection_cache_clear
-
-    connection_cache_clear(connection_id)
-
-
 def _save(*, connection: Connection, fields: list[str], actor: Actor, reason: str) -> None:
     save_with_history(connection, actor=actor, reason=reason, fields=fields)
     # The inbox keeps connections a few seconds per process: this process forgets now, the others at expiry.
-    _forget_cached(connection.pk)
-    transaction.on_commit(lambda: _forget_cached(connection.pk))
+    connection_cache_clear(connection.pk)
+    transaction.on_commit(lambda: connection_cache_clear(connection.pk))
 
 
 def connection_set_credentials(*, connection: Connection, credentials: dict[str, Any], actor: Actor) -> Connection:
@@ -161,17 +156,5 @@ def connection_resume(*, connection: Connection, actor: Actor, note: str = "resu
     locked = _set_status(connection=connection, status=ConnectionStatus.ACTIVE, note=note, actor=actor)
     if was_paused:
         exceptions_resolve_if_cleared(subject=locked, kind=ExceptionKind.CREDENTIAL_EXPIRED, note=note)
-    connection_id = locked.pk
-    transaction.on_commit(lambda: _outbox_release(connection_id))
+    outbox_release_connection(connection_id=locked.pk)  # its drain is kicked after commit
     return locked
-
-
-def _outbox_release(connection_id: int) -> None:
-    """Ask the outbound queue to send what waited while the connection was paused (if that app offers it)."""
-    try:
-        outbox_services = import_module("integrations.outbox.services")
-    except ImportError:
-        return
-    release = getattr(outbox_services, "outbox_release_connection", None)
-    if release is not None:
-        release(connection_id=connection_id)

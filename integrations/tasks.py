@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django_q.tasks import async_task
 
+from integrations.delivery_lifecycle import deliveries_sweep
 from integrations.ingest import delivery_process_safely
+from integrations.reconciler import reconcile_connection_by_id, reconcile_due, reconcile_runs_expire_stale
 
 
 def inbound_delivery_process(delivery_id: int) -> str:
@@ -18,15 +20,11 @@ def inbound_delivery_process_key(connection_id: int, delivery_key: str) -> str:
 
 def inbound_deliveries_sweep() -> int:
     """Scheduled every minute: wake a worker for deliveries whose retry is due or whose task was lost."""
-    from integrations.delivery_lifecycle import deliveries_sweep
-
     return deliveries_sweep()
 
 
 def reconcile_due_connections() -> int:
     """Scheduled every minute: start a reconcile task for each connection whose cadence is due."""
-    from integrations.reconciler import reconcile_due, reconcile_runs_expire_stale
-
     reconcile_runs_expire_stale()
     due = reconcile_due()
     for connection_id in due:
@@ -36,8 +34,6 @@ def reconcile_due_connections() -> int:
 
 def reconcile_full_diff_due() -> int:
     """Scheduled hourly: the daily full diff of each connection not fully diffed in the last 23 hours."""
-    from integrations.reconciler import reconcile_due
-
     due = reconcile_due(full=True)
     for connection_id in due:
         async_task("integrations.tasks.reconcile_connection", connection_id, True, group="integrations.reconcile")
@@ -45,6 +41,4 @@ def reconcile_full_diff_due() -> int:
 
 
 def reconcile_connection(connection_id: int, full: bool = False) -> int | None:
-    from integrations.reconciler import reconcile_connection_by_id
-
     return reconcile_connection_by_id(connection_id, full=full)

@@ -145,6 +145,11 @@ class ConnectionCircuit(models.Model):
     def __str__(self) -> str:
         return f"circuit {self.connection_id}: {self.consecutive_failures} failures, open until {self.open_until}"
 
+    @classmethod
+    def close(cls, connection_id: int) -> None:
+        """The connection's writes go through again (a success, or a resume after its credentials were rotated)."""
+        cls.objects.filter(connection_id=connection_id).update(consecutive_failures=0, open_until=None, last_error="")
+
     @property
     def headroom_fraction(self) -> float | None:
         if self.headroom_remaining is None or not self.headroom_limit:

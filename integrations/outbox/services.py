@@ -29,6 +29,9 @@ from integrations.http import Headroom
 from integrations.models import Connection, ConnectionStatus
 from integrations.outbox import senders
 from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
+from integrations.outbox.wake import outbox_kick_after_commit
+from integrations.redaction import redact_text
+from integrations.services import connection_enter_polling_fallback, connection_pause_for_credentials
 from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
 from warehouse.limits import text_within
 from warehouse.models import ExceptionKind
@@ -94,7 +97,7 @@ def outbound_enqueue(
         )
         if created:
             connection_id = connection.pk
-            _kick_after_commit(connection_id)
+            outbox_kick_after_commit(connection_id)
     return message
 
 
@@ -125,29 +128,6 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
         idempotency_key=shipment_key(shipment.pk),
         source=f"shipment:{shipment.pk}",
     )
-
-
-def _kick_after_commit(connection_id: int) -> None:
-    """One drain task per connection per transaction, however many writes it queued (a publishing cycle queues
-    hundreds). A callback already registered in this transaction for this connection is enough; a rollback drops
-    it with the rest."""
-    db = transaction.get_connection()
-    if db.in_atomic_block and any(
-        getattr(entry[1], "outbox_kick", None) == connection_id for entry in db.run_on_commit
-    ):
-        return
-
-    def kick() -> None:
-        _kick(connection_id)
-
-    kick.outbox_kick = connection_id  # type: ignore[attr-defined]
-    transaction.on_commit(kick)
-
-
-def _kick(connection_id: int) -> None:
-    from integrations.outbox.tasks import outbox_kick
-
-    outbox_kick(connection_id)
 
 
 # --- the worker -----------------------------------------------------------------------------------------------
@@ -292,13 +272,13 @@ def outbox_record_outcome(
         if outcome.kind == senders.SENT:
             changes.update(attempts=attempts + 1, sent_at=now, result=outcome.result, ambiguous=False, last_error="")
             transition_apply(obj=message, name="mark_sent", actor=None, reason="platform confirmed", changes=changes)
-            _circuit_close(connection.pk)
+            ConnectionCircuit.close(connection.pk)
             return MessageState.SENT
         if outcome.kind == senders.AUTH:
             # Credentials expired: not the message's fault, so no attempt is spent; it waits for the resume.
             transition_apply(obj=message, name="retry_later", actor=None, reason="credentials refused (401)",
                              changes={**changes, "next_attempt_at": now})  # fmt: skip
-            _pause_connection(connection, note="an outbound write got 401")
+            connection_pause_for_credentials(connection=connection, note="an outbound write got 401")
             return MessageState.PENDING
         attempts += 1
         changes["attempts"] = attempts
@@ -321,8 +301,6 @@ def outbox_record_outcome(
 
 
 def _redacted(connection: Connection, text: str) -> str:
-    from integrations.audit import redact_text
-
     try:
         secrets = connection.secret_values()
     except Exception:  # a key problem must not stop the queue; secret-named query values are still masked
@@ -345,8 +323,6 @@ def _enter_polling(connection_id: int, *, note: str) -> None:
     """Runbook "platform outage": the platform is down for writes, so its webhooks are not trusted either; the
     reconciler polls at the fallback cadence (and returns the connection to active once a pull finds nothing
     missing), while the open circuit keeps writes from storming it."""
-    from integrations.services import connection_enter_polling_fallback
-
     connection = Connection.objects.get(pk=connection_id)
     connection_enter_polling_fallback(connection=connection, note=note[:300])
 
@@ -356,22 +332,6 @@ def _circuit_hold(connection_id: int, *, until: dt.datetime) -> None:
     circuit, _ = ConnectionCircuit.objects.get_or_create(connection_id=connection_id)
     if circuit.open_until is None or circuit.open_until < until:
         ConnectionCircuit.objects.filter(pk=circuit.pk).update(open_until=until)
-
-
-def _circuit_close(connection_id: int) -> None:
-    ConnectionCircuit.objects.filter(connection_id=connection_id).update(
-        consecutive_failures=0, open_until=None, last_error=""
-    )
-
-
-def _pause_connection(connection: Connection, *, note: str) -> None:
-    """Runbook "credential expired": the integrations app's pause hook if it has one, else the status alone."""
-    try:
-        from integrations.services import connection_pause_for_credentials
-    except ImportError:
-        Connection.objects.filter(pk=connection.pk).update(status=ConnectionStatus.PAUSED_CREDENTIALS)
-        return
-    connection_pause_for_credentials(connection=connection, note=note)
 
 
 def _deadletter_opened(message: OutboundMessage, *, why: str, error: str) -> None:
@@ -439,7 +399,7 @@ def deadletter_replay(*, message: OutboundMessage, actor: Actor) -> OutboundMess
         )
         connection_id = replayed.connection_id
         _deadletters_cleared(replayed.connection, note="dead letters replayed")
-        _kick_after_commit(connection_id)
+        outbox_kick_after_commit(connection_id)
     return replayed
 
 
@@ -458,10 +418,3 @@ def _deadletters_cleared(connection: Connection, *, note: str) -> None:
     """Once a person has replayed or discarded every dead letter of a connection, its page is closed."""
     if not deadletters().filter(connection=connection).exists():
         exceptions_resolve_if_cleared(subject=connection, kind=ExceptionKind.DEAD_LETTER, note=note[:300])
-
-
-def outbox_release_connection(*, connection_id: int) -> None:
-    """Called when a paused connection resumes: its circuit closes and the messages that waited (kept due while
-    paused) are sent by the next drain, kicked now."""
-    _circuit_close(connection_id)
-    _kick_after_commit(connection_id)

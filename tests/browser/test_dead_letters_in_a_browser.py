@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgresql, pytest.mark.django_db
 @pytest.fixture
 def dead_letters(brand, facility):
     """Three signed webhooks dead-lettered by a fault PostgreSQL raised (a value it refused), since fixed."""
-    from integrations.inbox import connection_cache_clear
+    from integrations.connection_cache import connection_cache_clear
 
     connection_cache_clear()
     sku = SkuFactory(brand=brand, code="TEE-BLK-M")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from integrations.inbox import connection_cache_clear
+from integrations.connection_cache import connection_cache_clear
 from integrations.models import Platform
 from integrations.platforms.base import sign
 from tests.integrations.factories import ConnectionFactory, WooConnectionFactory

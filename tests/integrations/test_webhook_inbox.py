@@ -8,7 +8,7 @@ from django.db import connection as db
 from django.utils import timezone
 
 from integrations import metrics
-from integrations.inbox import connection_cache_clear
+from integrations.connection_cache import connection_cache_clear
 from integrations.models import AuditRecord, DeliveryState, InboundDelivery
 from integrations.platforms.base import sign
 from integrations.services import connection_set_signing_secret
