@@ -162,8 +162,9 @@ def main() -> None:
         from django.db import connection
         from django.db.models import Sum
 
+        from integrations.platforms.shopify.simulator import ShopifySimulator
+        from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
         from integrations.publishing.pool import offered, sellable, settings_for
-        from integrations.simulators import ShopifySimulator, WooCommerceSimulator
         from inventory.models import Movement, StockLevel
         from orders.models import Order, OrderState
 

@@ -29,6 +29,7 @@ from integrations.http import Headroom
 from integrations.models import Connection, ConnectionStatus
 from integrations.outbox import senders
 from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
+from integrations.platforms.registry import connector_for, is_registered
 from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
 from warehouse.limits import text_within
 from warehouse.models import ExceptionKind
@@ -41,7 +42,6 @@ CIRCUIT_BASE_SECONDS = 15.0
 CIRCUIT_MAX_SECONDS = 300.0
 OUTAGE_AFTER_FAILURES = 3  # consecutive transient failures of one connection: runbook "platform outage"
 HEADROOM_FLOOR = 0.2  # below a fifth of the platform's budget, the connection's writes wait a little
-HEADROOM_PAUSE_SECONDS = 10.0  # Shopify's standard bucket leaks 2 calls/s: 10 s restore half of a 40-call bucket
 WRITABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK)
 
 
@@ -258,13 +258,19 @@ def outbox_drain(
             if headroom.fraction < HEADROOM_FLOOR and message.connection_id not in stopped:
                 # Runbook "rate-limit hit": slow our writes before the platform has to refuse them.
                 stopped.add(message.connection_id)
-                _circuit_hold(message.connection_id, until=now + dt.timedelta(seconds=HEADROOM_PAUSE_SECONDS))
+                pause = _headroom_pause_seconds(message.platform)
+                _circuit_hold(message.connection_id, until=now + dt.timedelta(seconds=pause))
                 report.throttled += 1
     for client in clients.values():
         close = getattr(getattr(client, "http", None), "close", None)
         if callable(close):
             close()
     return report
+
+
+def _headroom_pause_seconds(platform: str) -> float:
+    """How long the platform's budget takes to come back enough (its connector knows its bucket)."""
+    return float(connector_for(platform).headroom_pause_seconds) if is_registered(platform) else 10.0
 
 
 def headroom_record(connection_id: int, *, headroom: Headroom, now: dt.datetime) -> None:

@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import ConnectionStatus, DeliverySource, DeliveryState, InboundDelivery
+from integrations.platforms.shopify.simulator import ShopifySimulator
+from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
 from integrations.reconciler import reconcile_connection, reconcile_due
 from integrations.services import connection_set_credentials, connection_set_signing_secret
-from integrations.simulators.shopify import ShopifySimulator
-from integrations.simulators.woocommerce import WooCommerceSimulator
 from inventory.models import StockLevel
 from orders.models import Order, OrderEvent, OrderState
 from tests.integrations.conftest import run_queued_tasks

@@ -16,7 +16,7 @@ from inventory.services import stock_adjust, stock_allocate, stock_cycle_count, 
 from tests.conftest import grant
 from tests.factories import UserFactory
 from tests.inventory.factories import SkuFactory
-from tests.publishing.factories import ChannelListingFactory
+from tests.publishing.factories import ListingFactory
 from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +47,8 @@ def catalog(brand, facility, shop, woo_shop):
     """Three SKUs listed on both channels, 50 units each at the facility."""
     skus = [SkuFactory(brand=brand, code=f"PROMO-{i}") for i in range(3)]
     for i, sku in enumerate(skus):
-        ChannelListingFactory(connection=shop, sku=sku, external_id=str(7000 + i), location_id=str(LOCATION))
-        ChannelListingFactory(connection=woo_shop, sku=sku, external_id=str(300 + i), location_id="")
+        ListingFactory(connection=shop, sku=sku, external_id=str(7000 + i), location=str(LOCATION))
+        ListingFactory(connection=woo_shop, sku=sku, external_id=str(300 + i))
         stock_receive(sku=sku, facility=facility, quantity=50, event_id=f"rcv-{sku.code}", actor=None)
     publishing_run_cycle()
     _drain()

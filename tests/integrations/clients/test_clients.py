@@ -14,12 +14,12 @@ from integrations.http import (
     RateLimited,
     RetryPolicy,
     TransientError,
-    parse_headroom,
     parse_retry_after,
 )
-from integrations.platforms.shopify.client import shopify_client
+from integrations.platforms.shopify.client import graphql_throttle_wait, parse_headroom, shopify_client
+from integrations.platforms.shopify.simulator import ShopifySimulator
 from integrations.platforms.woocommerce.client import woocommerce_client
-from integrations.simulators import ShopifySimulator, WooCommerceSimulator
+from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
 
 TOKEN = "shpat_canary_0f9e8d7c6b5a"
 CK, CS = "ck_canary_1a2b3c4d", "cs_canary_5e6f7a8b"
@@ -161,8 +161,6 @@ def test_rate_limit_headroom_comes_back_with_each_response(shopify):
 
 
 def test_graphql_throttled_answer_with_http_200_is_rate_limited():
-    from integrations.http import graphql_throttle_wait
-
     body = {
         "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
         "extensions": {

@@ -383,9 +383,9 @@ def test_inventory_levels_are_written_through_the_queue(shopify_sim, shop, woo_s
     outbound_enqueue(
         connection=shop,
         kind=MessageKind.INVENTORY,
-        payload={"inventory_item_id": 808950810, "location_id": 905684977, "available": 6},
+        payload={"listing": "808950810", "location": "905684977", "quantity": 6},
     )
-    outbound_enqueue(connection=woo_shop, kind=MessageKind.INVENTORY, payload={"product_id": 93, "quantity": 4})
+    outbound_enqueue(connection=woo_shop, kind=MessageKind.INVENTORY, payload={"listing": "93", "quantity": 4})
 
     assert outbox_drain(now=later()).sent == 2
     assert shopify_sim.ledger()["inventory_levels"][0]["available"] == 6

@@ -1,6 +1,10 @@
-"""What both platform simulators share: a real HTTP server on loopback (one thread per request), a ledger of what the
-platform saw, HTTP fault injection on the API, webhook delivery with fault injection, and the `/_sim/*` control
-endpoints. No Django: a simulator is a fake platform, not part of the hub.
+"""What every platform simulator shares (each platform's own is `integrations/platforms/<code>/simulator.py`): a real
+HTTP server on loopback (one thread per request), a ledger of what the platform saw, HTTP fault injection on the API,
+webhook delivery with fault injection, webhook subscriptions made through the platform's API, and the `/_sim/*`
+control endpoints. No Django: a simulator is a fake platform, not part of the hub.
+
+Webhooks go to `hub_url` when it is set (the tests' and the demo's shortcut), else to every address subscribed to the
+topic through the platform's webhook API (`subscribe()`), each signed with its subscription's secret when it has one.
 
 Faults (`POST /_sim/faults`, or `Simulator.add_fault`), each consumed after `times` matches:
 - on API calls (`method`, `path` substring to match): `429` (with `retry_after`), `500`, `503`, `timeout` (hang,
@@ -101,6 +105,8 @@ class Simulator:
         self.orders: dict[int, dict[str, Any]] = {}
         self.order_versions: dict[int, list[dict[str, Any]]] = {}
         self.webhooks: list[dict[str, Any]] = []
+        self.subscriptions: list[dict[str, Any]] = []  # webhook subscriptions made through the platform's API
+        self._subscription_ids = itertools.count(4759306)
         self.requests: list[dict[str, Any]] = []
         self._held: list[tuple[str, bytes, dict[str, str]]] = []
         self._previous_delivery: dict[int, tuple[str, dict[str, Any]]] = {}
@@ -131,7 +137,7 @@ class Simulator:
     @classmethod
     @contextlib.contextmanager
     def running(cls, **options: Any) -> Iterator[Any]:
-        """`with ShopifySimulator.running(access_token=...) as sim:` — a simulator on a free loopback port."""
+        """`with SomeSimulator.running(**credentials) as sim:` — a simulator on a free loopback port."""
         sim = cls(**options).start()
         try:
             yield sim
@@ -242,6 +248,9 @@ class Simulator:
                         "platform": self.platform,
                         "orders": list(self.orders.values()),
                         "webhooks": self.webhooks,
+                        "subscriptions": [
+                            {k: v for k, v in sub.items() if k != "secret"} for sub in self.subscriptions
+                        ],
                         "requests": self.requests,
                         **self.platform_ledger(),
                     },
@@ -260,7 +269,7 @@ class Simulator:
             self.orders[order_id] = order
             self.order_versions.setdefault(order_id, []).append(json.loads(json.dumps(order)))
             topic = self.topic("update" if existing else "create")
-        if deliver and self.hub_url:
+        if deliver and (self.hub_url or self.subscriptions):
             self.deliver(topic, order)
         return order
 
@@ -304,12 +313,36 @@ class Simulator:
         order_id = 0
         with contextlib.suppress(ValueError, TypeError, AttributeError):
             order_id = int(json.loads(body).get("id", 0))
-        try:
-            response = requests.post(self.hub_url, data=body, headers=headers, timeout=(1, 5))
-            status: int | None = response.status_code
-        except requests.RequestException:
-            status = None
-        self._log_webhook(headers, topic, order_id, status, note)
+        for url, secret in self.delivery_targets(topic):
+            sent = dict(headers)
+            if secret is not None:  # a subscription with its own secret signs with it
+                sent.update(self.signature_headers(body, secret))
+            try:
+                response = requests.post(url, data=body, headers=sent, timeout=(1, 5))
+                status: int | None = response.status_code
+            except requests.RequestException:
+                status = None
+            self._log_webhook(sent, topic, order_id, status, note)
+
+    def delivery_targets(self, topic: str) -> list[tuple[str, str | None]]:
+        """(address, its own secret or None) for each delivery of `topic`: `hub_url` when set, else the subscribed
+        addresses (each once)."""
+        if self.hub_url:
+            return [(self.hub_url, None)]
+        with self.lock:
+            found: dict[str, str | None] = {}
+            for sub in self.subscriptions:
+                if sub["topic"] == topic and sub.get("active", True):
+                    found.setdefault(sub["address"], sub.get("secret") or None)
+        return list(found.items())
+
+    def subscribe(self, *, topic: str, address: str, secret: str = "", **fields: Any) -> dict[str, Any]:
+        """A webhook subscription, as the platform's API creates it (the platform's route shapes the answer)."""
+        with self.lock:
+            sub = {"id": next(self._subscription_ids), "topic": topic, "address": address, "secret": secret,
+                   "active": True, "created_at": utcnow().isoformat(), **fields}  # fmt: skip
+            self.subscriptions.append(sub)
+            return sub
 
     def _log_webhook(self, headers: dict[str, str], topic: str, order_id: int, status: int | None, note: str) -> None:
         with self.lock:
@@ -347,6 +380,10 @@ class Simulator:
         raise NotImplementedError
 
     def delivery_id(self, headers: dict[str, str]) -> str:
+        raise NotImplementedError
+
+    def signature_headers(self, body: bytes, secret: str) -> dict[str, str]:
+        """The header(s) that sign `body` with `secret` (a subscription with its own secret re-signs with them)."""
         raise NotImplementedError
 
     def platform_ledger(self) -> dict[str, Any]:
