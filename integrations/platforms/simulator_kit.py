@@ -3,6 +3,12 @@ HTTP server on loopback (one thread per request), a ledger of what the platform 
 webhook delivery with fault injection, webhook subscriptions made through the platform's API, and the `/_sim/*`
 control endpoints. No Django: a simulator is a fake platform, not part of the hub.
 
+What the conformance suite (`tests/integrations/conformance/`) asks of every simulator, so that it never names a
+platform: `signed_delivery()` (a webhook as the platform would sign it, not sent), `write_routes` (faults aimed at a
+write by what it does: `add_fault("500", on="fulfilment")`), `fulfilments_of()`, `stock_target()`, `shop`,
+`accept_credentials()` (a rotation made on the platform), and `max_page_size` / `order_pages_served` (many pages from
+a few orders).
+
 Webhooks go to `hub_url` when it is set (the tests' and the demo's shortcut), else to every address subscribed to the
 topic through the platform's webhook API (`subscribe()`), each signed with its subscription's secret when it has one.
 
@@ -110,6 +116,8 @@ class Simulator:
         self.requests: list[dict[str, Any]] = []
         self._held: list[tuple[str, bytes, dict[str, str]]] = []
         self._previous_delivery: dict[int, tuple[str, dict[str, Any]]] = {}
+        self.max_page_size: int | None = None  # lower than the platform's own maximum: many pages from few orders
+        self.order_pages_served = 0
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
 
@@ -124,7 +132,10 @@ class Simulator:
     def start(self, *, host: str = "127.0.0.1", port: int = 0) -> Simulator:
         self.server = ThreadingHTTPServer((host, port), _handler_for(self))
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name=f"{self.platform}-sim", daemon=True)
+        # A short poll: `stop()` waits one poll for the loop to notice (the default 0.5 s is most of a short test).
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{self.platform}-sim", daemon=True
+        )
         self.thread.start()
         return self
 
@@ -196,6 +207,11 @@ class Simulator:
         return self.error_reply(status, "injected_fault", HTTPStatus(status).phrase if status in _PHRASES else "Error")
 
     def add_fault(self, mode: str, **options: Any) -> Fault:
+        """`on="fulfilment"` (a name in `write_routes`) aims the fault at that write, whatever the platform's route."""
+        if "on" in options:
+            method, path = self.write_routes[options.pop("on")]
+            options.setdefault("method", method)
+            options.setdefault("path", path)
         target = options.pop("target", "webhook" if mode in WEBHOOK_FAULTS else "api")
         if mode not in HTTP_FAULTS | WEBHOOK_FAULTS and not (len(mode) == 3 and mode.isdigit()):
             raise ValueError(f"unknown fault {mode!r}")
@@ -236,7 +252,7 @@ class Simulator:
 
     def configure(self, **options: Any) -> None:
         with self.lock:
-            for name in ("hub_url", "secret", "hang_seconds"):
+            for name in ("hub_url", "secret", "hang_seconds", "max_page_size"):
                 if name in options:
                     setattr(self, name, options[name])
 
@@ -350,7 +366,46 @@ class Simulator:
                 {"id": self.delivery_id(headers), "topic": topic, "order_id": order_id, "status": status, "note": note}
             )
 
+    def page_size(self, requested: int) -> int:
+        """A list endpoint's page size: what was asked, capped by `max_page_size`; counts the page served."""
+        with self.lock:
+            self.order_pages_served += 1
+            return min(requested, self.max_page_size) if self.max_page_size else requested
+
+    def signed_delivery(
+        self, topic: str, payload: dict[str, Any], *, secret: str | None = None, body: bytes | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """A webhook as the platform would send it, not sent: its body (`payload` serialised as the platform does,
+        unless `body` is given) and its headers, signed with `secret` (default: the simulator's)."""
+        body = body if body is not None else json.dumps(payload, separators=(",", ":")).encode()
+        headers = self.webhook_headers(topic, body, payload)
+        if secret is not None:
+            headers.update(self.signature_headers(body, secret))
+        return body, headers
+
     # -- what each platform defines --------------------------------------------------------------------------------
+
+    # The platform's writes by what they do, for faults aimed at one (`add_fault(mode, on="fulfilment")`):
+    # name → (method, path substring) of the call that makes the write.
+    write_routes: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    @property
+    def shop(self) -> str:
+        """The shop as a connection to this platform names it (`Connection.shop`)."""
+        raise NotImplementedError
+
+    def accept_credentials(self, credentials: dict[str, Any]) -> None:
+        """From now on accept these credentials, and no others (a rotation made on the platform)."""
+        raise NotImplementedError
+
+    def fulfilments_of(self, order_id: int | str) -> list[dict[str, Any]]:
+        """What the platform holds as the order's fulfilments (each as the platform shows it)."""
+        raise NotImplementedError
+
+    def stock_target(self, sku: str) -> tuple[str, str]:
+        """Where the platform keeps `sku`'s number, created as if in its admin: (listing id, location id or ""), as
+        the platform's connector writes them in the mapping table."""
+        raise NotImplementedError
 
     def new_delivery_id(self) -> str:
         return str(uuid.uuid4())

@@ -48,6 +48,7 @@ class ShopifySimulator(Simulator):
         self.fulfillments: list[dict[str, Any]] = []
         self.inventory_levels: dict[tuple[int, int], dict[str, Any]] = {}
         self._fulfillment_ids = itertools.count(255858046)
+        self._inventory_item_ids = itertools.count(808950810)
         self.graphql_max = 1000.0
         self.graphql_restore = 50.0
         self.graphql_available = self.graphql_max
@@ -241,6 +242,7 @@ class ShopifySimulator(Simulator):
         limit = int(request.param("limit", "50") or 50)
         if limit > 250 or limit < 1:
             return Reply(400, {"errors": {"limit": "must be between 1 and 250"}})
+        limit = self.page_size(limit)
         if page_info:
             if set(request.query) - {"page_info", "limit", "fields"}:
                 return Reply(400, {"errors": {"page_info": "Cannot have other parameters with page_info"}})
@@ -441,6 +443,26 @@ class ShopifySimulator(Simulator):
 
     def signature_headers(self, body: bytes, secret: str) -> dict[str, str]:
         return {"X-Shopify-Hmac-Sha256": sign(body, secret)}
+
+    # -- what the conformance suite asks of every simulator --------------------------------------------------------
+
+    write_routes = {"fulfilment": ("POST", "/fulfillments.json"), "stock": ("POST", "/inventory_levels/set.json")}
+
+    @property
+    def shop(self) -> str:
+        return self.shop_domain
+
+    def accept_credentials(self, credentials: dict[str, Any]) -> None:
+        self.configure(access_token=str(credentials.get("access_token") or ""))
+
+    def fulfilments_of(self, order_id: int | str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(f) for f in self.fulfillments if str(f["order_id"]) == str(order_id)]
+
+    def stock_target(self, sku: str) -> tuple[str, str]:
+        """A new inventory item (Shopify keeps the SKU on its variant; the number is per item and location)."""
+        with self.lock:
+            return str(next(self._inventory_item_ids)), str(self.location_id)
 
 
 def _id_list(value: str) -> set[int] | None:

@@ -1,7 +1,8 @@
 """A WooCommerce REST v3 simulator: orders with `page`/`per_page` (≤ 100) and `X-WP-Total`/`X-WP-TotalPages`
 (+ `Link`), `modified_after`, order updates, order notes, products and variations (read one, list with `sku`,
 `include` and the same pagination, stock writes), HTTP Basic auth with the consumer key/secret (or the query-string
-variant), WP error bodies, and signed `order.created|updated` webhooks with WooCommerce's `X-WC-Webhook-*` headers.
+variant, or OAuth 1.0a one-legged signatures as WooCommerce checks them on plain HTTP), WP error bodies, and signed
+`order.created|updated` webhooks with WooCommerce's `X-WC-Webhook-*` headers.
 
 Catalog: `add_product()` (or `POST /_sim/products`) seeds products and variations. A stock write (`PUT|POST
 products/<id>[/variations/<vid>]`) to an unknown product creates it, as if made in the admin beforehand (the hub's
@@ -15,12 +16,15 @@ import base64
 import binascii
 import copy
 import datetime as dt
+import hashlib
+import hmac
 import itertools
 import math
 import re
+import time
 import uuid
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -28,6 +32,8 @@ from integrations.platforms.simulator_kit import Reply, Request, Simulator, sign
 
 _PATH = re.compile(r"^/wp-json/wc/v3/(?P<resource>.+?)/?$")
 MAX_PER_PAGE = 100  # WordPress refuses a larger per_page with 400 rest_invalid_param
+OAUTH_WINDOW_SECONDS = 15 * 60  # WooCommerce refuses an OAuth timestamp further off than this
+OAUTH_DIGESTS = {"HMAC-SHA1": hashlib.sha1, "HMAC-SHA256": hashlib.sha256}
 
 
 class WooCommerceSimulator(Simulator):
@@ -53,6 +59,7 @@ class WooCommerceSimulator(Simulator):
         self.stock_history: list[dict[str, Any]] = []
         self.order_updates: list[dict[str, Any]] = []
         self._note_ids = itertools.count(281)
+        self._oauth_nonces: set[tuple[str, str]] = set()
 
     def configure(self, **options: Any) -> None:
         super().configure(**options)
@@ -72,6 +79,8 @@ class WooCommerceSimulator(Simulator):
     # -- auth and errors -------------------------------------------------------------------------------------------
 
     def authenticate(self, request: Request) -> Reply | None:
+        if any(name.startswith("oauth_") for name in request.query):
+            return None if self._oauth1_valid(request) else self.unauthorized()
         key, secret = request.param("consumer_key"), request.param("consumer_secret")
         header = request.headers.get("Authorization", "")
         if header.startswith("Basic "):
@@ -85,6 +94,33 @@ class WooCommerceSimulator(Simulator):
 
     def unauthorized(self) -> Reply:
         return self.error_reply(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+
+    def _oauth1_valid(self, request: Request) -> bool:
+        """OAuth 1.0a one-legged, as `WC_REST_Authentication::check_oauth_signature` checks it over plain HTTP (how
+        WooCommerce's own client libraries sign there): the query parameters less the signature, sorted by name, each
+        name and value percent-encoded, `name=value` encoded again and joined by `%26`; the string `METHOD&<encoded
+        URL>&<those>` signed with HMAC-SHA1 or -SHA256 under `<consumer secret>&`. The timestamp within 15 minutes,
+        each nonce once."""
+        params = {name: values[0] for name, values in request.query.items()}
+        given = params.pop("oauth_signature", "").replace(" ", "+")
+        digest = OAUTH_DIGESTS.get(params.get("oauth_signature_method", ""))
+        nonce, stamp = params.get("oauth_nonce", ""), params.get("oauth_timestamp", "")
+        if params.get("oauth_consumer_key") != self.consumer_key or digest is None or not nonce or not stamp.isdigit():
+            return False
+        if abs(time.time() - int(stamp)) > OAUTH_WINDOW_SECONDS:
+            return False
+        pairs = "%26".join(
+            quote(f"{quote(name, safe='')}={quote(value, safe='')}", safe="") for name, value in sorted(params.items())
+        )
+        text = f"{request.method}&{quote(request.base_url + request.path, safe='')}&{pairs}"
+        expected = base64.b64encode(hmac.new(f"{self.consumer_secret}&".encode(), text.encode(), digest).digest())
+        if not hmac.compare_digest(expected.decode(), given):
+            return False
+        with self.lock:
+            if (nonce, stamp) in self._oauth_nonces:
+                return False  # a replayed request
+            self._oauth_nonces.add((nonce, stamp))
+        return True
 
     def error_reply(self, status: int, code: str, message: str) -> Reply:
         return Reply(status, {"code": code, "message": message, "data": {"status": status}})
@@ -211,6 +247,7 @@ class WooCommerceSimulator(Simulator):
         if isinstance(paging, Reply):
             return paging
         page, per_page = paging
+        per_page = self.page_size(per_page)
         orders = sorted(self.orders.values(), key=lambda o: int(o["id"]))
         if request.param("order", "desc") == "desc":
             orders.reverse()
@@ -478,6 +515,29 @@ class WooCommerceSimulator(Simulator):
 
     def signature_headers(self, body: bytes, secret: str) -> dict[str, str]:
         return {"X-WC-Webhook-Signature": sign(body, secret)}
+
+    # -- what the conformance suite asks of every simulator --------------------------------------------------------
+
+    write_routes = {"fulfilment": ("POST", "/notes"), "stock": ("PUT", "/products/")}
+
+    @property
+    def shop(self) -> str:
+        return self.site_url
+
+    def accept_credentials(self, credentials: dict[str, Any]) -> None:
+        self.configure(
+            consumer_key=str(credentials.get("consumer_key") or ""),
+            consumer_secret=str(credentials.get("consumer_secret") or ""),
+        )
+
+    def fulfilments_of(self, order_id: int | str) -> list[dict[str, Any]]:
+        """WooCommerce has no fulfilment record: a shipment is told to the customer as a customer note."""
+        with self.lock:
+            return [dict(n) for n in self.notes.get(int(order_id), []) if n["customer_note"]]
+
+    def stock_target(self, sku: str) -> tuple[str, str]:
+        """A new simple product with that SKU (WooCommerce keeps one number per product or variation)."""
+        return str(self.add_product(sku=sku)["id"]), ""
 
 
 def _public_webhook(sub: dict[str, Any]) -> dict[str, Any]:
