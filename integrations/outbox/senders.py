@@ -7,7 +7,7 @@ died after the platform's 200 never produces a second fulfilment."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,18 +122,55 @@ def attempt(message: OutboundMessage, client: Any) -> Outcome:
         return Outcome(DEAD, error=problem)
     try:
         result = send(message, client)
-    except AuthExpired as exc:
-        return Outcome(AUTH, status=401, error=str(exc))
-    except RateLimited as exc:
-        return Outcome(RETRY, status=exc.status_code, error=str(exc), retry_after=exc.retry_after)
-    except AmbiguousWrite as exc:
-        return Outcome(RETRY, status=exc.status_code, error=f"ambiguous: {exc}", ambiguous=True)
-    except TransientError as exc:
-        return Outcome(RETRY, status=exc.status_code, error=str(exc), retry_after=exc.retry_after)
-    except PermanentError as exc:
-        return Outcome(DEAD, status=exc.status_code, error=f"{exc} {exc.body[:150]}")
-    except HttpError as exc:
-        return Outcome(RETRY, status=exc.status_code, error=str(exc))
-    except Exception as exc:  # an unreadable answer (an HTML error page with 200...): it may have landed
-        return Outcome(RETRY, error=f"unexpected {type(exc).__name__}", ambiguous=True)
+    except Exception as exc:
+        return failure(exc)
     return Outcome(SENT, status=200, result=result)
+
+
+def attempt_stock_many(messages: Sequence[OutboundMessage], client: Any) -> dict[int, Outcome]:
+    """Stock writes of one connection in one go, with the platform's bulk write (`connector.publish_stock_many`):
+    {message id: outcome}. A target the platform refused is that message's dead letter; a failure of the whole
+    call is every message's outcome."""
+    outcomes: dict[int, Outcome] = {}
+    ready: list[OutboundMessage] = []
+    for message in messages:
+        problem = payload_problem(message)
+        if problem:
+            outcomes[message.pk] = Outcome(DEAD, error=problem)
+        else:
+            ready.append(message)
+    if not ready:
+        return outcomes
+    connector = connector_for(ready[0].platform)
+    writes = [(stock_target(m.payload), int(m.payload["quantity"])) for m in ready]
+    try:
+        shown = connector.publish_stock_many(client, writes)
+    except Exception as exc:
+        return {**outcomes, **{m.pk: failure(exc) for m in ready}}
+    for message, (target, _quantity) in zip(ready, writes, strict=True):
+        answer = shown.get(target)
+        if isinstance(answer, int):
+            outcomes[message.pk] = Outcome(SENT, status=200, result={"quantity": answer})
+        elif isinstance(answer, str):
+            outcomes[message.pk] = Outcome(DEAD, status=422, error=f"refused by the platform: {answer[:200]}")
+        else:  # not in the answer: it may or may not have landed; an absolute set is safe to send again
+            outcomes[message.pk] = Outcome(RETRY, error="not in the bulk answer", ambiguous=True)
+    return outcomes
+
+
+def failure(exc: Exception) -> Outcome:
+    """What a client's exception means for the message."""
+    if isinstance(exc, AuthExpired):
+        return Outcome(AUTH, status=401, error=str(exc))
+    if isinstance(exc, RateLimited):
+        return Outcome(RETRY, status=exc.status_code, error=str(exc), retry_after=exc.retry_after)
+    if isinstance(exc, AmbiguousWrite):
+        return Outcome(RETRY, status=exc.status_code, error=f"ambiguous: {exc}", ambiguous=True)
+    if isinstance(exc, TransientError):
+        return Outcome(RETRY, status=exc.status_code, error=str(exc), retry_after=exc.retry_after)
+    if isinstance(exc, PermanentError):
+        return Outcome(DEAD, status=exc.status_code, error=f"{exc} {exc.body[:150]}")
+    if isinstance(exc, HttpError):
+        return Outcome(RETRY, status=exc.status_code, error=str(exc))
+    # An unreadable answer (an HTML error page with 200...): it may have landed.
+    return Outcome(RETRY, error=f"unexpected {type(exc).__name__}", ambiguous=True)

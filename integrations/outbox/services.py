@@ -227,6 +227,7 @@ def outbox_drain(
     report.claimed = len(claimed)
     clients: dict[int, Any] = {}
     stopped: set[int] = set()
+    bulk: dict[int, senders.Outcome] = {}  # outcomes of stock writes already sent together, by message id
     for message in claimed:
         if message.connection_id in stopped:
             outbox_record_outcome(message=message, outcome=None, now=now)
@@ -235,7 +236,15 @@ def outbox_drain(
         try:
             if message.connection_id not in clients:
                 clients[message.connection_id] = factory(message.connection)
-            outcome = senders.attempt(message, clients[message.connection_id])
+            client = clients[message.connection_id]
+            if message.pk not in bulk and message.kind == MessageKind.INVENTORY:
+                # This connection's claimed stock writes go in one bulk call where the platform has one.
+                together = [
+                    m for m in claimed if m.connection_id == message.connection_id and m.kind == MessageKind.INVENTORY
+                ]
+                if len(together) > 1:
+                    bulk.update(senders.attempt_stock_many(together, client))
+            outcome = bulk.pop(message.pk) if message.pk in bulk else senders.attempt(message, client)
         except Exception as exc:  # e.g. credentials that no key opens: never leave the batch in flight
             logger.exception("outbox: connection %s could not be attempted", message.connection_id)
             outcome = senders.Outcome(senders.RETRY, error=f"client unavailable: {type(exc).__name__}")

@@ -392,6 +392,23 @@ def test_inventory_levels_are_written_through_the_queue(shopify_sim, shop, woo_s
     assert woo_sim.ledger()["stock"][0]["stock_quantity"] == 4
 
 
+def test_a_connections_queued_stock_writes_go_in_one_bulk_call_and_a_refused_one_is_a_dead_letter(woo_sim, woo_shop):
+    for n, listing in enumerate(["301", "302", "410/411", "93/x"]):
+        outbound_enqueue(
+            connection=woo_shop, kind=MessageKind.INVENTORY, payload={"sku_id": n, "listing": listing, "quantity": n}
+        )
+
+    report = outbox_drain(now=later())
+
+    writes = [r["path"] for r in woo_sim.ledger()["requests"] if r["method"] in ("POST", "PUT")]
+    assert writes == ["/wp-json/wc/v3/products/batch", "/wp-json/wc/v3/products/410/variations/batch"]
+    assert (report.sent, report.dead) == (3, 1)
+    shown = {(row["product_id"], row["variation_id"]): row["stock_quantity"] for row in woo_sim.ledger()["stock"]}
+    assert shown == {(301, 0): 0, (302, 0): 1, (410, 411): 2}
+    dead = OutboundMessage.objects.get(state=MessageState.DEAD)
+    assert dead.payload["listing"] == "93/x" and "not 'product' or 'product/variation'" in dead.last_error
+
+
 def test_low_rate_limit_headroom_slows_that_connections_writes_and_is_recorded(shopify_sim, shop):
     shopify_sim.configure(bucket_size=10, leak_per_second=0.0001)
     for n in range(4):
