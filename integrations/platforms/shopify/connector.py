@@ -28,6 +28,14 @@ class MissingLocation(PermanentError):
         super().__init__(message, status_code=422, body="location missing")
 
 
+class BadListing(PermanentError):
+    """A listing that is not an inventory item id (digits): never worth a retry."""
+
+    def __init__(self, listing: str) -> None:
+        message = f"Shopify listing {listing!r} is not an inventory item id"
+        super().__init__(message, status_code=422, body="bad listing")
+
+
 class ShopifyConnector:
     code = "shopify"
     name = "Shopify"
@@ -143,7 +151,7 @@ class ShopifyConnector:
         for target, quantity in writes:
             try:
                 done[target] = self.publish_stock(client, target=target, quantity=quantity)
-            except MissingLocation as exc:
+            except (MissingLocation, BadListing) as exc:
                 done[target] = str(exc)
         return done
 
@@ -210,6 +218,8 @@ class ShopifyConnector:
 
 
 def _item_and_location(target: StockTarget) -> tuple[int, int]:
+    if not digits(target.listing):
+        raise BadListing(target.listing)
     if not digits(target.location):
         raise MissingLocation(target.listing)
     return int(target.listing), int(target.location)

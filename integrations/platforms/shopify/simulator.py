@@ -446,7 +446,7 @@ class ShopifySimulator(Simulator):
 
     # -- what the conformance suite asks of every simulator --------------------------------------------------------
 
-    write_routes = {"fulfilment": ("POST", "/fulfillments.json"), "stock": ("POST", "/inventory_levels/set.json")}
+    write_routes = {"fulfilment": ("POST", "/fulfillments.json")}
 
     @property
     def shop(self) -> str:

@@ -518,7 +518,7 @@ class WooCommerceSimulator(Simulator):
 
     # -- what the conformance suite asks of every simulator --------------------------------------------------------
 
-    write_routes = {"fulfilment": ("POST", "/notes"), "stock": ("PUT", "/products/")}
+    write_routes = {"fulfilment": ("POST", "/notes")}
 
     @property
     def shop(self) -> str:
