@@ -9,7 +9,7 @@ deliveries, fault targets, fulfilments and stock as the platform holds them."""
 from __future__ import annotations
 
 import datetime as dt
-import json
+import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -34,8 +34,8 @@ class Sleeps(list):
 
 
 def seeded(prefix: str):
-    """A stable secret-looking value per credential name (for `Connector.demo_credentials`)."""
-    return lambda name: f"{prefix}-{name}-0001"
+    """`Connector.demo_credentials`'s seed: a stable 64-character hex value per credential name."""
+    return lambda name: hashlib.sha256(f"{prefix}:{name}".encode()).hexdigest()
 
 
 @pytest.fixture(params=registry.codes())
@@ -108,7 +108,3 @@ def post_delivery(connection, body: bytes, headers: Mapping[str, str], client: C
 
 def later(**delta: float) -> dt.datetime:
     return timezone.now() + dt.timedelta(**delta)
-
-
-def compact(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
