@@ -191,7 +191,8 @@ class Connector(Protocol):
         ...
 
     def demo_credentials(self, seed: Callable[[str], str]) -> dict[str, str]:
-        """Credentials of the right shape for the demo (`seed(name)` gives a stable secret-looking value)."""
+        """Credentials of the right shape for the demo. `seed(name)` gives a stable hex value of 64 characters for
+        each name: the connector cuts what its shape needs."""
         ...
 
 

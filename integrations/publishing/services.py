@@ -124,7 +124,8 @@ def publishing_run_cycle(*, limit: int = 2000) -> CycleResult:
         for conn in connections:
             settings = settings_for(conn)
             if not settings.enabled or not channel.publishable(conn):
-                continue  # (a platform without a stock write yet must not wedge every other channel's cycle)
+                continue  # (a connection left without a connector, or without the location its platform needs,
+                # must not wedge every other channel's cycle)
             for sku in by_brand[conn.brand_id]:
                 if (conn.pk, sku.pk) not in listed:
                     continue  # not sold on this channel
