@@ -4,7 +4,7 @@ runs. Each function takes a connection (or None for all) and a window, and retur
 - webhook ingest rate: deliveries per minute per topic;
 - webhook ingest success: share of inbound webhook requests answered 2xx;
 - HMAC verification failure rate: refused signatures / all signed requests;
-- webhook receipt lag: received_at − X-Shopify-Triggered-At (p50/p95, ms);
+- webhook receipt lag: received_at − the platform's trigger time, where its headers carry one (p50/p95, ms);
 - reconciler delta: records the reconciler found missing or stale in the WMS;
 - outbound write latency p95 and rate-limit headroom come from the outbound audit rows (written by the HTTP client);
 - dead-letter depth is the outbox app's number."""
@@ -89,7 +89,8 @@ def _percentile(values: list[float], fraction: float) -> float | None:
 def webhook_receipt_lag_ms(
     connection: Connection | None = None, window: dt.timedelta = DEFAULT_WINDOW, limit: int = 10_000
 ) -> dict[str, float | None]:
-    """received_at − triggered_at of recent webhooks (Shopify sends X-Shopify-Triggered-At), p50 and p95 in ms."""
+    """received_at − triggered_at of recent webhooks (for platforms whose delivery meta dates the event), p50 and
+    p95 in ms."""
     rows = _scoped(
         InboundDelivery.objects.filter(
             source=DeliverySource.WEBHOOK, received_at__gte=_since(window), triggered_at__isnull=False

@@ -7,31 +7,28 @@ import datetime as dt
 import json
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from integrations.platforms.registry import UnknownPlatform, connector_for, is_registered
 from integrations.vault import Sealed, SealedField
 from warehouse.models import Brand
 
 SECRET_FIELDS = ["credentials", "signing_secret", "previous_signing_secret"]
 
 
-class Platform(models.TextChoices):
-    SHOPIFY = "shopify", "Shopify"
-    WOOCOMMERCE = "woocommerce", "WooCommerce"
-    BIGCOMMERCE = "bigcommerce", "BigCommerce"
-    MAGENTO = "magento", "Magento / Adobe Commerce"
-    PRESTASHOP = "prestashop", "PrestaShop"
-    AMAZON = "amazon", "Amazon SP-API"
-    EBAY = "ebay", "eBay"
-    TIKTOK = "tiktok", "TikTok Shop"
-    ETSY = "etsy", "Etsy"
-    MIRAKL = "mirakl", "Mirakl"
-    NETSUITE = "netsuite", "NetSuite"
-    SAP = "sap", "SAP S/4HANA"
-    ODOO = "odoo", "Odoo"
-    DYNAMICS = "dynamics", "Dynamics 365"
+def platform_check(code: str) -> None:
+    """A `ValidationError` on `platform`, naming the platforms on offer, unless `code` is registered."""
+    try:
+        connector_for(code)
+    except UnknownPlatform as exc:
+        raise ValidationError({"platform": str(exc)}, code="unknown_platform") from None
+
+
+def platform_name(code: str) -> str:
+    return connector_for(code).name if is_registered(code) else code
 
 
 class ConnectionStatus(models.TextChoices):
@@ -42,16 +39,17 @@ class ConnectionStatus(models.TextChoices):
 
 
 class Connection(models.Model):
-    """One brand's account on one platform (a Shopify shop, a WooCommerce site, ...).
+    """One brand's account on one platform (a shop, a site, a seller account).
 
-    `credentials` (a JSON object, e.g. {"access_token": ...} or {"consumer_key", "consumer_secret"}) and the webhook
-    signing secrets are sealed at rest and write-only: set them through `integrations.services`, read them with
-    `credentials_get()` / `signing_secrets_valid()` at the moment of use."""
+    `platform` is a code of the connector registry (`integrations.platforms.registry`): a connection for a platform
+    with no registered connector cannot be saved. `credentials` (a JSON object of the shape the platform's connector
+    names in `credential_fields`) and the webhook signing secrets are sealed at rest and write-only: set them through
+    `integrations.services`, read them with `credentials_get()` / `signing_secrets_valid()` at the moment of use."""
 
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="connections")
-    platform = models.CharField(max_length=20, choices=Platform.choices)
+    platform = models.CharField(max_length=20, help_text="A registered platform's code")
     name = models.CharField(max_length=120)
-    shop = models.CharField(max_length=255, help_text="Shopify shop domain or WooCommerce site URL")
+    shop = models.CharField(max_length=255, help_text="The shop as its platform names it (a domain, a site URL)")
     status = models.CharField(max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -97,7 +95,24 @@ class Connection(models.Model):
         permissions = [("manage_connection_secrets", "Can set connection credentials and signing secrets")]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_platform_display()})"
+        return f"{self.name} ({self.platform_name})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Refuses a platform with no registered connector (whatever the caller validated): such a connection could
+        only fail at run time."""
+        fields = kwargs.get("update_fields")
+        if fields is None or "platform" in fields:
+            platform_check(self.platform)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        platform_check(self.platform)
+
+    @property
+    def platform_name(self) -> str:
+        """The platform's display name from its connector (the code itself when none is registered)."""
+        return platform_name(self.platform)
 
     def credentials_get(self) -> dict[str, Any]:
         """The decrypted credentials, for the moment of use. Never log, store or return the result."""
@@ -146,6 +161,46 @@ class Connection(models.Model):
         if self.status == ConnectionStatus.POLLING_FALLBACK:
             return int(self.fallback_reconcile_every_minutes)
         return int(self.reconcile_every_minutes)
+
+
+class ExternalIdKind(models.TextChoices):
+    LISTING = "listing", "Listing of a SKU"
+    LOCATION = "location", "Location of a facility"
+
+
+class ExternalId(models.Model):
+    """What one of our records is called on one connection's platform: a SKU's listing (`local_id` = the SKU's id),
+    a facility's location (`local_id` = the facility's id). The one mapping table for every platform: each connector
+    decides how its ids are written (`Connector.external_id_problem`, e.g. "product/variation") and is the only
+    code that reads them; no column means different things on different platforms."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="external_ids")
+    kind = models.CharField(max_length=10, choices=ExternalIdKind.choices)
+    local_id = models.PositiveBigIntegerField(help_text="The SKU's id (a listing) or the facility's id (a location)")
+    external_id = models.CharField(max_length=200, help_text="The platform's id, as its connector writes it")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["connection_id", "kind", "local_id"]
+        verbose_name = "external id"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "kind", "local_id"],
+                name="one_external_id_per_record_and_connection",
+                violation_error_message="This record already has an id on this connection.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.local_id} on {self.connection_id}: {self.external_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.connection_id is None or not self.kind:
+            return
+        problem = connector_for(self.connection.platform).external_id_problem(kind=self.kind, value=self.external_id)
+        if problem:
+            raise ValidationError({"external_id": problem})
 
 
 class DeliverySource(models.TextChoices):

@@ -32,6 +32,7 @@ from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageSt
 from integrations.outbox.wake import outbox_kick_after_commit
 from integrations.redaction import redact_text
 from integrations.services import connection_enter_polling_fallback, connection_pause_for_credentials
+from integrations.platforms.registry import connector_for, is_registered
 from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
 from warehouse.limits import text_within
 from warehouse.models import ExceptionKind
@@ -44,7 +45,6 @@ CIRCUIT_BASE_SECONDS = 15.0
 CIRCUIT_MAX_SECONDS = 300.0
 OUTAGE_AFTER_FAILURES = 3  # consecutive transient failures of one connection: runbook "platform outage"
 HEADROOM_FLOOR = 0.2  # below a fifth of the platform's budget, the connection's writes wait a little
-HEADROOM_PAUSE_SECONDS = 10.0  # Shopify's standard bucket leaks 2 calls/s: 10 s restore half of a 40-call bucket
 WRITABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK)
 
 
@@ -207,6 +207,7 @@ def outbox_drain(
     report.claimed = len(claimed)
     clients: dict[int, Any] = {}
     stopped: set[int] = set()
+    bulk: dict[int, senders.Outcome] = {}  # outcomes of stock writes already sent together, by message id
     for message in claimed:
         if message.connection_id in stopped:
             outbox_record_outcome(message=message, outcome=None, now=now)
@@ -215,7 +216,15 @@ def outbox_drain(
         try:
             if message.connection_id not in clients:
                 clients[message.connection_id] = factory(message.connection)
-            outcome = senders.attempt(message, clients[message.connection_id])
+            client = clients[message.connection_id]
+            if message.pk not in bulk and message.kind == MessageKind.INVENTORY:
+                # This connection's claimed stock writes go in one bulk call where the platform has one.
+                together = [
+                    m for m in claimed if m.connection_id == message.connection_id and m.kind == MessageKind.INVENTORY
+                ]
+                if len(together) > 1:
+                    bulk.update(senders.attempt_stock_many(together, client))
+            outcome = bulk.pop(message.pk) if message.pk in bulk else senders.attempt(message, client)
         except Exception as exc:  # e.g. credentials that no key opens: never leave the batch in flight
             logger.exception("outbox: connection %s could not be attempted", message.connection_id)
             outcome = senders.Outcome(senders.RETRY, error=f"client unavailable: {type(exc).__name__}")
@@ -238,13 +247,19 @@ def outbox_drain(
             if headroom.fraction < HEADROOM_FLOOR and message.connection_id not in stopped:
                 # Runbook "rate-limit hit": slow our writes before the platform has to refuse them.
                 stopped.add(message.connection_id)
-                _circuit_hold(message.connection_id, until=now + dt.timedelta(seconds=HEADROOM_PAUSE_SECONDS))
+                pause = _headroom_pause_seconds(message.platform)
+                _circuit_hold(message.connection_id, until=now + dt.timedelta(seconds=pause))
                 report.throttled += 1
     for client in clients.values():
         close = getattr(getattr(client, "http", None), "close", None)
         if callable(close):
             close()
     return report
+
+
+def _headroom_pause_seconds(platform: str) -> float:
+    """How long the platform's budget takes to come back enough (its connector knows its bucket)."""
+    return float(connector_for(platform).headroom_pause_seconds) if is_registered(platform) else 10.0
 
 
 def headroom_record(connection_id: int, *, headroom: Headroom, now: dt.datetime) -> None:

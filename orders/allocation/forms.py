@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from integrations.models import Platform
+from integrations.platforms import registry
 from orders.allocation.models import AllocationPolicy, Cutoff, PriorityClass
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
@@ -55,10 +55,10 @@ def class_order_errors(order: list[str]) -> list[str]:
 
 
 def _platforms(names: list[str]) -> list[str]:
-    unknown = [n for n in names if n not in Platform.values]
+    unknown = [n for n in names if not registry.is_registered(n)]
     if unknown:
         raise forms.ValidationError(
-            "Unknown platform: " + ", ".join(unknown) + ". Known: " + ", ".join(Platform.values) + "."
+            "Unknown platform: " + ", ".join(unknown) + ". Known: " + ", ".join(registry.codes()) + "."
         )
     return list(dict.fromkeys(names))
 
@@ -123,7 +123,7 @@ class AllocationPolicyForm(ReasonForm):
 
 class CutoffForm(ReasonForm):
     platform = forms.ChoiceField(
-        choices=[("", "Default (every other channel)"), *Platform.choices],
+        choices=lambda: [("", "Default (every other channel)"), *registry.choices()],
         required=False,
         help_text="The channel this cutoff binds; default applies to channels without their own.",
     )

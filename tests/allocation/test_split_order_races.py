@@ -49,9 +49,8 @@ def test_racing_split_orders_never_oversell_any_leg():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_shopify_split_order_becomes_two_partial_fulfilments_with_each_legs_lines(live_server, settings):
-    from integrations.models import Platform
     from integrations.outbox.models import MessageState, OutboundMessage
-    from integrations.simulators import ShopifySimulator
+    from integrations.platforms.shopify.simulator import ShopifySimulator
     from tests.integrations.conftest import run_queued_tasks
     from tests.integrations.factories import ConnectionFactory
 
@@ -63,7 +62,7 @@ def test_a_shopify_split_order_becomes_two_partial_fulfilments_with_each_legs_li
     receive(cap, nv, 3)
     secret, token = "shpss_split_signing_01", "shpat_split_token_01"
     connection = ConnectionFactory(
-        brand=brand, platform=Platform.SHOPIFY, shop="split.myshopify.com",
+        brand=brand, platform="shopify", shop="split.myshopify.com",
         secrets={"signing_secret": secret, "credentials": {"access_token": token}},
     )  # fmt: skip
     hub_url = f"{live_server.url}/webhooks/shopify/{connection.pk}/"

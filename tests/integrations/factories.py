@@ -2,7 +2,7 @@
 
 import factory
 
-from integrations.models import Connection, ConnectionStatus, Platform
+from integrations.models import Connection, ConnectionStatus
 from tests.factories import BrandFactory
 
 
@@ -12,7 +12,7 @@ class ConnectionFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     brand = factory.SubFactory(BrandFactory)
-    platform = Platform.SHOPIFY
+    platform = "shopify"
     name = factory.Sequence(lambda n: f"Shop {n}")
     shop = factory.Sequence(lambda n: f"shop-{n}.myshopify.com")
     status = ConnectionStatus.ACTIVE
@@ -32,5 +32,5 @@ class ConnectionFactory(factory.django.DjangoModelFactory):
 
 
 class WooConnectionFactory(ConnectionFactory):
-    platform = Platform.WOOCOMMERCE
+    platform = "woocommerce"
     shop = factory.Sequence(lambda n: f"https://woo-{n}.example")

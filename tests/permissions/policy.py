@@ -195,6 +195,7 @@ ADMIN_VIEWERS: dict[str, set[str]] = {
     "integrations.inbounddelivery": {"adm"},
     "integrations.auditrecord": {"adm"},
     "integrations.reconcilerun": {"adm"},
+    "integrations.externalid": {"adm"},
     "returns.return": {"ops", "mgr", "fin"},
     "orders.order": {"ops", "mgr", "fin"},
     "orders.shipment": {"ops", "mgr", "fin"},

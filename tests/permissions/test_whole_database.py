@@ -135,7 +135,7 @@ def _add_console_objects(world: World) -> None:
     from django_q.models import OrmQ, Schedule, Task
 
     from integrations.audit import audit_record
-    from integrations.models import AuditDirection, DeliveryState, InboundDelivery, ReconcileRun
+    from integrations.models import AuditDirection, DeliveryState, ExternalId, InboundDelivery, ReconcileRun
     from integrations.outbox.models import ConnectionCircuit, MessageState, OutboundMessage
     from inventory.models import SkuAlias
     from tests.integrations.factories import ConnectionFactory
@@ -148,6 +148,7 @@ def _add_console_objects(world: World) -> None:
         connection=shop, delivery_id="sweep-dead", body=b"{}", topic="orders/create", state=DeliveryState.DEAD_LETTER
     )
     ReconcileRun.objects.create(connection=shop)
+    ExternalId.objects.create(connection=shop, kind="listing", local_id=world.objects["sku"].pk, external_id="7001")
     audit_record(connection=shop, direction=AuditDirection.INBOUND, endpoint="/webhooks/", outcome="ok")
     ConnectionCircuit.objects.create(connection=shop)
     OutboundMessage.objects.create(

@@ -1,6 +1,8 @@
 """A Shopify Admin REST simulator: orders with `Link`/`page_info` cursor pagination, fulfilment orders and
 fulfilments (not idempotent, like Shopify: a second create on a closed fulfilment order is refused with 422),
-inventory levels, the leaky-bucket call limit (`X-Shopify-Shop-Api-Call-Limit`, 429 + `Retry-After: 2.0`),
+inventory levels (set, and read in bulk by `inventory_item_ids` / `location_ids`), webhook subscriptions
+(`GET|POST webhooks.json`, `DELETE webhooks/<id>.json`; a second subscription of an address to a topic is refused with
+422, as Shopify does), the leaky-bucket call limit (`X-Shopify-Shop-Api-Call-Limit`, 429 + `Retry-After: 2.0`),
 `X-Shopify-Access-Token` auth, and signed `orders/create|updated` webhooks with Shopify's headers."""
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 import uuid
 from typing import Any
 
-from integrations.simulators.base import Reply, Request, Simulator, sign, utcnow
+from integrations.platforms.simulator_kit import Reply, Request, Simulator, sign, utcnow
 
 API_VERSION = "2025-01"
 _PATH = re.compile(r"^/admin/api/(?P<version>\d{4}-\d{2})/(?P<resource>.+)\.json$")
@@ -46,6 +48,7 @@ class ShopifySimulator(Simulator):
         self.fulfillments: list[dict[str, Any]] = []
         self.inventory_levels: dict[tuple[int, int], dict[str, Any]] = {}
         self._fulfillment_ids = itertools.count(255858046)
+        self._inventory_item_ids = itertools.count(808950810)
         self.graphql_max = 1000.0
         self.graphql_restore = 50.0
         self.graphql_available = self.graphql_max
@@ -182,14 +185,64 @@ class ShopifySimulator(Simulator):
         if method == "POST" and resource == "inventory_levels/set":
             return self._set_inventory(request)
         if method == "GET" and resource == "inventory_levels":
-            return Reply(200, {"inventory_levels": list(self.inventory_levels.values())})
+            return self._inventory_levels(request)
+        if resource == "webhooks" and method in ("GET", "POST"):
+            return self._webhooks(request)
+        if method == "DELETE" and len(parts) == 2 and parts[0] == "webhooks":
+            return self._delete_webhook(parts[1])
         return Reply(404, {"errors": "Not Found"})
+
+    def _inventory_levels(self, request: Request) -> Reply:
+        """`inventory_item_ids` and/or `location_ids` (comma-separated, at most 50 each) filter; one is required."""
+        items, locations = _id_list(request.param("inventory_item_ids")), _id_list(request.param("location_ids"))
+        if items is None or locations is None:
+            return Reply(400, {"errors": "inventory_item_ids and location_ids must be comma-separated integers"})
+        if not items and not locations:
+            return Reply(422, {"errors": "Inventory item ids or location ids must be present"})
+        if len(items) > 50 or len(locations) > 50:
+            return Reply(422, {"errors": "at most 50 ids per filter"})
+        found = [
+            level
+            for (item, location), level in sorted(self.inventory_levels.items())
+            if (not items or item in items) and (not locations or location in locations)
+        ]
+        limit = int(request.param("limit", "50") or 50)
+        return Reply(200, {"inventory_levels": found[: max(1, min(limit, 250))]})
+
+    def _webhooks(self, request: Request) -> Reply:
+        if request.method == "GET":
+            topic, address = request.param("topic"), request.param("address")
+            found = [
+                _public_webhook(s)
+                for s in self.subscriptions
+                if (not topic or s["topic"] == topic) and (not address or s["address"] == address)
+            ]
+            return Reply(200, {"webhooks": found})
+        try:
+            data = request.json()["webhook"]
+            topic, address = str(data["topic"]), str(data["address"])
+        except (KeyError, TypeError, ValueError):
+            return Reply(400, {"errors": {"webhook": "Required parameter missing or invalid"}})
+        if not address.startswith(("https://", "http://")):
+            return Reply(422, {"errors": {"address": ["is invalid"]}})
+        if any(s["topic"] == topic and s["address"] == address for s in self.subscriptions):
+            return Reply(422, {"errors": {"address": ["for this topic has already been taken"]}})
+        sub = self.subscribe(topic=topic, address=address, format=str(data.get("format") or "json"))
+        return Reply(201, {"webhook": _public_webhook(sub)})
+
+    def _delete_webhook(self, webhook_id: str) -> Reply:
+        found = next((s for s in self.subscriptions if str(s["id"]) == webhook_id), None)
+        if found is None:
+            return Reply(404, {"errors": "Not Found"})
+        self.subscriptions.remove(found)
+        return Reply(200, {})
 
     def _list_orders(self, request: Request) -> Reply:
         page_info = request.param("page_info")
         limit = int(request.param("limit", "50") or 50)
         if limit > 250 or limit < 1:
             return Reply(400, {"errors": {"limit": "must be between 1 and 250"}})
+        limit = self.page_size(limit)
         if page_info:
             if set(request.query) - {"page_info", "limit", "fields"}:
                 return Reply(400, {"errors": {"page_info": "Cannot have other parameters with page_info"}})
@@ -387,6 +440,51 @@ class ShopifySimulator(Simulator):
 
     def delivery_id(self, headers: dict[str, str]) -> str:
         return headers.get("X-Shopify-Webhook-Id", "")
+
+    def signature_headers(self, body: bytes, secret: str) -> dict[str, str]:
+        return {"X-Shopify-Hmac-Sha256": sign(body, secret)}
+
+    # -- what the conformance suite asks of every simulator --------------------------------------------------------
+
+    write_routes = {"fulfilment": ("POST", "/fulfillments.json")}
+
+    @property
+    def shop(self) -> str:
+        return self.shop_domain
+
+    def accept_credentials(self, credentials: dict[str, Any]) -> None:
+        self.configure(access_token=str(credentials.get("access_token") or ""))
+
+    def fulfilments_of(self, order_id: int | str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(f) for f in self.fulfillments if str(f["order_id"]) == str(order_id)]
+
+    def stock_target(self, sku: str) -> tuple[str, str]:
+        """A new inventory item (Shopify keeps the SKU on its variant; the number is per item and location)."""
+        with self.lock:
+            return str(next(self._inventory_item_ids)), str(self.location_id)
+
+
+def _id_list(value: str) -> set[int] | None:
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        return None
+    return {int(p) for p in parts}
+
+
+def _public_webhook(sub: dict[str, Any]) -> dict[str, Any]:
+    """A subscription as `webhooks.json` shows it (Shopify signs with the app's secret: none per webhook)."""
+    return {
+        "id": sub["id"],
+        "address": sub["address"],
+        "topic": sub["topic"],
+        "created_at": sub["created_at"],
+        "updated_at": sub["created_at"],
+        "format": sub.get("format", "json"),
+        "fields": [],
+        "metafield_namespaces": [],
+        "api_version": API_VERSION,
+    }
 
 
 def _cursor(filters: dict[str, str], offset: int) -> str:

@@ -1,7 +1,8 @@
 """A WooCommerce REST v3 simulator: orders with `page`/`per_page` (≤ 100) and `X-WP-Total`/`X-WP-TotalPages`
 (+ `Link`), `modified_after`, order updates, order notes, products and variations (read one, list with `sku`,
 `include` and the same pagination, stock writes), HTTP Basic auth with the consumer key/secret (or the query-string
-variant), WP error bodies, and signed `order.created|updated` webhooks with WooCommerce's `X-WC-Webhook-*` headers.
+variant, or OAuth 1.0a one-legged signatures as WooCommerce checks them on plain HTTP), WP error bodies, and signed
+`order.created|updated` webhooks with WooCommerce's `X-WC-Webhook-*` headers.
 
 Catalog: `add_product()` (or `POST /_sim/products`) seeds products and variations. A stock write (`PUT|POST
 products/<id>[/variations/<vid>]`) to an unknown product creates it, as if made in the admin beforehand (the hub's
@@ -15,19 +16,24 @@ import base64
 import binascii
 import copy
 import datetime as dt
+import hashlib
+import hmac
 import itertools
 import math
 import re
+import time
 import uuid
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import requests
 
-from integrations.simulators.base import Reply, Request, Simulator, sign, utcnow
+from integrations.platforms.simulator_kit import Reply, Request, Simulator, sign, utcnow
 
 _PATH = re.compile(r"^/wp-json/wc/v3/(?P<resource>.+?)/?$")
 MAX_PER_PAGE = 100  # WordPress refuses a larger per_page with 400 rest_invalid_param
+OAUTH_WINDOW_SECONDS = 15 * 60  # WooCommerce refuses an OAuth timestamp further off than this
+OAUTH_DIGESTS = {"HMAC-SHA1": hashlib.sha1, "HMAC-SHA256": hashlib.sha256}
 
 
 class WooCommerceSimulator(Simulator):
@@ -53,6 +59,7 @@ class WooCommerceSimulator(Simulator):
         self.stock_history: list[dict[str, Any]] = []
         self.order_updates: list[dict[str, Any]] = []
         self._note_ids = itertools.count(281)
+        self._oauth_nonces: set[tuple[str, str]] = set()
 
     def configure(self, **options: Any) -> None:
         super().configure(**options)
@@ -72,6 +79,8 @@ class WooCommerceSimulator(Simulator):
     # -- auth and errors -------------------------------------------------------------------------------------------
 
     def authenticate(self, request: Request) -> Reply | None:
+        if any(name.startswith("oauth_") for name in request.query):
+            return None if self._oauth1_valid(request) else self.unauthorized()
         key, secret = request.param("consumer_key"), request.param("consumer_secret")
         header = request.headers.get("Authorization", "")
         if header.startswith("Basic "):
@@ -85,6 +94,33 @@ class WooCommerceSimulator(Simulator):
 
     def unauthorized(self) -> Reply:
         return self.error_reply(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+
+    def _oauth1_valid(self, request: Request) -> bool:
+        """OAuth 1.0a one-legged, as `WC_REST_Authentication::check_oauth_signature` checks it over plain HTTP (how
+        WooCommerce's own client libraries sign there): the query parameters less the signature, sorted by name, each
+        name and value percent-encoded, `name=value` encoded again and joined by `%26`; the string `METHOD&<encoded
+        URL>&<those>` signed with HMAC-SHA1 or -SHA256 under `<consumer secret>&`. The timestamp within 15 minutes,
+        each nonce once."""
+        params = {name: values[0] for name, values in request.query.items()}
+        given = params.pop("oauth_signature", "").replace(" ", "+")
+        digest = OAUTH_DIGESTS.get(params.get("oauth_signature_method", ""))
+        nonce, stamp = params.get("oauth_nonce", ""), params.get("oauth_timestamp", "")
+        if params.get("oauth_consumer_key") != self.consumer_key or digest is None or not nonce or not stamp.isdigit():
+            return False
+        if abs(time.time() - int(stamp)) > OAUTH_WINDOW_SECONDS:
+            return False
+        pairs = "%26".join(
+            quote(f"{quote(name, safe='')}={quote(value, safe='')}", safe="") for name, value in sorted(params.items())
+        )
+        text = f"{request.method}&{quote(request.base_url + request.path, safe='')}&{pairs}"
+        expected = base64.b64encode(hmac.new(f"{self.consumer_secret}&".encode(), text.encode(), digest).digest())
+        if not hmac.compare_digest(expected.decode(), given):
+            return False
+        with self.lock:
+            if (nonce, stamp) in self._oauth_nonces:
+                return False  # a replayed request
+            self._oauth_nonces.add((nonce, stamp))
+        return True
 
     def error_reply(self, status: int, code: str, message: str) -> Reply:
         return Reply(status, {"code": code, "message": message, "data": {"status": status}})
@@ -149,6 +185,42 @@ class WooCommerceSimulator(Simulator):
             return self._no_route()
         if parts[0] == "products":
             return self._products(parts, request)
+        if parts[0] == "webhooks":
+            return self._webhooks(parts, request)
+        return self._no_route()
+
+    # -- webhook subscriptions -------------------------------------------------------------------------------------
+
+    def _webhooks(self, parts: list[str], request: Request) -> Reply:
+        method = request.method
+        if parts == ["webhooks"] and method == "GET":
+            paging = self._paging(request)
+            if isinstance(paging, Reply):
+                return paging
+            page, per_page = paging
+            status = request.param("status", "all")
+            found = [_public_webhook(s) for s in self.subscriptions if status == "all" or s["status"] == status]
+            return _page_reply(request, "webhooks", found, page=page, per_page=per_page)
+        if parts == ["webhooks"] and method == "POST":
+            data = request.json() or {}
+            topic, url = str(data.get("topic") or ""), str(data.get("delivery_url") or "")
+            if not topic or "." not in topic:
+                return self.invalid_param("topic", "topic is not a valid topic")
+            if not url.startswith(("http://", "https://")):
+                return self.invalid_param("delivery_url", "delivery_url is not a valid URL.")
+            status = str(data.get("status") or "active")
+            sub = self.subscribe(
+                topic=topic, address=url, secret=str(data.get("secret") or ""), name=str(data.get("name") or ""),
+                status=status, active=status == "active",
+            )  # fmt: skip
+            sub["ping_status"] = self.ping(url=url, webhook_id=sub["id"]) if status == "active" else None
+            return Reply(201, _public_webhook(sub))
+        if len(parts) == 2 and parts[1].isdigit() and method == "DELETE":
+            gone = next((s for s in self.subscriptions if s["id"] == int(parts[1])), None)
+            if gone is None:
+                return self.error_reply(404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
+            self.subscriptions.remove(gone)
+            return Reply(200, _public_webhook(gone))
         return self._no_route()
 
     def _no_route(self) -> Reply:
@@ -175,6 +247,7 @@ class WooCommerceSimulator(Simulator):
         if isinstance(paging, Reply):
             return paging
         page, per_page = paging
+        per_page = self.page_size(per_page)
         orders = sorted(self.orders.values(), key=lambda o: int(o["id"]))
         if request.param("order", "desc") == "desc":
             orders.reverse()
@@ -223,6 +296,10 @@ class WooCommerceSimulator(Simulator):
         method = request.method
         if parts == ["products"] and method == "GET":
             return self._list_products(request)
+        if parts == ["products", "batch"] and method in ("POST", "PUT", "PATCH"):
+            return self._batch(0, request)
+        if len(parts) == 4 and parts[1].isdigit() and parts[2:] == ["variations", "batch"] and method != "GET":
+            return self._batch(int(parts[1]), request)
         if (
             not all(p.isdigit() for p in parts[1::2])
             or len(parts) not in (2, 4)
@@ -268,10 +345,37 @@ class WooCommerceSimulator(Simulator):
         found.sort(key=keys[orderby], reverse=request.param("order", "desc") == "desc")
         return _page_reply(request, "products", copy.deepcopy(found), page=page, per_page=per_page)
 
+    def _batch(self, product_id: int, request: Request) -> Reply:
+        """`{"update": [{"id", ...}]}` for products (`product_id` 0) or one product's variations: each object is
+        written like a single update and answered in place, an item's error as `{"id", "error": {...}}`. More than
+        100 objects in all is refused whole (413), as WooCommerce's batch limit does."""
+        data = request.json() or {}
+        if not isinstance(data, dict):
+            return self.error_reply(400, "rest_invalid_json", "Invalid JSON body passed.")
+        if sum(len(data.get(k) or []) for k in ("create", "update", "delete")) > MAX_PER_PAGE:
+            return self.error_reply(
+                413,
+                "woocommerce_rest_request_entity_too_large",
+                "Unable to accept more than 100 items for this request.",
+            )
+        answered: list[dict[str, Any]] = []
+        for item in data.get("update") or []:
+            raw_id = str(item.get("id")) if isinstance(item, dict) and _is_int(item.get("id")) else "0"
+            if int(raw_id) < 1:
+                answered.append({"id": 0, "error": {"code": "woocommerce_rest_product_invalid_id",
+                                                    "message": "Invalid ID.", "data": {"status": 400}}})  # fmt: skip
+                continue
+            pid, vid = (product_id, int(raw_id)) if product_id else (int(raw_id), 0)
+            reply = self._write_item(pid, vid, {k: v for k, v in item.items() if k != "id"})
+            answered.append(reply.body if reply.status < 400 else {"id": int(raw_id), "error": reply.body})
+        return Reply(200, {"update": answered})
+
     def _write_product(self, product_id: int, variation_id: int, request: Request) -> Reply:
+        return self._write_item(product_id, variation_id, request.json() or {})
+
+    def _write_item(self, product_id: int, variation_id: int, data: Any) -> Reply:
         """A REST update of a product or variation: `manage_stock`, `stock_quantity`, `sku`, `name`. As in
         WooCommerce, `stock_quantity` counts only while stock is managed; switching management off clears it."""
-        data = request.json() or {}
         if not isinstance(data, dict):
             return self.error_reply(400, "rest_invalid_json", "Invalid JSON body passed.")
         quantity = data.get("stock_quantity")
@@ -375,13 +479,15 @@ class WooCommerceSimulator(Simulator):
             "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex,
         }
 
-    def ping(self) -> int | None:
+    def ping(self, *, url: str = "", webhook_id: int | None = None) -> int | None:
         """What WooCommerce sends when a webhook is created: a form body `webhook_id=<id>`, unsigned. The endpoint
-        must answer 200 or the webhook is not activated. Returns the hub's status."""
-        body = f"webhook_id={self.webhook_id}".encode()
+        must answer 200 or the webhook is not activated. Returns the status the address answered."""
+        body = f"webhook_id={webhook_id if webhook_id is not None else self.webhook_id}".encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "WooCommerce/9.4.0 Hookshot"}
         try:
-            status: int | None = requests.post(self.hub_url, data=body, headers=headers, timeout=(1, 5)).status_code
+            status: int | None = requests.post(
+                url or self.hub_url, data=body, headers=headers, timeout=(1, 5)
+            ).status_code
         except requests.RequestException:
             status = None
         self._log_webhook({}, "ping", 0, status, "ping")
@@ -406,6 +512,51 @@ class WooCommerceSimulator(Simulator):
 
     def delivery_id(self, headers: dict[str, str]) -> str:
         return headers.get("X-WC-Webhook-Delivery-ID", "")
+
+    def signature_headers(self, body: bytes, secret: str) -> dict[str, str]:
+        return {"X-WC-Webhook-Signature": sign(body, secret)}
+
+    # -- what the conformance suite asks of every simulator --------------------------------------------------------
+
+    write_routes = {"fulfilment": ("POST", "/notes")}
+
+    @property
+    def shop(self) -> str:
+        return self.site_url
+
+    def accept_credentials(self, credentials: dict[str, Any]) -> None:
+        self.configure(
+            consumer_key=str(credentials.get("consumer_key") or ""),
+            consumer_secret=str(credentials.get("consumer_secret") or ""),
+        )
+
+    def fulfilments_of(self, order_id: int | str) -> list[dict[str, Any]]:
+        """WooCommerce has no fulfilment record: a shipment is told to the customer as a customer note."""
+        with self.lock:
+            return [dict(n) for n in self.notes.get(int(order_id), []) if n["customer_note"]]
+
+    def stock_target(self, sku: str) -> tuple[str, str]:
+        """A new simple product with that SKU (WooCommerce keeps one number per product or variation)."""
+        return str(self.add_product(sku=sku)["id"]), ""
+
+
+def _public_webhook(sub: dict[str, Any]) -> dict[str, Any]:
+    """A subscription as `GET /webhooks/<id>` shows it (its secret is never shown back)."""
+    resource, _, event = str(sub["topic"]).partition(".")
+    return {
+        "id": sub["id"],
+        "name": sub.get("name") or f"{resource.title()} {event}",
+        "status": sub.get("status", "active"),
+        "topic": sub["topic"],
+        "resource": resource,
+        "event": event,
+        "hooks": [],
+        "delivery_url": sub["address"],
+        "date_created": str(sub["created_at"])[:19],
+        "date_created_gmt": str(sub["created_at"])[:19],
+        "date_modified": str(sub["created_at"])[:19],
+        "date_modified_gmt": str(sub["created_at"])[:19],
+    }
 
 
 def _set_modified(order: dict[str, Any], stamp: dt.datetime) -> None:

@@ -1,6 +1,16 @@
-"""What both platform simulators share: a real HTTP server on loopback (one thread per request), a ledger of what the
-platform saw, HTTP fault injection on the API, webhook delivery with fault injection, and the `/_sim/*` control
-endpoints. No Django: a simulator is a fake platform, not part of the hub.
+"""What every platform simulator shares (each platform's own is `integrations/platforms/<code>/simulator.py`): a real
+HTTP server on loopback (one thread per request), a ledger of what the platform saw, HTTP fault injection on the API,
+webhook delivery with fault injection, webhook subscriptions made through the platform's API, and the `/_sim/*`
+control endpoints. No Django: a simulator is a fake platform, not part of the hub.
+
+What the conformance suite (`tests/integrations/conformance/`) asks of every simulator, so that it never names a
+platform: `signed_delivery()` (a webhook as the platform would sign it, not sent), `write_routes` (faults aimed at a
+write by what it does: `add_fault("500", on="fulfilment")`), `fulfilments_of()`, `stock_target()`, `shop`,
+`accept_credentials()` (a rotation made on the platform), and `max_page_size` / `order_pages_served` (many pages from
+a few orders).
+
+Webhooks go to `hub_url` when it is set (the tests' and the demo's shortcut), else to every address subscribed to the
+topic through the platform's webhook API (`subscribe()`), each signed with its subscription's secret when it has one.
 
 Faults (`POST /_sim/faults`, or `Simulator.add_fault`), each consumed after `times` matches:
 - on API calls (`method`, `path` substring to match): `429` (with `retry_after`), `500`, `503`, `timeout` (hang,
@@ -101,9 +111,13 @@ class Simulator:
         self.orders: dict[int, dict[str, Any]] = {}
         self.order_versions: dict[int, list[dict[str, Any]]] = {}
         self.webhooks: list[dict[str, Any]] = []
+        self.subscriptions: list[dict[str, Any]] = []  # webhook subscriptions made through the platform's API
+        self._subscription_ids = itertools.count(4759306)
         self.requests: list[dict[str, Any]] = []
         self._held: list[tuple[str, bytes, dict[str, str]]] = []
         self._previous_delivery: dict[int, tuple[str, dict[str, Any]]] = {}
+        self.max_page_size: int | None = None  # lower than the platform's own maximum: many pages from few orders
+        self.order_pages_served = 0
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
 
@@ -118,7 +132,10 @@ class Simulator:
     def start(self, *, host: str = "127.0.0.1", port: int = 0) -> Simulator:
         self.server = ThreadingHTTPServer((host, port), _handler_for(self))
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name=f"{self.platform}-sim", daemon=True)
+        # A short poll: `stop()` waits one poll for the loop to notice (the default 0.5 s is most of a short test).
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{self.platform}-sim", daemon=True
+        )
         self.thread.start()
         return self
 
@@ -131,7 +148,7 @@ class Simulator:
     @classmethod
     @contextlib.contextmanager
     def running(cls, **options: Any) -> Iterator[Any]:
-        """`with ShopifySimulator.running(access_token=...) as sim:` — a simulator on a free loopback port."""
+        """`with SomeSimulator.running(**credentials) as sim:` — a simulator on a free loopback port."""
         sim = cls(**options).start()
         try:
             yield sim
@@ -190,6 +207,11 @@ class Simulator:
         return self.error_reply(status, "injected_fault", HTTPStatus(status).phrase if status in _PHRASES else "Error")
 
     def add_fault(self, mode: str, **options: Any) -> Fault:
+        """`on="fulfilment"` (a name in `write_routes`) aims the fault at that write, whatever the platform's route."""
+        if "on" in options:
+            method, path = self.write_routes[options.pop("on")]
+            options.setdefault("method", method)
+            options.setdefault("path", path)
         target = options.pop("target", "webhook" if mode in WEBHOOK_FAULTS else "api")
         if mode not in HTTP_FAULTS | WEBHOOK_FAULTS and not (len(mode) == 3 and mode.isdigit()):
             raise ValueError(f"unknown fault {mode!r}")
@@ -230,7 +252,7 @@ class Simulator:
 
     def configure(self, **options: Any) -> None:
         with self.lock:
-            for name in ("hub_url", "secret", "hang_seconds"):
+            for name in ("hub_url", "secret", "hang_seconds", "max_page_size"):
                 if name in options:
                     setattr(self, name, options[name])
 
@@ -242,6 +264,9 @@ class Simulator:
                         "platform": self.platform,
                         "orders": list(self.orders.values()),
                         "webhooks": self.webhooks,
+                        "subscriptions": [
+                            {k: v for k, v in sub.items() if k != "secret"} for sub in self.subscriptions
+                        ],
                         "requests": self.requests,
                         **self.platform_ledger(),
                     },
@@ -260,7 +285,7 @@ class Simulator:
             self.orders[order_id] = order
             self.order_versions.setdefault(order_id, []).append(json.loads(json.dumps(order)))
             topic = self.topic("update" if existing else "create")
-        if deliver and self.hub_url:
+        if deliver and (self.hub_url or self.subscriptions):
             self.deliver(topic, order)
         return order
 
@@ -304,12 +329,36 @@ class Simulator:
         order_id = 0
         with contextlib.suppress(ValueError, TypeError, AttributeError):
             order_id = int(json.loads(body).get("id", 0))
-        try:
-            response = requests.post(self.hub_url, data=body, headers=headers, timeout=(1, 5))
-            status: int | None = response.status_code
-        except requests.RequestException:
-            status = None
-        self._log_webhook(headers, topic, order_id, status, note)
+        for url, secret in self.delivery_targets(topic):
+            sent = dict(headers)
+            if secret is not None:  # a subscription with its own secret signs with it
+                sent.update(self.signature_headers(body, secret))
+            try:
+                response = requests.post(url, data=body, headers=sent, timeout=(1, 5))
+                status: int | None = response.status_code
+            except requests.RequestException:
+                status = None
+            self._log_webhook(sent, topic, order_id, status, note)
+
+    def delivery_targets(self, topic: str) -> list[tuple[str, str | None]]:
+        """(address, its own secret or None) for each delivery of `topic`: `hub_url` when set, else the subscribed
+        addresses (each once)."""
+        if self.hub_url:
+            return [(self.hub_url, None)]
+        with self.lock:
+            found: dict[str, str | None] = {}
+            for sub in self.subscriptions:
+                if sub["topic"] == topic and sub.get("active", True):
+                    found.setdefault(sub["address"], sub.get("secret") or None)
+        return list(found.items())
+
+    def subscribe(self, *, topic: str, address: str, secret: str = "", **fields: Any) -> dict[str, Any]:
+        """A webhook subscription, as the platform's API creates it (the platform's route shapes the answer)."""
+        with self.lock:
+            sub = {"id": next(self._subscription_ids), "topic": topic, "address": address, "secret": secret,
+                   "active": True, "created_at": utcnow().isoformat(), **fields}  # fmt: skip
+            self.subscriptions.append(sub)
+            return sub
 
     def _log_webhook(self, headers: dict[str, str], topic: str, order_id: int, status: int | None, note: str) -> None:
         with self.lock:
@@ -317,7 +366,46 @@ class Simulator:
                 {"id": self.delivery_id(headers), "topic": topic, "order_id": order_id, "status": status, "note": note}
             )
 
+    def page_size(self, requested: int) -> int:
+        """A list endpoint's page size: what was asked, capped by `max_page_size`; counts the page served."""
+        with self.lock:
+            self.order_pages_served += 1
+            return min(requested, self.max_page_size) if self.max_page_size else requested
+
+    def signed_delivery(
+        self, topic: str, payload: dict[str, Any], *, secret: str | None = None, body: bytes | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """A webhook as the platform would send it, not sent: its body (`payload` serialised as the platform does,
+        unless `body` is given) and its headers, signed with `secret` (default: the simulator's)."""
+        body = body if body is not None else json.dumps(payload, separators=(",", ":")).encode()
+        headers = self.webhook_headers(topic, body, payload)
+        if secret is not None:
+            headers.update(self.signature_headers(body, secret))
+        return body, headers
+
     # -- what each platform defines --------------------------------------------------------------------------------
+
+    # The platform's writes by what they do, for faults aimed at one (`add_fault(mode, on="fulfilment")`):
+    # name → (method, path substring) of the call that makes the write.
+    write_routes: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    @property
+    def shop(self) -> str:
+        """The shop as a connection to this platform names it (`Connection.shop`)."""
+        raise NotImplementedError
+
+    def accept_credentials(self, credentials: dict[str, Any]) -> None:
+        """From now on accept these credentials, and no others (a rotation made on the platform)."""
+        raise NotImplementedError
+
+    def fulfilments_of(self, order_id: int | str) -> list[dict[str, Any]]:
+        """What the platform holds as the order's fulfilments (each as the platform shows it)."""
+        raise NotImplementedError
+
+    def stock_target(self, sku: str) -> tuple[str, str]:
+        """Where the platform keeps `sku`'s number, created as if in its admin: (listing id, location id or ""), as
+        the platform's connector writes them in the mapping table."""
+        raise NotImplementedError
 
     def new_delivery_id(self) -> str:
         return str(uuid.uuid4())
@@ -347,6 +435,10 @@ class Simulator:
         raise NotImplementedError
 
     def delivery_id(self, headers: dict[str, str]) -> str:
+        raise NotImplementedError
+
+    def signature_headers(self, body: bytes, secret: str) -> dict[str, str]:
+        """The header(s) that sign `body` with `secret` (a subscription with its own secret re-signs with them)."""
         raise NotImplementedError
 
     def platform_ledger(self) -> dict[str, Any]:
