@@ -30,9 +30,9 @@ from integrations.models import Connection, ConnectionStatus
 from integrations.outbox import senders
 from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
 from integrations.outbox.wake import outbox_kick_after_commit
+from integrations.platforms.registry import connector_for, is_registered
 from integrations.redaction import redact_text
 from integrations.services import connection_enter_polling_fallback, connection_pause_for_credentials
-from integrations.platforms.registry import connector_for, is_registered
 from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
 from warehouse.limits import text_within
 from warehouse.models import ExceptionKind

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from integrations import metrics
-from integrations.inbox import connection_cache_clear
+from integrations.connection_cache import connection_cache_clear
 from integrations.models import AuditRecord, Connection, InboundDelivery
 from integrations.services import connection_set_signing_secret
 from tests.integrations.conformance.conftest import SIGNING_SECRET, post_delivery
