@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -274,6 +275,7 @@ class HttpClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        form: Mapping[str, str] | None = None,
     ) -> Response:
         """Send one request (retrying reads); raise a typed `HttpError` subclass on failure.
 
@@ -289,6 +291,9 @@ class HttpClient:
         body_bytes = json.dumps(json_body).encode() if json_body is not None else None
         if body_bytes is not None:
             send_headers["Content-Type"] = "application/json"
+        elif form is not None:  # an OAuth token request (application/x-www-form-urlencoded)
+            body_bytes = urlencode(form).encode()
+            send_headers["Content-Type"] = "application/x-www-form-urlencoded"
 
         attempt = 0
         while True:
@@ -390,7 +395,8 @@ class HttpClient:
                 transient.retry_after = parse_retry_after(raw.headers.get("Retry-After"))
             raise transient
         if status >= 400:
-            text = redact(content[:2000].decode("utf-8", errors="replace"), self.secrets)
+            # The whole answer (as far as the audit keeps one): a carrier's validation messages are what a person reads.
+            text = redact(content[:65536].decode("utf-8", errors="replace"), self.secrets)
             raise PermanentError(f"{method} {shown_url}: HTTP {status}", status_code=status, body=text, url=shown_url)
         return Response(
             status=status,
