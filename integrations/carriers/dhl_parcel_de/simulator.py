@@ -151,7 +151,7 @@ class DhlParcelDeSimulator(CarrierSimulator):
 
     def _document(self, number: str, lines: list[str], doc_format: str) -> dict[str, Any]:
         if doc_format == "ZPL2":
-            return {"zpl2": zpl_label(lines, number), "fileFormat": "ZPL2", "printFormat": "910-300-400"}
+            return {"zpl2": zpl_label(lines, number), "fileFormat": "ZPL2", "printFormat": "910-300-710"}
         pdf = base64.b64encode(pdf_label(lines)).decode()
         return {"b64": pdf, "fileFormat": "PDF", "printFormat": "910-300-710"}
 

@@ -51,6 +51,7 @@ CIE = "https://wwwcie.ups.com"
 WEBHOOK_TOKEN_SECONDS = 3600
 # Status types of the Track API and Track Alert, and the codes that refine them [VERIFY: fixtures/SOURCE.md].
 OUT_FOR_DELIVERY_CODES = frozenset({"OT", "OF"})
+PICKUP_CODES = frozenset({"PU", "OR"})  # Track Alert has no pickup type: a pickup or origin scan is "I" with these
 FAILED_DELIVERY_CODES = frozenset({"48", "49", "DA"})
 STATUS_TYPES = {
     "M": EventKind.PRE_TRANSIT,
@@ -319,6 +320,8 @@ class UpsConnector:
         kind = STATUS_TYPES.get(status_type.upper(), EventKind.EXCEPTION)
         if kind in (EventKind.IN_TRANSIT, EventKind.DELIVERED) and code.upper() in OUT_FOR_DELIVERY_CODES:
             kind = EventKind.OUT_FOR_DELIVERY
+        elif kind == EventKind.IN_TRANSIT and code.upper() in PICKUP_CODES:
+            kind = EventKind.PICKED_UP
         elif kind == EventKind.EXCEPTION and code.upper() in FAILED_DELIVERY_CODES:
             kind = EventKind.FAILED_DELIVERY
         return TrackingEvent(self.code, number, f"{status_type}:{code}", kind, when, location, description)
@@ -439,18 +442,21 @@ class UpsConnector:
 
 
 def _party(address: Address) -> dict[str, Any]:
+    """A Shipper, ShipTo or ShipFrom: optional values are left out when empty (UPS refuses empty strings)."""
     lines = [line for line in (f"{address.street} {address.house_number}".strip(), address.line2) if line]
+    place = {
+        "AddressLine": lines,
+        "City": address.city,
+        "StateProvinceCode": address.state,
+        "PostalCode": address.postal_code,
+        "CountryCode": address.country.upper(),
+    }
     party: dict[str, Any] = {
         "Name": address.company or address.name,
-        "AttentionName": address.name,
-        "Address": {
-            "AddressLine": lines,
-            "City": address.city,
-            "StateProvinceCode": address.state,
-            "PostalCode": address.postal_code,
-            "CountryCode": address.country.upper(),
-        },
+        "Address": {k: v for k, v in place.items() if v},
     }
+    if address.name:
+        party["AttentionName"] = address.name
     if address.phone:
         party["Phone"] = {"Number": address.phone}
     if address.email:

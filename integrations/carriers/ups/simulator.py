@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import math
 import re
 import time
 import uuid
@@ -184,6 +185,11 @@ class UpsSimulator(CarrierSimulator):
             }
         for key in ("TransportationCharges", "TotalCharges"):
             results["ShipmentCharges"][key]["MonetaryValue"] = str(total)
+        billed = Decimal(math.ceil(sum(weights) / 500)) / 2  # kilograms, rounded up to the half
+        results["BillingWeight"]["Weight"] = f"{billed:08.1f}"
+        context = (data.get("Request") or {}).get("TransactionReference", {}).get("CustomerContext")
+        if context:
+            body["ShipmentResponse"]["Response"]["TransactionReference"] = {"CustomerContext": context}
         self.shipments[numbers[0]] = numbers
         return Reply(200, body)
 
