@@ -52,9 +52,11 @@ def carrier_account_set_credentials(
 def carrier_audit_hook(account: CarrierAccount) -> Callable[[Exchange], None]:
     """Each outbound exchange of the account's client becomes an audit row (secrets redacted twice: by the client,
     and by `audit_record` with the account's own secrets)."""
-    from integrations.audit import audit_record
+    from integrations.audit import audit_record, redact_body
 
     def record(exchange: Exchange) -> None:
+        # An OAuth answer carries a fresh bearer token the client did not know yet: mask secret-named keys first.
+        answer = redact_body(exchange.response_body) if exchange.response_body else ""
         audit_record(
             connection=None,
             carrier_account=account,
@@ -66,7 +68,7 @@ def carrier_audit_hook(account: CarrierAccount) -> Callable[[Exchange], None]:
             method=exchange.method,
             body=exchange.request_body or None,
             headers=exchange.request_headers,
-            detail=(exchange.detail or exchange.response_body)[:300],
+            detail=(exchange.detail or answer)[:300],
         )
 
     return record

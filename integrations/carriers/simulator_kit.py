@@ -103,6 +103,7 @@ class CarrierSimulator:
         self.parcels: dict[str, dict[str, Any]] = {}  # tracking number → what the carrier knows of it
         self.serial = itertools.count(1)
         self.tokens_issued = 0  # OAuth carriers count the tokens they hand out
+        self.issued_tokens: list[str] = []  # and keep them, so a test can look for them where they must not be
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
 

@@ -123,6 +123,7 @@ class UpsSimulator(CarrierSimulator):
         token = uuid.uuid4().hex + uuid.uuid4().hex
         self.tokens[token] = time.monotonic() + self.token_seconds
         self.tokens_issued += 1
+        self.issued_tokens.append(token)
         body = _fixture("token__success.json")
         body.update(
             {

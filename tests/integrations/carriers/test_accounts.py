@@ -82,12 +82,15 @@ def test_every_call_is_audited_against_the_account_without_its_secrets(account):
         client = carrier_client_for(account)
         result = connector.create_shipment(client, connector.example_request())
         assert result.all_ok
+        tokens = list(sim.issued_tokens)
     rows = list(AuditRecord.objects.filter(carrier_account=account))
     assert rows and all(r.connection_id is None for r in rows)
     assert {r.outcome for r in rows} == {"ok"}
     assert all(r.credential_fingerprint == account.credentials_fingerprint for r in rows)
     for row in rows:
-        assert CANARY not in row.body + row.endpoint + row.detail + str(row.headers)
+        text = row.body + row.endpoint + row.detail + str(row.headers)
+        assert CANARY not in text
+        assert not any(token in text for token in tokens)  # a bearer token the carrier handed out
 
 
 def test_the_console_sets_credentials_write_only(client, make_user, facility):
