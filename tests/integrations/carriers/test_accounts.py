@@ -126,3 +126,18 @@ def test_operations_see_accounts_but_cannot_set_credentials(client, make_user, a
     assert response.status_code == 403
     account.refresh_from_db()
     assert account.credentials_fingerprint == before
+
+
+def test_a_simulator_accepts_the_accounts_credentials(account):
+    from integrations.carriers.management.commands.run_carrier_simulator import simulator_for
+
+    connector = registry.connector_for(account.carrier)
+    with simulator_for(account.carrier, account=account, hub_url="http://127.0.0.1:9/x").running() as sim:
+        account.api_base_url = sim.url
+        account.save()
+        assert connector.create_shipment(carrier_client_for(account), connector.example_request()).all_ok
+    with simulator_for(account.carrier).running() as sim:  # the demo's credentials: this account's are refused
+        account.api_base_url = sim.url
+        account.save()
+        with pytest.raises(Exception, match="401"):
+            connector.create_shipment(carrier_client_for(account), connector.example_request())
