@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "integrations",
     "integrations.outbox",
     "integrations.publishing",
+    "integrations.carriers",
     "demo",
 ]
 
@@ -124,6 +125,8 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start while collectstatic has not run
+# Files the hub keeps (carriers' labels): served only through views that check permissions, never as static files.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 # Hashed, compressed files once `collectstatic` ran; until then (tests, a first `runserver`) WhiteNoise serves the
 # finders' files as they are, so a page never fails on a missing manifest entry.
 WHITENOISE_USE_FINDERS = True

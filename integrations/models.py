@@ -295,6 +295,9 @@ class AuditRecord(models.Model):
     connection = models.ForeignKey(
         Connection, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_records", db_index=False
     )
+    carrier_account = models.ForeignKey(
+        "carriers.CarrierAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_records"
+    )
     direction = models.CharField(max_length=8, choices=AuditDirection.choices)
     method = models.CharField(max_length=10, blank=True)
     endpoint = models.CharField(max_length=500)

@@ -190,6 +190,7 @@ ADMIN_VIEWERS: dict[str, set[str]] = {
     "inventory.stocklevel": {"ops", "mgr", "fin"},
     "inventory.movement": {"ops", "mgr", "fin"},
     "integrations.connection": {"ops", "mgr", "adm"},
+    "carriers.carrieraccount": {"ops", "mgr", "adm"},
     "outbox.outboundmessage": {"mgr", "adm"},
     "outbox.connectioncircuit": {"mgr", "adm"},
     "integrations.inbounddelivery": {"adm"},
