@@ -213,6 +213,10 @@ DEMO_RECONCILE_MINUTES = env.int("DEMO_RECONCILE_MINUTES", default=2)
 CREDENTIAL_KEYS = env.list("CREDENTIAL_KEYS", default=[])
 # `/readyz` is not ready when the worker's last heartbeat (a task scheduled every minute) is older than this.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=180)
+# `/metrics` (integrations/metrics/exporter.py) answers a scraper showing this bearer token, or one scraping from an
+# address or network listed here; with neither set it refuses every scrape.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 
 LOGGING = {
     "version": 1,
