@@ -24,7 +24,7 @@ from warehouse.errors import Reason
 
 pytestmark = pytest.mark.django_db
 
-SCRAPE_TOKEN = "metrics-scrape-token-7f3a"
+SCRAPE_TOKEN = "metrics-scrape-token-7f3a-0c9d1e2b"
 
 
 def scrape(client, token=SCRAPE_TOKEN, **extra):
@@ -238,3 +238,14 @@ def test_the_exposition_is_gauges_with_help_and_no_order_ids(client, token, traf
 def test_metrics_answer_get_only(client, token):
     response = client.post("/metrics", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"})
     assert response.status_code == 405
+
+
+def test_the_deployment_check_warns_of_a_short_token_and_a_loopback_allowlist(settings):
+    from integrations.checks import check_metrics_access
+
+    settings.METRICS_TOKEN, settings.METRICS_ALLOWED_IPS = "", []
+    assert check_metrics_access() == []  # closed: every scrape refused
+    settings.METRICS_TOKEN, settings.METRICS_ALLOWED_IPS = SCRAPE_TOKEN, ["127.0.0.1", "not-an-address", "10.0.0.0/8"]
+    assert [m.id for m in check_metrics_access()] == ["integrations.W012", "integrations.W011"]
+    settings.METRICS_TOKEN = "short"
+    assert "integrations.W010" in [m.id for m in check_metrics_access()]
