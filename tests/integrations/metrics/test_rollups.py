@@ -150,3 +150,19 @@ def test_after_90_days_minutes_are_summarised_into_hours_once(minutes_of_traffic
     assert metrics_summarise(now=T0 + dt.timedelta(days=90)) == 0
     assert metrics_summarise(now=T0 + dt.timedelta(days=90, minutes=59)) == 0
     assert (rows(MetricHour), rows()) == (hours, minutes)  # summarised once: a re-run changes nothing
+
+
+def test_the_rollup_runs_every_minute_and_the_summary_hourly_through_sync_schedules(minutes_of_traffic):
+    from django.core.management import call_command
+    from django_q.models import Schedule
+
+    from integrations.tasks import metrics_rollup_minutes, metrics_summarise_hours
+
+    call_command("sync_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    rollup = Schedule.objects.get(name="integrations.metrics_rollup")
+    assert (rollup.func, rollup.schedule_type, rollup.minutes) == (
+        "integrations.tasks.metrics_rollup_minutes", Schedule.MINUTES, 1,
+    )  # fmt: skip
+    summary = Schedule.objects.get(name="integrations.metrics_summarise")
+    assert (summary.func, summary.schedule_type) == ("integrations.tasks.metrics_summarise_hours", Schedule.HOURLY)
+    assert metrics_rollup_minutes() >= 0 and metrics_summarise_hours() == 0  # the real clock: nothing 90 days old
