@@ -38,9 +38,11 @@ demo: install
 serve: install
 	DJANGO_PROFILE=production bash scripts/serve.sh
 
+# The import contracts ([tool.importlinter] in pyproject.toml): layers that only point down, platforms independent.
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
 
 typecheck: install
 	.venv/bin/mypy config demo warehouse inventory orders returns integrations

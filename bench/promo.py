@@ -54,7 +54,7 @@ def _setup_django(url: str) -> None:
 
 
 def _seed(shopify_url: str, woo_url: str) -> tuple:
-    from integrations.publishing.models import ChannelListing
+    from integrations.models import ExternalId, ExternalIdKind
     from integrations.services import connection_create, connection_set_credentials
     from inventory.models import Sku, SkuState
     from inventory.services import stock_receive
@@ -68,14 +68,19 @@ def _seed(shopify_url: str, woo_url: str) -> tuple:
                             api_base_url=woo_url, actor=None)  # fmt: skip
     connection_set_credentials(connection=shop, credentials={"access_token": TOKEN}, actor=None)
     connection_set_credentials(connection=woo, credentials={"consumer_key": CK, "consumer_secret": CS}, actor=None)
+    ExternalId.objects.create(connection=shop, kind=ExternalIdKind.LOCATION, local_id=facility.pk,
+                              external_id=str(LOCATION))  # fmt: skip
     per_sku = [UNITS // SKUS + (1 if i < UNITS % SKUS else 0) for i in range(SKUS)]
     skus = []
     for i in range(SKUS):
         sku = Sku.objects.create(brand=brand, code=f"PROMO-{i:02d}", title="Promo tee", weight_grams=200,
                                  length_mm=300, width_mm=200, height_mm=20, hs_code="610910",
                                  state=SkuState.READY_FOR_RECEIVING)  # fmt: skip
-        ChannelListing.objects.create(connection=shop, sku=sku, external_id=str(7000 + i), location_id=str(LOCATION))
-        ChannelListing.objects.create(connection=woo, sku=sku, external_id=str(300 + i))
+        ExternalId.objects.create(connection=shop, kind=ExternalIdKind.LISTING, local_id=sku.pk,
+                                  external_id=str(7000 + i))  # fmt: skip
+        ExternalId.objects.create(
+            connection=woo, kind=ExternalIdKind.LISTING, local_id=sku.pk, external_id=str(300 + i)
+        )
         stock_receive(sku=sku, facility=facility, quantity=per_sku[i], event_id=f"open-{sku.code}", actor=None)
         skus.append(sku)
     return brand, facility, shop, woo, skus
@@ -161,8 +166,9 @@ def main() -> None:
         from django.db import connection
         from django.db.models import Sum
 
+        from integrations.platforms.shopify.simulator import ShopifySimulator
+        from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
         from integrations.publishing.pool import offered, sellable, settings_for
-        from integrations.simulators import ShopifySimulator, WooCommerceSimulator
         from inventory.models import Movement, StockLevel
         from orders.models import Order, OrderState
 

@@ -10,10 +10,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Case, OuterRef, QuerySet, Subquery, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
+from django.utils.functional import lazy
 
 from integrations import services
 from integrations.delivery_lifecycle import RERUN_PERMISSION, deliveries_rerun
@@ -21,33 +22,51 @@ from integrations.models import (
     RERUNNABLE,
     AuditRecord,
     Connection,
+    ExternalId,
+    ExternalIdKind,
     InboundDelivery,
     ReconcileRun,
     shop_taken_problem,
 )
 from integrations.platforms import registry
+from inventory.models import Sku
 from warehouse.admin import ConsoleAdmin
 from warehouse.durations import duration_words
 from warehouse.errors import DomainError
 from warehouse.history import save_with_history
-from warehouse.models import Brand, SalesChannel
+from warehouse.models import Brand, Facility, SalesChannel
 
 SECRETS_PERMISSION = "integrations.manage_connection_secrets"
 
 
+def _credential_shapes() -> str:
+    shapes = []
+    for code in registry.codes():
+        connector = registry.connector_for(code)
+        names = ", ".join(f'"{field.name}"' for field in connector.credential_fields)
+        shapes.append(f"{connector.name}: {{{names}}}")
+    return "; ".join(shapes)
+
+
 class ConnectionForm(forms.ModelForm):
     """The channel's identity (brand, platform, name: a `warehouse.SalesChannel` made with the connection), plain
-    fields, and write-only secrets: blank means "keep the stored one". Brand and platform are fixed once the
-    connection exists (its orders are keyed by the channel); the platforms on offer are the registry's."""
+    fields, and write-only secrets: blank means "keep the stored one". The platform is one the registry offers (the
+    model refuses any other on save, too). Brand and platform are fixed once the connection exists: its orders are
+    keyed by the channel."""
 
     brand = forms.ModelChoiceField(queryset=Brand.objects.order_by("name"))
-    platform = forms.ChoiceField(choices=registry.choices)
+    platform = forms.ChoiceField(choices=lambda: [("", "---------"), *registry.choices()])
     name = forms.CharField(max_length=SalesChannel._meta.get_field("name").max_length)
-
     new_credentials = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "size": 60}),
-        help_text='A JSON object, e.g. {"access_token": "…"}. Leave blank to keep the stored credentials.',
+        help_text=lazy(
+            lambda: (
+                f"A JSON object of the platform's credentials ({_credential_shapes()}). Leave blank to keep the "
+                "stored credentials."
+            ),
+            str,
+        )(),
     )
     new_signing_secret = forms.CharField(
         required=False,
@@ -103,6 +122,12 @@ class ConnectionForm(forms.ModelForm):
             raise forms.ValidationError("Credentials must be a JSON object.") from None  # never echo the value
         if not isinstance(value, dict):
             raise forms.ValidationError("Credentials must be a JSON object.")
+        # The platform's shape: an existing connection's own platform (fixed), else the one chosen on the form.
+        platform = self.instance.platform if self.instance.pk is not None else str(self.data.get("platform") or "")
+        if registry.is_registered(platform):
+            problems = registry.connector_for(platform).credential_problems(value)
+            if problems:  # the problems name fields, never values
+                raise forms.ValidationError("; ".join(problems))
         return value
 
 
@@ -320,3 +345,53 @@ class ReconcileRunAdmin(_Evidence):
     @admin.display(description="duration", ordering="duration_ms")
     def duration(self, obj: ReconcileRun) -> str:
         return duration_words(obj.duration_ms)
+
+
+class ExternalIdForm(forms.ModelForm):
+    class Meta:
+        model = ExternalId
+        fields = ["connection", "kind", "local_id", "external_id"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "connection" in self.fields:  # each choice is named by its channel: one query, not one per connection
+            self.fields["connection"].queryset = Connection.objects.select_related("channel")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        connection, kind, local_id = data.get("connection"), data.get("kind"), data.get("local_id")
+        if connection is None or not kind or local_id is None:
+            return data
+        if kind == ExternalIdKind.LISTING and not Sku.objects.filter(pk=local_id, brand=connection.brand).exists():
+            self.add_error("local_id", f"No SKU {local_id} of {connection.brand}.")
+        if kind == ExternalIdKind.LOCATION and not Facility.objects.filter(pk=local_id).exists():
+            self.add_error("local_id", f"No facility {local_id}.")
+        return data
+
+
+@admin.register(ExternalId)
+class ExternalIdAdmin(ConsoleAdmin):
+    """The generic mapping table: a SKU's listing and a facility's location on each connection's platform, in the
+    form the platform's connector reads (checked on save)."""
+
+    form = ExternalIdForm
+    brand_field = "connection__channel__brand"
+    list_display = ["connection", "kind", "local_id", "local_record", "external_id"]
+    list_filter = ["kind"]
+    list_select_related = ["connection__channel"]
+    search_fields = ["=external_id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExternalId]:
+        sku = Sku.objects.filter(pk=OuterRef("local_id")).values("code")[:1]
+        facility = Facility.objects.filter(pk=OuterRef("local_id")).values("code")[:1]
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                record_code=Case(When(kind=ExternalIdKind.LISTING, then=Subquery(sku)), default=Subquery(facility))
+            )
+        )
+
+    @admin.display(description="record")
+    def local_record(self, obj: ExternalId) -> str:
+        return str(getattr(obj, "record_code", None) or "(gone)")

@@ -6,3 +6,7 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from integrations import checks  # noqa: F401  (registers the deployment check of the vault's keys)
+        from integrations.health import vault_ready
+        from warehouse.health import readiness_check_register
+
+        readiness_check_register("vault", vault_ready)

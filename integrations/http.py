@@ -1,13 +1,14 @@
 """The one HTTP client every connector uses (no Django inside).
 
 A `requests.Session` with explicit connect/read timeouts; reads are retried with exponential backoff and jitter on
-5xx, 408/409/425 and timeouts, and wait out `Retry-After` on 429; rate-limit headroom (Shopify's
-`X-Shopify-Shop-Api-Call-Limit`, GraphQL `extensions.cost.throttleStatus`) comes back with each response. Failures are
-typed exceptions; a write that may have been applied (timeout after sending, 5xx after sending) is `AmbiguousWrite`
-and is never retried here: the caller resolves it by its idempotency key or by reading back.
+5xx, 408/409/425 and timeouts, and wait out `Retry-After` on 429; rate-limit headroom comes back with each response,
+read by the platform's own `headroom_parser` (and `throttle_parser`, for platforms that refuse with a 200) that its
+connector hands in: this module names no platform. Failures are typed exceptions; a write that may have been applied
+(timeout after sending, 5xx after sending) is `AmbiguousWrite` and is never retried here: the caller resolves it by
+its idempotency key or by reading back.
 
 Secrets (credential values given as `secrets=`, secret-named headers and query parameters) are redacted from every
-log line, exception message and exchange handed to `on_exchange` (the audit hook)."""
+log line, exception message and exchange handed to `on_exchange` (the audit hook), by `integrations.redaction`."""
 
 from __future__ import annotations
 
@@ -17,25 +18,23 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from integrations.redaction import RedactingFilter, redact_headers, redact_text
+
 logger = logging.getLogger(__name__)
 
-REDACTED = "[redacted]"
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 # After a write reached the platform, these answers do not tell whether it was applied.
 AMBIGUOUS_WRITE_STATUSES = frozenset({500, 502, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
-_SECRET_HEADER = re.compile(r"(authorization|token|secret|password|api[-_]?key|signature|hmac|cookie)", re.I)
-_SECRET_QUERY = re.compile(
-    r"((?:consumer_key|consumer_secret|access_token|api_key|token|secret|signature|oauth_signature)=)[^&\s\"']+", re.I
-)
 _LINK = re.compile(r'<([^<>]+)>;\s*rel="([^"]+)"')
 
 
@@ -59,7 +58,7 @@ class TransientError(HttpError):
 
 
 class RateLimited(TransientError):
-    """429 (or a GraphQL THROTTLED answer): wait `retry_after` seconds before the next call."""
+    """429 (or a 200 that the platform's throttle parser reads as a refusal): wait `retry_after` seconds."""
 
     retry_after: float
 
@@ -94,7 +93,7 @@ class Headroom:
 
     used: float
     limit: float
-    source: str  # "rest" (call-limit header) or "graphql" (cost throttle status)
+    source: str  # which signal it came from, as the platform's parser names it (e.g. "rest", "graphql")
 
     @property
     def remaining(self) -> float:
@@ -119,7 +118,7 @@ class Response:
         return json.loads(self.body) if self.body else None
 
     def links(self) -> dict[str, str]:
-        """The `Link` header as {rel: url}, the URLs verbatim (Shopify's `page_info` must not be re-encoded)."""
+        """The `Link` header as {rel: url}, the URLs verbatim (an opaque cursor must not be re-encoded)."""
         return {rel: url for url, rel in _LINK.findall(self.headers.get("Link", ""))}
 
 
@@ -138,37 +137,14 @@ class Exchange:
     detail: str = ""
 
 
-# --- redaction and parsing ----------------------------------------------------------------------------------------
+# --- log redaction and parsing ------------------------------------------------------------------------------------
 
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
-
-
-def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
-    return {k: (REDACTED if _SECRET_HEADER.search(k) else redact(str(v), secrets)) for k, v in headers.items()}
-
-
-class RedactingFilter(logging.Filter):
-    """Masks secret query parameters in log records of libraries that log URLs (urllib3 logs each request line)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        return True
-
-
-for _name in ("urllib3.connectionpool", "integrations.simulators.base"):
+for _name in ("urllib3.connectionpool", "integrations.platforms.simulator_kit"):
     logging.getLogger(_name).addFilter(RedactingFilter())
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None, default: float = 1.0) -> float:
-    """Seconds to wait: `Retry-After` as (float) seconds, or an HTTP date. Shopify sends "2.0"."""
+    """Seconds to wait: `Retry-After` as (float) seconds ("2.0" is common), or an HTTP date."""
     if not value:
         return default
     try:
@@ -182,43 +158,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None, default: f
     return max(when.timestamp() - (now if now is not None else time.time()), 0.0)
 
 
-def parse_headroom(headers: Mapping[str, str], body: Any = None) -> Headroom | None:
-    """GraphQL `extensions.cost.throttleStatus` when the body has one, else Shopify REST's
-    `X-Shopify-Shop-Api-Call-Limit: 32/40`."""
-    if isinstance(body, dict):
-        status = ((body.get("extensions") or {}).get("cost") or {}).get("throttleStatus")
-        if isinstance(status, dict):
-            try:
-                maximum = float(status["maximumAvailable"])
-                available = float(status["currentlyAvailable"])
-            except (KeyError, TypeError, ValueError):
-                return None
-            return Headroom(used=maximum - available, limit=maximum, source="graphql")
-    call_limit = headers.get("X-Shopify-Shop-Api-Call-Limit")
-    if call_limit and "/" in call_limit:
-        used, _, limit = call_limit.partition("/")
-        try:
-            return Headroom(used=float(used), limit=float(limit), source="rest")
-        except ValueError:
-            return None
-    return None
-
-
-def graphql_throttle_wait(body: Any) -> float | None:
-    """Seconds until a THROTTLED GraphQL query's cost is restored; None when the answer is not THROTTLED."""
-    if not isinstance(body, dict):
-        return None
-    errors = body.get("errors") or []
-    if not any(isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
-        return None
-    cost = (body.get("extensions") or {}).get("cost") or {}
-    status = cost.get("throttleStatus") or {}
-    try:
-        needed = float(cost.get("requestedQueryCost") or 0) - float(status.get("currentlyAvailable") or 0)
-        rate = float(status.get("restoreRate") or 50)
-    except (TypeError, ValueError):
-        return 1.0
-    return max(needed / rate, 0.5) if rate > 0 else 1.0
+HeadroomParser = Callable[[Mapping[str, str], Any], Headroom | None]
+ThrottleParser = Callable[[Any], float | None]
 
 
 # --- the client ---------------------------------------------------------------------------------------------------
@@ -243,7 +184,10 @@ class RetryPolicy:
 @dataclass
 class HttpClient:
     """One platform account's HTTP client. `auth_headers` / `auth` are added to each request; `secrets` are the
-    credential values to redact. `sleep`, `clock` and `rng` are injectable so tests run fast and deterministic."""
+    credential values to redact. `headroom_parser(headers, parsed body)` reads the platform's rate-limit budget from
+    an answer; `throttle_parser(parsed body)` gives the seconds to wait when a 200 answer is in fact a refusal (None:
+    it is not). Both come from the platform's connector. `sleep`, `clock` and `rng` are injectable so tests run fast
+    and deterministic."""
 
     base_url: str
     auth_headers: dict[str, str] = field(default_factory=dict)
@@ -256,6 +200,8 @@ class HttpClient:
     clock: Callable[[], float] = time.monotonic
     rng: random.Random = field(default_factory=random.Random)
     on_exchange: Callable[[Exchange], None] | None = None
+    headroom_parser: HeadroomParser | None = None
+    throttle_parser: ThrottleParser | None = None
     user_agent: str = "warehouse-hub/1.0"
     session: requests.Session = field(default_factory=requests.Session)
     last_headroom: Headroom | None = None
@@ -274,6 +220,7 @@ class HttpClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        form: Mapping[str, str] | None = None,
     ) -> Response:
         """Send one request (retrying reads); raise a typed `HttpError` subclass on failure.
 
@@ -289,6 +236,9 @@ class HttpClient:
         body_bytes = json.dumps(json_body).encode() if json_body is not None else None
         if body_bytes is not None:
             send_headers["Content-Type"] = "application/json"
+        elif form is not None:  # an OAuth token request (application/x-www-form-urlencoded)
+            body_bytes = urlencode(form).encode()
+            send_headers["Content-Type"] = "application/x-www-form-urlencoded"
 
         attempt = 0
         while True:
@@ -335,7 +285,7 @@ class HttpClient:
         attempt: int,
     ) -> Response:
         started = self.clock()
-        shown_url = redact(url if not params else f"{url}?{_query(params)}", self.secrets)
+        shown_url = redact_text(url if not params else f"{url}?{_query(params)}", self.secrets)
         try:
             raw = self.session.request(
                 method,
@@ -369,10 +319,10 @@ class HttpClient:
                 parsed = json.loads(content)
             except ValueError:
                 parsed = None
-        headroom = parse_headroom(raw.headers, parsed)
+        headroom = self.headroom_parser(raw.headers, parsed) if self.headroom_parser else None
         if headroom is not None:
             self.last_headroom = headroom
-        throttled = graphql_throttle_wait(parsed) if status == 200 else None
+        throttled = self.throttle_parser(parsed) if status == 200 and self.throttle_parser else None
         outcome = _outcome(status, throttled)
         self._record(method, shown_url, status, outcome, started, headers, body, content)
 
@@ -390,7 +340,9 @@ class HttpClient:
                 transient.retry_after = parse_retry_after(raw.headers.get("Retry-After"))
             raise transient
         if status >= 400:
-            text = redact(content[:2000].decode("utf-8", errors="replace"), self.secrets)
+            # The whole answer (as far as the audit keeps one), redacted before it is cut: a carrier's validation
+            # messages are what a person reads.
+            text = redact_text(content.decode("utf-8", errors="replace"), self.secrets)[:65536]
             raise PermanentError(f"{method} {shown_url}: HTTP {status}", status_code=status, body=text, url=shown_url)
         return Response(
             status=status,
@@ -427,8 +379,9 @@ class HttpClient:
             request_headers=redact_headers(
                 {**headers, **({"Authorization": "Basic"} if self.auth else {})}, self.secrets
             ),
-            request_body=redact((request_body or b"").decode("utf-8", errors="replace"), self.secrets),
-            response_body=redact(response_body[:65536].decode("utf-8", errors="replace"), self.secrets),
+            request_body=redact_text((request_body or b"").decode("utf-8", errors="replace"), self.secrets),
+            # Redacted whole, then cut: a secret cut in half would not be found.
+            response_body=redact_text(response_body.decode("utf-8", errors="replace"), self.secrets)[:65536],
             detail=detail,
         )
         try:

@@ -2,7 +2,8 @@
 
 Order of work for one delivery (the view only translates HTTP to this and back):
 1. bounded body (> 2 MB → 413), known platform and connection (else 404);
-2. the platform's own handshake (WooCommerce's unsigned creation ping) → 200, nothing stored or processed;
+2. the platform's own handshake (an unsigned set-up ping, where the platform sends one) → 200, nothing stored or
+   processed;
 3. signature over the raw bytes, compared as bytes in constant time → 401 + an audit row when it fails;
 4. stored once per (connection, delivery id) in one transaction with its audit row; a duplicate changes nothing;
    an unreadable body (invalid UTF-8, invalid JSON, `\\u0000`) is kept raw and quarantined; an unknown topic is kept
@@ -17,7 +18,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,11 +27,14 @@ from django.db import DatabaseError, transaction
 from django.db import connection as db
 from django.utils import timezone
 
-from integrations.audit import audit_record, redact_headers
-from integrations.mappings import platform_events
+from integrations.audit import audit_record
+from integrations.connection_cache import connection_view
 from integrations.models import AuditDirection, Connection, ConnectionStatus, DeliveryState, InboundDelivery
+from integrations.platforms.protocol import Connector
+from integrations.platforms.registry import UnknownPlatform, connector_for
 from integrations.queueing import TASK_CTE, broker_in_our_database, delivery_wake, task_params
-from integrations.vault import CredentialKeyError, Sealed
+from integrations.redaction import redact_headers
+from integrations.vault import CredentialKeyError
 from warehouse.errors import Reason
 from warehouse.jsonlimits import json_depth
 from warehouse.models import ExceptionKind
@@ -42,9 +45,7 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 DELIVERY_KEY_MAX = 200  # InboundDelivery.delivery_id
-CACHE_SECONDS = 10.0
-KEPT_HEADER_PREFIXES = ("x-shopify-", "x-wc-webhook-", "content-type", "user-agent")
-SIGNATURE_HEADERS = frozenset({"x-shopify-hmac-sha256", "x-wc-webhook-signature"})
+KEPT_HEADER_PREFIXES = ("content-type", "user-agent")  # and each platform's own (`Connector.kept_header_prefixes`)
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,13 @@ class InboxResult:
     delivery_id: int | None = None
 
 
-def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def _kept_headers(headers: Mapping[str, str], connector: Connector) -> dict[str, str]:
+    """The headers worth keeping with a delivery: the platform's own and the content type, never its signature."""
+    prefixes = (*KEPT_HEADER_PREFIXES, *connector.kept_header_prefixes)
     return {
         k: str(v)[:300]
         for k, v in headers.items()
-        if k.lower().startswith(KEPT_HEADER_PREFIXES) and k.lower() not in SIGNATURE_HEADERS
+        if k.lower().startswith(prefixes) and k.lower() not in connector.signature_headers
     }
 
 
@@ -81,57 +84,6 @@ def body_problem(body: bytes) -> Reason | None:
     if json_depth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         return Reason("too_deep", f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
     return None
-
-
-@dataclass(frozen=True)
-class _ConnectionView:
-    """What the inbox needs of a connection, kept for CACHE_SECONDS per process (the seed: short-lived in-memory
-    caches of credentials, TTL in minutes; ours is seconds, and services drop it on every change)."""
-
-    connection: Connection
-    loaded: float
-    current_secret: str | None = None
-    previous_secret: str | None = None
-
-    def secrets(self) -> list[str]:
-        """Like `Connection.signing_secrets_valid()`, with the rotation window checked at the moment of use."""
-        found = [self.current_secret] if self.current_secret else []
-        until = self.connection.previous_valid_until
-        if self.previous_secret and until is not None and timezone.now() < until:
-            found.append(self.previous_secret)
-        return found
-
-
-_cache: dict[int, _ConnectionView] = {}
-_cache_lock = threading.Lock()
-
-
-def connection_cache_clear(connection_id: int | None = None) -> None:
-    with _cache_lock:
-        if connection_id is None:
-            _cache.clear()
-        else:
-            _cache.pop(connection_id, None)
-
-
-def _connection(connection_id: int, platform: str) -> _ConnectionView | None:
-    """The connection and its decrypted signing secrets; raises CredentialKeyError when no key opens them."""
-    now = time.monotonic()
-    view = _cache.get(connection_id)
-    if view is None or now - view.loaded > CACHE_SECONDS:
-        found = Connection.objects.filter(pk=connection_id).select_related("channel__brand").first()
-        if found is None:
-            return None
-        current, previous = found.signing_secret, found.previous_signing_secret
-        view = _ConnectionView(
-            found,
-            now,
-            current.reveal() if isinstance(current, Sealed) else None,
-            previous.reveal() if isinstance(previous, Sealed) else None,
-        )
-        with _cache_lock:
-            _cache[connection_id] = view
-    return view if view.connection.platform == platform else None
 
 
 _INSERT_SQL = """
@@ -238,11 +190,11 @@ def inbox_receive(
     if len(body) > MAX_BODY_BYTES:
         return InboxResult(413, "too_large")
     try:
-        events = platform_events(platform)
-    except LookupError:
+        connector = connector_for(platform)
+    except UnknownPlatform:
         return InboxResult(404, "unknown_platform")
     try:
-        view = _connection(connection_id, platform)
+        view = connection_view(connection_id, platform)
     except CredentialKeyError:
         logger.error("webhook for connection %s: its signing secret cannot be decrypted", connection_id)
         return InboxResult(503, "vault_error")
@@ -250,7 +202,7 @@ def inbox_receive(
         return InboxResult(404, "unknown_connection")
     connection = view.connection
 
-    if events.is_handshake(body=body, headers=headers):
+    if connector.is_handshake(body=body, headers=headers):
         audit_record(
             connection=connection,
             direction=AuditDirection.INBOUND,
@@ -260,11 +212,11 @@ def inbox_receive(
             latency_ms=elapsed(),
             outcome="ping",
             body=body,
-            headers=_kept_headers(headers),
+            headers=_kept_headers(headers, connector),
         )
         return InboxResult(200, "ping")
 
-    if not events.signature_valid(body=body, headers=headers, secrets=view.secrets()):
+    if not connector.signature_valid(body=body, headers=headers, secrets=view.secrets()):
         audit_record(
             connection=connection,
             direction=AuditDirection.INBOUND,
@@ -274,27 +226,28 @@ def inbox_receive(
             latency_ms=elapsed(),
             outcome="hmac_failed",
             body=body[:16384],
-            headers=_kept_headers(headers),
+            headers=_kept_headers(headers, connector),
             detail="signature missing or wrong; not processed",
         )
         return InboxResult(401, "hmac_failed")
 
-    meta = events.delivery_meta(headers)
+    meta = connector.delivery_meta(headers)
     delivery_key = meta.delivery_id or "sha256:" + hashlib.sha256(body).hexdigest()
     if len(delivery_key) > DELIVERY_KEY_MAX:  # a key is never cut short: an overlong one is named by its hash
         delivery_key = "sha256:" + hashlib.sha256(delivery_key.encode()).hexdigest()
     problem = body_problem(body)
     if problem is not None:
         state, outcome = DeliveryState.QUARANTINED, "quarantined"
-    elif not events.is_order_topic(meta.topic):
+    elif not connector.is_order_topic(meta.topic):
         state, outcome = DeliveryState.IGNORED, "ignored_topic"
     else:
         state, outcome = DeliveryState.RECEIVED, "accepted"
 
+    kept = _kept_headers(headers, connector)
     fields = {
         "event_id": meta.event_id,
         "topic": meta.topic,
-        "headers": _kept_headers(headers),
+        "headers": kept,
         "body": body,
         "triggered_at": meta.triggered_at,
         "state": state,
@@ -342,7 +295,7 @@ def inbox_receive(
                 outcome=outcome,
                 # An accepted body is kept raw in the inbox row named in `detail`; refused and odd ones are here.
                 body=None if outcome in ("duplicate", "accepted") else body,
-                headers=fields["headers"],
+                headers=kept,
                 detail=f"delivery {delivery_pk} ({delivery_key[:80]})",
             )
             if created and state == DeliveryState.RECEIVED:

@@ -14,9 +14,9 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from importlib import import_module
 from typing import Any
 
+from integrations.platforms.registry import connector_for
 from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from warehouse.errors import InvalidInput, Reason
 
@@ -134,7 +134,7 @@ def read(payload: Any, spec: Any) -> Any:
 
 
 def parse_datetime(value: Any) -> dt.datetime | None:
-    """ISO 8601 as platforms send it; a value without an offset is UTC (WooCommerce's `_gmt` fields)."""
+    """ISO 8601 as platforms send it; a value without an offset is UTC (a platform's "GMT" fields, say)."""
     if isinstance(value, dt.datetime):
         parsed = value
     elif isinstance(value, str) and value.strip():
@@ -193,22 +193,12 @@ def normalise(*, payload: Mapping[str, Any], mappings: Mappings) -> CanonicalOrd
     )
 
 
-def platform_events(platform: str) -> Any:
-    """The platform's event module (`integrations/platforms/<platform>/events.py`); LookupError when there is none."""
-    if not re.fullmatch(r"[a-z0-9_]+", platform or ""):
-        raise LookupError("no such platform")
-    try:
-        return import_module(f"integrations.platforms.{platform}.events")
-    except ModuleNotFoundError as exc:
-        raise LookupError(f"no connector for platform {platform!r}") from exc
-
-
 def mappings_for(connection: Any) -> Mappings:
     """The connection's mappings over its platform's defaults (a connection overrides only what it names)."""
-    events = platform_events(connection.platform)
+    connector = connector_for(connection.platform)
     return Mappings(
-        fields={**events.DEFAULT_FIELD_MAPPING, **(connection.field_mapping or {})},
-        statuses={**events.DEFAULT_STATUS_MAPPING, **(connection.status_mapping or {})},
+        fields={**connector.default_field_mapping, **(connection.field_mapping or {})},
+        statuses={**connector.default_status_mapping, **(connection.status_mapping or {})},
     )
 
 
@@ -240,10 +230,10 @@ def mapping_dry_run(connection: Any, proposed: Mapping[str, Any], *, limit: int 
     status_mapping = proposed.get("status_mapping") or {}
     mapping_validate(field_mapping=field_mapping, status_mapping=status_mapping)
     current = mappings_for(connection)
-    events = platform_events(connection.platform)
+    connector = connector_for(connection.platform)
     candidate = Mappings(
-        fields={**events.DEFAULT_FIELD_MAPPING, **field_mapping},
-        statuses={**events.DEFAULT_STATUS_MAPPING, **status_mapping},
+        fields={**connector.default_field_mapping, **field_mapping},
+        statuses={**connector.default_status_mapping, **status_mapping},
     )
     rows: list[dict[str, Any]] = []
     deliveries = (

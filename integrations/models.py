@@ -12,27 +12,23 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from integrations.platforms.registry import UnknownPlatform, connector_for, is_registered
 from integrations.vault import Sealed, SealedField
 from warehouse.models import Brand, SalesChannel
 
 SECRET_FIELDS = ["credentials", "signing_secret", "previous_signing_secret"]
 
 
-class Platform(models.TextChoices):
-    SHOPIFY = "shopify", "Shopify"
-    WOOCOMMERCE = "woocommerce", "WooCommerce"
-    BIGCOMMERCE = "bigcommerce", "BigCommerce"
-    MAGENTO = "magento", "Magento / Adobe Commerce"
-    PRESTASHOP = "prestashop", "PrestaShop"
-    AMAZON = "amazon", "Amazon SP-API"
-    EBAY = "ebay", "eBay"
-    TIKTOK = "tiktok", "TikTok Shop"
-    ETSY = "etsy", "Etsy"
-    MIRAKL = "mirakl", "Mirakl"
-    NETSUITE = "netsuite", "NetSuite"
-    SAP = "sap", "SAP S/4HANA"
-    ODOO = "odoo", "Odoo"
-    DYNAMICS = "dynamics", "Dynamics 365"
+def platform_check(code: str) -> None:
+    """A `ValidationError` on `platform`, naming the platforms on offer, unless `code` is registered."""
+    try:
+        connector_for(code)
+    except UnknownPlatform as exc:
+        raise ValidationError({"platform": str(exc)}, code="unknown_platform") from None
+
+
+def platform_name(code: str) -> str:
+    return connector_for(code).name if is_registered(code) else code
 
 
 class ConnectionStatus(models.TextChoices):
@@ -44,16 +40,18 @@ class ConnectionStatus(models.TextChoices):
 
 class Connection(models.Model):
     """Integrations' record of one sales channel: the credentials, webhook secrets, mappings and reconciler state of
-    one brand's account on one platform (a Shopify shop, a WooCommerce site, ...). The channel itself (brand,
-    platform, name, marketplace or not) is the core's `warehouse.SalesChannel`; orders point at the channel, never
-    here. `brand`, `platform` and `name` read through to it. Create both with `services.connection_create`.
+    one brand's account on one platform (a shop, a site, a seller account). The channel itself (brand, platform,
+    name, marketplace or not) is the core's `warehouse.SalesChannel`; orders point at the channel, never here.
+    `brand`, `platform` and `name` read through to it. Create both with `services.connection_create`.
 
-    `credentials` (a JSON object, e.g. {"access_token": ...} or {"consumer_key", "consumer_secret"}) and the webhook
-    signing secrets are sealed at rest and write-only: set them through `integrations.services`, read them with
-    `credentials_get()` / `signing_secrets_valid()` at the moment of use."""
+    `platform` (the channel's) is a code of the connector registry (`integrations.platforms.registry`): a connection
+    for a platform with no registered connector cannot be saved. `credentials` (a JSON object of the shape the
+    platform's connector names in `credential_fields`) and the webhook signing secrets are sealed at rest and
+    write-only: set them through `integrations.services`, read them with `credentials_get()` /
+    `signing_secrets_valid()` at the moment of use."""
 
     channel = models.OneToOneField(SalesChannel, on_delete=models.PROTECT, related_name="connection")
-    shop = models.CharField(max_length=255, help_text="Shopify shop domain or WooCommerce site URL")
+    shop = models.CharField(max_length=255, help_text="The shop as its platform names it (a domain, a site URL)")
     status = models.CharField(max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -100,6 +98,23 @@ class Connection(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.platform_name})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Refuses a channel whose platform has no registered connector (whatever the caller validated): such a
+        connection could only fail at run time."""
+        fields = kwargs.get("update_fields")
+        if fields is None or "channel" in fields:
+            platform_check(self.platform)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.channel_id is None:
+            return
+        platform_check(self.platform)
+        problem = shop_taken_problem(platform=self.platform, shop=self.shop, exclude_pk=self.pk)
+        if problem:
+            raise ValidationError({"shop": problem})
+
     # The channel's identity, read through (load connections with `select_related("channel__brand")`).
     @property
     def brand(self) -> Brand:
@@ -119,23 +134,8 @@ class Connection(models.Model):
 
     @property
     def platform_name(self) -> str:
-        """The platform's name from the registry ("Shopify"); its code when it is not registered."""
-        from integrations.platforms.registry import UnknownPlatform, connector_for
-
-        try:
-            return connector_for(self.platform).name
-        except UnknownPlatform:
-            return self.platform
-
-    def get_platform_display(self) -> str:  # the name callers of the former choices field use
-        return self.platform_name
-
-    def clean(self) -> None:
-        super().clean()
-        if self.channel_id is not None:
-            problem = shop_taken_problem(platform=self.platform, shop=self.shop, exclude_pk=self.pk)
-            if problem:
-                raise ValidationError({"shop": problem})
+        """The platform's display name from its connector (the code itself when none is registered)."""
+        return platform_name(self.platform)
 
     def credentials_get(self) -> dict[str, Any]:
         """The decrypted credentials, for the moment of use. Never log, store or return the result."""
@@ -196,6 +196,46 @@ def shop_taken_problem(*, platform: str, shop: str, exclude_pk: int | None = Non
     if shop and taken.exists():
         return f"This {platform} shop already has a connection."
     return ""
+
+
+class ExternalIdKind(models.TextChoices):
+    LISTING = "listing", "Listing of a SKU"
+    LOCATION = "location", "Location of a facility"
+
+
+class ExternalId(models.Model):
+    """What one of our records is called on one connection's platform: a SKU's listing (`local_id` = the SKU's id),
+    a facility's location (`local_id` = the facility's id). The one mapping table for every platform: each connector
+    decides how its ids are written (`Connector.external_id_problem`, e.g. "product/variation") and is the only
+    code that reads them; no column means different things on different platforms."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="external_ids")
+    kind = models.CharField(max_length=10, choices=ExternalIdKind.choices)
+    local_id = models.PositiveBigIntegerField(help_text="The SKU's id (a listing) or the facility's id (a location)")
+    external_id = models.CharField(max_length=200, help_text="The platform's id, as its connector writes it")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["connection_id", "kind", "local_id"]
+        verbose_name = "external id"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "kind", "local_id"],
+                name="one_external_id_per_record_and_connection",
+                violation_error_message="This record already has an id on this connection.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.local_id} on {self.connection_id}: {self.external_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.connection_id is None or not self.kind:
+            return
+        problem = connector_for(self.connection.platform).external_id_problem(kind=self.kind, value=self.external_id)
+        if problem:
+            raise ValidationError({"external_id": problem})
 
 
 class DeliverySource(models.TextChoices):
@@ -266,6 +306,12 @@ class InboundDelivery(models.Model):
             models.Index(fields=["connection", "platform_order_id", "state"], name="delivery_order"),
             # Only rows still to do: small, so the sweeper's minute-by-minute look costs nothing on a big table.
             models.Index(fields=["received_at"], name="delivery_pending", condition=models.Q(state="received")),
+            # Only rows in trouble (the dead-letter depth and failed-webhook metrics): small, like the one above.
+            models.Index(
+                fields=["connection", "processed_at"],
+                name="delivery_trouble",
+                condition=models.Q(state__in=["dead_letter", "failed", "quarantined"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -289,6 +335,9 @@ class AuditRecord(models.Model):
 
     connection = models.ForeignKey(
         Connection, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_records", db_index=False
+    )
+    carrier_account = models.ForeignKey(
+        "carriers.CarrierAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_records"
     )
     direction = models.CharField(max_length=8, choices=AuditDirection.choices)
     method = models.CharField(max_length=10, blank=True)
@@ -338,3 +387,57 @@ class ReconcileRun(models.Model):
 
     def __str__(self) -> str:
         return f"reconcile {self.connection_id} {self.started_at:%Y-%m-%d %H:%M}: {self.missing} missing"
+
+
+class MetricRollup(models.Model):
+    """One connector metric's value over one period, for the pages (`integrations.metrics.rollups`). Labels as on
+    `/metrics`: the platform, the connection's id (0: the warehouse's own number, e.g. the exception queue) and one
+    bounded second label (a topic, a direction, a reason, an exception kind). A plain id, not a foreign key: history
+    outlives nothing and locks nothing."""
+
+    metric = models.CharField(max_length=60, help_text="The family's key (integrations.metrics.families)")
+    platform = models.CharField(max_length=20, blank=True)
+    connection_id = models.PositiveBigIntegerField(default=0, help_text="0: not one connection's number")
+    label = models.CharField(max_length=60, blank=True, help_text="Topic, direction, reason or exception kind")
+    value = models.FloatField()
+    count = models.PositiveBigIntegerField(default=0, help_text="Observations the value stands on")
+    total = models.FloatField(default=0, help_text="Their sum (failures of a ratio, seconds of a latency)")
+
+    class Meta:
+        abstract = True
+
+
+class MetricMinute(MetricRollup):
+    """A minute's value: kept 90 days, then summarised into `MetricHour`."""
+
+    minute = models.DateTimeField()
+
+    class Meta:
+        ordering = ["minute", "metric", "connection_id", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "platform", "connection_id", "label", "minute"], name="one_metric_row_per_minute"
+            )
+        ]
+        indexes = [models.Index(fields=["minute"], name="metric_minute_at")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.connection_id} {self.label} {self.minute:%Y-%m-%d %H:%M}: {self.value}"
+
+
+class MetricHour(MetricRollup):
+    """An hour's value, summarised from its minutes once they are 90 days old."""
+
+    hour = models.DateTimeField()
+
+    class Meta:
+        ordering = ["hour", "metric", "connection_id", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "platform", "connection_id", "label", "hour"], name="one_metric_row_per_hour"
+            )
+        ]
+        indexes = [models.Index(fields=["hour"], name="metric_hour_at")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.connection_id} {self.label} {self.hour:%Y-%m-%d %H}h: {self.value}"

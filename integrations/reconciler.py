@@ -15,7 +15,6 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable
-from importlib import import_module
 from typing import Any
 
 from django.apps import apps
@@ -24,11 +23,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from integrations.connections import client_for
 from integrations.delivery_lifecycle import error_name
 from integrations.ingest import payload_replay
 from integrations.mappings import mappings_for, normalise
 from integrations.metrics import last_webhook_at
 from integrations.models import Connection, ConnectionStatus, DeliveryState, InboundDelivery, ReconcileRun
+from integrations.outbox.services import headroom_record
+from integrations.platforms.registry import connector_for
 from integrations.services import (
     connection_enter_polling_fallback,
     connection_pause_for_credentials,
@@ -45,16 +47,14 @@ RUN_STALE_AFTER = dt.timedelta(minutes=15)
 
 
 def platform_pull(connection: Connection, since: dt.datetime | None) -> Iterable[dict[str, Any]]:
-    """Orders changed since `since` (all when None), through the platform's client module (`client_for` builds a
-    client for a connection; `list_orders_changed_since(since)` pages through the platform's real pagination)."""
-    module = import_module(f"integrations.platforms.{connection.platform}.client")
-    client = module.client_for(connection)
-    yield from client.list_orders_changed_since(since)
+    """Orders changed since `since` (all when None), through the connection's connector and client
+    (`orders_changed_since` pages through the platform's own pagination)."""
+    connector = connector_for(connection.platform)
+    client = client_for(connection)
+    yield from connector.orders_changed_since(client, since)
     # The pull's pages read the rate-limit budget too: recorded like a write's, so the metric covers both surfaces.
     headroom = getattr(getattr(client, "http", None), "last_headroom", None)
     if headroom is not None:
-        from integrations.outbox.services import headroom_record
-
         headroom_record(connection.pk, headroom=headroom, now=timezone.now())
 
 

@@ -8,15 +8,16 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from importlib import import_module
 from typing import Any
 
 from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.connection_cache import connection_cache_clear
 from integrations.mappings import mapping_validate
 from integrations.models import Connection, ConnectionStatus, shop_taken_problem
+from integrations.outbox.wake import outbox_release_connection
 from integrations.platforms.registry import UnknownPlatform, connector_for
 from integrations.vault import Sealed, fingerprint
 from warehouse.errors import Conflict, InvalidInput, Reason
@@ -30,17 +31,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_ROTATION_WINDOW = dt.timedelta(hours=24)
 
 
-def _forget_cached(connection_id: int) -> None:
-    from integrations.inbox import connection_cache_clear
-
-    connection_cache_clear(connection_id)
-
-
 def _save(*, connection: Connection, fields: list[str], actor: Actor, reason: str) -> None:
     save_with_history(connection, actor=actor, reason=reason, fields=fields)
     # The inbox keeps connections a few seconds per process: this process forgets now, the others at expiry.
-    _forget_cached(connection.pk)
-    transaction.on_commit(lambda: _forget_cached(connection.pk))
+    connection_cache_clear(connection.pk)
+    transaction.on_commit(lambda: connection_cache_clear(connection.pk))
 
 
 # The connection's own settings a caller may give at creation (secrets and mappings have their own services).
@@ -57,14 +52,6 @@ CONNECTION_SETTINGS = frozenset(
 )
 
 
-def platform_is_marketplace(platform: str) -> bool:
-    """What the platforms registry says the platform is; False for a code it does not know (yet)."""
-    try:
-        return bool(connector_for(platform).is_marketplace)
-    except UnknownPlatform:
-        return False
-
-
 def _lock_shop(platform: str, shop: str) -> None:
     """Serialise creations of one (platform, shop) so the one-connection-per-shop check cannot race."""
     digest = hashlib.blake2b(f"connection-shop:{platform}:{shop}".encode(), digest_size=8).digest()
@@ -79,15 +66,14 @@ def connection_create(
     name: str,
     shop: str,
     actor: Actor,
-    is_marketplace: bool | None = None,
     sla_window_hours: int | None = None,
     **settings: Any,
 ) -> Connection:
     """A brand's new sales channel and the connection that holds its credentials, in one transaction.
 
-    The channel's platform identity is data the registry gives: `is_marketplace` defaults to what the platform's
-    connector says (a caller may state it, e.g. a migration or a platform not registered yet). A shop is one
-    connection per platform. Secrets and mappings are set afterwards through their own services."""
+    The platform must be registered; what it is (a marketplace or the brand's own storefront) is the registry's
+    data, copied onto the channel (`SalesChannel.is_marketplace`). The SLA window is the brand's contract with that
+    channel. A shop is one connection per platform. Secrets and mappings are set afterwards through their services."""
     unknown = sorted(set(settings) - CONNECTION_SETTINGS)
     if unknown:
         raise InvalidInput(
@@ -101,8 +87,10 @@ def connection_create(
             "A connection needs a platform, a name and a shop.",
             reasons=[Reason("required", f"{label} is required") for label in missing],
         )
-    if is_marketplace is None:
-        is_marketplace = platform_is_marketplace(platform)
+    try:
+        connector = connector_for(platform)
+    except UnknownPlatform as exc:
+        raise InvalidInput(str(exc), reasons=[Reason("unknown_platform", str(exc))]) from None
     with transaction.atomic():
         _lock_shop(platform, shop)
         problem = shop_taken_problem(platform=platform, shop=shop)
@@ -115,7 +103,7 @@ def connection_create(
             brand=brand,
             platform_code=platform,
             name=name,
-            is_marketplace=is_marketplace,
+            is_marketplace=bool(connector.is_marketplace),
             sla_window_hours=sla_window_hours,
         )
         save_with_history(channel, actor=actor, reason="channel connected")
@@ -245,17 +233,5 @@ def connection_resume(*, connection: Connection, actor: Actor, note: str = "resu
     locked = _set_status(connection=connection, status=ConnectionStatus.ACTIVE, note=note, actor=actor)
     if was_paused:
         exceptions_resolve_if_cleared(subject=locked, kind=ExceptionKind.CREDENTIAL_EXPIRED, note=note)
-    connection_id = locked.pk
-    transaction.on_commit(lambda: _outbox_release(connection_id))
+    outbox_release_connection(connection_id=locked.pk)  # its drain is kicked after commit
     return locked
-
-
-def _outbox_release(connection_id: int) -> None:
-    """Ask the outbound queue to send what waited while the connection was paused (if that app offers it)."""
-    try:
-        outbox_services = import_module("integrations.outbox.services")
-    except ImportError:
-        return
-    release = getattr(outbox_services, "outbox_release_connection", None)
-    if release is not None:
-        release(connection_id=connection_id)

@@ -1326,7 +1326,8 @@ def shipment_hand_to_carrier(
     """The carrier took custody, with proof (receipt, tracking number, time): the order is dispatched and its units
     leave the building (in pick → shipped) now, not before. A split order's leg ships its own units at its own
     facility; the order is dispatched when the last leg is handed over. Listeners of `shipment_handed_to_carrier`
-    run after commit."""
+    run inside this transaction (integrations writes the fulfilment's outbox row there): if one fails, nothing of the
+    hand-off is kept, and if the hand-off is rolled back, neither is the row."""
     with transaction.atomic():
         changes: dict[str, Any] = {
             "carrier_receipt": _text(carrier_receipt, 200, "carrier_receipt"),
@@ -1365,8 +1366,8 @@ def shipment_hand_to_carrier(
             actor=actor,
             data={"shipment": shipment.pk, "handed_at": handed_at.isoformat() if handed_at else None},
         )
-        handed = shipment
-        transaction.on_commit(lambda: shipment_handed_to_carrier.send(sender=Shipment, shipment=handed))
+        # Inside the atomic block, never on commit: a crash between commit and callback would lose the write.
+        shipment_handed_to_carrier.send(sender=Shipment, shipment=shipment)
         return shipment
 
 

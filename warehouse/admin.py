@@ -335,3 +335,6 @@ admin.site.index_template = "admin/console_index.html"
 admin.site.site_header = "3PL hub · operations console"
 admin.site.site_title = "3PL hub console"
 admin.site.index_title = "Operations console"
+
+# The console's user pages replace django.contrib.auth's stock user admin (they need ConsoleAdmin, defined above).
+from warehouse import user_admin  # noqa: E402, F401

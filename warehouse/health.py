@@ -2,8 +2,9 @@
 
 - `/healthz`, liveness: the process answers. No database: a database outage must not get every web process restarted.
 - `/readyz`, readiness: this process can do its work. The database answers, the task queue (django-q2's ORM broker,
-  a table in the same database) is reachable, a worker ran the heartbeat task recently, and the vault's keys are
-  present and open a stored secret. 503 naming the failed checks otherwise.
+  a table in the same database) is reachable, a worker ran the heartbeat task recently, and every check an app above
+  the core registered holds (integrations: the vault's keys are present and open a stored secret). 503 naming the
+  failed checks otherwise.
 
 The worker's heartbeat is django-q2's own record of a scheduled task (`worker_heartbeat`, every minute): a Success row
 proves the scheduler queued it and a worker ran it, with no table of ours. django-q2's cluster statistics are not
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -67,36 +68,22 @@ def _check_worker() -> dict[str, Any]:
     }
 
 
-def _check_vault() -> dict[str, Any]:
-    from integrations.models import Connection
-    from integrations.vault import CredentialKeyError, Sealed, configured_keys, vault
+Check = Callable[[], dict[str, Any]]
+_registered: dict[str, Check] = {}
 
-    try:
-        keys = configured_keys()
-        vault()
-    except ImproperlyConfigured as exc:
-        return {"ok": False, "error": str(exc)}
-    sealed = (
-        Connection.objects.exclude(signing_secret=None).order_by("-pk").values_list("signing_secret", flat=True).first()
-    )
-    if isinstance(sealed, Sealed):
-        try:
-            sealed.reveal()
-        except CredentialKeyError:
-            return {"ok": False, "keys": len(keys), "error": "the configured keys do not open a stored secret"}
-    return {"ok": True, "keys": len(keys), "development_key": not settings.CREDENTIAL_KEYS}
+
+def readiness_check_register(name: str, check: Check) -> None:
+    """An app above the core adds a readiness check from its `AppConfig.ready()`, so the core imports none of them.
+    A check returns a dict with `ok` and never a secret; registering a name again replaces it."""
+    _registered[name] = check
 
 
 def readiness() -> dict[str, dict[str, Any]]:
     """Each check's result; a check that raises is not ready, with the error's kind (never its text: it may carry a
     connection string)."""
     results: dict[str, dict[str, Any]] = {}
-    for name, check in (
-        ("database", _check_database),
-        ("broker", _check_broker),
-        ("worker", _check_worker),
-        ("vault", _check_vault),
-    ):
+    core: dict[str, Check] = {"database": _check_database, "broker": _check_broker, "worker": _check_worker}
+    for name, check in {**core, **_registered}.items():
         try:
             results[name] = check()
         except DatabaseError as exc:

@@ -53,6 +53,7 @@ _SEE_OPERATIONS = [
     "inventory.view_*",
     "returns.view_*",
     "integrations.view_connection",
+    "carriers.view_carrieraccount",
     *_SEE_ALLOCATION,
 ]
 
@@ -91,6 +92,7 @@ ROLES: dict[str, list[str]] = {
         "warehouse.view_saleschannel",
         "warehouse.change_saleschannel",  # its name and SLA window; the channel is made with its connection
         "integrations.*",
+        "carriers.*",
         "outbox.view_*",
         "outbox.manage_deadletter",
         "auth.view_user",
@@ -117,6 +119,16 @@ ROLES: dict[str, list[str]] = {
     # with brands_visible_to, so it reaches only the user's own brands.
     BRAND: ["allocation.adjust_own_policy"],
 }
+
+# What each role is for, in the words the user form shows beside its checkbox (README "Who does what").
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    OPERATIONS: "views orders, stock, shipments, returns and exceptions; takes ordinary operational steps",
+    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts",
+    ADMINISTRATOR: "connections, credentials, mappings, dead letters, users, allocation policies",
+    FINANCE: "reads reports and exports; changes nothing",
+    BRAND: "sees only the brands ticked below (orders, stock, returns); never the console",
+}
+STAFF_ROLES = frozenset(ROLES) - {BRAND}  # they work in the console and see every brand
 
 # Never granted by a pattern: credentials are written by administrators through their own form, never read back.
 _NEVER_BY_PATTERN = {"integrations.view_credential"}

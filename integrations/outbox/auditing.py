@@ -6,15 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from integrations.audit import audit_record
 from integrations.http import Exchange
 
 
 def audit_hook(connection: Any) -> Callable[[Exchange], None]:
-    try:
-        from integrations.audit import audit_record
-    except ImportError:  # the audit log is optional for the client
-        return lambda exchange: None
-
     def record(exchange: Exchange) -> None:
         audit_record(
             connection=connection,

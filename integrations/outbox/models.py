@@ -88,6 +88,8 @@ class OutboundMessage(FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="outbox_due"),
             models.Index(fields=["platform", "state", "archived_at", "dead_at"], name="outbox_deadletters"),
+            # The outbound write latency metric reads the writes confirmed in a window.
+            models.Index(fields=["connection", "sent_at"], name="outbox_sent", condition=models.Q(state="sent")),
         ]
         permissions = [
             ("manage_deadletter", "Can replay or discard dead letters"),
@@ -144,6 +146,11 @@ class ConnectionCircuit(models.Model):
 
     def __str__(self) -> str:
         return f"circuit {self.connection_id}: {self.consecutive_failures} failures, open until {self.open_until}"
+
+    @classmethod
+    def close(cls, connection_id: int) -> None:
+        """The connection's writes go through again (a success, or a resume after its credentials were rotated)."""
+        cls.objects.filter(connection_id=connection_id).update(consecutive_failures=0, open_until=None, last_error="")
 
     @property
     def headroom_fraction(self) -> float | None:

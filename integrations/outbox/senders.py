@@ -1,18 +1,19 @@
-"""How each kind of message becomes calls on a platform client, and how the client's errors become outcomes.
+"""How each kind of message becomes a call on its platform's connector, and how the client's errors become outcomes.
 
-Fulfilment writes are not idempotent on either platform, so both clients read back before writing (Shopify: a
-fulfilment with our tracking number; WooCommerce: a note carrying our key). A retry, a replay, or a worker that
-died after the platform's 200 therefore never produces a second fulfilment."""
+Payloads are platform-neutral: a fulfilment or tracking change becomes a `FulfilmentWrite`, a stock write a
+`StockTarget` and a number; the connector (`integrations.platforms.registry`) translates. Where a platform has no
+idempotency facility for a fulfilment, its connector reads back before writing, so a retry, a replay, or a worker that
+died after the platform's 200 never produces a second fulfilment."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
 from django.conf import settings
 
+from integrations.connections import client_for
 from integrations.http import (
     AmbiguousWrite,
     AuthExpired,
@@ -24,6 +25,8 @@ from integrations.http import (
 )
 from integrations.models import Connection
 from integrations.outbox.models import MessageKind, OutboundMessage
+from integrations.platforms.protocol import FulfilmentWrite, StockTarget
+from integrations.platforms.registry import connector_for, is_registered
 
 ClientFactory = Callable[[Connection], Any]
 
@@ -50,80 +53,66 @@ def default_client_factory(connection: Connection) -> Any:
     options.setdefault("connect_timeout", 3.05)
     options.setdefault("read_timeout", 15.0)
     options.setdefault("retry", RetryPolicy(attempts=attempts, max_retry_after=float(options.pop("max_wait", 10.0))))
-    module = import_module(f"integrations.platforms.{connection.platform}.client")
-    return module.client_for(connection, **options)
+    return client_for(connection, **options)
 
 
-REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
-    ("shopify", MessageKind.FULFILMENT): ("order_id", "tracking_number"),
-    ("shopify", MessageKind.TRACKING): ("order_id", "tracking_number"),
-    ("shopify", MessageKind.INVENTORY): ("inventory_item_id", "location_id", "available"),
-    ("woocommerce", MessageKind.FULFILMENT): ("order_id", "tracking_number"),
-    ("woocommerce", MessageKind.TRACKING): ("order_id", "tracking_number"),
-    ("woocommerce", MessageKind.INVENTORY): ("product_id", "quantity"),
+REQUIRED: dict[str, tuple[str, ...]] = {
+    MessageKind.FULFILMENT: ("order_id", "tracking_number"),
+    MessageKind.TRACKING: ("order_id", "tracking_number"),
+    MessageKind.INVENTORY: ("listing", "quantity"),
 }
 
 
 def payload_problem(message: OutboundMessage) -> str:
-    """Why this message can never be sent as it is ("" when it can): no write for the platform, a missing field."""
-    required = REQUIRED.get((message.platform, message.kind))
+    """Why this message can never be sent as it is ("" when it can): no connector for the platform, no write of the
+    kind, a missing field."""
+    if not is_registered(message.platform):
+        return f"no connector for {message.platform!r}"
+    required = REQUIRED.get(message.kind)
     if required is None:
-        return f"no {message.kind} write for {message.platform}"
+        return f"no {message.kind} write"
     payload = message.payload if isinstance(message.payload, dict) else {}
     missing = [name for name in required if payload.get(name) in (None, "")]
     return f"payload lacks {', '.join(missing)}" if missing else ""
 
 
-def send(message: OutboundMessage, client: Any) -> dict[str, Any]:
-    """One write for this message; returns what the platform answered (ids), raises the client's errors."""
+def fulfilment_write(message: OutboundMessage) -> FulfilmentWrite:
+    """A fulfilment or tracking payload (`order_id, tracking_number, carrier?, tracking_url?, lines?, complete?,
+    previous_tracking_number?`) in the connector's terms; the message's key is the write's idempotency key."""
     payload = message.payload
-    key = message.idempotency_key
-    platform, kind = message.platform, message.kind
-    if platform == "shopify" and kind == MessageKind.TRACKING:
-        done = client.update_tracking(
-            order_id=payload["order_id"],
-            tracking_number=payload["tracking_number"],
-            tracking_company=payload.get("carrier", ""),
-            tracking_url=payload.get("tracking_url", ""),
-            previous_tracking_number=payload.get("previous_tracking_number", ""),
+    return FulfilmentWrite(
+        order_id=str(payload["order_id"]),
+        tracking_number=str(payload["tracking_number"]),
+        carrier=str(payload.get("carrier") or ""),
+        tracking_url=str(payload.get("tracking_url") or ""),
+        idempotency_key=message.idempotency_key,
+        lines=payload.get("lines") or None,
+        complete=bool(payload.get("complete", True)),
+        previous_tracking_number=str(payload.get("previous_tracking_number") or ""),
+    )
+
+
+def stock_target(payload: dict[str, Any]) -> StockTarget:
+    """An inventory payload's (`sku_id, sku, listing, location, quantity`) place on the platform."""
+    return StockTarget(listing=str(payload["listing"]), location=str(payload.get("location") or ""))
+
+
+def send(message: OutboundMessage, client: Any) -> dict[str, Any]:
+    """One write for this message through its platform's connector; returns what the platform answered (ids),
+    raises the client's errors."""
+    connector = connector_for(message.platform)
+    if message.kind == MessageKind.INVENTORY:
+        shown = connector.publish_stock(
+            client, target=stock_target(message.payload), quantity=int(message.payload["quantity"])
         )
-        return {"fulfillment_id": done.id, "created": done.created}
-    if platform == "shopify" and kind == MessageKind.FULFILMENT:
-        done = client.create_fulfillment(
-            order_id=payload["order_id"],
-            tracking_number=payload["tracking_number"],
-            tracking_company=payload.get("carrier", ""),
-            tracking_url=payload.get("tracking_url", ""),
-            idempotency_key=key,
-            lines=payload.get("lines") or None,
-        )
-        return {"fulfillment_id": done.id, "created": done.created}
-    if platform == "shopify" and kind == MessageKind.INVENTORY:
-        level = client.set_inventory_level(
-            inventory_item_id=int(payload["inventory_item_id"]),
-            location_id=int(payload["location_id"]),
-            available=int(payload["available"]),
-        )
-        return {"available": level.available}
-    if platform == "woocommerce" and kind in (MessageKind.FULFILMENT, MessageKind.TRACKING):
-        note = client.complete_with_tracking(
-            order_id=payload["order_id"],
-            tracking_number=payload["tracking_number"],
-            carrier=payload.get("carrier", ""),
-            tracking_url=payload.get("tracking_url", ""),
-            idempotency_key=key,
-            lines=payload.get("lines") or None,
-            complete=bool(payload.get("complete", True)),
-        )
-        return {"note_id": note.note_id, "created": note.created}
-    if platform == "woocommerce" and kind == MessageKind.INVENTORY:
-        stock = client.update_stock(
-            product_id=int(payload["product_id"]),
-            variation_id=int(payload["variation_id"]) if payload.get("variation_id") else None,
-            quantity=int(payload["quantity"]),
-        )
-        return {"stock_quantity": stock.stock_quantity}
-    raise PermanentError(f"no {kind} write for {platform}", status_code=501, body="unsupported")
+        return {"quantity": shown}
+    if message.kind == MessageKind.TRACKING:
+        done = connector.write_tracking(client, fulfilment_write(message))
+    elif message.kind == MessageKind.FULFILMENT:
+        done = connector.write_fulfilment(client, fulfilment_write(message))
+    else:
+        raise PermanentError(f"no {message.kind} write", status_code=501, body="unsupported")
+    return {**done.detail, "external_id": done.external_id, "created": done.created}
 
 
 def attempt(message: OutboundMessage, client: Any) -> Outcome:
@@ -133,18 +122,55 @@ def attempt(message: OutboundMessage, client: Any) -> Outcome:
         return Outcome(DEAD, error=problem)
     try:
         result = send(message, client)
-    except AuthExpired as exc:
-        return Outcome(AUTH, status=401, error=str(exc))
-    except RateLimited as exc:
-        return Outcome(RETRY, status=exc.status_code, error=str(exc), retry_after=exc.retry_after)
-    except AmbiguousWrite as exc:
-        return Outcome(RETRY, status=exc.status_code, error=f"ambiguous: {exc}", ambiguous=True)
-    except TransientError as exc:
-        return Outcome(RETRY, status=exc.status_code, error=str(exc), retry_after=exc.retry_after)
-    except PermanentError as exc:
-        return Outcome(DEAD, status=exc.status_code, error=f"{exc} {exc.body[:150]}")
-    except HttpError as exc:
-        return Outcome(RETRY, status=exc.status_code, error=str(exc))
-    except Exception as exc:  # an unreadable answer (an HTML error page with 200...): it may have landed
-        return Outcome(RETRY, error=f"unexpected {type(exc).__name__}", ambiguous=True)
+    except Exception as exc:
+        return failure(exc)
     return Outcome(SENT, status=200, result=result)
+
+
+def attempt_stock_many(messages: Sequence[OutboundMessage], client: Any) -> dict[int, Outcome]:
+    """Stock writes of one connection in one go, with the platform's bulk write (`connector.publish_stock_many`):
+    {message id: outcome}. A target the platform refused is that message's dead letter; a failure of the whole
+    call is every message's outcome."""
+    outcomes: dict[int, Outcome] = {}
+    ready: list[OutboundMessage] = []
+    for message in messages:
+        problem = payload_problem(message)
+        if problem:
+            outcomes[message.pk] = Outcome(DEAD, error=problem)
+        else:
+            ready.append(message)
+    if not ready:
+        return outcomes
+    connector = connector_for(ready[0].platform)
+    writes = [(stock_target(m.payload), int(m.payload["quantity"])) for m in ready]
+    try:
+        shown = connector.publish_stock_many(client, writes)
+    except Exception as exc:
+        return {**outcomes, **{m.pk: failure(exc) for m in ready}}
+    for message, (target, _quantity) in zip(ready, writes, strict=True):
+        answer = shown.get(target)
+        if isinstance(answer, int):
+            outcomes[message.pk] = Outcome(SENT, status=200, result={"quantity": answer})
+        elif isinstance(answer, str):
+            outcomes[message.pk] = Outcome(DEAD, status=422, error=f"refused by the platform: {answer[:200]}")
+        else:  # not in the answer: it may or may not have landed; an absolute set is safe to send again
+            outcomes[message.pk] = Outcome(RETRY, error="not in the bulk answer", ambiguous=True)
+    return outcomes
+
+
+def failure(exc: Exception) -> Outcome:
+    """What a client's exception means for the message."""
+    if isinstance(exc, AuthExpired):
+        return Outcome(AUTH, status=401, error=str(exc))
+    if isinstance(exc, RateLimited):
+        return Outcome(RETRY, status=exc.status_code, error=str(exc), retry_after=exc.retry_after)
+    if isinstance(exc, AmbiguousWrite):
+        return Outcome(RETRY, status=exc.status_code, error=f"ambiguous: {exc}", ambiguous=True)
+    if isinstance(exc, TransientError):
+        return Outcome(RETRY, status=exc.status_code, error=str(exc), retry_after=exc.retry_after)
+    if isinstance(exc, PermanentError):
+        return Outcome(DEAD, status=exc.status_code, error=f"{exc} {exc.body[:150]}")
+    if isinstance(exc, HttpError):
+        return Outcome(RETRY, status=exc.status_code, error=str(exc))
+    # An unreadable answer (an HTML error page with 200...): it may have landed.
+    return Outcome(RETRY, error=f"unexpected {type(exc).__name__}", ambiguous=True)

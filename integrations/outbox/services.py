@@ -29,6 +29,10 @@ from integrations.http import Headroom
 from integrations.models import Connection, ConnectionStatus
 from integrations.outbox import senders
 from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
+from integrations.outbox.wake import outbox_kick_after_commit
+from integrations.platforms.registry import connector_for, is_registered
+from integrations.redaction import redact_text
+from integrations.services import connection_enter_polling_fallback, connection_pause_for_credentials
 from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
 from warehouse.limits import text_within
 from warehouse.models import ExceptionKind
@@ -41,7 +45,6 @@ CIRCUIT_BASE_SECONDS = 15.0
 CIRCUIT_MAX_SECONDS = 300.0
 OUTAGE_AFTER_FAILURES = 3  # consecutive transient failures of one connection: runbook "platform outage"
 HEADROOM_FLOOR = 0.2  # below a fifth of the platform's budget, the connection's writes wait a little
-HEADROOM_PAUSE_SECONDS = 10.0  # Shopify's standard bucket leaks 2 calls/s: 10 s restore half of a 40-call bucket
 WRITABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK)
 
 
@@ -94,7 +97,7 @@ def outbound_enqueue(
         )
         if created:
             connection_id = connection.pk
-            _kick_after_commit(connection_id)
+            outbox_kick_after_commit(connection_id)
     return message
 
 
@@ -127,29 +130,6 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
         idempotency_key=shipment_key(shipment.pk),
         source=f"shipment:{shipment.pk}",
     )
-
-
-def _kick_after_commit(connection_id: int) -> None:
-    """One drain task per connection per transaction, however many writes it queued (a publishing cycle queues
-    hundreds). A callback already registered in this transaction for this connection is enough; a rollback drops
-    it with the rest."""
-    db = transaction.get_connection()
-    if db.in_atomic_block and any(
-        getattr(entry[1], "outbox_kick", None) == connection_id for entry in db.run_on_commit
-    ):
-        return
-
-    def kick() -> None:
-        _kick(connection_id)
-
-    kick.outbox_kick = connection_id  # type: ignore[attr-defined]
-    transaction.on_commit(kick)
-
-
-def _kick(connection_id: int) -> None:
-    from integrations.outbox.tasks import outbox_kick
-
-    outbox_kick(connection_id)
 
 
 # --- the worker -----------------------------------------------------------------------------------------------
@@ -229,6 +209,7 @@ def outbox_drain(
     report.claimed = len(claimed)
     clients: dict[int, Any] = {}
     stopped: set[int] = set()
+    bulk: dict[int, senders.Outcome] = {}  # outcomes of stock writes already sent together, by message id
     for message in claimed:
         if message.connection_id in stopped:
             outbox_record_outcome(message=message, outcome=None, now=now)
@@ -237,7 +218,15 @@ def outbox_drain(
         try:
             if message.connection_id not in clients:
                 clients[message.connection_id] = factory(message.connection)
-            outcome = senders.attempt(message, clients[message.connection_id])
+            client = clients[message.connection_id]
+            if message.pk not in bulk and message.kind == MessageKind.INVENTORY:
+                # This connection's claimed stock writes go in one bulk call where the platform has one.
+                together = [
+                    m for m in claimed if m.connection_id == message.connection_id and m.kind == MessageKind.INVENTORY
+                ]
+                if len(together) > 1:
+                    bulk.update(senders.attempt_stock_many(together, client))
+            outcome = bulk.pop(message.pk) if message.pk in bulk else senders.attempt(message, client)
         except Exception as exc:  # e.g. credentials that no key opens: never leave the batch in flight
             logger.exception("outbox: connection %s could not be attempted", message.connection_id)
             outcome = senders.Outcome(senders.RETRY, error=f"client unavailable: {type(exc).__name__}")
@@ -260,13 +249,19 @@ def outbox_drain(
             if headroom.fraction < HEADROOM_FLOOR and message.connection_id not in stopped:
                 # Runbook "rate-limit hit": slow our writes before the platform has to refuse them.
                 stopped.add(message.connection_id)
-                _circuit_hold(message.connection_id, until=now + dt.timedelta(seconds=HEADROOM_PAUSE_SECONDS))
+                pause = _headroom_pause_seconds(message.platform)
+                _circuit_hold(message.connection_id, until=now + dt.timedelta(seconds=pause))
                 report.throttled += 1
     for client in clients.values():
         close = getattr(getattr(client, "http", None), "close", None)
         if callable(close):
             close()
     return report
+
+
+def _headroom_pause_seconds(platform: str) -> float:
+    """How long the platform's budget takes to come back enough (its connector knows its bucket)."""
+    return float(connector_for(platform).headroom_pause_seconds) if is_registered(platform) else 10.0
 
 
 def headroom_record(connection_id: int, *, headroom: Headroom, now: dt.datetime) -> None:
@@ -294,13 +289,13 @@ def outbox_record_outcome(
         if outcome.kind == senders.SENT:
             changes.update(attempts=attempts + 1, sent_at=now, result=outcome.result, ambiguous=False, last_error="")
             transition_apply(obj=message, name="mark_sent", actor=None, reason="platform confirmed", changes=changes)
-            _circuit_close(connection.pk)
+            ConnectionCircuit.close(connection.pk)
             return MessageState.SENT
         if outcome.kind == senders.AUTH:
             # Credentials expired: not the message's fault, so no attempt is spent; it waits for the resume.
             transition_apply(obj=message, name="retry_later", actor=None, reason="credentials refused (401)",
                              changes={**changes, "next_attempt_at": now})  # fmt: skip
-            _pause_connection(connection, note="an outbound write got 401")
+            connection_pause_for_credentials(connection=connection, note="an outbound write got 401")
             return MessageState.PENDING
         attempts += 1
         changes["attempts"] = attempts
@@ -323,8 +318,6 @@ def outbox_record_outcome(
 
 
 def _redacted(connection: Connection, text: str) -> str:
-    from integrations.audit import redact_text
-
     try:
         secrets = connection.secret_values()
     except Exception:  # a key problem must not stop the queue; secret-named query values are still masked
@@ -347,8 +340,6 @@ def _enter_polling(connection_id: int, *, note: str) -> None:
     """Runbook "platform outage": the platform is down for writes, so its webhooks are not trusted either; the
     reconciler polls at the fallback cadence (and returns the connection to active once a pull finds nothing
     missing), while the open circuit keeps writes from storming it."""
-    from integrations.services import connection_enter_polling_fallback
-
     connection = Connection.objects.get(pk=connection_id)
     connection_enter_polling_fallback(connection=connection, note=note[:300])
 
@@ -358,22 +349,6 @@ def _circuit_hold(connection_id: int, *, until: dt.datetime) -> None:
     circuit, _ = ConnectionCircuit.objects.get_or_create(connection_id=connection_id)
     if circuit.open_until is None or circuit.open_until < until:
         ConnectionCircuit.objects.filter(pk=circuit.pk).update(open_until=until)
-
-
-def _circuit_close(connection_id: int) -> None:
-    ConnectionCircuit.objects.filter(connection_id=connection_id).update(
-        consecutive_failures=0, open_until=None, last_error=""
-    )
-
-
-def _pause_connection(connection: Connection, *, note: str) -> None:
-    """Runbook "credential expired": the integrations app's pause hook if it has one, else the status alone."""
-    try:
-        from integrations.services import connection_pause_for_credentials
-    except ImportError:
-        Connection.objects.filter(pk=connection.pk).update(status=ConnectionStatus.PAUSED_CREDENTIALS)
-        return
-    connection_pause_for_credentials(connection=connection, note=note)
 
 
 def _deadletter_opened(message: OutboundMessage, *, why: str, error: str) -> None:
@@ -441,7 +416,7 @@ def deadletter_replay(*, message: OutboundMessage, actor: Actor) -> OutboundMess
         )
         connection_id = replayed.connection_id
         _deadletters_cleared(replayed.connection, note="dead letters replayed")
-        _kick_after_commit(connection_id)
+        outbox_kick_after_commit(connection_id)
     return replayed
 
 
@@ -460,10 +435,3 @@ def _deadletters_cleared(connection: Connection, *, note: str) -> None:
     """Once a person has replayed or discarded every dead letter of a connection, its page is closed."""
     if not deadletters().filter(connection=connection).exists():
         exceptions_resolve_if_cleared(subject=connection, kind=ExceptionKind.DEAD_LETTER, note=note[:300])
-
-
-def outbox_release_connection(*, connection_id: int) -> None:
-    """Called when a paused connection resumes: its circuit closes and the messages that waited (kept due while
-    paused) are sent by the next drain, kicked now."""
-    _circuit_close(connection_id)
-    _kick_after_commit(connection_id)

@@ -3,26 +3,14 @@ at-least-once): a drain only takes due rows, and every write reads back or carri
 
 from __future__ import annotations
 
-from django_q.tasks import async_task
-
 from integrations.outbox.services import outbox_drain
-from integrations.queueing import NOT_SAVED
 
 BATCH = 50
 MAX_BATCHES = 20
 
 
-def outbox_kick(connection_id: int) -> None:
-    """Ask a worker to drain one connection now (after an enqueue, a replay or a resume)."""
-    async_task(
-        "integrations.outbox.tasks.outbox_drain_connection",
-        connection_id,
-        group="integrations.outbox",
-        q_options={"task_name": f"outbox-drain-{connection_id}", **NOT_SAVED},
-    )
-
-
 def outbox_drain_connection(connection_id: int) -> int:
+    """Kicked after commit by `integrations.outbox.wake.outbox_kick` (after an enqueue, a replay or a resume)."""
     return outbox_drain(connection_id=connection_id).claimed
 
 

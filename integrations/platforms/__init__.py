@@ -1,1 +1,3 @@
-"""One package per platform: events.py (signature, topics, normalising) and client.py (the API)."""
+"""The connector kit's platforms: one folder per platform (`<code>/`), the `Connector` protocol (`protocol.py`), the
+registry (`registry.py`), the simulator machinery (`simulator_kit.py`) and what the folders share (`base.py`,
+`fixtures.py`)."""

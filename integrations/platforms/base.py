@@ -1,4 +1,5 @@
-"""What every platform's event module shares: verifying a base64 HMAC-SHA256 signature over the raw body."""
+"""What every platform folder shares: verifying a base64 HMAC-SHA256 signature over the raw body, and small checks of
+hosts and ids."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -53,3 +55,19 @@ def base64_hmac_sha256_valid(*, body: bytes, signature: bytes | None, secrets: I
 def sign(*, body: bytes, secret: str) -> str:
     """The signature a platform would send (used by tests, benchmarks and simulators)."""
     return base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()).decode("ascii")
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: where the simulators listen (every connector allows it as an API host)."""
+    host = (host or "").strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def digits(value: str) -> bool:
+    """A platform's numeric id written as text: ASCII digits only, not empty, no sign."""
+    return bool(value) and value.isascii() and value.isdigit()

@@ -49,7 +49,9 @@ class FulfilmentWrite:
     carrier: str = ""
     tracking_url: str = ""
     idempotency_key: str = ""
-    lines: Sequence[Mapping[str, Any]] | None = None  # [{"external_line_id", "quantity"}]; None: the whole order
+    # One leg of an order shipped from several facilities: [{"line_item_id", "sku", "quantity"}] (the platform's line
+    # id, our SKU code when the id is unknown, units); None: the whole order.
+    lines: Sequence[Mapping[str, Any]] | None = None
     complete: bool = True  # False: a partial fulfilment (the order stays open on the platform)
     previous_tracking_number: str = ""  # a tracking change: the number being replaced
 
@@ -84,8 +86,9 @@ class Connector(Protocol):
         """The API's base URL for a connection (`api_base_url` when set, e.g. a simulator; else from the shop)."""
         ...
 
-    def api_host_allowed(self, host: str) -> bool:
-        """Whether the kit may send this connection's credentials to `host` (loopback is always allowed)."""
+    def api_host_allowed(self, host: str, *, shop: str) -> bool:
+        """Whether the kit may send the credentials of a connection to `shop` to `host` (loopback is always
+        allowed: the simulators)."""
         ...
 
     def client(
@@ -96,7 +99,8 @@ class Connector(Protocol):
         on_exchange: Callable[[Exchange], None] | None = None,
         **http_options: Any,
     ) -> Any:
-        """The platform's pure-HTTP client (its `.http` is the shared `HttpClient`)."""
+        """The platform's pure-HTTP client (its `.http` is the shared `HttpClient`, given this platform's headroom
+        parser)."""
         ...
 
     # --- events ---------------------------------------------------------------------------------------------------
@@ -127,8 +131,23 @@ class Connector(Protocol):
 
     def write_tracking(self, client: Any, write: FulfilmentWrite) -> WriteResult: ...
 
+    stock_needs_location: bool  # a listing is written at a location (the facility's location id must be mapped)
+
+    def external_id_problem(self, *, kind: str, value: str) -> str:
+        """Why `value` cannot be this platform's id of that kind ("listing" or "location"); "" when it can. Each
+        connector decides how its listing id is written (e.g. "product/variation")."""
+        ...
+
     def publish_stock(self, client: Any, *, target: StockTarget, quantity: int) -> int:
         """Set the absolute number; returns what the platform now shows."""
+        ...
+
+    def publish_stock_many(
+        self, client: Any, writes: Sequence[tuple[StockTarget, int]]
+    ) -> dict[StockTarget, int | str]:
+        """Set many absolute numbers with the platform's bulk write where it has one (else one by one). Returns, per
+        target, what the platform now shows, or its refusal of that target as text. Raises like one write when the
+        whole call fails."""
         ...
 
     def read_stock(self, client: Any, targets: Sequence[StockTarget]) -> dict[StockTarget, int]:
@@ -145,17 +164,35 @@ class Connector(Protocol):
 
     webhook_topics: tuple[str, ...]  # the topics the hub subscribes to
 
-    def register_webhooks(self, client: Any, *, address: str) -> list[str]:
-        """Subscribe `address` to every topic in `webhook_topics` (idempotent); returns the platform's ids."""
+    def register_webhooks(self, client: Any, *, address: str, secret: str) -> list[str]:
+        """Subscribe `address` to every topic in `webhook_topics` through the platform's webhook API, listing first
+        so a second call subscribes nothing twice; returns the platform's ids of the subscriptions. `secret` is the
+        connection's signing secret, for platforms that sign each webhook with its own (others ignore it)."""
         ...
 
     # --- simulator (tests, the demo and `run_simulator`) ----------------------------------------------------------
-    def simulator(self, *, shop: str, credentials: Mapping[str, Any], secret: str, hub_url: str) -> Any:
-        """A not-yet-started loopback simulator accepting these credentials and signing with `secret`."""
+    def simulator(
+        self,
+        *,
+        shop: str = "",
+        credentials: Mapping[str, Any] | None = None,
+        secret: str = "",
+        hub_url: str = "",
+        **options: Any,
+    ) -> Any:
+        """A not-yet-started loopback simulator (`integrations.platforms.simulator_kit.Simulator`) accepting these
+        credentials and signing with `secret`; what is left empty keeps the simulator's default. `options` go to the
+        simulator as they are (e.g. `hang_seconds`)."""
+        ...
+
+    def example_orders(self) -> list[dict[str, Any]]:
+        """The platform's official example order payloads (its `fixtures/`, from ../shared/specs), as a webhook or
+        the API would deliver them."""
         ...
 
     def demo_credentials(self, seed: Callable[[str], str]) -> dict[str, str]:
-        """Credentials of the right shape for the demo (`seed(name)` gives a stable secret-looking value)."""
+        """Credentials of the right shape for the demo. `seed(name)` gives a stable hex value of 64 characters for
+        each name: the connector cuts what its shape needs."""
         ...
 
 

@@ -11,7 +11,10 @@ from importlib import import_module
 from integrations.platforms.protocol import Connector
 
 # One line per platform: its folder's connector module (each exposes `connector`).
-_MODULES: tuple[str, ...] = ()
+_MODULES: tuple[str, ...] = (
+    "integrations.platforms.shopify.connector",
+    "integrations.platforms.woocommerce.connector",
+)
 
 
 class UnknownPlatform(LookupError):

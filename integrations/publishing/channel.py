@@ -1,117 +1,97 @@
-"""The channel side of publishing: queue an absolute stock write through the outbound queue, send it with the
-platform's client, and read back what the channel shows. Absolute sets (never deltas): a repeated or reordered
-write can never double-count, and the latest number wins."""
+"""The channel side of publishing: where a SKU's number lives on a connection's platform (the generic mapping table,
+`integrations.models.ExternalId`), queue an absolute stock write through the outbound queue, and read back what the
+channel shows through its connector. Absolute sets (never deltas): a repeated or reordered write can never
+double-count, and the latest number wins.
+
+The shared pool is one number per SKU and connection: where a platform keeps stock per location, it is advertised at
+the location mapped to the connection's first facility (the lowest facility id with a location)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from integrations.models import Connection
-from integrations.publishing.models import ChannelListing
+from integrations.connections import client_for
+from integrations.models import Connection, ExternalId, ExternalIdKind
+from integrations.platforms.protocol import StockTarget
+from integrations.platforms.registry import connector_for, is_registered
 from inventory.models import Sku
 from warehouse.errors import InvalidInput, Reason
 
-logger = logging.getLogger(__name__)
 
-SUPPORTED_PLATFORMS = frozenset({"shopify", "woocommerce"})  # the platforms with a stock write and read-back
-
-
-def _listings(connection: Connection, skus: Sequence[Sku]) -> dict[int, ChannelListing]:
-    found = {
-        listing.sku_id: listing for listing in ChannelListing.objects.filter(connection=connection, sku__in=list(skus))
-    }
-    return found
+def publishable(connection: Connection) -> bool:
+    """Whether stock can be written to this connection: its platform has a connector (a legacy row may name one that
+    has none), and a location is mapped where the platform keeps stock per location."""
+    if not is_registered(connection.platform):
+        return False
+    return not connector_for(connection.platform).stock_needs_location or bool(pool_location(connection))
 
 
-def _client(connection: Connection) -> Any:
-    if connection.platform == "shopify":
-        from integrations.platforms.shopify.client import client_for as shopify_client_for
-
-        return shopify_client_for(connection)
-    if connection.platform == "woocommerce":
-        from integrations.platforms.woocommerce.client import client_for as woocommerce_client_for
-
-        return woocommerce_client_for(connection)
-    message = f"Publishing stock to {connection.get_platform_display()} is not built yet"
-    raise InvalidInput(message, reasons=[Reason("platform_unsupported", message)])
+def listed_pairs(connections: Iterable[Connection], skus: Iterable[Sku]) -> set[tuple[int, int]]:
+    """(connection id, SKU id) for every SKU listed on each connection."""
+    return set(
+        ExternalId.objects.filter(
+            connection__in=list(connections), kind=ExternalIdKind.LISTING, local_id__in=[s.pk for s in skus]
+        ).values_list("connection_id", "local_id")
+    )
 
 
-def _listing_or_refuse(connection: Connection, sku: Sku) -> ChannelListing:
-    listing = ChannelListing.objects.filter(connection=connection, sku=sku).first()
-    if listing is None:
+def listed_sku_ids(connection: Connection) -> set[int]:
+    return set(
+        ExternalId.objects.filter(connection=connection, kind=ExternalIdKind.LISTING).values_list("local_id", flat=True)
+    )
+
+
+def pool_location(connection: Connection) -> str:
+    """The location the shared pool is advertised at ("" when no facility's location is mapped)."""
+    found = (
+        ExternalId.objects.filter(connection=connection, kind=ExternalIdKind.LOCATION)
+        .order_by("local_id")
+        .values_list("external_id", flat=True)
+        .first()
+    )
+    return found or ""
+
+
+def stock_targets(connection: Connection, skus: Sequence[Sku]) -> dict[int, StockTarget]:
+    """{sku_id: where its number lives on the platform} for the listed SKUs (unlisted ones are left out)."""
+    listings = ExternalId.objects.filter(
+        connection=connection, kind=ExternalIdKind.LISTING, local_id__in=[s.pk for s in skus]
+    ).values_list("local_id", "external_id")
+    location = pool_location(connection)
+    return {int(sku_id): StockTarget(listing=listing, location=location) for sku_id, listing in listings}
+
+
+def _target_or_refuse(connection: Connection, sku: Sku) -> StockTarget:
+    if not is_registered(connection.platform):
+        message = f"Publishing stock to {connection.platform_name} is not built yet"
+        raise InvalidInput(message, reasons=[Reason("platform_unsupported", message)])
+    target = stock_targets(connection, [sku]).get(sku.pk)
+    if target is None:
         message = f"{sku.code} has no listing on {connection.name}"
         raise InvalidInput(message, reasons=[Reason("listing_missing", message)])
-    return listing
-
-
-def send_level(*, connection: Connection, sku: Sku, quantity: int) -> int:
-    """Write the absolute number to the platform; returns what the platform now says."""
-    listing = _listing_or_refuse(connection, sku)
-    client = _client(connection)
-    if connection.platform == "shopify":
-        level = client.set_inventory_level(
-            inventory_item_id=int(listing.external_id), location_id=int(listing.location_id), available=quantity
-        )
-        return int(level.available)
-    product, variation = _woo_item(listing)
-    stock = client.update_stock(product_id=product, quantity=quantity, variation_id=variation)
-    return int(stock.stock_quantity or 0)
+    if connector_for(connection.platform).stock_needs_location and not target.location:
+        message = f"{connection.name} has no location mapped for any facility: {sku.code} cannot be written"
+        raise InvalidInput(message, reasons=[Reason("location_missing", message)])
+    return target
 
 
 def read_levels(*, connection: Connection, skus: Sequence[Sku]) -> dict[int, int]:
-    """{sku_id: units the channel advertises} for the listed SKUs (unlisted ones are left out)."""
-    listings = _listings(connection, skus)
-    if not listings:
+    """{sku_id: units the channel advertises} for the listed SKUs (unlisted ones, and those the platform does not
+    count, are left out), with the platform's bulk read."""
+    targets = stock_targets(connection, skus)
+    if not targets:
         return {}
-    client = _client(connection)
-    shown: dict[int, int] = {}
-    if connection.platform == "shopify":
-        by_item = {(listing.external_id, listing.location_id): sku_id for sku_id, listing in listings.items()}
-        items = sorted({listing.external_id for listing in listings.values()})
-        for start in range(0, len(items), 50):
-            body = client.http.get(
-                f"/admin/api/{client.api_version}/inventory_levels.json",
-                params={"inventory_item_ids": ",".join(items[start : start + 50]), "limit": 250},
-            ).json()
-            for level in body.get("inventory_levels", []):
-                key = (str(level["inventory_item_id"]), str(level["location_id"]))
-                if key in by_item and level.get("available") is not None:
-                    shown[by_item[key]] = int(level["available"])
-        return shown
-    wanted = {sku_id: _woo_item(listing) for sku_id, listing in listings.items()}
-    levels = client.stock_levels(wanted.values())
-    for sku_id, item in wanted.items():
-        level = levels.get(item)
-        if level is None:
-            continue  # the product is gone from the shop: nothing to compare
-        if level.stock_quantity is None and level.stock_status != "outofstock":
-            # Stock management switched off on the shop: it sells by status alone, with no count to weigh against
-            # the threshold. Our next write for the SKU turns management back on (every write sends manage_stock).
-            logger.warning("connection %s: product %s is not stock-managed on the shop", connection.pk, item)
-            continue
-        shown[sku_id] = level.stock_quantity or 0  # unmanaged and out of stock: the shop offers none
-    return shown
-
-
-def _woo_item(listing: ChannelListing) -> tuple[int, int | None]:
-    """A WooCommerce listing's (product id, variation id or None): the variation rides in `location_id`."""
-    return int(listing.external_id), int(listing.location_id) if listing.location_id else None
+    shown = connector_for(connection.platform).read_stock(client_for(connection), list(set(targets.values())))
+    return {sku_id: shown[target] for sku_id, target in targets.items() if target in shown}
 
 
 def level_payload(*, connection: Connection, sku: Sku, quantity: int) -> dict[str, Any]:
-    """The outbound queue's inventory payload for this platform (absolute number), naming our SKU for read-back."""
-    listing = _listing_or_refuse(connection, sku)
-    base: dict[str, Any] = {"sku_id": sku.pk, "sku": sku.code}
-    if connection.platform == "shopify":
-        return {**base, "inventory_item_id": int(listing.external_id), "location_id": int(listing.location_id),
-                "available": quantity}  # fmt: skip
-    if connection.platform == "woocommerce":
-        variation = int(listing.location_id) if listing.location_id else None
-        return {**base, "product_id": int(listing.external_id), "variation_id": variation, "quantity": quantity}
-    message = f"Publishing stock to {connection.get_platform_display()} is not built yet"
-    raise InvalidInput(message, reasons=[Reason("platform_unsupported", message)])
+    """The outbound queue's inventory payload (an absolute number at the SKU's place on the platform), naming our
+    SKU for read-back. Platform-neutral: the connector reads `listing` and `location` when it sends."""
+    target = _target_or_refuse(connection, sku)
+    return {"sku_id": sku.pk, "sku": sku.code, "listing": target.listing, "location": target.location,
+            "quantity": quantity}  # fmt: skip
 
 
 def enqueue_level(*, connection: Connection, sku: Sku, quantity: int, sequence: int) -> None:

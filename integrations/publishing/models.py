@@ -16,7 +16,7 @@ from inventory.models import Sku
 
 class PoolKind(models.TextChoices):
     SHARED = "shared", "Shared pool (the WMS number less the buffer)"
-    AMAZON_FBA = "amazon_fba", "Amazon FBA (Amazon's own pool, authoritative there: never written)"
+    CHANNEL_OWNED = "channel_owned", "The channel's own pool (stock it holds and fulfils; never written)"
 
 
 class PublishSettings(models.Model):
@@ -100,21 +100,3 @@ class PublishQuarantine(models.Model):
 
     def __str__(self) -> str:
         return f"quarantine {self.sku_id} → {self.connection_id}"
-
-
-class ChannelListing(models.Model):
-    """Where one SKU lives on one connection's platform: Shopify's inventory item and location, WooCommerce's
-    product (and variation). Without a listing the SKU's code addresses it (simulators, SKU-keyed APIs)."""
-
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="listings")
-    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="listings")
-    external_id = models.CharField(max_length=100, help_text="inventory_item_id / product_id / seller SKU")
-    location_id = models.CharField(max_length=100, blank=True, help_text="Shopify location; WooCommerce variation")
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["connection_id", "sku_id"]
-        constraints = [models.UniqueConstraint(fields=["connection", "sku"], name="one_listing_per_sku_connection")]
-
-    def __str__(self) -> str:
-        return f"{self.sku_id} on {self.connection_id}: {self.external_id}"

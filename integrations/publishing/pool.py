@@ -1,7 +1,7 @@
 """The number each channel is offered for a SKU (seed 000 §03 "The mixed-channel inventory call"): available across
 facilities, less units ring-fenced for wholesale contracts, plus pre-order units promised against scheduled inbound
-(virtual stock), less the connection's safety buffer. Kits offer their derived availability. Amazon FBA is Amazon's
-own pool and is never written."""
+(virtual stock), less the connection's safety buffer. Kits offer their derived availability. A channel-owned pool
+(stock the marketplace itself holds and fulfils from) is the channel's own and is never written."""
 
 from __future__ import annotations
 
@@ -76,8 +76,8 @@ def sellable(skus: Iterable[Sku]) -> dict[int, int]:
 
 
 def offered(*, settings: PublishSettings, pool: int) -> int | None:
-    """What this connection is told, or None when it is never written (FBA: Amazon's own pool)."""
-    if settings.pool == PoolKind.AMAZON_FBA:
+    """What this connection is told, or None when it is never written (a channel-owned pool)."""
+    if settings.pool == PoolKind.CHANNEL_OWNED:
         return None
     return max(0, pool - settings.safety_buffer)
 

@@ -23,7 +23,6 @@ from django.utils import timezone
 from integrations.models import Connection, ConnectionStatus
 from integrations.publishing import channel
 from integrations.publishing.models import (
-    ChannelListing,
     DirtyStock,
     PoolKind,
     PublishedLevel,
@@ -119,17 +118,14 @@ def publishing_run_cycle(*, limit: int = 2000) -> CycleResult:
                 connection__in=connections, sku_id__in=[s.pk for s in skus]
             )
         }
-        listed = set(
-            ChannelListing.objects.filter(connection__in=connections, sku__in=skus).values_list(
-                "connection_id", "sku_id"
-            )
-        )
+        listed = channel.listed_pairs(connections, skus)
         paused = _open_quarantines([c.pk for c in connections], [s.pk for s in skus])
         now = timezone.now()
         for conn in connections:
             settings = settings_for(conn)
-            if not settings.enabled or conn.platform not in channel.SUPPORTED_PLATFORMS:
-                continue  # (a platform without a stock write yet must not wedge every other channel's cycle)
+            if not settings.enabled or not channel.publishable(conn):
+                continue  # (a connection left without a connector, or without the location its platform needs,
+                # must not wedge every other channel's cycle)
             for sku in by_brand[conn.brand_id]:
                 if (conn.pk, sku.pk) not in listed:
                     continue  # not sold on this channel
@@ -174,16 +170,12 @@ def publishing_check_divergence(*, connection: Connection, skus: Sequence[Sku] |
     written again. At `spike_skus` or more in one pass the SKUs are quarantined and a targeted reconcile runs."""
     result = DivergenceResult()
     settings = settings_for(connection)
-    if (
-        settings.pool == PoolKind.AMAZON_FBA
-        or not settings.enabled
-        or connection.platform not in channel.SUPPORTED_PLATFORMS
-    ):
-        return result  # FBA: Amazon's number is authoritative for its own pool
+    if settings.pool == PoolKind.CHANNEL_OWNED or not settings.enabled or not channel.publishable(connection):
+        return result  # a channel-owned pool: the channel's number is authoritative there
     if skus is None:
         skus = list(
             Sku.objects.filter(
-                Q(published_levels__connection=connection) | Q(listings__connection=connection)
+                Q(published_levels__connection=connection) | Q(pk__in=channel.listed_sku_ids(connection))
             ).distinct()
         )
     skus = list(skus)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from integrations.http import HttpError
-from integrations.models import Connection, ConnectionStatus
+from integrations.models import Connection, ConnectionStatus, ExternalIdKind
 from integrations.publishing.services import publishing_check_divergence, publishing_run_cycle
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,8 @@ def check_divergence() -> int:
     """Read back every writable connection (the hourly diff of seed 000 §04); returns SKUs diverging."""
     diverged = 0
     for connection in Connection.objects.filter(
-        status__in=[ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK], listings__isnull=False
+        status__in=[ConnectionStatus.ACTIVE, ConnectionStatus.POLLING_FALLBACK],
+        external_ids__kind=ExternalIdKind.LISTING,
     ).distinct():
         try:
             diverged += len(publishing_check_divergence(connection=connection).diverged)

@@ -24,7 +24,7 @@ def connection_from_channel(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("orders", "0005_merge_0004_held_order_fixes_0004_manual_order_request"),
-        ("integrations", "0006_connection_channel"),
+        ("integrations", "0010_connection_channel"),
         ("warehouse", "0007_sales_channel"),
     ]
 

@@ -31,7 +31,7 @@ from tests.factories import BrandFactory, FacilityFactory, SalesChannelFactory
 from tests.integrations.factories import ConnectionFactory
 from tests.inventory.factories import SkuFactory
 from tests.orders.factories import CanonicalOrderFactory, line
-from tests.publishing.factories import ChannelListingFactory
+from tests.publishing.factories import ListingFactory
 from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState
 
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
@@ -277,7 +277,7 @@ def test_an_ordinary_order_never_reads_pre_order_tables_at_intake_or_cancellatio
 @pytest.mark.django_db
 def test_a_claim_lowers_the_published_pre_order_number_and_a_cancellation_raises_it_again(brand, facility, tee):
     shop = ConnectionFactory(brand=brand)
-    ChannelListingFactory(connection=shop, sku=tee)
+    ListingFactory(connection=shop, sku=tee)
     inbound_of(tee, facility, limit=4)
     publishing_run_cycle()
     assert PublishedLevel.objects.get(connection=shop, sku=tee).quantity == 5 + 4  # stock + pre-order stock

@@ -50,7 +50,7 @@ def test_racing_split_orders_never_oversell_any_leg():
 @pytest.mark.django_db(transaction=True)
 def test_a_shopify_split_order_becomes_two_partial_fulfilments_with_each_legs_lines(live_server, settings):
     from integrations.outbox.models import MessageState, OutboundMessage
-    from integrations.simulators import ShopifySimulator
+    from integrations.platforms.shopify.simulator import ShopifySimulator
     from tests.integrations.conftest import run_queued_tasks
     from tests.integrations.factories import ConnectionFactory
 

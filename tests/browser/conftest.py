@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+from tests.mail import smtp_inbox  # noqa: F401
 from tests.permissions.fixtures import fast_password_hashing, make_user, roles  # noqa: F401
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there without this.

@@ -4,7 +4,7 @@ bulk from the delivery list's action and one at a time from the button on a dead
 import pytest
 from django.test import Client
 
-from integrations.models import DeliveryState, InboundDelivery, Platform
+from integrations.models import DeliveryState, InboundDelivery
 from inventory.services import stock_receive
 from orders.models import Order, OrderState
 from tests.integrations.conftest import SHOPIFY_SECRET, dumps, run_queued_tasks, shopify_headers, shopify_order
@@ -18,12 +18,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgresql, pytest.mark.django_db
 @pytest.fixture
 def dead_letters(brand, facility):
     """Three signed webhooks dead-lettered by a fault PostgreSQL raised (a value it refused), since fixed."""
-    from integrations.inbox import connection_cache_clear
+    from integrations.connection_cache import connection_cache_clear
 
     connection_cache_clear()
     sku = SkuFactory(brand=brand, code="TEE-BLK-M")
     stock_receive(sku=sku, facility=facility, quantity=100, event_id="rcv-tee", actor=None)
-    connection = ConnectionFactory(brand=brand, platform=Platform.SHOPIFY, secrets={"signing_secret": SHOPIFY_SECRET})
+    connection = ConnectionFactory(brand=brand, platform="shopify", secrets={"signing_secret": SHOPIFY_SECRET})
     with refusing_writes("orders_order", sqlstate="22001", message="value too long"):
         for n in range(3):
             body = dumps(shopify_order(6100 + n))

@@ -2,8 +2,12 @@
 are keyed by the channel); a shop already connected is an error on the form; the channel's own page edits its SLA
 window (the brand's ship-within contract) and nothing it takes from the platforms registry."""
 
+import types
+
 import pytest
 
+from integrations.models import Connection
+from integrations.platforms import registry
 from integrations.services import connection_create
 from warehouse.models import SalesChannel
 
@@ -39,6 +43,24 @@ def _form(conn, **overrides):
         "new_signing_secret": "",
     }
     return {**data, **overrides}
+
+
+def test_adding_a_connection_in_the_console_makes_its_channel_in_the_same_step(admin_client, brand):
+    blank = {"brand": "", "platform": "", "name": "", "shop": "", "new_credentials": "", "new_signing_secret": ""}
+    new = types.SimpleNamespace(
+        brand_id=brand.pk, platform="woocommerce", name="Acme site", shop="https://acme.example"
+    )
+    form = {**_form(new), "new_signing_secret": "whsec-console-1"}
+
+    response = admin_client.post("/admin/integrations/connection/add/", form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    conn = Connection.objects.select_related("channel").get()
+    assert (conn.channel.brand, conn.channel.platform_code, conn.channel.name) == (brand, "woocommerce", "Acme site")
+    assert conn.channel.is_marketplace is registry.connector_for("woocommerce").is_marketplace
+    assert conn.signing_secrets_valid() == ["whsec-console-1"]
+    assert admin_client.post("/admin/integrations/connection/add/", {**form, **blank}).status_code == 200
+    assert SalesChannel.objects.count() == 1
 
 
 def test_the_connection_page_renames_the_channel_but_keeps_its_brand_and_platform(admin_client, shop, other_brand):

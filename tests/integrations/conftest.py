@@ -2,8 +2,7 @@ import json
 
 import pytest
 
-from integrations.inbox import connection_cache_clear
-from integrations.models import Platform
+from integrations.connection_cache import connection_cache_clear
 from integrations.platforms.base import sign
 from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
 
@@ -21,7 +20,7 @@ def _fresh_connection_cache():
 
 @pytest.fixture
 def shopify_connection(brand):
-    return ConnectionFactory(brand=brand, platform=Platform.SHOPIFY, secrets={"signing_secret": SHOPIFY_SECRET})
+    return ConnectionFactory(brand=brand, platform="shopify", secrets={"signing_secret": SHOPIFY_SECRET})
 
 
 @pytest.fixture

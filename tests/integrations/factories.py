@@ -7,8 +7,8 @@ from tests.factories import BrandFactory, SalesChannelFactory
 
 
 class ConnectionFactory(factory.django.DjangoModelFactory):
-    """A connection with its sales channel: `ConnectionFactory(brand=..., platform="amazon", name=...,
-    is_marketplace=True)` describe the channel (or pass `channel=` to use one)."""
+    """A connection with its sales channel: `ConnectionFactory(brand=..., platform="woocommerce", name=...)`
+    describe the channel (or pass `channel=` to use one). The platform must be a registered one."""
 
     class Meta:
         model = Connection

@@ -10,6 +10,7 @@ from django.db import IntegrityError
 
 from integrations.models import Connection
 from integrations.outbox.models import OutboundMessage
+from integrations.platforms import registry
 from integrations.services import connection_create
 from orders.signals import shipment_handed_to_carrier
 from tests.factories import SalesChannelFactory
@@ -33,13 +34,22 @@ def test_a_connection_is_made_with_its_channel_and_reads_its_identity_from_it(br
     assert conn.history.get().history_change_reason == "connection created"
 
 
-def test_what_the_channel_is_comes_from_the_caller_or_else_the_registry(brand):
-    told = connection_create(brand=brand, platform="amazon", name="EU", shop="A1", actor=None, is_marketplace=True,
+@pytest.mark.parametrize("code", registry.codes())
+def test_what_the_platform_is_comes_onto_the_channel_from_the_registry(brand, code):
+    conn = connection_create(brand=brand, platform=code, name="Acme", shop=f"acme-{code}", actor=None,
                              sla_window_hours=72)  # fmt: skip
-    unknown = connection_create(brand=brand, platform="nowhere", name="X", shop="x", actor=None)
 
-    assert (told.channel.is_marketplace, told.channel.sla_window_hours) == (True, 72)
-    assert (unknown.channel.is_marketplace, unknown.channel.sla_window_hours) == (False, None)
+    assert conn.channel.is_marketplace is registry.connector_for(code).is_marketplace
+    assert conn.channel.sla_window_hours == 72  # the brand's contract with this channel
+    assert conn.platform_name == registry.connector_for(code).name
+
+
+def test_a_platform_the_registry_does_not_know_is_refused_naming_those_on_offer(brand):
+    with pytest.raises(InvalidInput, match="the platforms on offer are: shopify, woocommerce") as refused:
+        connection_create(brand=brand, platform="amazon", name="EU", shop="A1", actor=None)
+
+    assert [reason.code for reason in refused.value.reasons] == ["unknown_platform"]
+    assert not SalesChannel.objects.exists()
 
 
 def test_a_shop_is_one_connection_per_platform_and_a_refusal_writes_nothing(brand, other_brand):

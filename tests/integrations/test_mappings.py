@@ -6,17 +6,15 @@ import pytest
 
 from integrations.mappings import MappingError, mapping_dry_run, mapping_validate, mappings_for, normalise
 from integrations.models import InboundDelivery
+from integrations.platforms.fixtures import fixture
 from integrations.services import connection_set_mappings
 from tests.integrations.conftest import shopify_order
 
 pytestmark = pytest.mark.django_db
 
-SPECS = "/work/shared/specs"
-
 
 def test_shopify_official_order_fixture_normalises_to_a_canonical_order(shopify_connection):
-    with open(f"{SPECS}/shopify/rest_fixtures_shopify_python_api/order.json") as fh:
-        payload = json.load(fh)["order"]
+    payload = fixture("integrations.platforms.shopify", "order.json")["order"]
     canonical = normalise(payload=payload, mappings=mappings_for(shopify_connection))
     assert canonical.platform_order_id == str(payload["id"])
     assert canonical.address.postal_code == "40202" and canonical.address.country == "US"
@@ -27,8 +25,7 @@ def test_shopify_official_order_fixture_normalises_to_a_canonical_order(shopify_
 
 
 def test_woocommerce_official_order_fixture_normalises_to_a_canonical_order(woo_connection):
-    with open(f"{SPECS}/woocommerce/order_retrieve_response.json") as fh:
-        payload = json.load(fh)
+    payload = fixture("integrations.platforms.woocommerce", "order_retrieve_response.json")
     canonical = normalise(payload=payload, mappings=mappings_for(woo_connection))
     assert canonical.platform_order_id == str(payload["id"])
     assert canonical.address.name == "John Doe" and canonical.address.postal_code == "94103"

@@ -11,7 +11,6 @@ from integrations.ingest import delivery_process
 from integrations.models import Connection, ConnectionStatus, DeliveryState, InboundDelivery, ReconcileRun
 from integrations.reconciler import reconcile_connection, reconcile_due
 from integrations.services import (
-    connection_enter_polling_fallback,
     connection_pause_for_credentials,
     connection_set_credentials,
 )
@@ -61,13 +60,6 @@ def test_an_expired_credential_pauses_the_connection_and_rotation_resumes_it(sho
     assert shopify_connection.pk in reconcile_due()
 
 
-def test_a_pull_refused_with_401_pauses_the_connection(shopify_connection):
-    run = reconcile_connection(connection=shopify_connection, pull=refusing(401))
-    assert run.outcome == "failed" and "401" in run.error
-    shopify_connection.refresh_from_db()
-    assert shopify_connection.status == ConnectionStatus.PAUSED_CREDENTIALS
-
-
 def test_a_platform_outage_fails_the_run_without_a_retry_storm(shopify_connection):
     now = timezone.now()
     run = reconcile_connection(connection=shopify_connection, pull=refusing(503), now=now)
@@ -79,16 +71,6 @@ def test_a_platform_outage_fails_the_run_without_a_retry_storm(shopify_connectio
     assert shopify_connection.pk not in reconcile_due(now=now + dt.timedelta(minutes=5))
     assert shopify_connection.pk in reconcile_due(now=now + dt.timedelta(minutes=10))
     assert ReconcileRun.objects.count() == 1
-
-
-def test_polling_fallback_raises_the_reconciler_cadence(shopify_connection):
-    now = timezone.now()
-    Connection.objects.filter(pk=shopify_connection.pk).update(last_reconciled_at=now)
-    assert shopify_connection.pk not in reconcile_due(now=now + dt.timedelta(minutes=3))
-    connection_enter_polling_fallback(connection=shopify_connection, note="webhook delivery outage")
-    shopify_connection.refresh_from_db()
-    assert shopify_connection.status == ConnectionStatus.POLLING_FALLBACK
-    assert shopify_connection.pk in reconcile_due(now=now + dt.timedelta(minutes=3))
 
 
 def test_a_delivery_with_50k_lines_is_quarantined_not_allocated(shopify_connection):

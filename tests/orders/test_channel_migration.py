@@ -10,13 +10,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
 BEFORE = [
     ("warehouse", "0006_exception_kinds_merged"),
-    ("integrations", "0005_delivery_retries_and_dead_letters"),
+    ("integrations", "0009_metric_rollups_and_trouble_index"),
     ("orders", "0005_merge_0004_held_order_fixes_0004_manual_order_request"),
     ("allocation", "0005_adjust_own_policy"),
 ]
 AFTER = [
     ("warehouse", "0007_sales_channel"),
-    ("integrations", "0007_connection_identity_on_channel"),
+    ("integrations", "0011_connection_identity_on_channel"),
     ("orders", "0007_order_key_channel"),
     ("allocation", "0006_sla_from_the_channel"),
 ]

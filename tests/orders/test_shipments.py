@@ -95,22 +95,37 @@ def test_inventory_leaves_the_building_at_hand_off_not_before(staged, operator, 
     assert Order.objects.get(pk=staged.order_id).state == OrderState.DISPATCHED
 
 
-def test_hand_off_tells_listeners_after_commit(staged, operator, django_capture_on_commit_callbacks):
+def test_hand_off_tells_listeners_inside_its_transaction(staged, operator, django_capture_on_commit_callbacks):
+    """Listeners write in the hand-off's transaction (integrations: the outbox row), never after its commit."""
     heard = []
 
     def listener(sender, shipment, **kwargs):
-        heard.append(shipment.pk)
+        heard.append((shipment.pk, Shipment.objects.get(pk=shipment.pk).state))
 
     shipment_handed_to_carrier.connect(listener)
     try:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with django_capture_on_commit_callbacks(execute=False):
             shipment_hand_to_carrier(shipment=staged, carrier_receipt="M", handed_at=timezone.now(), actor=operator)
-        assert heard == []  # nothing before commit
-        for callback in callbacks:
-            callback()
-        assert heard == [staged.pk]
+        assert heard == [(staged.pk, ShipmentState.HANDED_TO_CARRIER)]  # before commit, seeing the hand-off
     finally:
         shipment_handed_to_carrier.disconnect(listener)
+
+
+def test_a_listener_that_fails_undoes_the_hand_off(staged, operator, stock, facility):
+    """The listener's write and the hand-off commit together or not at all."""
+
+    def listener(sender, shipment, **kwargs):
+        raise RuntimeError("the outbox row could not be written")
+
+    shipment_handed_to_carrier.connect(listener)
+    try:
+        with pytest.raises(RuntimeError):
+            shipment_hand_to_carrier(shipment=staged, carrier_receipt="M", handed_at=timezone.now(), actor=operator)
+    finally:
+        shipment_handed_to_carrier.disconnect(listener)
+    assert Shipment.objects.get(pk=staged.pk).state == ShipmentState.STAGED
+    assert Order.objects.get(pk=staged.order_id).state == OrderState.PACKED
+    assert tee(stock, facility).in_pick == 2  # the units did not leave the building
 
 
 def test_the_first_carrier_scan_acknowledges_custody_and_moves_it_in_transit(handed):

@@ -58,6 +58,7 @@ POLICY_EDIT = {
     "change_reason": "The brand asked for SLA orders first",
 }
 ALIAS_FORM = {"code": "TEE-OLD", "sku": "TEE-M", "valid_from": "2026-12-01", "valid_through": "2026-12-31"}
+ACCOUNT_EDIT = {"username": "mgr", "email": "mgr@example.com", "roles": "warehouse_manager", "is_active": "on"}
 CUTOFF_EDIT = {"cutoff_time": "16:00", "handling_days": "0", "change_reason": "Peak season contract"}
 
 # fmt: off
@@ -148,6 +149,12 @@ POLICY: list[Rule] = [
     rule("admin:allocation_cutoff_history", "GET", "cutoff", None,                         "302 200 200 200 200 302 302"),
     rule("admin:allocation_cutoff_add", "GET", None, None,                                 "302 403 403 200 403 302 302"),
     rule("admin:allocation_cutoff_add", "POST", None, {"cutoff_time": "25:00"},            "302 403 403 200 403 302 302"),
+    # Console: people's accounts (warehouse/user_admin.py). Administrators give roles, never superuser status.
+    rule("admin:auth_user_change", "GET", "mgr_account", None,                             "302 403 403 200 403 302 302"),
+    rule("admin:auth_user_change", "POST", "mgr_account", ACCOUNT_EDIT,                    "302 403 403 302 403 302 302"),
+    rule("admin:auth_user_change", "POST", "mgr_account", {**ACCOUNT_EDIT, "is_superuser": "on"}, "302 403 403 403 403 302 302"),
+    rule("admin:auth_user_password_link", "POST", "mgr_account", {},                       "302 403 403 200 403 302 302"),
+    rule("admin:auth_user_add", "POST", None, {"username": "newbie", "roles": "administrator"}, "302 403 403 200 403 302 302"),
 ]
 # fmt: on
 
@@ -163,6 +170,7 @@ EXEMPT = {
     "password_reset_complete": "Django's own view, static text",
     "healthz": "load balancers' liveness probe: public, no data (tests/warehouse/test_health.py)",
     "readyz": "load balancers' readiness probe: public, check names only (tests/warehouse/test_health.py)",
+    "metrics": "Prometheus' scrape: a bearer token or an allowed address, not a role (tests/integrations/metrics/)",
 }
 # Webhook routes authenticate by the platform's signature, not by role: integrations' tests cover them.
 EXEMPT_PREFIXES = ("webhooks/",)
@@ -181,11 +189,13 @@ ADMIN_VIEWERS: dict[str, set[str]] = {
     "inventory.stocklevel": {"ops", "mgr", "fin"},
     "inventory.movement": {"ops", "mgr", "fin"},
     "integrations.connection": {"ops", "mgr", "adm"},
+    "carriers.carrieraccount": {"ops", "mgr", "adm"},
     "outbox.outboundmessage": {"mgr", "adm"},
     "outbox.connectioncircuit": {"mgr", "adm"},
     "integrations.inbounddelivery": {"adm"},
     "integrations.auditrecord": {"adm"},
     "integrations.reconcilerun": {"adm"},
+    "integrations.externalid": {"adm"},
     "returns.return": {"ops", "mgr", "fin"},
     "orders.order": {"ops", "mgr", "fin"},
     "orders.shipment": {"ops", "mgr", "fin"},

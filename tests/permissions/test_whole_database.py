@@ -50,6 +50,7 @@ ADMIN_OBJECTS = {
     "inventory.sku": ["draft_sku", "sku"],
     "warehouse.exceptionitem": ["exception"],
     "integrations.inbounddelivery": ["dead_delivery"],
+    "auth.user": ["mgr_account", "root"],  # one an administrator may change, one only a superuser may
 }
 
 
@@ -134,10 +135,13 @@ def _add_console_objects(world: World) -> None:
     from django_q.models import OrmQ, Schedule, Task
 
     from integrations.audit import audit_record
-    from integrations.models import AuditDirection, DeliveryState, InboundDelivery, ReconcileRun
+    from integrations.carriers.models import CarrierAccount
+    from integrations.carriers.registry import codes as carrier_codes
+    from integrations.models import AuditDirection, DeliveryState, ExternalId, InboundDelivery, ReconcileRun
     from integrations.outbox.models import ConnectionCircuit, MessageState, OutboundMessage
     from inventory.models import SkuAlias
     from tests.integrations.factories import ConnectionFactory
+    from warehouse.models import Facility
 
     world.objects["packed_order"] = world.objects["shipment"].order
     shop = ConnectionFactory(brand=world.brand)
@@ -147,6 +151,7 @@ def _add_console_objects(world: World) -> None:
         connection=shop, delivery_id="sweep-dead", body=b"{}", topic="orders/create", state=DeliveryState.DEAD_LETTER
     )
     ReconcileRun.objects.create(connection=shop)
+    ExternalId.objects.create(connection=shop, kind="listing", local_id=world.objects["sku"].pk, external_id="7001")
     audit_record(connection=shop, direction=AuditDirection.INBOUND, endpoint="/webhooks/", outcome="ok")
     ConnectionCircuit.objects.create(connection=shop)
     OutboundMessage.objects.create(
@@ -154,6 +159,7 @@ def _add_console_objects(world: World) -> None:
         idempotency_key="sweep-dead", state=MessageState.DEAD, dead_at=timezone.now(),
     )  # fmt: skip
     SkuAlias.objects.create(brand=world.brand, sku=world.objects["sku"], code="TEE-OLD")
+    CarrierAccount.objects.create(carrier=carrier_codes()[0], name="Sweep carrier", facility=Facility.objects.first())
     Schedule.objects.create(name="sweep", func="math.floor", args="1")
     now = timezone.now()
     Task.objects.create(id="sweep-ok", name="sweep-ok", func="math.floor", started=now, stopped=now, success=True)
@@ -267,6 +273,8 @@ def _admin_requests(route: str, view: str, model_admin: Any, obj: Any, world: An
         assert version is not None, f"{obj!r} has no history to restore"
         url = reverse(route, args=[obj.pk, version.history_id])
         return [(url, _form_body(model_admin, obj, world), "revert", None)]
+    if view == "password_link":
+        return [(reverse(route, kwargs={"object_id": obj.pk}), {}, "change", None)]
     if view == "rerun":
         return [(reverse(route, kwargs={"object_id": obj.pk}), {}, "rerun", None)]
     if view == "password_change":

@@ -63,6 +63,7 @@ def build_world(make_user: Any) -> World:
     world.users["brand"] = make_user("brand", brand=world.brand, username="acme-user")
     world.users["other"] = make_user("brand", brand=world.other_brand, username="borealis-user")
     world.tokens = {column: token_issue(user=user) for column, user in world.users.items()}
+    world.objects["mgr_account"] = world.users["mgr"]  # the console's user pages act on an account
 
     world.objects["exception"] = exception_open(
         kind=ExceptionKind.ORDER_ON_HOLD,

@@ -96,6 +96,7 @@ READ_ONLY = {
     "home",
     "healthz",  # load balancers' probes: GET only, they write nothing
     "readyz",
+    "metrics",  # Prometheus' scrape: GET only, it writes nothing
     "stock",
     "orders",
     "orders-at-risk",
@@ -137,7 +138,8 @@ ADMIN_MODEL_VIEWS = {
     "delete": "delete",
     "history": None,
     "simple_history": "revert",  # restoring a version would bypass the services: nobody may (warehouse.admin)
-    "password_change": "change",  # the user admin's "set password" form
+    "password_change": "change",  # the stock user admin's "set password" form (gone: warehouse/user_admin.py)
+    "password_link": "change",  # a set-password link for an account the user may change (it writes nothing)
     "transition": "transition",
     "force": "force",
     "rerun": "rerun",  # a dead-lettered inbound delivery re-run from its page (integrations.admin)

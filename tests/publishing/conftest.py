@@ -1,7 +1,7 @@
 import pytest
 
-from integrations.models import Platform
-from integrations.simulators import ShopifySimulator, WooCommerceSimulator
+from integrations.platforms.shopify.simulator import ShopifySimulator
+from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
 from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
 
 TOKEN = "shpat_publishing_test_5c2e"
@@ -29,7 +29,7 @@ def woo_sim():
 @pytest.fixture
 def shop(shopify_sim, brand):
     return ConnectionFactory(
-        brand=brand, platform=Platform.SHOPIFY, api_base_url=shopify_sim.url,
+        brand=brand, platform="shopify", api_base_url=shopify_sim.url,
         secrets={"credentials": {"access_token": TOKEN}},
     )  # fmt: skip
 

@@ -16,7 +16,7 @@ from inventory.services import stock_adjust, stock_allocate, stock_cycle_count, 
 from tests.conftest import grant
 from tests.factories import UserFactory
 from tests.inventory.factories import SkuFactory
-from tests.publishing.factories import ChannelListingFactory
+from tests.publishing.factories import ListingFactory
 from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,12 @@ def _inventory_writes(sim):
 
 
 def _woo_writes(sim):
-    return [r for r in sim.ledger()["requests"] if "/products/" in r["path"] and r["method"] == "PUT"]
+    """Stock numbers the shop's REST API changed (one by one or in a batch call)."""
+    return [row for row in sim.ledger()["stock_history"] if row["via"] == "api"]
+
+
+def _woo_calls(sim):
+    return [r["path"] for r in sim.ledger()["requests"] if "/products" in r["path"] and r["method"] in ("PUT", "POST")]
 
 
 def _shopify_levels(sim):
@@ -47,8 +52,8 @@ def catalog(brand, facility, shop, woo_shop):
     """Three SKUs listed on both channels, 50 units each at the facility."""
     skus = [SkuFactory(brand=brand, code=f"PROMO-{i}") for i in range(3)]
     for i, sku in enumerate(skus):
-        ChannelListingFactory(connection=shop, sku=sku, external_id=str(7000 + i), location_id=str(LOCATION))
-        ChannelListingFactory(connection=woo_shop, sku=sku, external_id=str(300 + i), location_id="")
+        ListingFactory(connection=shop, sku=sku, external_id=str(7000 + i), location=str(LOCATION))
+        ListingFactory(connection=woo_shop, sku=sku, external_id=str(300 + i))
         stock_receive(sku=sku, facility=facility, quantity=50, event_id=f"rcv-{sku.code}", actor=None)
     publishing_run_cycle()
     _drain()
@@ -62,6 +67,7 @@ def test_a_burst_of_stock_events_produces_one_coalesced_write_per_sku_and_channe
     publishing_run_cycle()
     _drain()
     shopify_before, woo_before = len(_inventory_writes(shopify_sim)), len(_woo_writes(woo_sim))
+    woo_calls_before = len(_woo_calls(woo_sim))
     hot, warm, quiet = catalog
     for i in range(30):
         stock_allocate(facility=facility, lines=[(hot, 1)], event_id=f"burst-hot-{i}", actor=None)
@@ -74,6 +80,7 @@ def test_a_burst_of_stock_events_produces_one_coalesced_write_per_sku_and_channe
     assert cycle.written == 4  # 2 SKUs × 2 channels, for 40 stock events
     assert len(_inventory_writes(shopify_sim)) - shopify_before == 2
     assert len(_woo_writes(woo_sim)) - woo_before == 2
+    assert _woo_calls(woo_sim)[woo_calls_before:] == ["/wp-json/wc/v3/products/batch"]  # both in one bulk call
     assert _shopify_levels(shopify_sim) == {7000: 20, 7001: 40, 7002: 50}
     woo_stock = {item["product_id"]: item["stock_quantity"] for item in woo_sim.ledger()["stock"]}
     assert woo_stock == {300: 15, 301: 35, 302: 45}  # less the 5-unit safety buffer

@@ -13,7 +13,7 @@ from inventory.services import stock_allocate, stock_receive
 from tests.factories import BrandFactory, FacilityFactory
 from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
 from tests.inventory.factories import SkuFactory
-from tests.publishing.factories import ChannelListingFactory
+from tests.publishing.factories import ListingFactory
 
 pytestmark = [
     pytest.mark.concurrency,
@@ -32,7 +32,7 @@ def test_publishing_while_allocations_race_ends_with_every_channel_on_the_wms_nu
     for sku in skus:
         stock_receive(sku=sku, facility=facility, quantity=30, event_id=f"rcv-{sku.code}", actor=None)
         for conn in channels:
-            ChannelListingFactory(connection=conn, sku=sku, location_id="" if conn is channels[1] else "905684977")
+            ListingFactory(connection=conn, sku=sku, location="905684977")
     barrier = threading.Barrier(THREADS + 1)
     done = threading.Event()
     errors: list[Exception] = []

@@ -15,7 +15,7 @@ from integrations.platforms.woocommerce import client as woo_client
 from integrations.publishing.services import publishing_check_divergence, publishing_run_cycle
 from inventory.services import stock_receive
 from tests.inventory.factories import SkuFactory
-from tests.publishing.factories import ChannelListingFactory
+from tests.publishing.factories import ListingFactory
 from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
@@ -54,9 +54,9 @@ def catalog(brand, facility, woo_shop, woo_sim):
     skus = [SkuFactory(brand=brand, code=f"WOO-{i}") for i in range(4)]
     for sku, product_id in zip(skus, PRODUCTS, strict=False):
         woo_sim.add_product(product_id=product_id, sku=sku.code)
-        ChannelListingFactory(connection=woo_shop, sku=sku, external_id=str(product_id), location_id="")
+        ListingFactory(connection=woo_shop, sku=sku, external_id=str(product_id))
     woo_sim.add_product(product_id=VARIABLE, sku="WOO-TEE", variations=[{"id": VARIATION, "sku": skus[3].code}])
-    ChannelListingFactory(connection=woo_shop, sku=skus[3], external_id=str(VARIABLE), location_id=str(VARIATION))
+    ListingFactory(connection=woo_shop, sku=skus[3], external_id=f"{VARIABLE}/{VARIATION}")
     for sku in skus:
         stock_receive(sku=sku, facility=facility, quantity=50, event_id=f"rcv-{sku.code}", actor=None)
     assert publishing_run_cycle().written == 4

@@ -31,7 +31,8 @@ from knox.crypto import hash_token
 from knox.models import AuthToken
 from knox.settings import CONSTANTS, knox_settings
 
-from integrations.models import Connection, Platform
+from integrations.models import Connection
+from integrations.platforms.registry import connector_for
 from integrations.services import connection_create, connection_set_credentials, connection_set_signing_secret
 from integrations.vault import fingerprint
 from inventory.models import Sku, SkuAlias, SkuState, StockLevel
@@ -84,11 +85,10 @@ FACILITIES = [
 ]  # fmt: skip
 
 # One connection per demo brand, on the platform whose simulator `scripts/demo.sh` starts on the port that
-# `settings.DEMO_SIMULATOR_PORTS` names; `shop` is what the simulator's deliveries carry (Shopify shop domain,
-# WooCommerce site URL).
+# `settings.DEMO_SIMULATOR_PORTS` names; `shop` is what the simulator's deliveries carry (a shop domain, a site URL).
 CONNECTIONS = [
-    ("acme", Platform.SHOPIFY, "acme-demo.myshopify.com"),
-    ("borealis", Platform.WOOCOMMERCE, "https://borealis-demo.example"),
+    ("acme", "shopify", "acme-demo.myshopify.com"),
+    ("borealis", "woocommerce", "https://borealis-demo.example"),
 ]
 
 
@@ -311,7 +311,8 @@ class Seeder:
         admin = self.users["admin"]
         for slug, platform, shop in CONNECTIONS:
             brand = self.brands[slug]
-            named = f"{brand.name} ({platform.label} demo)"
+            connector = connector_for(platform)
+            named = f"{brand.name} ({connector.name} demo)"
             # The simulator's port and the reconciler's cadence are settings: a re-run with other values moves the
             # connection there (recorded in its history), one with the same values writes nothing.
             wired = {
@@ -329,12 +330,8 @@ class Seeder:
                     setattr(connection, name, value)
                 connection._change_reason = "demo simulator port or reconciler cadence changed"  # type: ignore[attr-defined]
                 connection.save(update_fields=list(wired))
-            name = f"connection:{platform.value}:{shop}"
-            if platform == Platform.SHOPIFY:
-                credentials = {"access_token": "shpat_" + _derive(f"{name}:access_token", 32)}
-            else:
-                credentials = {"consumer_key": "ck_" + _derive(f"{name}:key", 40),
-                               "consumer_secret": "cs_" + _derive(f"{name}:secret", 40)}  # fmt: skip
+            name = f"connection:{platform}:{shop}"
+            credentials = connector.demo_credentials(_seed_for(name))
             if connection.credentials_fingerprint != fingerprint(json.dumps(credentials, sort_keys=True)):
                 connection = connection_set_credentials(connection=connection, credentials=credentials, actor=admin)
             secret = _derive(f"{name}:signing_secret", 48)
@@ -556,6 +553,11 @@ class Seeder:
             ],
             "urls": {"console": f"{base}/", "admin": f"{base}/admin/", "api_docs": f"{base}/api/docs/"},
         }
+
+
+def _seed_for(name: str) -> Callable[[str], str]:
+    """The `seed(part)` a connector's `demo_credentials` takes: `_derive` under this connection's name."""
+    return lambda part: _derive(f"{name}:{part}", 64)
 
 
 def _derive(name: str, length: int) -> str:

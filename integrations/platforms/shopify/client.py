@@ -1,5 +1,7 @@
 """Shopify Admin REST client (no Django): orders by id and changed since a time with `Link`/`page_info` cursors,
-fulfilments on fulfilment orders with tracking, absolute inventory levels.
+fulfilments on fulfilment orders with tracking, absolute inventory levels and their bulk read, webhook
+subscriptions, and Shopify's rate-limit signals (`X-Shopify-Shop-Api-Call-Limit`, GraphQL `throttleStatus`), which
+the shared `HttpClient` reads through the parsers given here.
 
 Shopify's REST fulfilment create has no idempotency facility, so the write surface reads back before writing: a
 fulfilment with our tracking number on the order means the write already landed (after a timeout or a 500)."""
@@ -16,6 +18,48 @@ from integrations.http import Exchange, Headroom, HttpClient, PermanentError
 
 API_VERSION = "2025-01"
 PAGE_LIMIT = 250
+IDS_PER_READ = 50  # `inventory_item_ids` / `location_ids` take at most 50 ids each
+CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
+
+
+def parse_headroom(headers: Mapping[str, str], body: Any = None) -> Headroom | None:
+    """GraphQL `extensions.cost.throttleStatus` when the body has one, else REST's `X-Shopify-Shop-Api-Call-Limit:
+    32/40` (used/capacity)."""
+    if isinstance(body, dict):
+        status = ((body.get("extensions") or {}).get("cost") or {}).get("throttleStatus")
+        if isinstance(status, dict):
+            try:
+                maximum = float(status["maximumAvailable"])
+                available = float(status["currentlyAvailable"])
+            except (KeyError, TypeError, ValueError):
+                return None
+            return Headroom(used=maximum - available, limit=maximum, source="graphql")
+    call_limit = headers.get(CALL_LIMIT_HEADER)
+    if call_limit and "/" in call_limit:
+        used, _, limit = call_limit.partition("/")
+        try:
+            return Headroom(used=float(used), limit=float(limit), source="rest")
+        except ValueError:
+            return None
+    return None
+
+
+def graphql_throttle_wait(body: Any) -> float | None:
+    """Seconds until a THROTTLED GraphQL query's cost is restored (Shopify refuses it with HTTP 200); None when the
+    answer is not THROTTLED."""
+    if not isinstance(body, dict):
+        return None
+    errors = body.get("errors") or []
+    if not any(isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
+        return None
+    cost = (body.get("extensions") or {}).get("cost") or {}
+    status = cost.get("throttleStatus") or {}
+    try:
+        needed = float(cost.get("requestedQueryCost") or 0) - float(status.get("currentlyAvailable") or 0)
+        rate = float(status.get("restoreRate") or 50)
+    except (TypeError, ValueError):
+        return 1.0
+    return max(needed / rate, 0.5) if rate > 0 else 1.0
 
 
 @dataclass(frozen=True)
@@ -47,8 +91,6 @@ class NothingToFulfil(PermanentError):
 
 
 class ShopifyClient:
-    platform = "shopify"
-
     def __init__(self, http: HttpClient, *, api_version: str = API_VERSION) -> None:
         self.http = http
         self.api_version = api_version
@@ -253,6 +295,43 @@ class ShopifyClient:
             available=int(level["available"]),
         )
 
+    def inventory_levels(
+        self, *, inventory_item_ids: Sequence[int | str], location_ids: Sequence[int | str] = ()
+    ) -> list[InventoryLevel]:
+        """The levels of these inventory items (at these locations when given), in reads of at most 50 item ids.
+        Levels Shopify shows without a number (`available` null: not tracked) are left out."""
+        items = sorted({str(int(i)) for i in inventory_item_ids})
+        locations = ",".join(sorted({str(int(i)) for i in location_ids}))
+        found: list[InventoryLevel] = []
+        for start in range(0, len(items), IDS_PER_READ):
+            params = {"inventory_item_ids": ",".join(items[start : start + IDS_PER_READ]), "limit": PAGE_LIMIT}
+            if locations:
+                params["location_ids"] = locations
+            body = self.http.get(self._path("inventory_levels.json"), params=params).json()
+            for level in body.get("inventory_levels", []):
+                if level.get("available") is None:
+                    continue
+                found.append(
+                    InventoryLevel(
+                        inventory_item_id=int(level["inventory_item_id"]),
+                        location_id=int(level["location_id"]),
+                        available=int(level["available"]),
+                    )
+                )
+        return found
+
+    # -- webhook subscriptions -------------------------------------------------------------------------------------
+
+    def webhooks(self, *, address: str = "") -> list[dict[str, Any]]:
+        params = {"address": address, "limit": PAGE_LIMIT} if address else {"limit": PAGE_LIMIT}
+        return list(self.http.get(self._path("webhooks.json"), params=params).json()["webhooks"])
+
+    def create_webhook(self, *, topic: str, address: str) -> dict[str, Any]:
+        body = self.http.post(
+            self._path("webhooks.json"), json_body={"webhook": {"topic": topic, "address": address, "format": "json"}}
+        ).json()
+        return dict(body["webhook"])
+
 
 def _fulfillment(data: dict[str, Any], *, created: bool) -> Fulfillment:
     return Fulfillment(
@@ -277,16 +356,8 @@ def shopify_client(
         auth_headers={"X-Shopify-Access-Token": access_token},
         secrets=[access_token],
         on_exchange=on_exchange,
+        headroom_parser=parse_headroom,
+        throttle_parser=graphql_throttle_wait,
         **http_options,
     )
     return ShopifyClient(http)
-
-
-def client_for(connection: Any, **http_options: Any) -> ShopifyClient:
-    """A client for a `Connection` (duck-typed: `api_base_url`, `shop`, `credentials_get()`), auditing each call."""
-    from integrations.outbox.auditing import audit_hook
-
-    credentials = connection.credentials_get()
-    base_url = connection.api_base_url or f"https://{connection.shop}"
-    http_options.setdefault("on_exchange", audit_hook(connection))
-    return shopify_client(base_url=base_url, access_token=str(credentials.get("access_token", "")), **http_options)

@@ -1,7 +1,7 @@
 """WooCommerce REST v3 client (no Django): orders by id and changed since a time with `page`/`per_page` and
-`X-WP-Total`/`X-WP-TotalPages`, order completion with a tracking note, stock updates, and the stock read-back
-(products by id, SKU or `include`, across pages; variations one by one). Auth: HTTP Basic with the consumer key
-and secret.
+`X-WP-Total`/`X-WP-TotalPages`, order completion with a tracking note, stock updates (one at a time, or up to 100
+in one `products/batch` call), the stock read-back (products by id, SKU or `include`, across pages; variations one
+by one), and webhook subscriptions. Auth: HTTP Basic with the consumer key and secret.
 
 WooCommerce has no idempotency facility: the status update is naturally idempotent (PUT), and the tracking note
 carries our key, so reading the order's notes back tells whether an earlier, ambiguous attempt landed."""
@@ -16,6 +16,7 @@ from typing import Any
 from integrations.http import Exchange, HttpClient, PermanentError
 
 PER_PAGE = 100
+BATCH_MAX = 100  # objects per `products/batch` call (WooCommerce refuses more with 413)
 INCLUDE_CHUNK = 100  # product ids per `include` list: keeps the URL short whatever the page size
 NOTE_REF = "ref:"
 
@@ -70,8 +71,6 @@ class StockLevel:
 
 
 class WooCommerceClient:
-    platform = "woocommerce"
-
     def __init__(self, http: HttpClient) -> None:
         self.http = http
 
@@ -150,6 +149,55 @@ class WooCommerceClient:
             path += f"/variations/{variation_id}"
         body = self.http.put(path, json_body={"manage_stock": True, "stock_quantity": quantity}).json()
         return StockLevel.from_body(body, product_id=product_id, variation_id=variation_id)
+
+    def update_stock_batch(
+        self, items: Sequence[tuple[int, int | None, int]]
+    ) -> dict[tuple[int, int | None], StockLevel | str]:
+        """Set many absolute numbers, `(product id, variation id or None, quantity)` each: products through
+        `POST products/batch`, a product's variations through `POST products/<id>/variations/batch`, 100 objects a
+        call. An absolute set is idempotent, so each batch is sent as an idempotent write. Returns, per item, what the
+        shop now shows, or the shop's error message for an item it refused."""
+        groups: dict[int | None, list[tuple[int, int | None, int]]] = {}
+        for pid, vid, quantity in items:
+            groups.setdefault(int(pid) if vid else None, []).append((int(pid), int(vid) if vid else None, quantity))
+        done: dict[tuple[int, int | None], StockLevel | str] = {}
+        for parent, group in sorted(groups.items(), key=lambda g: g[0] or 0):
+            path = f"/wp-json/wc/v3/products/{parent}/variations/batch" if parent else "/wp-json/wc/v3/products/batch"
+            for start in range(0, len(group), BATCH_MAX):
+                chunk = group[start : start + BATCH_MAX]
+                update = [
+                    {"id": vid or pid, "manage_stock": True, "stock_quantity": quantity} for pid, vid, quantity in chunk
+                ]
+                body = self.http.request("POST", path, json_body={"update": update}, idempotent=True).json()
+                answered = {int(item.get("id") or 0): item for item in body.get("update") or []}
+                for pid, vid, _quantity in chunk:
+                    item = answered.get(vid or pid)
+                    if item is None or "error" in item:
+                        error = (item or {}).get("error") or {}
+                        done[(pid, vid)] = str(error.get("message") or "not in the shop's answer")
+                    else:
+                        done[(pid, vid)] = StockLevel.from_body(item, product_id=pid, variation_id=vid)
+        return done
+
+    # -- webhook subscriptions -------------------------------------------------------------------------------------
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """Every webhook of the shop, across pages."""
+        found: list[dict[str, Any]] = []
+        page, pages = 1, 1
+        while page <= pages:
+            response = self.http.get("/wp-json/wc/v3/webhooks", params={"page": page, "per_page": PER_PAGE})
+            found.extend(response.json())
+            pages = int(response.headers.get("X-WP-TotalPages", "0") or 0)
+            page += 1
+        return found
+
+    def create_webhook(self, *, topic: str, delivery_url: str, secret: str, name: str = "") -> dict[str, Any]:
+        if secret and secret not in self.http.secrets:
+            self.http.secrets.append(secret)  # redacted from what the audit hook sees, like the keys
+        payload = {"name": name or f"warehouse hub: {topic}", "topic": topic, "delivery_url": delivery_url,
+                   "secret": secret, "status": "active"}  # fmt: skip
+        return dict(self.http.post("/wp-json/wc/v3/webhooks", json_body=payload).json())
 
     # -- stock read-back -------------------------------------------------------------------------------------------
 
@@ -230,17 +278,3 @@ def woocommerce_client(
         **http_options,
     )
     return WooCommerceClient(http)
-
-
-def client_for(connection: Any, **http_options: Any) -> WooCommerceClient:
-    """A client for a `Connection` (duck-typed: `api_base_url`, `shop`, `credentials_get()`), auditing each call."""
-    from integrations.outbox.auditing import audit_hook
-
-    credentials = connection.credentials_get()
-    http_options.setdefault("on_exchange", audit_hook(connection))
-    return woocommerce_client(
-        base_url=connection.api_base_url or connection.shop,
-        consumer_key=str(credentials.get("consumer_key", "")),
-        consumer_secret=str(credentials.get("consumer_secret", "")),
-        **http_options,
-    )

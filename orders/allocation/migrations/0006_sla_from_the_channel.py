@@ -44,7 +44,7 @@ def sla_to_policies(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("allocation", "0005_adjust_own_policy"),
-        ("integrations", "0006_connection_channel"),
+        ("integrations", "0010_connection_channel"),
         ("warehouse", "0007_sales_channel"),
     ]
 

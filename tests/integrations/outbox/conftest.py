@@ -1,7 +1,7 @@
 import pytest
 
-from integrations.models import Platform
-from integrations.simulators import ShopifySimulator, WooCommerceSimulator
+from integrations.platforms.shopify.simulator import ShopifySimulator
+from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
 from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
 
 TOKEN = "shpat_outbox_canary_7d1e"
@@ -46,7 +46,7 @@ def woo_sim():
 def shopify_connection_for(sim, brand, **extra):
     return ConnectionFactory(
         brand=brand,
-        platform=Platform.SHOPIFY,
+        platform="shopify",
         api_base_url=sim.url,
         secrets={"credentials": {"access_token": TOKEN}},
         **extra,

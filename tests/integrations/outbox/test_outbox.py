@@ -9,10 +9,9 @@ import pytest
 from django.utils import timezone
 
 from integrations.audit import REDACTED
-from integrations.models import AuditRecord, ConnectionStatus
+from integrations.models import AuditRecord
 from integrations.outbox import services
 from integrations.outbox.models import ConnectionCircuit, MessageKind, MessageState, OutboundMessage
-from integrations.outbox.senders import attempt, default_client_factory
 from integrations.outbox.services import (
     deadletter_archived_count,
     deadletter_depth,
@@ -24,7 +23,7 @@ from integrations.outbox.services import (
     outbox_drain,
     retry_delay,
 )
-from integrations.services import connection_resume, connection_set_credentials
+from integrations.services import connection_resume
 from orders.signals import shipment_handed_to_carrier
 from tests.conftest import grant
 from tests.factories import UserFactory
@@ -139,106 +138,7 @@ def test_non_transient_statuses_on_the_write_are_dead_letters_at_once(shopify_si
 # --- ambiguous writes ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fault", ["apply_then_hang", "apply_then_500"])
-def test_an_ambiguous_write_is_resolved_by_reading_back_never_a_second_fulfilment(shopify_sim, shop, fault):
-    order = shopify_sim.upsert_order({})
-    shopify_sim.add_fault(fault, method="POST", path="fulfillments.json")
-    message = fulfilment(shop, order["id"])
-
-    first = outbox_drain(now=later(), connection_id=shop.pk)
-    message = fetch(message)
-    assert first.retried == 1 and message.ambiguous and message.state == MessageState.PENDING
-    second = outbox_drain(now=message.next_attempt_at, connection_id=shop.pk)
-
-    message = fetch(message)
-    assert second.sent == 1 and message.state == MessageState.SENT
-    assert message.result["created"] is False  # found by reading back
-    fulfillments = shopify_sim.ledger()["fulfillments"]
-    assert len(fulfillments) == 1 and fulfillments[0]["tracking_numbers"] == ["1Z0001"]
-    assert [r["method"] for r in shopify_sim.ledger()["requests"]].count("POST") == 1
-
-
-def test_a_worker_killed_after_the_platforms_200_before_marking_sent_yields_one_fulfilment(shopify_sim, shop):
-    order = shopify_sim.upsert_order({})
-    message = fulfilment(shop, order["id"])
-    now = later()
-
-    # The worker claims and sends; the platform answers 200; the worker dies before recording it.
-    (claimed,) = outbox_claim_due(now=now, connection_id=shop.pk)
-    assert attempt(claimed, default_client_factory(shop)).kind == "sent"
-    assert fetch(message).state == MessageState.IN_FLIGHT
-
-    # Another worker, before the lease lapses, leaves it alone; after, takes it over and reads back.
-    assert outbox_drain(now=now + dt.timedelta(seconds=60), connection_id=shop.pk).claimed == 0
-    report = outbox_drain(now=now + dt.timedelta(seconds=121), connection_id=shop.pk)
-
-    message = fetch(message)
-    assert report.sent == 1 and message.state == MessageState.SENT and message.result["created"] is False
-    assert len(shopify_sim.ledger()["fulfillments"]) == 1
-
-
-def test_woocommerce_tracking_after_apply_then_500_is_one_note_and_a_completed_order(woo_sim, woo_shop):
-    order = woo_sim.upsert_order({})
-    woo_sim.add_fault("apply_then_500", method="POST", path="/notes")
-    message = fulfilment(woo_shop, order["id"], tracking="9400111")
-
-    outbox_drain(now=later(), connection_id=woo_shop.pk)
-    outbox_drain(now=fetch(message).next_attempt_at, connection_id=woo_shop.pk)
-
-    ledger = woo_sim.ledger()
-    assert fetch(message).state == MessageState.SENT
-    assert len(ledger["notes"][str(order["id"])]) == 1
-    assert "9400111" in ledger["notes"][str(order["id"])][0]["note"]
-    assert ledger["orders"][0]["status"] == "completed"
-
-
 # --- rate limits, credentials, outages -------------------------------------------------------------------------
-
-
-def test_a_short_429_is_waited_out_for_its_retry_after_and_the_write_lands(shopify_sim, shop, sleeps):
-    order = shopify_sim.upsert_order({})
-    shopify_sim.add_fault("429", method="POST", path="fulfillments.json", retry_after=2.0)
-    message = fulfilment(shop, order["id"])
-
-    report = outbox_drain(now=later(), connection_id=shop.pk)
-
-    assert report.sent == 1 and fetch(message).state == MessageState.SENT
-    assert sleeps == [2.0]
-    assert len(shopify_sim.ledger()["fulfillments"]) == 1
-
-
-def test_a_long_429_schedules_the_next_attempt_no_earlier_than_retry_after(shopify_sim, shop):
-    order = shopify_sim.upsert_order({})
-    shopify_sim.add_fault("429", method="POST", path="fulfillments.json", retry_after=600.0)
-    message = fulfilment(shop, order["id"])
-    now = later()
-
-    outbox_drain(now=now, connection_id=shop.pk)
-
-    message = fetch(message)
-    assert message.state == MessageState.PENDING and message.last_status == 429
-    assert message.next_attempt_at >= now + dt.timedelta(seconds=600)
-
-
-def test_an_outbound_401_pauses_the_connection_keeps_the_message_and_resumes_after_rotation(shopify_sim, shop):
-    order = shopify_sim.upsert_order({})
-    shopify_sim.configure(access_token="shpat_rotated_by_the_brand")
-    message = fulfilment(shop, order["id"])
-
-    report = outbox_drain(now=later(), connection_id=shop.pk)
-
-    shop.refresh_from_db()
-    message = fetch(message)
-    assert report.paused == 1
-    assert shop.status == ConnectionStatus.PAUSED_CREDENTIALS
-    assert (message.state, message.attempts) == (MessageState.PENDING, 0)
-    assert outbox_drain(now=later(minutes=30), connection_id=shop.pk).claimed == 0  # paused: nothing is sent
-
-    connection_set_credentials(connection=shop, credentials={"access_token": "shpat_rotated_by_the_brand"}, actor=None)
-    connection_resume(connection=shop, actor=None, note="credentials rotated")
-    shop.refresh_from_db()
-    assert outbox_drain(now=later(minutes=31), connection_id=shop.pk).sent == 1
-    assert len(shopify_sim.ledger()["fulfillments"]) == 1
 
 
 def test_an_outage_of_one_connection_does_not_block_another(shopify_sim, other_shopify_sim, shop, brand):
@@ -379,17 +279,21 @@ def test_every_outbound_call_is_audited_without_the_token(shopify_sim, shop):
     assert TOKEN not in repr([(r.endpoint, r.headers, r.body, r.detail) for r in rows])
 
 
-def test_inventory_levels_are_written_through_the_queue(shopify_sim, shop, woo_sim, woo_shop):
-    outbound_enqueue(
-        connection=shop,
-        kind=MessageKind.INVENTORY,
-        payload={"inventory_item_id": 808950810, "location_id": 905684977, "available": 6},
-    )
-    outbound_enqueue(connection=woo_shop, kind=MessageKind.INVENTORY, payload={"product_id": 93, "quantity": 4})
+def test_a_connections_queued_stock_writes_go_in_one_bulk_call_and_a_refused_one_is_a_dead_letter(woo_sim, woo_shop):
+    for n, listing in enumerate(["301", "302", "410/411", "93/x"]):
+        outbound_enqueue(
+            connection=woo_shop, kind=MessageKind.INVENTORY, payload={"sku_id": n, "listing": listing, "quantity": n}
+        )
 
-    assert outbox_drain(now=later()).sent == 2
-    assert shopify_sim.ledger()["inventory_levels"][0]["available"] == 6
-    assert woo_sim.ledger()["stock"][0]["stock_quantity"] == 4
+    report = outbox_drain(now=later())
+
+    writes = [r["path"] for r in woo_sim.ledger()["requests"] if r["method"] in ("POST", "PUT")]
+    assert writes == ["/wp-json/wc/v3/products/batch", "/wp-json/wc/v3/products/410/variations/batch"]
+    assert (report.sent, report.dead) == (3, 1)
+    shown = {(row["product_id"], row["variation_id"]): row["stock_quantity"] for row in woo_sim.ledger()["stock"]}
+    assert shown == {(301, 0): 0, (302, 0): 1, (410, 411): 2}
+    dead = OutboundMessage.objects.get(state=MessageState.DEAD)
+    assert dead.payload["listing"] == "93/x" and "not 'product' or 'product/variation'" in dead.last_error
 
 
 def test_low_rate_limit_headroom_slows_that_connections_writes_and_is_recorded(shopify_sim, shop):
@@ -499,19 +403,6 @@ def test_a_tracking_update_is_idempotent_so_a_500_after_applying_is_simply_retri
     )  # fmt: skip
     outbox_drain(now=later(minutes=2))
     assert fetch(again).result["created"] is False and shopify_sim.ledger()["fulfillments"][0]["tracking_updates"] == 2
-
-
-def test_a_503_on_a_write_with_retry_after_schedules_no_earlier_than_asked(shopify_sim, shop):
-    order = shopify_sim.upsert_order({})
-    shopify_sim.add_fault("503", method="POST", path="fulfillments.json", retry_after=900)
-    message = fulfilment(shop, order["id"])
-    now = later()
-
-    outbox_drain(now=now, connection_id=shop.pk)
-
-    message = fetch(message)
-    assert (message.state, message.last_status) == (MessageState.PENDING, 503)
-    assert message.next_attempt_at >= now + dt.timedelta(seconds=900)
 
 
 def test_resuming_a_paused_connection_kicks_a_drain_of_what_waited(shop, django_capture_on_commit_callbacks):

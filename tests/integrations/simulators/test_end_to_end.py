@@ -9,11 +9,10 @@ import json
 import pytest
 from django.utils import timezone
 
-from integrations.models import Platform
 from integrations.outbox.models import MessageState, OutboundMessage
 from integrations.outbox.senders import attempt, default_client_factory
 from integrations.outbox.services import outbox_claim_due, outbox_drain
-from integrations.simulators import ShopifySimulator
+from integrations.platforms.shopify.simulator import ShopifySimulator
 from tests.integrations.conftest import run_queued_tasks
 from tests.integrations.factories import ConnectionFactory
 
@@ -40,7 +39,7 @@ def wired(live_server, brand, facility, stocked_sku, sleeps):
     """A Shopify connection whose simulator delivers webhooks to the live hub and answers its API calls."""
     connection = ConnectionFactory(
         brand=brand,
-        platform=Platform.SHOPIFY,
+        platform="shopify",
         shop="acme-e2e.myshopify.com",
         secrets={"signing_secret": SECRET, "credentials": {"access_token": TOKEN}},
     )
@@ -123,7 +122,7 @@ def test_a_dropped_webhook_is_found_by_the_reconciler_through_the_platform_clien
 
 def test_the_woocommerce_ping_and_a_signed_order_reach_the_hub_which_answers_200(live_server, brand):
     from integrations.models import InboundDelivery
-    from integrations.simulators import WooCommerceSimulator
+    from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
     from tests.integrations.factories import WooConnectionFactory
 
     connection = WooConnectionFactory(brand=brand, shop="https://woo-e2e.example", secrets={"signing_secret": SECRET})
@@ -147,7 +146,7 @@ def test_the_woocommerce_ping_and_a_signed_order_reach_the_hub_which_answers_200
 def test_a_woocommerce_order_handed_to_the_carrier_is_completed_with_one_tracking_note(
     live_server, brand, facility, stocked_sku, sleeps
 ):
-    from integrations.simulators import WooCommerceSimulator
+    from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
     from orders.models import Order, OrderState
     from orders.services import (
         order_confirm_picked,

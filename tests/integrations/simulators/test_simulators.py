@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from integrations.platforms.base import base64_hmac_sha256_valid
-from integrations.simulators import ShopifySimulator, WooCommerceSimulator
+from integrations.platforms.shopify.simulator import ShopifySimulator
+from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
 
 SECRET = "whsec_simulator_test_0001"
 
@@ -239,6 +240,7 @@ def test_the_woocommerce_creation_ping_is_an_unsigned_form_body(woo, hub):
 @pytest.mark.django_db
 def test_a_simulator_mirrors_a_connections_credentials_secret_and_inbox(brand):
     from integrations.management.commands.run_simulator import options_from_connection
+    from integrations.platforms.registry import connector_for
     from tests.integrations.factories import ConnectionFactory, WooConnectionFactory
 
     shop = ConnectionFactory(
@@ -253,15 +255,20 @@ def test_a_simulator_mirrors_a_connections_credentials_secret_and_inbox(brand):
     woo_options = options_from_connection(woo, hub_base="http://127.0.0.1:8000")
 
     assert shop_options == {
+        "shop": shop.shop,
+        "credentials": {"access_token": "shpat-mirror"},
         "secret": "whsec-mirror",
         "hub_url": f"http://127.0.0.1:8000/webhooks/shopify/{shop.pk}/",
-        "access_token": "shpat-mirror",
-        "shop_domain": shop.shop,
     }
-    assert (woo_options["consumer_key"], woo_options["consumer_secret"], woo_options["site_url"]) == (
+    woo_sim = connector_for("woocommerce").simulator(**woo_options)
+    assert (woo_sim.consumer_key, woo_sim.consumer_secret, woo_sim.site_url, woo_sim.secret) == (
         "ck_m",
         "cs_m",
         woo.shop,
+        "woo-mirror",
     )
-    with ShopifySimulator.running(**shop_options) as sim:
-        assert sim.access_token == "shpat-mirror" and sim.secret == "whsec-mirror"
+    sim = connector_for("shopify").simulator(**shop_options).start()
+    try:
+        assert sim.access_token == "shpat-mirror" and sim.secret == "whsec-mirror" and sim.shop_domain == shop.shop
+    finally:
+        sim.stop()

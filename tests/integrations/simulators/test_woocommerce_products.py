@@ -6,7 +6,7 @@ import requests
 
 from integrations.http import PermanentError
 from integrations.platforms.woocommerce.client import StockLevel, woocommerce_client
-from integrations.simulators import WooCommerceSimulator
+from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
 
 CK, CS = "ck_products_0001", "cs_products_0002"
 AUTH = (CK, CS)
