@@ -107,6 +107,21 @@ def test_429_waits_the_retry_after_seconds_the_platform_asked_for(shopify):
     assert sleeps == [3.0]
 
 
+def test_a_platforms_own_rate_limit_header_is_waited_out_before_retry_after(shopify):
+    """`retry_after_parser` (given by a connector whose platform names the wait in its own header) wins over
+    `Retry-After`; when it reads nothing, `Retry-After` is waited as before."""
+    order = shopify.upsert_order({})
+    shopify.add_fault("429", method="GET", retry_after=3.0)
+    shopify.add_fault("429", method="GET", retry_after=4.0)
+    sleeps = Sleeps()
+    asked = iter([0.25, None])
+    client = make_shopify(shopify, sleep=sleeps)
+    client.http.retry_after_parser = lambda headers: next(asked) if "Retry-After" in headers else None
+
+    assert client.get_order(order["id"])["id"] == order["id"]
+    assert sleeps == [0.25, 4.0]
+
+
 def test_a_long_retry_after_is_raised_for_the_caller_to_schedule(shopify):
     order = shopify.upsert_order({})
     shopify.add_fault("429", method="GET", retry_after=90.0)
