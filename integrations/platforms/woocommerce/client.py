@@ -1,7 +1,10 @@
 """WooCommerce REST v3 client (no Django): orders by id and changed since a time with `page`/`per_page` and
 `X-WP-Total`/`X-WP-TotalPages`, order completion with a tracking note, stock updates (one at a time, or up to 100
 in one `products/batch` call), the stock read-back (products by id, SKU or `include`, across pages; variations one
-by one), and webhook subscriptions. Auth: HTTP Basic with the consumer key and secret.
+by one), and webhook subscriptions. Auth as WooCommerce checks it: HTTP Basic with the consumer key and secret over
+HTTPS; over plain HTTP (where WooCommerce refuses Basic auth) one-legged OAuth 1.0a, each request signed with
+HMAC-SHA256 in its query string by `requests-oauthlib` (a fresh nonce and timestamp per attempt, so a retried read is
+never refused as a replay).
 
 WooCommerce has no idempotency facility: the status update is naturally idempotent (PUT), and the tracking note
 carries our key, so reading the order's notes back tells whether an earlier, ambiguous attempt landed."""
@@ -12,6 +15,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_QUERY
+from requests_oauthlib import OAuth1
 
 from integrations.http import Exchange, HttpClient, PermanentError
 
@@ -270,11 +278,28 @@ def woocommerce_client(
     on_exchange: Callable[[Exchange], None] | None = None,
     **http_options: Any,
 ) -> WooCommerceClient:
-    http = HttpClient(
-        base_url=base_url,
-        auth=(consumer_key, consumer_secret),
-        secrets=[consumer_key, consumer_secret],
-        on_exchange=on_exchange,
-        **http_options,
-    )
+    if urlsplit(base_url).scheme == "http":
+        # WooCommerce refuses Basic auth without TLS: one-legged OAuth 1.0a, signed into the query string.
+        session = http_options.pop("session", None) or requests.Session()
+        session.auth = OAuth1(
+            consumer_key,
+            client_secret=consumer_secret,
+            signature_method=SIGNATURE_HMAC_SHA256,
+            signature_type=SIGNATURE_TYPE_QUERY,
+        )
+        http = HttpClient(
+            base_url=base_url,
+            session=session,
+            secrets=[consumer_key, consumer_secret],
+            on_exchange=on_exchange,
+            **http_options,
+        )
+    else:
+        http = HttpClient(
+            base_url=base_url,
+            auth=(consumer_key, consumer_secret),
+            secrets=[consumer_key, consumer_secret],
+            on_exchange=on_exchange,
+            **http_options,
+        )
     return WooCommerceClient(http)
