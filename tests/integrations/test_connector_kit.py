@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_registered_connector_keeps_the_protocol():
-    assert registry.codes() == ["shopify", "woocommerce"]
+    assert registry.codes() == ["bigcommerce", "shopify", "woocommerce"]
     for code in registry.codes():
         connector = registry.connector_for(code)
         assert isinstance(connector, Connector) and connector.code == code
@@ -32,9 +32,9 @@ def test_an_amazon_connection_cannot_be_saved_and_the_error_names_the_platforms_
         connection.save()
 
     message = " ".join(caught.value.message_dict["platform"])
-    assert "'amazon' is not a platform" in message and "shopify, woocommerce" in message
+    assert "'amazon' is not a platform" in message and "bigcommerce, shopify, woocommerce" in message
     assert not Connection.objects.filter(platform="amazon").exists()
-    with pytest.raises(ValidationError, match="shopify, woocommerce"):
+    with pytest.raises(ValidationError, match="bigcommerce, shopify, woocommerce"):
         connection.full_clean()
 
 
@@ -46,7 +46,7 @@ def test_a_registered_platform_saves_and_other_field_updates_of_a_legacy_row_sti
     legacy.name = "Renamed"
     legacy.save(update_fields=["name"])  # its platform is not being written: the rename goes through
     legacy.platform = "ebay"
-    with pytest.raises(ValidationError, match="on offer are: shopify, woocommerce"):
+    with pytest.raises(ValidationError, match="on offer are: bigcommerce, shopify, woocommerce"):
         legacy.save()
 
 
