@@ -12,6 +12,7 @@ carries our key, so reading the order's notes back tells whether an earlier, amb
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,11 @@ from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_QUERY
 from requests_oauthlib import OAuth1
 
 from integrations.http import Exchange, HttpClient, PermanentError
+
+# oauthlib and requests-oauthlib log the consumer key and every signed parameter at DEBUG (not as `name=value`, so
+# the redaction filter cannot find them): their DEBUG records are never made.
+for _name in ("oauthlib", "requests_oauthlib"):
+    logging.getLogger(_name).setLevel(max(logging.getLogger(_name).level, logging.INFO))
 
 PER_PAGE = 100
 BATCH_MAX = 100  # objects per `products/batch` call (WooCommerce refuses more with 413)
