@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "integrations",
     "integrations.outbox",
     "integrations.publishing",
+    "integrations.carriers",
     "demo",
 ]
 
@@ -124,6 +125,8 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start while collectstatic has not run
+# Files the hub keeps (carriers' labels): served only through views that check permissions, never as static files.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 # Hashed, compressed files once `collectstatic` ran; until then (tests, a first `runserver`) WhiteNoise serves the
 # finders' files as they are, so a page never fails on a missing manifest entry.
 WHITENOISE_USE_FINDERS = True
@@ -211,6 +214,10 @@ DEMO_RECONCILE_MINUTES = env.int("DEMO_RECONCILE_MINUTES", default=2)
 CREDENTIAL_KEYS = env.list("CREDENTIAL_KEYS", default=[])
 # `/readyz` is not ready when the worker's last heartbeat (a task scheduled every minute) is older than this.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=180)
+# `/metrics` (integrations/metrics/exporter.py) answers a scraper showing this bearer token, or one scraping from an
+# address or network listed here; with neither set it refuses every scrape.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from integrations.metrics.exporter import metrics_view
 from warehouse.health import healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("webhooks/", include("integrations.urls")),

@@ -31,9 +31,12 @@ def audit_record(
     headers: Mapping[str, Any] | None = None,
     detail: str = "",
     secrets: Iterable[str] = (),
+    carrier_account: Any = None,
 ) -> AuditRecord:
     """Append one audit row. Secrets are removed from `body`, `headers` and `endpoint` (query strings) before saving:
     secret-named keys, the values in `secrets`, and every secret the connection holds.
+
+    `carrier_account` (a `carriers.CarrierAccount`) stands in for the connection on a carrier's calls.
 
     `outcome` is a short word: ok, http_error, timeout, hmac_failed, duplicate, quarantined, ping, rate_limited ..."""
     conn_obj: Connection | None
@@ -49,10 +52,15 @@ def audit_record(
         with contextlib.suppress(Exception):
             known.extend(conn_obj.secret_values())
         credential_fingerprint = credential_fingerprint or conn_obj.credentials_fingerprint
+    if carrier_account is not None:  # a carrier account's call (integrations.carriers.accounts)
+        with contextlib.suppress(Exception):
+            known.extend(carrier_account.secret_values())
+        credential_fingerprint = credential_fingerprint or carrier_account.credentials_fingerprint
     text = redact_body(body, known)
     truncated = len(text) > MAX_BODY_CHARS
     return AuditRecord.objects.create(
         connection=conn_obj,
+        carrier_account=carrier_account,
         direction=str(direction),
         method=method.upper()[:10],
         endpoint=redact_text(endpoint, known)[:500],

@@ -40,3 +40,33 @@ def check_credential_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             problems.append(level(f"CREDENTIAL_KEYS key {position} is the development key derived from SECRET_KEY.",
                                   hint=HINT, id="integrations.E003"))  # fmt: skip
     return problems
+
+
+METRICS_TOKEN_MIN = 24
+
+
+@register(Tags.security, deploy=True)
+def check_metrics_access(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """`/metrics` (integrations/metrics/exporter.py): a guessable token, or an allowlist entry that lets the proxy's
+    own address (every request behind it) or nothing through. Neither set is safe: every scrape is refused."""
+    import ipaddress
+
+    problems: list[CheckMessage] = []
+    token = str(getattr(settings, "METRICS_TOKEN", "") or "")
+    if token and len(token) < METRICS_TOKEN_MIN:
+        hint = 'Generate one with `python -c "import secrets; print(secrets.token_urlsafe(32))"`.'
+        problems.append(Warning(f"METRICS_TOKEN is shorter than {METRICS_TOKEN_MIN} characters.", hint=hint,
+                                id="integrations.W010"))  # fmt: skip
+    for position, entry in enumerate(getattr(settings, "METRICS_ALLOWED_IPS", []) or [], start=1):
+        try:
+            network = ipaddress.ip_network(str(entry).strip(), strict=False)
+        except ValueError:
+            problems.append(Warning(f"METRICS_ALLOWED_IPS entry {position} is not an address or a network.",
+                                    id="integrations.W011"))  # fmt: skip
+            continue
+        if network.is_loopback:
+            problems.append(Warning(
+                f"METRICS_ALLOWED_IPS entry {position} is a loopback address: behind the proxy every request comes "
+                "from it, so anyone could scrape /metrics.", hint="Use METRICS_TOKEN instead.", id="integrations.W012",
+            ))  # fmt: skip
+    return problems

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -222,6 +223,7 @@ class HttpClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        form: Mapping[str, str] | None = None,
     ) -> Response:
         """Send one request (retrying reads); raise a typed `HttpError` subclass on failure.
 
@@ -237,6 +239,9 @@ class HttpClient:
         body_bytes = json.dumps(json_body).encode() if json_body is not None else None
         if body_bytes is not None:
             send_headers["Content-Type"] = "application/json"
+        elif form is not None:  # an OAuth token request (application/x-www-form-urlencoded)
+            body_bytes = urlencode(form).encode()
+            send_headers["Content-Type"] = "application/x-www-form-urlencoded"
 
         attempt = 0
         while True:
@@ -338,7 +343,9 @@ class HttpClient:
                 transient.retry_after = parse_retry_after(raw.headers.get("Retry-After"))
             raise transient
         if status >= 400:
-            text = redact_text(content.decode("utf-8", errors="replace"), self.secrets)[:2000]
+            # The whole answer (as far as the audit keeps one), redacted before it is cut: a carrier's validation
+            # messages are what a person reads.
+            text = redact_text(content.decode("utf-8", errors="replace"), self.secrets)[:65536]
             raise PermanentError(f"{method} {shown_url}: HTTP {status}", status_code=status, body=text, url=shown_url)
         return Response(
             status=status,

@@ -271,6 +271,12 @@ class InboundDelivery(models.Model):
             models.Index(fields=["connection", "platform_order_id", "state"], name="delivery_order"),
             # Only rows still to do: small, so the sweeper's minute-by-minute look costs nothing on a big table.
             models.Index(fields=["received_at"], name="delivery_pending", condition=models.Q(state="received")),
+            # Only rows in trouble (the dead-letter depth and failed-webhook metrics): small, like the one above.
+            models.Index(
+                fields=["connection", "processed_at"],
+                name="delivery_trouble",
+                condition=models.Q(state__in=["dead_letter", "failed", "quarantined"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -294,6 +300,9 @@ class AuditRecord(models.Model):
 
     connection = models.ForeignKey(
         Connection, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_records", db_index=False
+    )
+    carrier_account = models.ForeignKey(
+        "carriers.CarrierAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_records"
     )
     direction = models.CharField(max_length=8, choices=AuditDirection.choices)
     method = models.CharField(max_length=10, blank=True)
@@ -343,3 +352,57 @@ class ReconcileRun(models.Model):
 
     def __str__(self) -> str:
         return f"reconcile {self.connection_id} {self.started_at:%Y-%m-%d %H:%M}: {self.missing} missing"
+
+
+class MetricRollup(models.Model):
+    """One connector metric's value over one period, for the pages (`integrations.metrics.rollups`). Labels as on
+    `/metrics`: the platform, the connection's id (0: the warehouse's own number, e.g. the exception queue) and one
+    bounded second label (a topic, a direction, a reason, an exception kind). A plain id, not a foreign key: history
+    outlives nothing and locks nothing."""
+
+    metric = models.CharField(max_length=60, help_text="The family's key (integrations.metrics.families)")
+    platform = models.CharField(max_length=20, blank=True)
+    connection_id = models.PositiveBigIntegerField(default=0, help_text="0: not one connection's number")
+    label = models.CharField(max_length=60, blank=True, help_text="Topic, direction, reason or exception kind")
+    value = models.FloatField()
+    count = models.PositiveBigIntegerField(default=0, help_text="Observations the value stands on")
+    total = models.FloatField(default=0, help_text="Their sum (failures of a ratio, seconds of a latency)")
+
+    class Meta:
+        abstract = True
+
+
+class MetricMinute(MetricRollup):
+    """A minute's value: kept 90 days, then summarised into `MetricHour`."""
+
+    minute = models.DateTimeField()
+
+    class Meta:
+        ordering = ["minute", "metric", "connection_id", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "platform", "connection_id", "label", "minute"], name="one_metric_row_per_minute"
+            )
+        ]
+        indexes = [models.Index(fields=["minute"], name="metric_minute_at")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.connection_id} {self.label} {self.minute:%Y-%m-%d %H:%M}: {self.value}"
+
+
+class MetricHour(MetricRollup):
+    """An hour's value, summarised from its minutes once they are 90 days old."""
+
+    hour = models.DateTimeField()
+
+    class Meta:
+        ordering = ["hour", "metric", "connection_id", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "platform", "connection_id", "label", "hour"], name="one_metric_row_per_hour"
+            )
+        ]
+        indexes = [models.Index(fields=["hour"], name="metric_hour_at")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.connection_id} {self.label} {self.hour:%Y-%m-%d %H}h: {self.value}"

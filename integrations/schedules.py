@@ -28,4 +28,18 @@ SCHEDULES = [
         "schedule_type": Schedule.HOURLY,
         "repeats": -1,
     },
+    {
+        # One-minute rollups of the connector metrics for the pages; each run also rewrites the few minutes before.
+        "name": "integrations.metrics_rollup",
+        "func": "integrations.tasks.metrics_rollup_minutes",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+    {
+        "name": "integrations.metrics_summarise",
+        "func": "integrations.tasks.metrics_summarise_hours",
+        "schedule_type": Schedule.HOURLY,
+        "repeats": -1,
+    },
 ]

@@ -6,6 +6,7 @@ from django_q.tasks import async_task
 
 from integrations.delivery_lifecycle import deliveries_sweep
 from integrations.ingest import delivery_process_safely
+from integrations.metrics.rollups import metrics_rollup, metrics_summarise
 from integrations.reconciler import reconcile_connection_by_id, reconcile_due, reconcile_runs_expire_stale
 
 
@@ -42,3 +43,13 @@ def reconcile_full_diff_due() -> int:
 
 def reconcile_connection(connection_id: int, full: bool = False) -> int | None:
     return reconcile_connection_by_id(connection_id, full=full)
+
+
+def metrics_rollup_minutes() -> int:
+    """Scheduled every minute: the connector metrics' last complete minutes, upserted (idempotent)."""
+    return metrics_rollup()
+
+
+def metrics_summarise_hours() -> int:
+    """Scheduled hourly: minute rows older than 90 days summarised into hours."""
+    return metrics_summarise()

@@ -52,6 +52,7 @@ _SEE_OPERATIONS = [
     "inventory.view_*",
     "returns.view_*",
     "integrations.view_connection",
+    "carriers.view_carrieraccount",
     *_SEE_ALLOCATION,
 ]
 
@@ -88,6 +89,7 @@ ROLES: dict[str, list[str]] = {
         "warehouse.add_facility",
         "warehouse.change_facility",
         "integrations.*",
+        "carriers.*",
         "outbox.view_*",
         "outbox.manage_deadletter",
         "auth.view_user",

@@ -88,6 +88,8 @@ class OutboundMessage(FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="outbox_due"),
             models.Index(fields=["platform", "state", "archived_at", "dead_at"], name="outbox_deadletters"),
+            # The outbound write latency metric reads the writes confirmed in a window.
+            models.Index(fields=["connection", "sent_at"], name="outbox_sent", condition=models.Q(state="sent")),
         ]
         permissions = [
             ("manage_deadletter", "Can replay or discard dead letters"),

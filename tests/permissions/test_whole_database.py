@@ -135,10 +135,13 @@ def _add_console_objects(world: World) -> None:
     from django_q.models import OrmQ, Schedule, Task
 
     from integrations.audit import audit_record
+    from integrations.carriers.models import CarrierAccount
+    from integrations.carriers.registry import codes as carrier_codes
     from integrations.models import AuditDirection, DeliveryState, ExternalId, InboundDelivery, ReconcileRun
     from integrations.outbox.models import ConnectionCircuit, MessageState, OutboundMessage
     from inventory.models import SkuAlias
     from tests.integrations.factories import ConnectionFactory
+    from warehouse.models import Facility
 
     world.objects["packed_order"] = world.objects["shipment"].order
     shop = ConnectionFactory(brand=world.brand)
@@ -156,6 +159,7 @@ def _add_console_objects(world: World) -> None:
         idempotency_key="sweep-dead", state=MessageState.DEAD, dead_at=timezone.now(),
     )  # fmt: skip
     SkuAlias.objects.create(brand=world.brand, sku=world.objects["sku"], code="TEE-OLD")
+    CarrierAccount.objects.create(carrier=carrier_codes()[0], name="Sweep carrier", facility=Facility.objects.first())
     Schedule.objects.create(name="sweep", func="math.floor", args="1")
     now = timezone.now()
     Task.objects.create(id="sweep-ok", name="sweep-ok", func="math.floor", started=now, stopped=now, success=True)

@@ -96,6 +96,7 @@ READ_ONLY = {
     "home",
     "healthz",  # load balancers' probes: GET only, they write nothing
     "readyz",
+    "metrics",  # Prometheus' scrape: GET only, it writes nothing
     "stock",
     "orders",
     "orders-at-risk",

@@ -1,0 +1,1 @@
+"""DHL Parcel DE Shipping v2: client, connector, simulator and the official fixtures."""

@@ -1,0 +1,1 @@
+"""UPS: OAuth client credentials, Shipping, Tracking and Track Alert: client, connector, simulator, fixtures."""
