@@ -206,6 +206,7 @@ DEMO_PORT = env.int("DEMO_PORT", default=8000)
 DEMO_SIMULATOR_PORTS = {
     "shopify": env.int("DEMO_SHOPIFY_PORT", default=8101),
     "woocommerce": env.int("DEMO_WOOCOMMERCE_PORT", default=8102),
+    "bigcommerce": env.int("DEMO_BIGCOMMERCE_PORT", default=8103),
 }
 DEMO_RECONCILE_MINUTES = env.int("DEMO_RECONCILE_MINUTES", default=2)
 

@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations.backoff import MAX_ATTEMPTS, retry_delay
+from integrations.http import AuthExpired, HttpError, TransientError
 from integrations.models import RERUNNABLE, DeliveryState, InboundDelivery
 from integrations.queueing import broker_in_our_database, delivery_wake
 from warehouse.errors import NotPermitted, Reason
@@ -51,8 +52,12 @@ def sweep_after() -> dt.timedelta:
 
 
 def is_transient(error: BaseException) -> bool:
-    """A database error a later attempt may not meet (a lost connection, a restart, a deadlock, a lock timeout).
-    A value the database refuses (DataError) and any other exception (a bug, a poison payload) will fail again."""
+    """An error a later attempt may not meet: a database error (a lost connection, a restart, a deadlock, a lock
+    timeout), or the platform's while fetching a thin webhook's order (a 5xx, a timeout, a 429, a 401 that a
+    credential rotation ends). A value the database refuses (DataError), another 4xx, and any other exception (a bug,
+    a poison payload) will fail again."""
+    if isinstance(error, (TransientError, AuthExpired)):
+        return True
     return isinstance(error, DatabaseError) and not isinstance(error, DataError)
 
 
@@ -62,6 +67,9 @@ def error_name(error: BaseException) -> str:
     if isinstance(error, DatabaseError):
         first = (str(error).strip().splitlines() or [""])[0]
         return f"{type(error).__name__}: {first}"[:200]
+    if isinstance(error, HttpError):  # the platform's answer; the message's URL is already redacted
+        status = f"HTTP {error.status_code}" if error.status_code is not None else "no answer"
+        return f"{type(error).__name__} from the platform ({status})"[:200]
     frames = traceback.extract_tb(error.__traceback__)
     where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno} ({frames[-1].name})" if frames else ""
     return f"{type(error).__name__}{where}"[:200]

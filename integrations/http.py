@@ -160,6 +160,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None, default: f
 
 HeadroomParser = Callable[[Mapping[str, str], Any], Headroom | None]
 ThrottleParser = Callable[[Any], float | None]
+RetryAfterParser = Callable[[Mapping[str, str]], float | None]
 
 
 # --- the client ---------------------------------------------------------------------------------------------------
@@ -186,8 +187,9 @@ class HttpClient:
     """One platform account's HTTP client. `auth_headers` / `auth` are added to each request; `secrets` are the
     credential values to redact. `headroom_parser(headers, parsed body)` reads the platform's rate-limit budget from
     an answer; `throttle_parser(parsed body)` gives the seconds to wait when a 200 answer is in fact a refusal (None:
-    it is not). Both come from the platform's connector. `sleep`, `clock` and `rng` are injectable so tests run fast
-    and deterministic."""
+    it is not). `retry_after_parser(headers)` gives the seconds a 429 asks to wait when the platform says so in its
+    own headers (None: `Retry-After` is read). All come from the platform's connector. `sleep`, `clock` and `rng` are
+    injectable so tests run fast and deterministic."""
 
     base_url: str
     auth_headers: dict[str, str] = field(default_factory=dict)
@@ -202,6 +204,7 @@ class HttpClient:
     on_exchange: Callable[[Exchange], None] | None = None
     headroom_parser: HeadroomParser | None = None
     throttle_parser: ThrottleParser | None = None
+    retry_after_parser: RetryAfterParser | None = None
     user_agent: str = "warehouse-hub/1.0"
     session: requests.Session = field(default_factory=requests.Session)
     last_headroom: Headroom | None = None
@@ -327,7 +330,7 @@ class HttpClient:
         self._record(method, shown_url, status, outcome, started, headers, body, content)
 
         if status == 429 or throttled is not None:
-            wait = throttled if throttled is not None else parse_retry_after(raw.headers.get("Retry-After"))
+            wait = throttled if throttled is not None else self._rate_limit_wait(raw.headers)
             raise RateLimited(f"{method} {shown_url}: rate limited ({status})", retry_after=wait, url=shown_url)
         if status == 401:
             raise AuthExpired(f"{method} {shown_url}: credentials refused (401)", status_code=401, url=shown_url)
@@ -353,6 +356,11 @@ class HttpClient:
             elapsed_ms=(self.clock() - started) * 1000,
             attempts=attempt,
         )
+
+    def _rate_limit_wait(self, headers: Mapping[str, str]) -> float:
+        """A 429's wait: the platform's own header when its parser reads one, else `Retry-After`."""
+        own = self.retry_after_parser(headers) if self.retry_after_parser else None
+        return own if own is not None else parse_retry_after(headers.get("Retry-After"))
 
     def _record(
         self,

@@ -231,7 +231,7 @@ def inbox_receive(
         )
         return InboxResult(401, "hmac_failed")
 
-    meta = connector.delivery_meta(headers)
+    meta = connector.delivery_meta(headers, body)
     delivery_key = meta.delivery_id or "sha256:" + hashlib.sha256(body).hexdigest()
     if len(delivery_key) > DELIVERY_KEY_MAX:  # a key is never cut short: an overlong one is named by its hash
         delivery_key = "sha256:" + hashlib.sha256(delivery_key.encode()).hexdigest()

@@ -1,6 +1,12 @@
 """Ingestion: a stored delivery (webhook or reconciler pull) → the connection's mappings → `CanonicalOrder` →
 `orders.services.order_ingest`.
 
+A platform whose webhooks only name the order (`Connector.order_reference`, a thin webhook) has it fetched here, by
+the worker, through `Connector.fetch_order` before mapping: outside the delivery's transaction (no row lock is held
+over HTTP), never in the webhook request. A failed fetch is a failed attempt like any other (an HTTP error that may
+pass is retried with backoff, then dead-lettered; a 401 also pauses the connection), and an order the platform no
+longer has (404) quarantines the delivery with an exception.
+
 Idempotent: a delivery is processed once (row lock + state), and the orders app is idempotent on (connection,
 platform order id). Stale payloads are dropped here as well: deliveries of one order are serialised by an advisory
 lock, and one whose version (`updated_at`, else the triggered-at header) is not newer than the newest already
@@ -21,8 +27,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from integrations.delivery_lifecycle import attempt_failed, error_name, rerun_succeeded
+from integrations.http import AuthExpired, PermanentError
 from integrations.mappings import mappings_for, normalise
 from integrations.models import Connection, DeliverySource, DeliveryState, InboundDelivery
+from integrations.platforms.registry import connector_for
 from orders.canonical import CanonicalOrder
 from warehouse.errors import Reason
 from warehouse.models import ExceptionKind
@@ -114,18 +122,58 @@ def _lookup(delivery_id: int | None, connection_id: int | None, delivery_key: st
     return {"connection_id": connection_id, "delivery_id": delivery_key}
 
 
+def _referenced_order(lookup: dict[str, Any]) -> dict[str, Any] | Reason | None:
+    """For a delivery that only names its order (`Connector.order_reference`): the order fetched from the platform,
+    or a Reason when the platform no longer has it (404). None when the delivery carries its order (or is not due,
+    or cannot be read: the locked pass decides). Raises the client's error when the fetch fails otherwise."""
+    from integrations.outbox.senders import default_client_factory  # the worker's timeouts, as for writes
+
+    delivery = (
+        InboundDelivery.objects.select_related("connection__channel")
+        .filter(**lookup, state=DeliveryState.RECEIVED)
+        .first()
+    )
+    if delivery is None:
+        return None
+    try:
+        payload = json.loads(bytes(delivery.body))
+        connector = connector_for(delivery.connection.platform)
+        reference = connector.order_reference(payload) if isinstance(payload, dict) else None
+    except (ValueError, TypeError, RecursionError, LookupError):
+        return None
+    if reference is None:
+        return None
+    connection = delivery.connection
+    try:
+        return connector.fetch_order(default_client_factory(connection), reference)
+    except AuthExpired:
+        from integrations.services import connection_pause_for_credentials
+
+        connection_pause_for_credentials(connection=connection, note="fetching a webhook's order got 401")
+        raise
+    except PermanentError as exc:
+        if exc.status_code == 404:
+            return Reason("order_not_found", f"the platform has no order {reference[:100]} (404 when fetched)")
+        raise
+
+
 def delivery_process(
     *, delivery_id: int | None = None, connection_id: int | None = None, delivery_key: str | None = None
 ) -> str:
     """Process one stored delivery once; returns its state. Safe to call again (a task re-run changes nothing)."""
+    lookup = _lookup(delivery_id, connection_id, delivery_key)
+    fetched = _referenced_order(lookup)
     with transaction.atomic():
-        delivery = _locked_delivery(_lookup(delivery_id, connection_id, delivery_key))
+        delivery = _locked_delivery(lookup)
         if delivery is None or delivery.state != DeliveryState.RECEIVED:
             return delivery.state if delivery else "missing"
         delivery.attempts += 1
         connection = delivery.connection
+        if isinstance(fetched, Reason):
+            _quarantine(delivery, fetched)
+            return delivery.state
         try:
-            payload = json.loads(bytes(delivery.body))
+            payload = fetched if fetched is not None else json.loads(bytes(delivery.body))
             canonical = normalise(payload=payload, mappings=mappings_for(connection))
         except (ValueError, TypeError, RecursionError) as exc:
             _quarantine(delivery, Reason("unreadable", f"the payload cannot be normalised ({type(exc).__name__})"))

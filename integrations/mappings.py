@@ -10,6 +10,7 @@ A status mapping maps the platform's status value (read through the `status` pat
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import json
 import re
 from collections.abc import Mapping
@@ -134,7 +135,8 @@ def read(payload: Any, spec: Any) -> Any:
 
 
 def parse_datetime(value: Any) -> dt.datetime | None:
-    """ISO 8601 as platforms send it; a value without an offset is UTC (a platform's "GMT" fields, say)."""
+    """ISO 8601 as platforms send it, or RFC 2822 (`Tue, 05 Mar 2019 21:40:11 +0000`, as some REST APIs write
+    dates); a value without an offset is UTC (a platform's "GMT" fields, say)."""
     if isinstance(value, dt.datetime):
         parsed = value
     elif isinstance(value, str) and value.strip():
@@ -142,7 +144,10 @@ def parse_datetime(value: Any) -> dt.datetime | None:
         try:
             parsed = dt.datetime.fromisoformat(text)
         except ValueError:
-            return None
+            try:
+                parsed = email.utils.parsedate_to_datetime(value.strip())
+            except (TypeError, ValueError, IndexError):
+                return None
     else:
         return None
     if parsed.tzinfo is None:

@@ -21,7 +21,7 @@ def delivery_list(*, connection: Connection, state: str | None = None) -> QueryS
 
 
 def audit_list(*, connection: Connection | None = None, direction: str | None = None) -> QuerySet[AuditRecord]:
-    qs = AuditRecord.objects.select_related("connection")
+    qs = AuditRecord.objects.select_related("connection__channel")
     if connection is not None:
         qs = qs.filter(connection=connection)
     return qs.filter(direction=direction) if direction else qs

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The demo: the web app on http://127.0.0.1:8000 with a django-q2 worker and one platform simulator per seeded demo
-# connection (Shopify on :8101, WooCommerce on :8102; an order created there with `POST /_sim/orders` arrives here as
-# a signed webhook), on the embedded SQLite database. `make demo` migrates and seeds first; Ctrl-C stops every child.
+# connection (Shopify on :8101, WooCommerce on :8102, BigCommerce on :8103; an order created there with
+# `POST /_sim/orders` arrives here as a signed webhook), on the embedded SQLite database. `make demo` migrates and
+# seeds first; Ctrl-C stops every child.
 #   DEMO_PORT=8000   web port           DEMO_DB=/path/db.sqlite3   another SQLite file (default var/db.sqlite3)
-#   DEMO_SHOPIFY_PORT=8101  DEMO_WOOCOMMERCE_PORT=8102   simulator ports (settings; the seed wires the connections)
+#   DEMO_SHOPIFY_PORT=8101  DEMO_WOOCOMMERCE_PORT=8102  DEMO_BIGCOMMERCE_PORT=8103   simulator ports (settings; the
+#   seed wires the connections)
 #   DEMO_RECONCILE_MINUTES=2   the demo connections' reconciler cadence
 set -euo pipefail
 # Job control: each child runs in its own process group, so stopping it also stops what it forked (the django-q2

@@ -81,7 +81,7 @@ def _wait_http(url: str, *, process: subprocess.Popen, within: float) -> None:
 
 @contextlib.contextmanager
 def demo_stack(tmp_path: Path, **extra_env: str) -> Iterator[DemoStack]:
-    port, shopify, woocommerce = free_port(), free_port(), free_port()
+    port, shopify, woocommerce, bigcommerce = free_port(), free_port(), free_port(), free_port()
     database, logs = tmp_path / "demo.sqlite3", tmp_path / "log"
     logs.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DB_NAME", "DJANGO_PROFILE")}
@@ -92,6 +92,7 @@ def demo_stack(tmp_path: Path, **extra_env: str) -> Iterator[DemoStack]:
         "DEMO_PORT": str(port),
         "DEMO_SHOPIFY_PORT": str(shopify),
         "DEMO_WOOCOMMERCE_PORT": str(woocommerce),
+        "DEMO_BIGCOMMERCE_PORT": str(bigcommerce),
         **extra_env,
     }
 

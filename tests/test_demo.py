@@ -131,12 +131,16 @@ def _check_the_demo_api_tokens_authenticate_and_only_their_hash_is_stored(seeded
 def _check_the_demo_connections_are_wired_to_their_simulators(seeded):
     connections = seeded["connections"]
     by_platform = {c["platform"]: c for c in connections}
-    assert set(by_platform) == {"shopify", "woocommerce"} and len(connections) == 2
-    assert [c["brand"] for c in connections] == [b["slug"] for b in seeded["brands"]], "one per demo brand, in order"
+    assert set(by_platform) == {"shopify", "woocommerce", "bigcommerce"} and len(connections) == 3
+    assert {c["brand"] for c in connections} == {b["slug"] for b in seeded["brands"]}, "every demo brand sells"
+    brands = [by_platform[p]["brand"] for p in ("shopify", "woocommerce", "bigcommerce")]
+    assert brands == ["acme", "borealis", "borealis"]  # BigCommerce is Borealis's second storefront
     assert by_platform["shopify"]["shop"].endswith(".myshopify.com")
     assert by_platform["woocommerce"]["shop"].startswith("https://")
+    assert by_platform["bigcommerce"]["shop"].isalnum(), "a store hash"
     assert by_platform["shopify"]["simulator_url"] == "http://127.0.0.1:8101"
     assert by_platform["woocommerce"]["simulator_url"] == "http://127.0.0.1:8102"
+    assert by_platform["bigcommerce"]["simulator_url"] == "http://127.0.0.1:8103"
     for entry in connections:
         connection = Connection.objects.select_related("channel__brand").get(pk=entry["id"])
         assert (connection.brand.slug, connection.platform, connection.shop) == (
@@ -178,13 +182,18 @@ def _free_port() -> int:
 
 def test_the_demo_script_serves_the_admin_delivers_simulator_orders_and_stops_every_child_on_ctrl_c(tmp_path):
     """What `make demo` does after installing, on a fresh embedded SQLite file, with no DATABASE_URL: the script
-    seeds (idempotently) for the logins it prints, serves the admin, starts the Shopify simulator for the seeded
-    connection so an order created there arrives in the hub by signed webhook, and Ctrl-C leaves no process behind."""
+    seeds (idempotently) for the logins it prints, serves the admin, starts a simulator for each seeded connection so
+    an order created on Shopify's (whose webhook carries it) or on BigCommerce's (whose webhook only names it)
+    arrives in the hub by signed webhook and is accepted, and Ctrl-C leaves no process behind."""
     root = Path(__file__).resolve().parent.parent
     database = tmp_path / "demo.sqlite3"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DB_NAME")}
     # Free simulator ports (settings the seed wires in), so a parallel run or a demo left running never collides.
-    env |= {"DEMO_SHOPIFY_PORT": str(_free_port()), "DEMO_WOOCOMMERCE_PORT": str(_free_port())}
+    env |= {
+        "DEMO_SHOPIFY_PORT": str(_free_port()),
+        "DEMO_WOOCOMMERCE_PORT": str(_free_port()),
+        "DEMO_BIGCOMMERCE_PORT": str(_free_port()),
+    }
     migrate = [sys.executable, "manage.py", "migrate", "--noinput"]
     sqlite = env | {"DATABASE_URL": f"sqlite:///{database}"}
     subprocess.run(migrate, cwd=root, env=sqlite, check=True, capture_output=True)
@@ -192,6 +201,7 @@ def test_the_demo_script_serves_the_admin_delivers_simulator_orders_and_stops_ev
     seeded = json.loads(subprocess.run(seed, cwd=root, env=sqlite, check=True, capture_output=True, text=True).stdout)
     token = next(u["api_token"] for u in seeded["users"] if u["role"] == "operations")
     shop = next(c for c in seeded["connections"] if c["platform"] == "shopify")
+    store = next(c for c in seeded["connections"] if c["platform"] == "bigcommerce")
     port = _free_port()
     demo = subprocess.Popen(
         ["bash", "scripts/demo.sh"], cwd=root, env=env | {"DEMO_DB": str(database), "DEMO_PORT": str(port)},
@@ -225,6 +235,16 @@ def test_the_demo_script_serves_the_admin_delivers_simulator_orders_and_stops_ev
             token=token, within=60,
         )  # fmt: skip
         assert [(o["brand"], o["platform"], o["state"]) for o in found] == [(shop["brand"], "shopify", "accepted")]
+        # BigCommerce's webhook only names the order: the worker fetches it from the simulator, then accepts it.
+        created = _post_json(
+            f"{store['simulator_url']}/_sim/orders", {"line_items": [{"sku": "SERUM-30ML", "quantity": 1}]}
+        )
+        assert [w["status"] for w in created["webhooks"]] == [200], created["webhooks"]
+        found = _poll_orders(
+            f"http://127.0.0.1:{port}/api/v1/orders/?connection={store['id']}&platform_order_id={created['order']['id']}",
+            token=token, within=60,
+        )  # fmt: skip
+        assert [(o["brand"], o["platform"], o["state"]) for o in found] == [(store["brand"], "bigcommerce", "accepted")]
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
         demo.wait(timeout=60)

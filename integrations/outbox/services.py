@@ -379,7 +379,7 @@ def deadletters(*, platform: str | None = None) -> QuerySet[OutboundMessage]:
     qs = OutboundMessage.objects.filter(state=MessageState.DEAD, archived_at__isnull=True)
     if platform:
         qs = qs.filter(platform=platform)
-    return qs.select_related("connection").order_by("dead_at", "id")
+    return qs.select_related("connection__channel").order_by("dead_at", "id")
 
 
 def headroom_by_connection() -> dict[int, float | None]:

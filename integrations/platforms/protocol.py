@@ -115,9 +115,19 @@ class Connector(Protocol):
         """The platform's unsigned set-up ping (answered 200, nothing stored)."""
         ...
 
-    def delivery_meta(self, headers: Mapping[str, str]) -> DeliveryMeta: ...
+    def delivery_meta(self, headers: Mapping[str, str], body: bytes) -> DeliveryMeta:
+        """Delivery id (the dedupe key), event id, topic and trigger time, from the headers or, for a platform that
+        puts them in the payload (a thin webhook's `hash`, `scope`), from the verified raw body."""
+        ...
 
     def is_order_topic(self, topic: str) -> bool: ...
+
+    def order_reference(self, payload: Mapping[str, Any]) -> str | None:
+        """The platform order id when this payload only names the order (a thin webhook) and the worker must fetch
+        it through `fetch_order` before mapping; None when the payload is the order itself. The fetch happens in the
+        worker, never in the webhook request: a failed fetch is retried or dead-lettered like any failed attempt,
+        and an order the platform no longer has (404) goes to the exception queue."""
+        ...
 
     # --- sync -----------------------------------------------------------------------------------------------------
     def fetch_order(self, client: Any, order_id: str) -> dict[str, Any]: ...

@@ -12,6 +12,7 @@ from integrations.platforms.protocol import Connector
 
 # One line per platform: its folder's connector module (each exposes `connector`).
 _MODULES: tuple[str, ...] = (
+    "integrations.platforms.bigcommerce.connector",
     "integrations.platforms.shopify.connector",
     "integrations.platforms.woocommerce.connector",
 )

@@ -114,7 +114,7 @@ class Simulator:
         self.subscriptions: list[dict[str, Any]] = []  # webhook subscriptions made through the platform's API
         self._subscription_ids = itertools.count(4759306)
         self.requests: list[dict[str, Any]] = []
-        self._held: list[tuple[str, bytes, dict[str, str]]] = []
+        self._held: list[tuple[str, bytes, dict[str, str], int]] = []
         self._previous_delivery: dict[int, tuple[str, dict[str, Any]]] = {}
         self.max_page_size: int | None = None  # lower than the platform's own maximum: many pages from few orders
         self.order_pages_served = 0
@@ -289,8 +289,22 @@ class Simulator:
             self.deliver(topic, order)
         return order
 
+    def hold_order(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The platform holds this order exactly as given (an official example payload), without a webhook: what
+        the API serves when the hub fetches an order a thin webhook named."""
+        with self.lock:
+            order_id = int(payload["id"])
+            self.orders[order_id] = json.loads(json.dumps(payload))
+            self.order_versions.setdefault(order_id, []).append(json.loads(json.dumps(payload)))
+            return self.orders[order_id]
+
+    def webhook_body(self, topic: str, payload: dict[str, Any]) -> bytes:
+        """The bytes a webhook about `payload` carries: the resource itself, serialised compactly. A platform whose
+        webhooks only name the resource (a thin payload) builds that instead."""
+        return json.dumps(payload, separators=(",", ":")).encode()
+
     def deliver(self, topic: str, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        body = self.webhook_body(topic, payload)
         headers = self.webhook_headers(topic, body, payload)
         order_id = int(payload.get("id", 0))
         previous = self._previous_delivery.get(order_id)
@@ -302,33 +316,32 @@ class Simulator:
             return
         if mode == "reorder":
             with self.lock:
-                self._held.append((topic, body, headers))
+                self._held.append((topic, body, headers, order_id))
             self._log_webhook(headers, topic, order_id, None, "held")
             return
         if mode == "delay":
-            timer = threading.Timer(fault.seconds if fault else 1.0, self._post, args=(topic, body, headers, "delayed"))
+            delay = fault.seconds if fault else 1.0
+            timer = threading.Timer(delay, self._post, args=(topic, body, headers, "delayed", order_id))
             timer.daemon = True
             timer.start()
             return
-        self._post(topic, body, headers, mode)
+        self._post(topic, body, headers, mode, order_id)
         if mode == "duplicate":
-            self._post(topic, body, headers, "duplicate")
+            self._post(topic, body, headers, "duplicate", order_id)
         self.flush_held()
         if mode == "stale_replay" and previous is not None:
             old_topic, old_payload = previous
-            old_body = json.dumps(old_payload, separators=(",", ":")).encode()
-            self._post(old_topic, old_body, self.webhook_headers(old_topic, old_body, old_payload), "stale_replay")
+            old_body = self.webhook_body(old_topic, old_payload)
+            old_headers = self.webhook_headers(old_topic, old_body, old_payload)
+            self._post(old_topic, old_body, old_headers, "stale_replay", order_id)
 
     def flush_held(self) -> None:
         with self.lock:
             held, self._held = self._held, []
-        for topic, body, headers in held:
-            self._post(topic, body, headers, "reordered")
+        for topic, body, headers, order_id in held:
+            self._post(topic, body, headers, "reordered", order_id)
 
-    def _post(self, topic: str, body: bytes, headers: dict[str, str], note: str) -> None:
-        order_id = 0
-        with contextlib.suppress(ValueError, TypeError, AttributeError):
-            order_id = int(json.loads(body).get("id", 0))
+    def _post(self, topic: str, body: bytes, headers: dict[str, str], note: str, order_id: int) -> None:
         for url, secret in self.delivery_targets(topic):
             sent = dict(headers)
             if secret is not None:  # a subscription with its own secret signs with it
@@ -377,7 +390,7 @@ class Simulator:
     ) -> tuple[bytes, dict[str, str]]:
         """A webhook as the platform would send it, not sent: its body (`payload` serialised as the platform does,
         unless `body` is given) and its headers, signed with `secret` (default: the simulator's)."""
-        body = body if body is not None else json.dumps(payload, separators=(",", ":")).encode()
+        body = body if body is not None else self.webhook_body(topic, payload)
         headers = self.webhook_headers(topic, body, payload)
         if secret is not None:
             headers.update(self.signature_headers(body, secret))

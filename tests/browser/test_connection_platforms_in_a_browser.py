@@ -13,7 +13,7 @@ def test_the_add_form_offers_only_registered_platforms_and_saves_one(make_user, 
     page.goto(f"{live_server.url}/admin/integrations/connection/add/")
 
     offered = page.locator("select[name=platform] option").evaluate_all("options => options.map(o => o.value)")
-    assert offered == ["", "shopify", "woocommerce"]
+    assert offered == ["", "bigcommerce", "shopify", "woocommerce"]
 
     page.select_option("select[name=brand]", str(brand.pk))
     page.select_option("select[name=platform]", "woocommerce")

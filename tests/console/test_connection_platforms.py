@@ -13,7 +13,7 @@ def test_the_admin_add_form_offers_only_registered_platforms(client, make_user):
     page = client.get("/admin/integrations/connection/add/").content.decode()
 
     select = page[page.index('name="platform"') : page.index("</select>", page.index('name="platform"'))]
-    assert 'value="shopify"' in select and 'value="woocommerce"' in select
+    assert 'value="shopify"' in select and 'value="woocommerce"' in select and 'value="bigcommerce"' in select
     assert "amazon" not in select.lower() and "ebay" not in select.lower() and "magento" not in select.lower()
 
 

@@ -45,7 +45,7 @@ def test_what_the_platform_is_comes_onto_the_channel_from_the_registry(brand, co
 
 
 def test_a_platform_the_registry_does_not_know_is_refused_naming_those_on_offer(brand):
-    with pytest.raises(InvalidInput, match="the platforms on offer are: shopify, woocommerce") as refused:
+    with pytest.raises(InvalidInput, match="the platforms on offer are: bigcommerce, shopify, woocommerce") as refused:
         connection_create(brand=brand, platform="amazon", name="EU", shop="A1", actor=None)
 
     assert [reason.code for reason in refused.value.reasons] == ["unknown_platform"]

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_registered_connector_keeps_the_protocol():
-    assert registry.codes() == ["shopify", "woocommerce"]
+    assert registry.codes() == ["bigcommerce", "shopify", "woocommerce"]
     for code in registry.codes():
         connector = registry.connector_for(code)
         assert isinstance(connector, Connector) and connector.code == code
@@ -36,11 +36,11 @@ def test_an_amazon_connection_cannot_be_saved_and_the_error_names_the_platforms_
         connection.save()
 
     message = " ".join(caught.value.message_dict["platform"])
-    assert "'amazon' is not a platform" in message and "shopify, woocommerce" in message
+    assert "'amazon' is not a platform" in message and "bigcommerce, shopify, woocommerce" in message
     assert not Connection.objects.filter(channel__platform_code="amazon").exists()
-    with pytest.raises(ValidationError, match="shopify, woocommerce"):
+    with pytest.raises(ValidationError, match="bigcommerce, shopify, woocommerce"):
         connection.full_clean()
-    with pytest.raises(InvalidInput, match="shopify, woocommerce"):
+    with pytest.raises(InvalidInput, match="bigcommerce, shopify, woocommerce"):
         connection_create(brand=brand, platform="amazon", name="Amazon EU 2", shop="amzn-2", actor=None)
 
 
@@ -51,7 +51,7 @@ def test_a_registered_platform_saves_and_other_field_updates_of_a_legacy_row_sti
 
     legacy.shop = "renamed.example"
     legacy.save(update_fields=["shop"])  # its channel is not being written: the change goes through
-    with pytest.raises(ValidationError, match="on offer are: shopify, woocommerce"):
+    with pytest.raises(ValidationError, match="on offer are: bigcommerce, shopify, woocommerce"):
         legacy.save()
 
 

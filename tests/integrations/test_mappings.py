@@ -4,7 +4,14 @@ import json
 
 import pytest
 
-from integrations.mappings import MappingError, mapping_dry_run, mapping_validate, mappings_for, normalise
+from integrations.mappings import (
+    MappingError,
+    mapping_dry_run,
+    mapping_validate,
+    mappings_for,
+    normalise,
+    parse_datetime,
+)
 from integrations.models import InboundDelivery
 from integrations.platforms.fixtures import fixture
 from integrations.services import connection_set_mappings
@@ -101,3 +108,14 @@ def test_validate_accepts_the_platform_defaults():
 
     for module in (shopify, woo):
         mapping_validate(field_mapping=module.DEFAULT_FIELD_MAPPING, status_mapping=module.DEFAULT_STATUS_MAPPING)
+
+
+def test_dates_are_read_in_iso_8601_and_rfc_2822_and_anything_else_is_none():
+    import datetime as dt
+
+    expected = dt.datetime(2019, 3, 5, 21, 40, 11, tzinfo=dt.UTC)
+    assert parse_datetime("2019-03-05T21:40:11Z") == expected
+    assert parse_datetime("2019-03-05T21:40:11") == expected  # no offset: UTC
+    assert parse_datetime("Tue, 05 Mar 2019 21:40:11 +0000") == expected
+    assert parse_datetime("Tue, 05 Mar 2019 22:40:11 +0100") == expected
+    assert parse_datetime("yesterday") is None and parse_datetime("") is None and parse_datetime(5) is None

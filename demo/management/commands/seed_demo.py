@@ -89,6 +89,8 @@ FACILITIES = [
 CONNECTIONS = [
     ("acme", "shopify", "acme-demo.myshopify.com"),
     ("borealis", "woocommerce", "https://borealis-demo.example"),
+    # Borealis's second storefront: a BigCommerce store (its `shop` is the store hash).
+    ("borealis", "bigcommerce", "borealisdemo"),
 ]
 
 

@@ -93,11 +93,14 @@ class ShopifyConnector:
     def is_handshake(self, *, body: bytes, headers: Mapping[str, str]) -> bool:
         return events.is_handshake(body=body, headers=headers)
 
-    def delivery_meta(self, headers: Mapping[str, str]) -> DeliveryMeta:
-        return events.delivery_meta(headers)
+    def delivery_meta(self, headers: Mapping[str, str], body: bytes) -> DeliveryMeta:
+        return events.delivery_meta(headers)  # everything is in the headers
 
     def is_order_topic(self, topic: str) -> bool:
         return events.is_order_topic(topic)
+
+    def order_reference(self, payload: Mapping[str, Any]) -> str | None:
+        return None  # a webhook carries the whole order
 
     # -- sync ------------------------------------------------------------------------------------------------------
 

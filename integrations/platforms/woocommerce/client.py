@@ -1,7 +1,10 @@
 """WooCommerce REST v3 client (no Django): orders by id and changed since a time with `page`/`per_page` and
 `X-WP-Total`/`X-WP-TotalPages`, order completion with a tracking note, stock updates (one at a time, or up to 100
 in one `products/batch` call), the stock read-back (products by id, SKU or `include`, across pages; variations one
-by one), and webhook subscriptions. Auth: HTTP Basic with the consumer key and secret.
+by one), and webhook subscriptions. Auth as WooCommerce checks it: HTTP Basic with the consumer key and secret over
+HTTPS; over plain HTTP (where WooCommerce refuses Basic auth) one-legged OAuth 1.0a, each request signed with
+HMAC-SHA256 in its query string by `requests-oauthlib` (a fresh nonce and timestamp per attempt, so a retried read is
+never refused as a replay).
 
 WooCommerce has no idempotency facility: the status update is naturally idempotent (PUT), and the tracking note
 carries our key, so reading the order's notes back tells whether an earlier, ambiguous attempt landed."""
@@ -9,11 +12,22 @@ carries our key, so reading the order's notes back tells whether an earlier, amb
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_QUERY
+from requests_oauthlib import OAuth1
 
 from integrations.http import Exchange, HttpClient, PermanentError
+
+# oauthlib and requests-oauthlib log the consumer key and every signed parameter at DEBUG (not as `name=value`, so
+# the redaction filter cannot find them): their DEBUG records are never made.
+for _name in ("oauthlib", "requests_oauthlib"):
+    logging.getLogger(_name).setLevel(max(logging.getLogger(_name).level, logging.INFO))
 
 PER_PAGE = 100
 BATCH_MAX = 100  # objects per `products/batch` call (WooCommerce refuses more with 413)
@@ -270,11 +284,28 @@ def woocommerce_client(
     on_exchange: Callable[[Exchange], None] | None = None,
     **http_options: Any,
 ) -> WooCommerceClient:
-    http = HttpClient(
-        base_url=base_url,
-        auth=(consumer_key, consumer_secret),
-        secrets=[consumer_key, consumer_secret],
-        on_exchange=on_exchange,
-        **http_options,
-    )
+    if urlsplit(base_url).scheme == "http":
+        # WooCommerce refuses Basic auth without TLS: one-legged OAuth 1.0a, signed into the query string.
+        session = http_options.pop("session", None) or requests.Session()
+        session.auth = OAuth1(
+            consumer_key,
+            client_secret=consumer_secret,
+            signature_method=SIGNATURE_HMAC_SHA256,
+            signature_type=SIGNATURE_TYPE_QUERY,
+        )
+        http = HttpClient(
+            base_url=base_url,
+            session=session,
+            secrets=[consumer_key, consumer_secret],
+            on_exchange=on_exchange,
+            **http_options,
+        )
+    else:
+        http = HttpClient(
+            base_url=base_url,
+            auth=(consumer_key, consumer_secret),
+            secrets=[consumer_key, consumer_secret],
+            on_exchange=on_exchange,
+            **http_options,
+        )
     return WooCommerceClient(http)

@@ -1,8 +1,9 @@
 """A WooCommerce REST v3 simulator: orders with `page`/`per_page` (≤ 100) and `X-WP-Total`/`X-WP-TotalPages`
 (+ `Link`), `modified_after`, order updates, order notes, products and variations (read one, list with `sku`,
-`include` and the same pagination, stock writes), HTTP Basic auth with the consumer key/secret (or the query-string
-variant, or OAuth 1.0a one-legged signatures as WooCommerce checks them on plain HTTP), WP error bodies, and signed
-`order.created|updated` webhooks with WooCommerce's `X-WC-Webhook-*` headers.
+`include` and the same pagination, stock writes), auth as WooCommerce checks it over plain HTTP (what the simulator
+speaks): one-legged OAuth 1.0a signatures only, Basic auth and query-string keys refused as WooCommerce refuses them
+without TLS (`basic_auth_over_http=True` accepts them, like a site behind a TLS-terminating proxy), WP error bodies,
+and signed `order.created|updated` webhooks with WooCommerce's `X-WC-Webhook-*` headers.
 
 Catalog: `add_product()` (or `POST /_sim/products`) seeds products and variations. A stock write (`PUT|POST
 products/<id>[/variations/<vid>]`) to an unknown product creates it, as if made in the admin beforehand (the hub's
@@ -46,9 +47,11 @@ class WooCommerceSimulator(Simulator):
         consumer_secret: str = "cs_simulator",  # noqa: S107 - a fake platform's test secret
         site_url: str = "https://woo.example",
         webhook_id: int = 7,
+        basic_auth_over_http: bool = False,
         **options: Any,
     ) -> None:
         super().__init__(**options)
+        self.basic_auth_over_http = basic_auth_over_http
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
         self.site_url = site_url
@@ -64,7 +67,7 @@ class WooCommerceSimulator(Simulator):
     def configure(self, **options: Any) -> None:
         super().configure(**options)
         with self.lock:
-            for name in ("consumer_key", "consumer_secret", "site_url"):
+            for name in ("consumer_key", "consumer_secret", "site_url", "basic_auth_over_http"):
                 if name in options:
                     setattr(self, name, options[name])
 
@@ -79,8 +82,12 @@ class WooCommerceSimulator(Simulator):
     # -- auth and errors -------------------------------------------------------------------------------------------
 
     def authenticate(self, request: Request) -> Reply | None:
+        """`WC_REST_Authentication`: Basic auth (or `consumer_key`/`consumer_secret` in the query) only over HTTPS;
+        over HTTP only OAuth 1.0a, and a request with neither is not authenticated at all (WordPress's 401)."""
         if any(name.startswith("oauth_") for name in request.query):
             return None if self._oauth1_valid(request) else self.unauthorized()
+        if not self.basic_auth_over_http:
+            return self.error_reply(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
         key, secret = request.param("consumer_key"), request.param("consumer_secret")
         header = request.headers.get("Authorization", "")
         if header.startswith("Basic "):

@@ -107,6 +107,21 @@ def test_429_waits_the_retry_after_seconds_the_platform_asked_for(shopify):
     assert sleeps == [3.0]
 
 
+def test_a_platforms_own_rate_limit_header_is_waited_out_before_retry_after(shopify):
+    """`retry_after_parser` (given by a connector whose platform names the wait in its own header) wins over
+    `Retry-After`; when it reads nothing, `Retry-After` is waited as before."""
+    order = shopify.upsert_order({})
+    shopify.add_fault("429", method="GET", retry_after=3.0)
+    shopify.add_fault("429", method="GET", retry_after=4.0)
+    sleeps = Sleeps()
+    asked = iter([0.25, None])
+    client = make_shopify(shopify, sleep=sleeps)
+    client.http.retry_after_parser = lambda headers: next(asked) if "Retry-After" in headers else None
+
+    assert client.get_order(order["id"])["id"] == order["id"]
+    assert sleeps == [0.25, 4.0]
+
+
 def test_a_long_retry_after_is_raised_for_the_caller_to_schedule(shopify):
     order = shopify.upsert_order({})
     shopify.add_fault("429", method="GET", retry_after=90.0)
@@ -258,6 +273,19 @@ def test_woocommerce_updates_stock_of_a_product_and_a_variation(woo):
     assert stock[(22, 733)]["stock_status"] == "outofstock"
 
 
+def test_woocommerce_over_http_is_signed_with_oauth1_and_over_https_uses_basic_auth(woo):
+    """WooCommerce refuses keys sent in the clear without TLS: the client signs each request over `http` (a fresh
+    nonce per attempt, so a retried read is not refused as a replay) and uses Basic auth over `https`."""
+    order = woo.upsert_order({})
+    woo.add_fault("500", method="GET")
+    client = make_woo(woo)
+
+    assert client.get_order(order["id"])["id"] == order["id"]  # the retry was signed anew
+    assert client.http.auth is None and client.http.session.auth is not None
+    secure = woocommerce_client(base_url="https://shop.example", consumer_key=CK, consumer_secret=CS)
+    assert secure.http.auth == (CK, CS) and secure.http.session.auth is None
+
+
 def test_woocommerce_refuses_wrong_consumer_keys_with_its_error_body(woo):
     client = woocommerce_client(base_url=woo.url, consumer_key=CK, consumer_secret="cs_wrong_secret")
 
@@ -275,7 +303,7 @@ def test_secrets_appear_in_no_log_line_exception_or_audited_exchange(woo, caplog
         client.http.get("/wp-json/wc/v3/orders", params={"consumer_key": CK, "consumer_secret": CS})
 
     seen = caplog.text + str(raised.value) + repr(raised.value.__cause__) + repr(exchanges)
-    assert exchanges and any("Authorization" in e.request_headers for e in exchanges)
+    assert exchanges  # over plain HTTP the keys sign each request (OAuth 1.0a in the query), never sent as they are
     assert CK not in seen and CS not in seen
     assert "[redacted]" in seen
 

@@ -90,7 +90,7 @@ def test_a_subscribed_address_receives_orders_signed_so_the_connector_verifies_t
     sim.upsert_order({})
 
     ((headers, body),) = inbox.received
-    meta = connector.delivery_meta(headers)
+    meta = connector.delivery_meta(headers, body)
     assert connector.is_order_topic(meta.topic)
     # Shopify signs with the app's secret; WooCommerce with the secret each webhook was created with.
     secret = "app-secret-01" if connector.code == "shopify" else "whsec-ours-01"

@@ -85,9 +85,14 @@ def fast_http(settings, sleeps):
 
 @pytest.fixture
 def api(connector, platform_sim, credentials, sleeps):
-    """The connector's pure-HTTP client on the simulator (no database, no audit)."""
+    """The connector's pure-HTTP client on the simulator (no database, no audit), at the API root the connector
+    names for the simulator's shop (as `client_for` builds it: a platform may put the shop in the path)."""
     return connector.client(
-        base_url=platform_sim.url, credentials=credentials, read_timeout=1.0, connect_timeout=1.0, sleep=sleeps
+        base_url=connector.api_base_url(shop=platform_sim.shop, api_base_url=platform_sim.url),
+        credentials=credentials,
+        read_timeout=1.0,
+        connect_timeout=1.0,
+        sleep=sleeps,
     )
 
 

@@ -124,7 +124,7 @@ def test_a_good_delivery_through_the_inbox_is_stored_once_without_its_signature(
 
     delivery = InboundDelivery.objects.get(connection=connection)
     assert bytes(delivery.body) == body
-    assert delivery.delivery_id == connector.delivery_meta(headers).delivery_id != ""
+    assert delivery.delivery_id == connector.delivery_meta(headers, body).delivery_id != ""
     assert connector.is_order_topic(delivery.topic)
     assert not {k.lower() for k in delivery.headers} & connector.signature_headers
 

@@ -1,13 +1,19 @@
 """The simulators driven by each platform's own published client library (the developers' guide: where a platform
-publishes one, the simulator must satisfy it, not only our client): Shopify's `ShopifyAPI` and WooCommerce's
-`woocommerce` list orders across pages and create a fulfilment exactly as they would against the real platform."""
+publishes one, the simulator must satisfy it, not only our client): Shopify's `ShopifyAPI`, WooCommerce's
+`woocommerce` (over plain HTTP, so with OAuth 1.0a signatures) and BigCommerce's `bigcommerce` each list orders across
+pages, fetch one, write a fulfilment (a fulfilment, a tracking note, a shipment) and are refused with a wrong
+credential, exactly as they would against the real platform."""
 
 from __future__ import annotations
 
+import bigcommerce
 import pytest
 import shopify
+from bigcommerce.connection import OAuthConnection
+from bigcommerce.exception import ClientRequestException
 from woocommerce import API as WooCommerceAPI
 
+from integrations.platforms.bigcommerce.simulator import BigCommerceSimulator
 from integrations.platforms.shopify.simulator import API_VERSION, ShopifySimulator
 from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
 
@@ -40,6 +46,15 @@ def test_shopify_api_lists_orders_across_cursor_pages(shopify_library):
         pages += 1
 
     assert pages == 3 and sorted(listed) == sorted(ids)
+
+
+def test_shopify_api_fetches_one_order(shopify_library):
+    order = shopify_library.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 2}]})
+
+    fetched = shopify.Order.find(order["id"])
+
+    assert fetched.id == order["id"]
+    assert [(line.sku, line.quantity) for line in fetched.line_items] == [("TEE-BLK-M", 2)]
 
 
 def test_shopify_api_fulfils_an_orders_fulfilment_order_once(shopify_library):
@@ -98,6 +113,15 @@ def test_woocommerce_library_lists_orders_across_pages_with_oauth1(woo):
     assert sorted(listed) == sorted(ids)
 
 
+def test_woocommerce_library_fetches_one_order_with_oauth1(woo):
+    order = woo.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 2}]})
+
+    fetched = woo_api(woo).get(f"orders/{order['id']}")
+
+    assert fetched.status_code == 200 and "oauth_signature=" in fetched.url  # signed, over plain HTTP
+    assert [(line["sku"], line["quantity"]) for line in fetched.json()["line_items"]] == [("TEE-BLK-M", 2)]
+
+
 def test_woocommerce_library_completes_an_order_with_a_tracking_note(woo):
     order = woo.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 1}]})
     api = woo_api(woo)
@@ -121,3 +145,84 @@ def test_woocommerce_library_with_the_wrong_secret_or_a_replayed_request_gets_40
     signed = woo_api(woo).get("orders")  # a request as signed, sent again: its nonce was used
     assert signed.status_code == 200
     assert requests.get(signed.url, timeout=5).status_code == 401
+
+
+BC_TOKEN, BC_CLIENT = "bclibrarytoken00000000000000001", "bclibraryclientid0000000000001"
+
+
+class LoopbackConnection(OAuthConnection):
+    """The library's connection with its one URL builder pointed at the simulator: it only builds
+    `https://<host>/stores/<hash>/v2/...`; headers, paging, bodies and error handling are the library's own."""
+
+    base = ""
+
+    def full_path(self, url):
+        return self.base + self.api_path.format(self.store_hash, url)
+
+
+@pytest.fixture
+def bigcommerce_library():
+    """`bigcommerce.api.BigcommerceApi` with OAuth credentials (`X-Auth-Client`, `X-Auth-Token`) on the simulator."""
+    with BigCommerceSimulator.running(access_token=BC_TOKEN, client_id=BC_CLIENT) as sim:
+        api = bigcommerce.api.BigcommerceApi(client_id=BC_CLIENT, store_hash=sim.store_hash, access_token=BC_TOKEN)
+        connection = LoopbackConnection(BC_CLIENT, sim.store_hash, BC_TOKEN)
+        connection.base = sim.url
+        api.connection = connection
+        yield sim, api
+
+
+def test_bigcommerce_library_lists_orders_across_pages_until_the_204(bigcommerce_library):
+    sim, api = bigcommerce_library
+    sim.configure(max_page_size=3)  # the store serves 3 a page whatever the library asks (it asks for 250)
+    ids = [sim.upsert_order({})["id"] for _ in range(7)]
+
+    listed = [order.id for order in api.Orders.iterall()]
+
+    assert listed == ids
+    assert sim.order_pages_served == 4  # 3 + 3 + 1, then the 204 that ends the library's loop
+    assert [o.id for o in api.Orders.all(limit=3, page=3)] == ids[6:]
+
+
+def test_bigcommerce_library_fetches_one_order_and_its_products(bigcommerce_library):
+    sim, api = bigcommerce_library
+    order = sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 2}]})
+
+    fetched = api.Orders.get(order["id"])
+
+    assert fetched.id == order["id"] and fetched.status == "Awaiting Fulfillment"
+    assert [(p.sku, p.quantity) for p in fetched.products()] == [("TEE-BLK-M", 2)]
+    assert [a.zip for a in fetched.shipping_addresses()] == ["46002"]
+
+
+def test_bigcommerce_library_writes_a_shipment_with_tracking(bigcommerce_library):
+    sim, api = bigcommerce_library
+    order = sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 2}]})
+    (product,) = api.OrderProducts.all(order["id"])
+    (address,) = api.OrderShippingAddresses.all(order["id"])
+
+    shipment = api.OrderShipments.create(
+        order["id"],
+        order_address_id=address.id,
+        items=[{"order_product_id": product.id, "quantity": 2}],
+        tracking_number="1ZBCLIB01",
+        shipping_provider="ups",
+    )
+
+    assert shipment.id and shipment.tracking_number == "1ZBCLIB01"
+    assert [s.id for s in api.OrderShipments.all(order["id"])] == [shipment.id]
+    assert api.Orders.get(order["id"]).status == "Shipped"
+    with pytest.raises(ClientRequestException):  # nothing left to ship: BigCommerce refuses a second one
+        api.OrderShipments.create(order["id"], order_address_id=address.id,
+                                  items=[{"order_product_id": product.id, "quantity": 1}])  # fmt: skip
+
+
+def test_bigcommerce_library_with_the_wrong_token_is_refused_401(bigcommerce_library):
+    sim, api = bigcommerce_library
+    sim.upsert_order({})
+    wrong = LoopbackConnection(BC_CLIENT, sim.store_hash, "bcwrongtoken")
+    wrong.base = sim.url
+    api.connection = wrong
+
+    with pytest.raises(ClientRequestException) as refused:
+        api.Orders.all()
+    assert refused.value.response.status_code == 401

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from requests_oauthlib import OAuth1
 
 from integrations.platforms.base import base64_hmac_sha256_valid
 from integrations.platforms.shopify.simulator import ShopifySimulator
@@ -195,7 +196,9 @@ def test_a_second_fulfilment_of_a_closed_fulfilment_order_is_refused_like_shopif
 
 def test_woocommerce_per_page_above_100_is_refused_with_a_wp_error(woo):
     reply = requests.get(
-        f"{woo.url}/wp-json/wc/v3/orders", params={"per_page": 101}, auth=("ck_simulator", "cs_simulator")
+        f"{woo.url}/wp-json/wc/v3/orders",
+        params={"per_page": 101},
+        auth=OAuth1("ck_simulator", "cs_simulator", signature_method="HMAC-SHA256", signature_type="query"),
     )
 
     assert reply.status_code == 400

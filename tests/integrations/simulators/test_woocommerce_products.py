@@ -3,13 +3,18 @@ stock written through the API or edited in the admin), and the client's stock re
 
 import pytest
 import requests
+from requests_oauthlib import OAuth1
 
 from integrations.http import PermanentError
 from integrations.platforms.woocommerce.client import StockLevel, woocommerce_client
 from integrations.platforms.woocommerce.simulator import WooCommerceSimulator
 
 CK, CS = "ck_products_0001", "cs_products_0002"
-AUTH = (CK, CS)
+
+
+def signed(secret: str = CS) -> OAuth1:
+    """OAuth 1.0a in the query string, as WooCommerce wants it over plain HTTP."""
+    return OAuth1(CK, client_secret=secret, signature_method="HMAC-SHA256", signature_type="query")
 
 
 @pytest.fixture
@@ -19,7 +24,7 @@ def woo():
 
 
 def api(sim, path, method="GET", **kwargs):
-    kwargs.setdefault("auth", AUTH)
+    kwargs.setdefault("auth", signed())
     return requests.request(method, f"{sim.url}/wp-json/wc/v3/{path}", timeout=5, **kwargs)
 
 
@@ -80,16 +85,21 @@ def test_unknown_ids_and_bad_parameters_answer_with_wordpress_error_bodies(woo):
     assert bad_stock.status_code == 400 and bad_stock.json()["message"] == "Invalid parameter(s): stock_quantity"
 
 
-def test_products_need_the_consumer_key(woo):
+def test_products_need_the_consumer_key_signed_with_oauth1_over_plain_http(woo):
     woo.add_product(product_id=93)
 
-    refused = api(woo, "products/93", auth=(CK, "cs_wrong"))
+    refused = api(woo, "products/93", auth=signed("cs_wrong"))
     by_query = requests.get(
         f"{woo.url}/wp-json/wc/v3/products/93", params={"consumer_key": CK, "consumer_secret": CS}, timeout=5
     )
+    basic = api(woo, "products/93", auth=(CK, CS))
 
     assert refused.status_code == 401 and refused.json()["code"] == "woocommerce_rest_authentication_error"
-    assert by_query.status_code == 200
+    # WooCommerce takes keys in the clear (query string or Basic auth) over HTTPS only.
+    assert by_query.status_code == basic.status_code == 401
+    woo.configure(basic_auth_over_http=True)  # a site behind a TLS-terminating proxy
+    assert api(woo, "products/93", auth=(CK, CS)).status_code == 200
+    assert requests.get(by_query.url, timeout=5).status_code == 200
 
 
 def test_the_products_list_filters_by_sku_and_include_and_pages_with_wp_headers(woo):
