@@ -197,6 +197,12 @@ def _preview_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     shown = []
     for row in rows:
         current, proposed = row["current"] or {}, row["proposed"] or {}
-        diffs = [(f, json.dumps(current.get(f)), json.dumps(proposed.get(f))) for f in row["changed"]]
+        diffs = []
+        for f in row["changed"]:
+            old, new = current.get(f), proposed.get(f)
+            if isinstance(old, dict) and isinstance(new, dict):  # the address: name the sub-field that changes
+                diffs += [(f"{f}.{k}", json.dumps(old.get(k)), json.dumps(new[k])) for k in new if new[k] != old.get(k)]
+            else:
+                diffs.append((f, json.dumps(old), json.dumps(new)))
         shown.append({**row, "diffs": diffs})
     return shown

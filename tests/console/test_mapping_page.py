@@ -96,7 +96,7 @@ def test_preview_then_save_records_who_and_why(client, make_user, shop):
     url = reverse("connection-mappings", args=[shop.pk])
     body = {**_defaults(shop), "source:address.postal_code": "shipping_address.zip", "transform:address.city": "upper"}
     preview = client.post(url, {**body, "action": "preview"}).content.decode()
-    assert 'id="dry-run"' in preview and 'data-delivery="d-1"' in preview and 'data-field="address"' in preview
+    assert 'id="dry-run"' in preview and 'data-delivery="d-1"' in preview and 'data-field="address.city"' in preview
     shop.refresh_from_db()
     assert shop.field_mapping == {}
     missing_reason = client.post(url, {**body, "action": "save"})
