@@ -40,8 +40,9 @@ def _split(spec: Any) -> tuple[str, str]:
     """An override as (source, transform) for the form; KEEP when it is not one plain path."""
     if isinstance(spec, str):
         return spec, "none"
-    if isinstance(spec, dict) and isinstance(spec.get("from"), str):
-        return spec["from"], str(spec.get("transform", "none"))
+    if isinstance(spec, dict) and "from" in spec:
+        source = spec["from"] if isinstance(spec["from"], str) else KEEP
+        return source, str(spec.get("transform", "none"))
     return KEEP, "none"
 
 

@@ -71,7 +71,8 @@ class Mappings:
 
 def _source_paths(spec: Any) -> list[str] | None:
     if isinstance(spec, dict) and "from" in spec and set(spec) <= {"from", "transform"}:
-        return _source_paths(spec["from"]) if not isinstance(spec["from"], dict) else None
+        inner = spec["from"]  # a path, a list of paths or a join; never another transform
+        return None if isinstance(inner, dict) and "from" in inner else _source_paths(inner)
     if isinstance(spec, str):
         return [spec]
     if isinstance(spec, list) and spec and all(isinstance(p, str) for p in spec):

@@ -118,3 +118,42 @@ def test_only_administrators_reach_the_page(client, make_user, shop, role):
     url = reverse("connection-mappings", args=[shop.pk])
     assert client.get(url).status_code == 403
     assert client.post(url, {**_defaults(shop), "action": "save", "reason": "x"}).status_code == 403
+
+
+def test_an_override_the_form_cannot_show_is_kept_and_can_take_a_transform(client, make_user, shop):
+    from integrations.services import connection_set_mappings
+
+    joined = {"join": ["shipping_address.first_name", "shipping_address.last_name"], "sep": " "}
+    connection_set_mappings(connection=shop, field_mapping={"address.name": joined}, status_mapping={}, actor=None)
+    client.force_login(make_user("administrator"))
+    url = reverse("connection-mappings", args=[shop.pk])
+    page = client.get(url).content.decode()
+    assert 'value="__current__" selected' in page
+    body = {**_defaults(shop), "source:address.name": "__current__", "transform:address.name": "upper"}
+    response = client.post(url, {**body, "action": "save", "reason": "Names in capitals"})
+    assert response.status_code == 302
+    shop.refresh_from_db()
+    assert shop.field_mapping == {"address.name": {"from": joined, "transform": "upper"}}
+    order = normalise(
+        payload={"shipping_address": {"first_name": "Ana", "last_name": "Gil"}},
+        mappings=Mappings(fields=shop.field_mapping, statuses={}),
+    )
+    assert order.address.name == "ANA GIL"
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"from": "shipping_address.city", "transform": "eval"},
+        {"from": "shipping_address.city", "transform": ["upper"]},
+        {"from": {"from": "shipping_address.city"}, "transform": "upper"},
+    ],
+)
+def test_the_service_refuses_a_transform_not_in_the_list(shop, spec):
+    from integrations.mappings import MappingError
+    from integrations.services import connection_set_mappings
+
+    with pytest.raises(MappingError):
+        connection_set_mappings(connection=shop, field_mapping={"address.city": spec}, status_mapping={}, actor=None)
+    shop.refresh_from_db()
+    assert shop.field_mapping == {}
