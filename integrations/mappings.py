@@ -4,7 +4,8 @@ A field mapping maps a canonical field to a source path in the payload:
 - a path is dotted keys with optional list indexes: `shipping_address.zip`, `billing.phone`, `note_attributes[0].value`;
 - a list of paths takes the first non-empty value; `{"join": [paths], "sep": " "}` joins the non-empty ones;
 - `lines` is the path of the list of line items, and `lines.<field>` paths are read inside each line item;
-- `cancelled_at`: when its value is non-empty the canonical status is `cancelled` whatever the status says.
+- `cancelled_at`: when its value is non-empty the canonical status is `cancelled` whatever the status says;
+- `{"from": path-or-paths, "transform": name}` reads as above and then applies one transform of `TRANSFORMS`.
 A status mapping maps the platform's status value (read through the `status` path) to open | paid | cancelled."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 import email.utils
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -48,6 +49,16 @@ PATH_RE = re.compile(rf"^{_SEGMENT}(?:\.{_SEGMENT})*$")
 _INDEX_RE = re.compile(r"\[(\d+)\]")
 
 
+# The fixed list of transforms a mapping may apply to a text value (the mapping editor offers exactly these).
+TRANSFORMS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "none": ("as received", lambda v: v),
+    "trim": ("trim spaces", lambda v: v.strip()),
+    "upper": ("UPPER CASE", lambda v: v.upper()),
+    "lower": ("lower case", lambda v: v.lower()),
+    "digits": ("digits only", lambda v: re.sub(r"\D", "", v)),
+}
+
+
 class MappingError(InvalidInput):
     """A mapping names an unknown canonical field, a malformed path or an unknown canonical status."""
 
@@ -59,6 +70,9 @@ class Mappings:
 
 
 def _source_paths(spec: Any) -> list[str] | None:
+    if isinstance(spec, dict) and "from" in spec and set(spec) <= {"from", "transform"}:
+        inner = spec["from"]  # a path, a list of paths or a join; never another transform
+        return None if isinstance(inner, dict) and "from" in inner else _source_paths(inner)
     if isinstance(spec, str):
         return [spec]
     if isinstance(spec, list) and spec and all(isinstance(p, str) for p in spec):
@@ -82,6 +96,15 @@ def mapping_validate(*, field_mapping: Mapping[str, Any], status_mapping: Mappin
     for name, spec in field_mapping.items():
         if name not in CANONICAL_FIELDS:
             reasons.append(Reason("unknown_canonical_field", f"{name!r} is not a canonical order field"))
+            continue
+        transform = spec.get("transform", "none") if isinstance(spec, dict) and "from" in spec else "none"
+        if not (isinstance(transform, str) and transform in TRANSFORMS):
+            reasons.append(
+                Reason(
+                    "unknown_transform",
+                    f"{name}: {spec.get('transform')!r} is not a transform; one of {', '.join(TRANSFORMS)}",
+                )
+            )
             continue
         paths = _source_paths(spec)
         if paths is None:
@@ -124,6 +147,10 @@ def _empty(value: Any) -> bool:
 def read(payload: Any, spec: Any) -> Any:
     if spec is None:
         return None
+    if isinstance(spec, dict) and "from" in spec:
+        value = read(payload, spec["from"])
+        transform = TRANSFORMS.get(spec.get("transform", "none"), TRANSFORMS["none"])[1]
+        return transform(value) if isinstance(value, str) else value
     if isinstance(spec, dict):
         parts = [resolve_path(payload, p) for p in spec.get("join", [])]
         return spec.get("sep", " ").join(str(p) for p in parts if not _empty(p)) or None
@@ -269,3 +296,50 @@ def mapping_dry_run(connection: Any, proposed: Mapping[str, Any], *, limit: int 
                 row["error"] = "no order id under the proposed platform_order_id path"
         rows.append(row)
     return rows
+
+
+def _flatten(value: Any, prefix: str, out: set[str]) -> None:
+    """Every path of a payload: dict keys dotted, a list of objects through its first item (`a[0].b`)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and PATH_RE.match(key):
+                _flatten(item, f"{prefix}.{key}" if prefix else key, out)
+        return
+    if prefix:
+        out.add(prefix)
+    if isinstance(value, list) and value and isinstance(value[0], Mapping):
+        _flatten(value[0], f"{prefix}[0]", out)
+
+
+def _spec_paths(spec: Any) -> list[str]:
+    if isinstance(spec, dict) and "join" in spec:
+        return [p for p in spec.get("join", []) if isinstance(p, str)]
+    return _source_paths(spec) or []
+
+
+def mapping_targets(platform: str) -> list[str]:
+    """The canonical fields a mapping editor offers: the ones the platform's default mapping fills."""
+    return list(connector_for(platform).default_field_mapping)
+
+
+def mapping_source_fields(platform: str) -> dict[str, list[str]]:
+    """The source paths the platform's payloads offer: `order` paths from its example orders (and its default
+    mapping), `line` paths inside one line item (for the `lines.*` targets)."""
+    connector = connector_for(platform)
+    defaults = connector.default_field_mapping
+    order: set[str] = set()
+    line: set[str] = set()
+    lines_path = defaults.get("lines")
+    for example in connector.example_orders():
+        _flatten(example, "", order)
+        items = read(example, lines_path)
+        for item in items if isinstance(items, list) else []:
+            _flatten(item, "", line)
+    for target, spec in defaults.items():
+        (line if target.startswith("lines.") else order).update(_spec_paths(spec))
+    return {"order": sorted(order), "line": sorted(line)}
+
+
+def mapping_sources_for_target(platform: str, target: str, offered: dict[str, list[str]] | None = None) -> list[str]:
+    offered = offered or mapping_source_fields(platform)
+    return offered["line"] if target.startswith("lines.") else offered["order"]

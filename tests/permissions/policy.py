@@ -59,6 +59,8 @@ POLICY_EDIT = {
 }
 ALIAS_FORM = {"code": "TEE-OLD", "sku": "TEE-M", "valid_from": "2026-12-01", "valid_through": "2026-12-31"}
 ACCOUNT_EDIT = {"username": "mgr", "email": "mgr@example.com", "roles": "warehouse_manager", "is_active": "on"}
+# the mapping editor's save (integrations/mapping_pages.py): fields not posted stay on the platform default
+MAPPING_EDIT = {"source:address.postal_code": "shipping_address.zip", "action": "save", "reason": "Sweep"}
 CUTOFF_EDIT = {"cutoff_time": "16:00", "handling_days": "0", "change_reason": "Peak season contract"}
 
 # fmt: off
@@ -82,6 +84,8 @@ POLICY: list[Rule] = [
     rule("order-page-transition", "POST", "held_order", {"reason": "Customer asked"},     "302 302 302 404 403 403 404", name="cancel"),
     rule("order-page-force", "POST", "held_order", {"name": "validate", "reason": "Phoned"}, "302 403 302 404 403 403 404"),
     rule("orders-at-risk", "GET", None, None,                                              "302 200 200 403 200 200 200"),
+    rule("connection-mappings", "GET", "connection", None,                                 "302 403 403 200 403 403 403"),
+    rule("connection-mappings", "POST", "connection", MAPPING_EDIT,                         "302 403 403 302 403 403 403"),
     rule("allocation-policy", "GET", None, None,                                           "302 200 200 200 200 200 200"),
     rule("allocation-policy", "POST", None, POLICY_EDIT,                                   "302 403 403 302 403 302 302"),
     # API: tokens and docs

@@ -118,6 +118,9 @@ def build_world(make_user: Any) -> World:
     )
     world.objects["policy"] = allocation_policy_update(brand=world.brand, actor=None, reason="world")
     world.objects["cutoff"] = cutoff_set(brand=world.brand, facility=facility, cutoff_time=dt.time(15), actor=None)
+    from tests.integrations.factories import ConnectionFactory
+
+    world.objects["connection"] = ConnectionFactory(brand=world.brand)  # the mapping editor's page acts on it
     for build in BUILDERS:
         build(world, facility)
     return world

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.permissions.policy import ALIAS_FORM, CUTOFF_EDIT, MANUAL_ORDER, POLICY_EDIT  # noqa: F401  (bodies shared)
+from tests.permissions.policy import ALIAS_FORM, CUTOFF_EDIT, MANUAL_ORDER, MAPPING_EDIT, POLICY_EDIT  # noqa: F401  (bodies shared)
 
 # May `user` (never None) write through this route? `obj` is the world's object the route acts on, or None.
 Allowed = Callable[[Any, Any], bool]
@@ -66,6 +66,8 @@ WRITES: dict[str, list[Write]] = {
     "allocation-policy": [Write("allocation-policy",
                                 any_of("allocation.change_allocationpolicy", "allocation.adjust_own_policy"),
                                 None, POLICY_EDIT)],
+    "connection-mappings": [Write("connection-mappings", perm("integrations.change_connection"), "connection",
+                                  MAPPING_EDIT)],
     # API (a failed sign-in writes nothing either; a token is all a good one writes, and tokens are left out)
     "api-login": [Write("api-login", NOBODY, None, {"username": "mgr", "password": "wrong"}, api=True)],
     "api-logout": [Write("api-logout", SIGNED_IN, api=True)],
