@@ -22,7 +22,6 @@ from dataclasses import replace
 from typing import Any
 
 from django.db import DatabaseError, transaction
-from django.db import connection as db
 from django.db.models import Max
 from django.utils import timezone
 
@@ -33,6 +32,7 @@ from integrations.models import Connection, DeliverySource, DeliveryState, Inbou
 from integrations.platforms.registry import connector_for
 from orders.canonical import CanonicalOrder
 from warehouse.errors import Reason
+from warehouse.locks import advisory_xact_lock
 from warehouse.models import ExceptionKind
 from warehouse.services import exception_open
 
@@ -65,12 +65,7 @@ def order_key_problem(platform_order_id: str) -> Reason | None:
 
 def _lock_order(connection_id: int, platform_order_id: str) -> None:
     """Serialise ingestion of one platform order across workers (PostgreSQL; SQLite serialises writers anyway)."""
-    if db.vendor != "postgresql":
-        return
-    digest = hashlib.blake2b(f"{connection_id}:{platform_order_id}".encode(), digest_size=8).digest()
-    key = int.from_bytes(digest, "big", signed=True)
-    with db.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    advisory_xact_lock(f"{connection_id}:{platform_order_id}")
 
 
 def newest_applied_version(*, connection_id: int, platform_order_id: str) -> dt.datetime | None:

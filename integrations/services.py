@@ -5,12 +5,10 @@ Secrets arrive as arguments and leave only sealed; nothing here logs, returns or
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 from typing import Any
 
-from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +20,7 @@ from integrations.platforms.registry import UnknownPlatform, connector_for
 from integrations.vault import Sealed, fingerprint
 from warehouse.errors import Conflict, InvalidInput, Reason
 from warehouse.history import save_with_history
+from warehouse.locks import advisory_xact_lock
 from warehouse.models import Brand, ExceptionKind, SalesChannel
 from warehouse.services import exception_open, exceptions_resolve_if_cleared
 from warehouse.transitions import Actor
@@ -54,9 +53,7 @@ CONNECTION_SETTINGS = frozenset(
 
 def _lock_shop(platform: str, shop: str) -> None:
     """Serialise creations of one (platform, shop) so the one-connection-per-shop check cannot race."""
-    digest = hashlib.blake2b(f"connection-shop:{platform}:{shop}".encode(), digest_size=8).digest()
-    with db.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+    advisory_xact_lock(f"connection-shop:{platform}:{shop}")
 
 
 def connection_create(
