@@ -186,6 +186,23 @@ class ConnectionAdmin(ConsoleAdmin):
         ),
     ]
 
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # What the administrator pastes into the platform: the absolute webhook URL and the topics to subscribe.
+        extra = dict(extra_context or {})
+        found = Connection.objects.select_related("channel").filter(pk=object_id) if object_id.isdigit() else None
+        conn = found.first() if found is not None else None
+        if conn is not None:
+            path_ = reverse("integrations:webhook", kwargs={"platform": conn.platform, "connection_id": conn.pk})
+            extra["webhook_url"] = request.build_absolute_uri(path_)
+            extra["webhook_topics"] = (
+                tuple(registry.connector_for(conn.platform).webhook_topics)
+                if registry.is_registered(conn.platform)
+                else ()
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if not self.has_change_permission(request, obj):
             return [fs for fs in self.fieldsets if fs[0] != "Secrets (write-only)"]
