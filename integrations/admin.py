@@ -17,6 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.functional import lazy
 
 from integrations import services
+from integrations.connection_status import connection_health
 from integrations.delivery_lifecycle import RERUN_PERMISSION, deliveries_rerun
 from integrations.models import (
     RERUNNABLE,
@@ -134,7 +135,7 @@ class ConnectionForm(forms.ModelForm):
 @admin.register(Connection)
 class ConnectionAdmin(ConsoleAdmin):
     form = ConnectionForm
-    list_display = ["name", "brand", "platform", "shop", "status", "credentials_fingerprint", "last_reconciled_at"]
+    list_display = ["name", "brand", "platform", "shop", "health", "credentials_fingerprint", "last_reconciled_at"]
     list_filter = ["channel__platform_code", "status"]
     list_select_related = ["channel__brand"]
     search_fields = ["channel__name", "shop"]
@@ -196,12 +197,18 @@ class ConnectionAdmin(ConsoleAdmin):
         if conn is not None:
             path_ = reverse("integrations:webhook", kwargs={"platform": conn.platform, "connection_id": conn.pk})
             extra["webhook_url"] = request.build_absolute_uri(path_)
+            extra["health"] = connection_health(conn)
             extra["webhook_topics"] = (
                 tuple(registry.connector_for(conn.platform).webhook_topics)
                 if registry.is_registered(conn.platform)
                 else ()
             )
         return super().change_view(request, object_id, form_url, extra)
+
+    @admin.display(description="Status")
+    def health(self, obj: Connection) -> str:
+        # Computed: Active reads as Failing after FAILING_AFTER failed pulls or writes (integrations.connection_status).
+        return connection_health(obj).status
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if not self.has_change_permission(request, obj):
