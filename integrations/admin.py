@@ -18,6 +18,7 @@ from django.utils.functional import lazy
 
 from integrations import services
 from integrations.connection_status import connection_health
+from integrations.connections import api_host_problem
 from integrations.delivery_lifecycle import RERUN_PERMISSION, deliveries_rerun
 from integrations.models import (
     RERUNNABLE,
@@ -111,7 +112,25 @@ class ConnectionForm(forms.ModelForm):
                 taken = taken.exclude(pk=self.instance.channel_id)
             if taken.exists():
                 self.add_error("name", f"{brand} already has a {platform} channel named {name}.")
+        self._clean_api_host(cleaned)
         return cleaned
+
+    def _clean_api_host(self, cleaned: dict[str, Any]) -> None:
+        """The base URL must be one of the platform's own hosts (integrations.connections.api_host_problem), and a
+        new base URL or shop sends the credentials somewhere new: they must be entered again in the same form."""
+        platform = self.instance.platform if self.instance.pk is not None else str(cleaned.get("platform") or "")
+        shop, base_url = cleaned.get("shop"), cleaned.get("api_base_url") or ""
+        if shop is None or not registry.is_registered(platform):
+            return
+        problem = api_host_problem(platform=platform, shop=shop, api_base_url=base_url)
+        if problem:
+            self.add_error("api_base_url", f"Refused: {problem}.")
+        moved = self.instance.pk is not None and (shop, base_url) != (self.instance.shop, self.instance.api_base_url)
+        if moved and "new_credentials" in cleaned and not cleaned["new_credentials"]:
+            self.add_error(
+                "new_credentials",
+                "Changing the API base URL or the shop sends the credentials somewhere new: enter them again.",
+            )
 
     def clean_new_credentials(self) -> dict[str, Any] | None:
         raw = self.cleaned_data.get("new_credentials", "").strip()
