@@ -17,6 +17,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.functional import lazy
 
 from integrations import services
+from integrations.connection_status import connection_health
+from integrations.connections import api_host_problem
 from integrations.delivery_lifecycle import RERUN_PERMISSION, deliveries_rerun
 from integrations.models import (
     RERUNNABLE,
@@ -110,7 +112,25 @@ class ConnectionForm(forms.ModelForm):
                 taken = taken.exclude(pk=self.instance.channel_id)
             if taken.exists():
                 self.add_error("name", f"{brand} already has a {platform} channel named {name}.")
+        self._clean_api_host(cleaned)
         return cleaned
+
+    def _clean_api_host(self, cleaned: dict[str, Any]) -> None:
+        """The base URL must be one of the platform's own hosts (integrations.connections.api_host_problem), and a
+        new base URL or shop sends the credentials somewhere new: they must be entered again in the same form."""
+        platform = self.instance.platform if self.instance.pk is not None else str(cleaned.get("platform") or "")
+        shop, base_url = cleaned.get("shop"), cleaned.get("api_base_url") or ""
+        if shop is None or not registry.is_registered(platform):
+            return
+        problem = api_host_problem(platform=platform, shop=shop, api_base_url=base_url)
+        if problem:
+            self.add_error("api_base_url", f"Refused: {problem}.")
+        moved = self.instance.pk is not None and (shop, base_url) != (self.instance.shop, self.instance.api_base_url)
+        if moved and "new_credentials" in cleaned and not cleaned["new_credentials"]:
+            self.add_error(
+                "new_credentials",
+                "Changing the API base URL or the shop sends the credentials somewhere new: enter them again.",
+            )
 
     def clean_new_credentials(self) -> dict[str, Any] | None:
         raw = self.cleaned_data.get("new_credentials", "").strip()
@@ -134,7 +154,7 @@ class ConnectionForm(forms.ModelForm):
 @admin.register(Connection)
 class ConnectionAdmin(ConsoleAdmin):
     form = ConnectionForm
-    list_display = ["name", "brand", "platform", "shop", "status", "credentials_fingerprint", "last_reconciled_at"]
+    list_display = ["name", "brand", "platform", "shop", "health", "credentials_fingerprint", "last_reconciled_at"]
     list_filter = ["channel__platform_code", "status"]
     list_select_related = ["channel__brand"]
     search_fields = ["channel__name", "shop"]
@@ -185,6 +205,29 @@ class ConnectionAdmin(ConsoleAdmin):
             },
         ),
     ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # What the administrator pastes into the platform: the absolute webhook URL and the topics to subscribe.
+        extra = dict(extra_context or {})
+        found = Connection.objects.select_related("channel").filter(pk=object_id) if object_id.isdigit() else None
+        conn = found.first() if found is not None else None
+        if conn is not None:
+            path_ = reverse("integrations:webhook", kwargs={"platform": conn.platform, "connection_id": conn.pk})
+            extra["webhook_url"] = request.build_absolute_uri(path_)
+            extra["health"] = connection_health(conn)
+            extra["webhook_topics"] = (
+                tuple(registry.connector_for(conn.platform).webhook_topics)
+                if registry.is_registered(conn.platform)
+                else ()
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    @admin.display(description="Status")
+    def health(self, obj: Connection) -> str:
+        # Computed: Active reads as Failing after FAILING_AFTER failed pulls or writes (integrations.connection_status).
+        return connection_health(obj).status
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if not self.has_change_permission(request, obj):

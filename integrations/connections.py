@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
+
 from integrations.outbox.auditing import audit_hook
+from integrations.platforms.base import is_loopback
 from integrations.platforms.registry import connector_for
 from warehouse.errors import InvalidInput, Reason
 
@@ -20,8 +23,12 @@ def api_host_problem(*, platform: str, shop: str, api_base_url: str) -> str:
     connector = connector_for(platform)
     base_url = connector.api_base_url(shop=shop, api_base_url=api_base_url)
     host = urlsplit(base_url).hostname or ""
+    allowed = getattr(connector, "api_hosts_words", "its own API hosts")
+    # The connectors allow loopback for the simulators; the production profile never sends credentials there.
+    if host and is_loopback(host.lower()) and settings.PRODUCTION:
+        return f"{host!r} is loopback, allowed only in the development profile; {connector.name} API hosts: {allowed}"
     if not connector.api_host_allowed(host, shop=shop):
-        return f"{host or base_url!r} is not a {connector.name} API host for {shop!r}"
+        return f"{host or base_url!r} is not a {connector.name} API host for {shop!r}; allowed: {allowed}"
     return ""
 
 

@@ -59,6 +59,7 @@ class BigCommerceConnector:
     # The quota is per 30 s window (150 requests on Standard and Plus plans): half a window restores it.
     headroom_pause_seconds = 15.0
     webhook_topics: tuple[str, ...] = ("store/order/created", "store/order/updated")
+    api_hosts_words: str = API_HOST  # named in the console's error when a base URL is refused
     stock_needs_location = True
 
     # -- credentials and hosts -------------------------------------------------------------------------------------

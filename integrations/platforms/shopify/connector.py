@@ -54,6 +54,7 @@ class ShopifyConnector:
     # The standard REST bucket leaks 2 calls/s: 10 s restore half of a 40-call bucket.
     headroom_pause_seconds = 10.0
     webhook_topics: tuple[str, ...] = ("orders/create", "orders/updated", "orders/cancelled")
+    api_hosts_words: str = "any *.myshopify.com host"  # named in the console's error when a base URL is refused
     stock_needs_location = True
 
     # -- credentials and hosts -------------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ class WooCommerceConnector:
 
     headroom_pause_seconds = 5.0  # core WooCommerce sends no budget; a host's WAF may, and then a short pause does
     webhook_topics: tuple[str, ...] = ("order.created", "order.updated")
+    api_hosts_words: str = "the shop's own host"  # named in the console's error when a base URL is refused
     stock_needs_location = False
 
     # -- credentials and hosts -------------------------------------------------------------------------------------
