@@ -241,7 +241,7 @@ def test_the_demo_script_serves_the_admin_delivers_simulator_orders_and_stops_ev
         )
         assert [w["status"] for w in created["webhooks"]] == [200], created["webhooks"]
         found = _poll_orders(
-            f"http://127.0.0.1:{port}/api/v1/orders/?connection={store['id']}&platform_order_id={created['order']['id']}",
+            f"http://127.0.0.1:{port}/api/v1/orders/?channel={store['channel']}&platform_order_id={created['order']['id']}",
             token=token, within=60,
         )  # fmt: skip
         assert [(o["brand"], o["platform"], o["state"]) for o in found] == [(store["brand"], "bigcommerce", "accepted")]

@@ -35,13 +35,13 @@ def stack(tmp_path_factory):
         yield running
 
 
-def _orders(stack: DemoStack, connection_id: int) -> dict[str, list[str]]:
-    """Each platform order id of the connection → the states of the hub's orders holding it."""
+def _orders(stack: DemoStack, channel_id: int) -> dict[str, list[str]]:
+    """Each platform order id of the sales channel → the states of the hub's orders holding it."""
     found: dict[str, list[str]] = {}
     for pid, state in _rows(
         stack.database,
-        "SELECT platform_order_id, state FROM orders_order WHERE connection_id = ?",
-        connection_id,
+        "SELECT platform_order_id, state FROM orders_order WHERE channel_id = ?",
+        channel_id,
     ):
         found.setdefault(pid, []).append(state)
     return found
@@ -54,15 +54,15 @@ def test_a_dropped_webhook_is_found_by_the_reconciler_within_its_cadence_on_the_
     created = post_json(f"{sim}/_sim/orders", ORDER)
     order_id = str(created["order"]["id"])
     assert [w["note"] for w in created["webhooks"]] == ["dropped"], "the platform's webhook never left"
-    assert order_id not in _orders(stack, shop["id"])
+    assert order_id not in _orders(stack, shop["channel"])
 
     # The reconciler's dispatcher runs every minute and the demo connection's cadence is 1 minute here: the order
     # must be in the hub within two cadences and the scheduler's 30-second tick.
     deadline = time.monotonic() + 180
-    while order_id not in _orders(stack, shop["id"]) and time.monotonic() < deadline:
+    while order_id not in _orders(stack, shop["channel"]) and time.monotonic() < deadline:
         time.sleep(1)
     waited = 180 - (deadline - time.monotonic())
-    assert _orders(stack, shop["id"]).get(order_id) == ["accepted"], stack.log("worker")[-3000:]
+    assert _orders(stack, shop["channel"]).get(order_id) == ["accepted"], stack.log("worker")[-3000:]
     runs = _rows(
         stack.database,
         "SELECT outcome, missing, replayed FROM integrations_reconcilerun WHERE connection_id = ? AND missing > 0",
@@ -123,13 +123,13 @@ def test_a_burst_of_webhooks_with_the_worker_running_loses_nothing_on_the_embedd
             "SELECT count(*) FROM integrations_inbounddelivery WHERE connection_id = ? AND state = 'received'",
             shop["id"],
         )
-        if pending == [(0,)] and answered <= set(_orders(stack, shop["id"])):
+        if pending == [(0,)] and answered <= set(_orders(stack, shop["channel"])):
             break
         time.sleep(1)
     assert pending == [(0,)], "every delivery was processed"
     print(f"burst of 75 deliveries answered and drained in {time.monotonic() - started:.1f} s")
 
-    orders = _orders(stack, shop["id"])
+    orders = _orders(stack, shop["channel"])
     deliveries = dict(
         _rows(
             stack.database,
