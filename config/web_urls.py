@@ -1,6 +1,6 @@
 """Routes of the HTML pages (mounted at /); see docs/CONTRACTS.md for who owns this file."""
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from integrations.mapping_pages import connection_mappings_page
 from inventory import views as inventory_views
@@ -31,4 +31,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/<int:pk>/force/", order_actions.order_page_force, name="order-page-force"),
     path("connections/<int:pk>/mappings/", connection_mappings_page, name="connection-mappings"),
     path("allocation-policy/", allocation_views.allocation_policy_page, name="allocation-policy"),
+    path("", include("reports.urls")),
 ]

@@ -1,0 +1,5 @@
+"""Routes of the report pages, mounted at / by config.web_urls. Each report area adds its own include here."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
