@@ -45,7 +45,7 @@ lint: install
 	.venv/bin/lint-imports
 
 typecheck: install
-	.venv/bin/mypy config demo warehouse inventory orders returns integrations
+	.venv/bin/mypy config demo warehouse inventory orders returns integrations reports
 
 pytest: install browser-deps
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} .venv/bin/pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
