@@ -80,6 +80,19 @@ class Sku(FSMModelMixin, models.Model):
     width_mm = models.PositiveIntegerField(null=True, blank=True)
     height_mm = models.PositiveIntegerField(null=True, blank=True)
     hs_code = models.CharField(max_length=20, blank=True, help_text="Harmonized System code for customs")
+    unit_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="What one unit cost the brand (values variances)",
+    )
+    customs_value = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="Declared value of one unit, for customs"
+    )
+    country_of_origin = models.CharField(
+        max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 country where the unit was made, for customs"
+    )
     is_kit = models.BooleanField(default=False)
     state = FSMField(default=SkuState.DEFINED, choices=SkuState.choices, protected=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

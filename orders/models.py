@@ -536,6 +536,38 @@ class Shipment(FSMModelMixin, models.Model):
         """The destination confirmed receipt."""
 
 
+class Parcel(models.Model):
+    """One carton of a packed order, weighed and measured at the pack station; a carrier label is bought for it."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="parcels")
+    number = models.PositiveSmallIntegerField(help_text="1, 2, … within the order")
+    shipment = models.ForeignKey(
+        Shipment, null=True, blank=True, on_delete=models.PROTECT, related_name="parcels", help_text="Carried by"
+    )
+    weight_grams = models.PositiveIntegerField()
+    length_mm = models.PositiveIntegerField()
+    width_mm = models.PositiveIntegerField()
+    height_mm = models.PositiveIntegerField()
+    packed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="parcel_number_once_per_order"),
+            models.CheckConstraint(
+                condition=Q(weight_grams__gt=0, length_mm__gt=0, width_mm__gt=0, height_mm__gt=0),
+                name="parcel_measured",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"parcel {self.number} of order {self.order_id}"
+
+
 class ShipmentEvent(models.Model):
     """One carrier scan, kept once per carrier event id."""
 

@@ -115,6 +115,7 @@ class ExceptionKind(models.TextChoices):
     RECONCILE_FAILED = "reconcile_failed", "Reconciler run failed"
     CHANNEL_SILENT = "channel_silent", "Channel silent while reconciler finds orders"
     CREDENTIAL_EXPIRED = "credential_expired", "Connection credentials expired"
+    INCIDENT = "incident", "Incident: a connector signal crossed its alert threshold"
     OTHER = "other", "Other"
 
 
