@@ -131,8 +131,17 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 # Hashed, compressed files once `collectstatic` ran; until then (tests, a first `runserver`) WhiteNoise serves the
 # finders' files as they are, so a page never fails on a missing manifest entry.
 WHITENOISE_USE_FINDERS = True
+_REPORT_EXPORTS_BACKEND = env("REPORT_EXPORTS_BACKEND", default="django.core.files.storage.FileSystemStorage")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Where the scheduled report exports go (reports.tasks.scheduled_exports): a folder by default; for a bucket, set
+    # REPORT_EXPORTS_BACKEND=storages.backends.s3.S3Storage with django-storages installed and its AWS_* settings.
+    "report_exports": {
+        "BACKEND": _REPORT_EXPORTS_BACKEND,
+        "OPTIONS": {"location": str(env.path("REPORT_EXPORTS_DIR", default=BASE_DIR / "var" / "exports"))}
+        if _REPORT_EXPORTS_BACKEND.endswith("FileSystemStorage")
+        else {},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if env.bool("STATIC_MANIFEST", default=PRODUCTION)
