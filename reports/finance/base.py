@@ -5,10 +5,13 @@ all. Money is a Decimal, counts are ints, percentages are Decimals with two plac
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
+
+from django.utils import timezone
 
 from reports.finance.filters import ReportFilter
 
@@ -46,6 +49,17 @@ class Report:
     def row_estimate(self, f: ReportFilter) -> int:
         """About how many rows an export would write (decides inline download or background job)."""
         return 0
+
+
+def display(value: Any) -> str:
+    """A cell as the page shows it: local time to the minute, ISO dates, "—" for nothing."""
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def percent(part: int, whole: int) -> Decimal | None:

@@ -15,13 +15,18 @@ from decimal import Decimal
 from typing import IO, Any
 
 import xlsxwriter
+from django.conf import settings
 from django.utils import timezone
 
 from reports.finance.base import Report
 
-INLINE_ROWS = 50_000
+INLINE_ROWS = 50_000  # above this an export runs as a background job (setting REPORT_EXPORT_INLINE_ROWS)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "xlsx")
+
+
+def inline_limit() -> int:
+    return int(getattr(settings, "REPORT_EXPORT_INLINE_ROWS", INLINE_ROWS))
 
 
 def cell_text(value: Any) -> str:

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from reports.charts import Bar, bar_chart
 from reports.finance.access import can_export, can_read
-from reports.finance.base import PAGE_ROWS, Report
-from reports.finance.exports import FORMATS, INLINE_ROWS, csv_lines, export_name, xlsx_file
+from reports.finance.base import PAGE_ROWS, Report, display
+from reports.finance.exports import FORMATS, csv_lines, export_name, inline_limit, xlsx_file
 from reports.finance.filters import ReportFilter, report_filter
 from reports.finance.registry import REPORTS
 from reports.models import ExportJob, ExportState
@@ -77,7 +77,9 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
             "report": report,
             "filter": f,
             "query": urlencode(f.as_params()),
-            "rows": rows[:PAGE_ROWS],
+            "rows": [
+                [(display(v), c.kind) for v, c in zip(row, report.columns, strict=True)] for row in rows[:PAGE_ROWS]
+            ],
             "more": len(rows) > PAGE_ROWS,
             "page_rows": PAGE_ROWS,
             "chart": chart,
@@ -118,7 +120,7 @@ def report_export(request: HttpRequest, slug: str, file_format: str) -> HttpResp
         )
         transaction.on_commit(lambda: export_enqueue(job.pk))
         return redirect("finance-export-job", pk=job.pk)
-    if rows_expected > INLINE_ROWS:
+    if rows_expected > inline_limit():
         return render(
             request,
             "reports/finance/export_confirm.html",

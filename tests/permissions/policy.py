@@ -88,6 +88,13 @@ POLICY: list[Rule] = [
     rule("connection-mappings", "POST", "connection", MAPPING_EDIT,                         "302 403 403 302 403 403 403"),
     rule("allocation-policy", "GET", None, None,                                           "302 200 200 200 200 200 200"),
     rule("allocation-policy", "POST", None, POLICY_EDIT,                                   "302 403 403 302 403 302 302"),
+    # Finance reports (reports/finance/): finance, managers, administrators; brand users their own slice
+    rule("finance-reports", "GET", None, None,                                             "302 403 200 200 200 200 200"),
+    rule("finance-report", "GET", None, None,                                              "302 403 200 200 200 200 200", slug="volume"),
+    rule("finance-report-export", "GET", None, None,                                       "302 403 200 200 200 200 200", slug="volume", file_format="csv"),
+    rule("finance-report-export", "POST", None, {},                                        "302 403 302 302 302 302 302", slug="sla-orders", file_format="csv"),
+    rule("finance-export-job", "GET", "export_job", None,                                  "302 403 404 404 200 404 404"),
+    rule("finance-export-download", "GET", "export_job", None,                             "302 403 404 404 404 404 404"),
     # API: tokens and docs
     rule("api-login", "POST", None, {"username": "nobody", "password": "wrong"},           "401 401 401 401 401 401 401", api=True),
     rule("api-logout", "POST", None, None,                                                 "401 204 204 204 204 204 204", api=True),
@@ -205,6 +212,8 @@ ADMIN_VIEWERS: dict[str, set[str]] = {
     "orders.shipment": {"ops", "mgr", "fin"},
     "allocation.allocationpolicy": {"ops", "mgr", "adm", "fin"},
     "allocation.cutoff": {"ops", "mgr", "adm", "fin"},
+    "reports.ratecard": {"adm", "fin"},
+    "reports.slacredittier": {"adm", "fin"},
     "auth.user": {"adm"},
     "auth.group": {"adm"},
     "knox.authtoken": set(),

@@ -42,7 +42,7 @@ pytestmark = [
 SKIPPED_PREFIXES = ("webhooks/",)  # signed by the platform, not by role: integrations' tests cover them
 # Route arguments of read-only routes: they answer without looking anything up (405, a form, a redirect).
 FILLER = {"pk": "1", "format": "json", "name": "x", "uidb64": "MQ", "token": "x-y", "app_label": "orders",
-          "content_type_id": "1", "object_id": "1", "url": "x/"}  # fmt: skip
+          "content_type_id": "1", "object_id": "1", "url": "x/", "slug": "volume", "file_format": "csv"}  # fmt: skip
 # Console objects to post to: models with more than one interesting state get one object per state.
 ADMIN_OBJECTS = {
     "orders.order": ["held_order", "packed_order"],

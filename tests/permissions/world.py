@@ -121,6 +121,13 @@ def build_world(make_user: Any) -> World:
     from tests.integrations.factories import ConnectionFactory
 
     world.objects["connection"] = ConnectionFactory(brand=world.brand)  # the mapping editor's page acts on it
+    from reports.models import ExportJob, RateCard, SlaCreditTier
+
+    RateCard.objects.create(brand=world.brand, valid_from=dt.date(2026, 1, 1))
+    SlaCreditTier.objects.create(brand=world.brand, attainment_below=99, credit_per_late_order=1)
+    world.objects["export_job"] = ExportJob.objects.create(
+        report="volume", file_format="csv", requested_by=world.users["fin"]
+    )
     for build in BUILDERS:
         build(world, facility)
     return world

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reports.finance.access import can_export
 from tests.permissions.policy import ALIAS_FORM, CUTOFF_EDIT, MANUAL_ORDER, MAPPING_EDIT, POLICY_EDIT  # noqa: F401  (bodies shared)
 
 # May `user` (never None) write through this route? `obj` is the world's object the route acts on, or None.
@@ -83,6 +84,9 @@ WRITES: dict[str, list[Write]] = {
     "stock-propose-count": [Write("stock-propose-count", perm("warehouse.add_exceptionitem"), "stock",
                                   {"counted": 7, "reason": "Shelf count"}, api=True)],
     "order-list": [Write("order-list", perm("orders.add_order"), None, MANUAL_ORDER, api=True)],
+    # a background export of a report: finance, managers, administrators, and brand users for their own slice
+    "finance-report-export": [Write("finance-report-export", lambda user, obj: can_export(user), None, {},
+                                    kwargs={"slug": "volume", "file_format": "csv"})],
     "order-transition": [],  # one write per transition and order state, built by the test
     **{
         f"return-{step}": [Write(f"return-{step}", perm("returns.operate_return"), obj, {"reason": "ok"}, api=True)
@@ -96,6 +100,10 @@ WRITES: dict[str, list[Write]] = {
 # Routes that write nothing whoever posts (a failed sign-in included): posted as every role, they must change nothing.
 READ_ONLY = {
     "home",
+    "finance-reports",  # the finance reports read; only their export (below) starts a job
+    "finance-report",
+    "finance-export-job",
+    "finance-export-download",
     "healthz",  # load balancers' probes: GET only, they write nothing
     "readyz",
     "metrics",  # Prometheus' scrape: GET only, it writes nothing

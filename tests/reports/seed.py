@@ -48,7 +48,9 @@ def seed_month(*, brand_name: str = "Acme", slug: str = "acme"):
         ship_by = at(f"2026-11-{i + 2:02d}", 18)
         order(brand, channel, facility, f"NOV-{i}", ship_by=ship_by,
               handed_at=ship_by + dt.timedelta(days=1) if i < 2 else ship_by - dt.timedelta(hours=1))  # fmt: skip
-    order(brand, channel, facility, "NOV-CANCELLED", ship_by=at("2026-11-20"), handed_at=None, state=OrderState.CANCELLED)
+    order(
+        brand, channel, facility, "NOV-CANCELLED", ship_by=at("2026-11-20"), handed_at=None, state=OrderState.CANCELLED
+    )
     SlaCreditTier.objects.create(brand=brand, attainment_below=Decimal("99"), credit_per_late_order=Decimal("1.00"))
     SlaCreditTier.objects.create(brand=brand, attainment_below=Decimal("85"), credit_per_late_order=Decimal("3.00"))
     return brand, channel, facility
@@ -62,11 +64,18 @@ def seed_billing(brand, facility):
     - packed: 3 orders on 12 Nov → 3.60; shipments: the 10 November hand-offs of `seed_month` → 8.00;
     - storage: 1,000 units on each of 1, 2, 3 Nov → 3,000 unit-days × 0.01 = 30.00."""
     sku = Sku.objects.create(brand=brand, code="TEE-M")
-    base = {"valid_from": dt.date(2026, 11, 1), "per_unit_received": Decimal("0.10"), "per_unit_picked": Decimal("0.25"),
-            "per_order_packed": Decimal("1.20"), "per_shipment": Decimal("0.80"),
-            "storage_per_unit_day": Decimal("0.01")}  # fmt: skip
+    base = {
+        "valid_from": dt.date(2026, 11, 1),
+        "per_unit_received": Decimal("0.10"),
+        "per_unit_picked": Decimal("0.25"),
+        "per_order_packed": Decimal("1.20"),
+        "per_shipment": Decimal("0.80"),
+        "storage_per_unit_day": Decimal("0.01"),
+    }
     RateCard.objects.create(brand=brand, **base)
-    RateCard.objects.create(brand=brand, **{**base, "valid_from": dt.date(2026, 11, 16), "per_unit_picked": Decimal("0.30")})
+    RateCard.objects.create(
+        brand=brand, **{**base, "valid_from": dt.date(2026, 11, 16), "per_unit_picked": Decimal("0.30")}
+    )
     moves = [
         (MovementKind.RECEIVE, 5, at("2026-10-31")),
         (MovementKind.RECEIVE, 100, at("2026-11-03")),

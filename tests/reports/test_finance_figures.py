@@ -22,7 +22,7 @@ def finance(make_user):
 
 
 def test_sla_attainment_and_credits_per_month(finance):
-    brand, channel, _ = seed_month()
+    seed_month()
     f = report_filter({"from": "2026-10-01", "to": "2026-11-30"}, finance)
 
     rows = list(SlaReport().rows(f))
