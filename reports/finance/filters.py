@@ -58,10 +58,14 @@ def _pk(raw: str, label: str) -> int:
     return int(raw)
 
 
-def report_filter(params: QueryDict | dict[str, Any], user: UserLike) -> ReportFilter:
+def report_filter(
+    params: QueryDict | dict[str, Any], user: UserLike, visible: list[Brand] | None = None
+) -> ReportFilter:
     """The filter from a page's query string. A brand, facility or channel the user may not see is a 404 (as if it
-    did not exist); a bad date or range is an error in `errors`, and the report then shows the default range."""
-    visible = brands_visible_to(user)
+    did not exist); a bad date or range is an error in `errors`, and the report then shows the default range.
+    `visible`: the user's brands when the caller has them already."""
+    visible = visible if visible is not None else list(brands_visible_to(user))
+    by_pk = {b.pk: b for b in visible}
     errors: list[str] = []
     today = timezone.localdate()
     date_to = _date(str(params["to"]), "To", errors) if params.get("to") else today
@@ -77,12 +81,12 @@ def report_filter(params: QueryDict | dict[str, Any], user: UserLike) -> ReportF
 
     brand = facility = channel = None
     if params.get("brand"):
-        brand = visible.filter(pk=_pk(str(params["brand"]), "brand")).first()
+        brand = by_pk.get(_pk(str(params["brand"]), "brand"))
         if brand is None:
             raise Http404("unknown brand")
     if params.get("channel"):
         channel = (
-            SalesChannel.objects.filter(pk=_pk(str(params["channel"]), "channel"), brand__in=visible)
+            SalesChannel.objects.filter(pk=_pk(str(params["channel"]), "channel"), brand_id__in=list(by_pk))
             .select_related("brand")
             .first()
         )
@@ -92,7 +96,7 @@ def report_filter(params: QueryDict | dict[str, Any], user: UserLike) -> ReportF
         facility = Facility.objects.filter(pk=_pk(str(params["facility"]), "facility")).first()
         if facility is None:
             raise Http404("unknown facility")
-    brand_ids = [brand.pk] if brand else list(visible.values_list("pk", flat=True))
+    brand_ids = [brand.pk] if brand else list(by_pk)
     if channel is not None:
         brand_ids = [b for b in brand_ids if b == channel.brand_id]
     return ReportFilter(

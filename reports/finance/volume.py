@@ -90,8 +90,13 @@ class VolumeReport(Report):
 
     def rows(self, f: ReportFilter) -> Iterator[tuple[Any, ...]]:
         counts = volume_counts(f)
-        brands = dict(Brand.objects.filter(pk__in={k[1] for k in counts}).values_list("pk", "name"))
-        channels = dict(SalesChannel.objects.filter(pk__in={k[2] for k in counts}).values_list("pk", "name"))
+        channels, brands = {}, {}
+        for pk, name, brand_id, brand_name in SalesChannel.objects.filter(pk__in={k[2] for k in counts}).values_list(
+            "pk", "name", "brand_id", "brand__name"
+        ):
+            channels[pk], brands[brand_id] = name, brand_name
+        if missing := {k[1] for k in counts} - brands.keys():  # brands seen only on manual or file orders
+            brands.update(Brand.objects.filter(pk__in=missing).values_list("pk", "name"))
         for (day, brand_id, channel_id), n in sorted(
             counts.items(), key=lambda kv: (kv[0][0], brands.get(kv[0][1], ""), channels.get(kv[0][2] or 0, ""))
         ):
