@@ -131,6 +131,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 # Hashed, compressed files once `collectstatic` ran; until then (tests, a first `runserver`) WhiteNoise serves the
 # finders' files as they are, so a page never fails on a missing manifest entry.
 WHITENOISE_USE_FINDERS = True
+# Finance report downloads over this many rows run as background jobs (reports/finance/exports.py).
+REPORT_EXPORT_INLINE_ROWS = env.int("REPORT_EXPORT_INLINE_ROWS", default=50_000)
 _REPORT_EXPORTS_BACKEND = env("REPORT_EXPORTS_BACKEND", default="django.core.files.storage.FileSystemStorage")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
