@@ -80,6 +80,7 @@ ROLES: dict[str, list[str]] = {
         "orders.change_order",  # fix an on-hold order's address, phone or lines through the order service
         "inventory.add_skualias",  # map a channel's unknown code to a SKU, from a held order's page
         "orders.close_shipment",
+        "integrations.tick_onboardingitem",  # a brand's onboarding checklist and its go-live date
     ],
     ADMINISTRATOR: [
         BRAND_DATA,
@@ -123,7 +124,7 @@ ROLES: dict[str, list[str]] = {
 # What each role is for, in the words the user form shows beside its checkbox (README "Who does what").
 ROLE_DESCRIPTIONS: dict[str, str] = {
     OPERATIONS: "views orders, stock, shipments, returns and exceptions; takes ordinary operational steps",
-    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts",
+    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts, ticks onboarding",
     ADMINISTRATOR: "connections, credentials, mappings, dead letters, users, allocation policies",
     FINANCE: "reads reports and exports; changes nothing",
     BRAND: "sees only the brands ticked below (orders, stock, returns); never the console",
