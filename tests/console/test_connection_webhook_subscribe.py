@@ -13,7 +13,7 @@ from tests.integrations.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
-TOKEN = "shpat_subscribe_test_01"  # noqa: S105 - the simulator's test token
+TOKEN = "shpat_subscribe_test_01"
 
 
 @pytest.fixture
