@@ -112,7 +112,6 @@ def test_a_webhook_delivered_to_the_copied_url_turns_the_checklist_item_green_fo
 
 
 def test_a_manager_ticks_an_item_only_with_a_note(make_user, brand, sign_in, live_server):
-    base = live_server.url
     manager = make_user("warehouse_manager", username="mia")
     page = sign_in(manager)
     page.click("nav >> text=Onboarding")
