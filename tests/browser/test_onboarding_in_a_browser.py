@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from integrations.models import Connection, InboundDelivery
 from integrations.onboarding import OnboardingItem
 from integrations.platforms.registry import connector_for
-from integrations.services import connection_create, connection_set_credentials
+from integrations.services import connection_create, connection_set_credentials, connection_set_signing_secret
 from tests.browser.test_narrow_screens import OFFENDERS_JS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -227,3 +227,26 @@ def test_a_foreign_api_host_is_refused_in_the_form_and_never_contacted(
     assert "nothing was sent, the API base URL is refused" in said and "development profile" in said
     threading.Event().wait(0.3)
     assert foreign_host.accepted == 0
+
+
+def test_the_subscribe_button_subscribes_the_platform_and_its_next_order_is_the_first_delivery(
+    make_user, brand, shopify, sign_in, live_server
+):
+    conn = connection_create(brand=brand, platform="shopify", name="Acme shop", shop=shopify.shop, actor=None)
+    Connection.objects.filter(pk=conn.pk).update(api_base_url=shopify.url)
+    connection_set_credentials(connection=conn, credentials={"access_token": TOKEN}, actor=None)
+    connection_set_signing_secret(connection=conn, secret=APP_SECRET, actor=None, window=None)
+    page = sign_in(make_user("administrator"))
+    page.goto(f"{live_server.url}/admin/integrations/connection/{conn.pk}/change/")
+    address = page.input_value("#webhook-url")
+
+    page.click("#register-webhooks-button")
+    said = page.wait_for_selector(".messagelist .success").inner_text()
+    assert said.startswith("Shopify — Acme shop: subscribed orders/create, orders/updated, orders/cancelled to ")
+    assert address in said
+    assert page.url.endswith(f"/admin/integrations/connection/{conn.pk}/change/")  # back on the connection's page
+    assert {s["address"] for s in shopify.ledger()["subscriptions"]} == {address}
+
+    shopify.upsert_order({})
+    page.click("#onboarding-checklist")
+    assert _item(page, "webhook").get_attribute("data-done") == "yes"
