@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
+from integrations import onboarding_pages as onboarding
 from integrations.mapping_pages import connection_mappings_page
 from inventory import views as inventory_views
 from orders import order_page_actions as order_actions
@@ -30,6 +31,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/<int:pk>/steps/<str:name>/", order_actions.order_page_transition, name="order-page-transition"),
     path("orders/<int:pk>/force/", order_actions.order_page_force, name="order-page-force"),
     path("connections/<int:pk>/mappings/", connection_mappings_page, name="connection-mappings"),
+    path("onboarding/", onboarding.onboarding_list_page, name="onboarding"),
+    path("onboarding/<int:pk>/", onboarding.onboarding_checklist_page, name="onboarding-checklist"),
+    path("onboarding/<int:pk>/tick/", onboarding.onboarding_tick_page, name="onboarding-tick"),
+    path("onboarding/<int:pk>/go-live/", onboarding.onboarding_go_live_page, name="onboarding-go-live"),
     path("allocation-policy/", allocation_views.allocation_policy_page, name="allocation-policy"),
     path("", include("reports.urls")),
 ]

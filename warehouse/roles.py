@@ -82,6 +82,7 @@ ROLES: dict[str, list[str]] = {
         "orders.close_shipment",
         "reports.view_finance_reports",
         "reports.export_reports",
+        "integrations.tick_onboardingitem",  # a brand's onboarding checklist and its go-live date
     ],
     ADMINISTRATOR: [
         BRAND_DATA,
@@ -136,7 +137,7 @@ ROLES: dict[str, list[str]] = {
 # What each role is for, in the words the user form shows beside its checkbox (README "Who does what").
 ROLE_DESCRIPTIONS: dict[str, str] = {
     OPERATIONS: "views orders, stock, shipments, returns and exceptions; takes ordinary operational steps",
-    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts",
+    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts, ticks onboarding",
     ADMINISTRATOR: "connections, credentials, mappings, dead letters, users, allocation policies",
     FINANCE: "reads reports and exports; changes nothing",
     BRAND: "sees only the brands ticked below (orders, stock, returns); never the console",

@@ -61,6 +61,9 @@ ALIAS_FORM = {"code": "TEE-OLD", "sku": "TEE-M", "valid_from": "2026-12-01", "va
 ACCOUNT_EDIT = {"username": "mgr", "email": "mgr@example.com", "roles": "warehouse_manager", "is_active": "on"}
 # the mapping editor's save (integrations/mapping_pages.py): fields not posted stay on the platform default
 MAPPING_EDIT = {"source:address.postal_code": "shipping_address.zip", "action": "save", "reason": "Sweep"}
+# the onboarding checklist (integrations/onboarding_pages.py): a person's tick with a note, the go-live date
+ONBOARDING_TICK = {"step": "inventory", "note": "Counts match the receipt", "action": "tick"}
+ONBOARDING_GO_LIVE = {"go_live_on": "2026-12-24", "note": "Agreed with the brand"}
 CUTOFF_EDIT = {"cutoff_time": "16:00", "handling_days": "0", "change_reason": "Peak season contract"}
 
 # fmt: off
@@ -86,6 +89,10 @@ POLICY: list[Rule] = [
     rule("orders-at-risk", "GET", None, None,                                              "302 200 200 403 200 200 200"),
     rule("connection-mappings", "GET", "connection", None,                                 "302 403 403 200 403 403 403"),
     rule("connection-mappings", "POST", "connection", MAPPING_EDIT,                         "302 403 403 302 403 403 403"),
+    rule("onboarding", "GET", None, None,                                                  "302 200 200 200 200 200 200"),
+    rule("onboarding-checklist", "GET", "brand", None,                                     "302 200 200 200 200 200 404"),
+    rule("onboarding-tick", "POST", "brand", ONBOARDING_TICK,                               "302 403 302 302 403 403 404"),
+    rule("onboarding-go-live", "POST", "brand", ONBOARDING_GO_LIVE,                         "302 403 302 302 403 403 404"),
     rule("allocation-policy", "GET", None, None,                                           "302 200 200 200 200 200 200"),
     rule("allocation-policy", "POST", None, POLICY_EDIT,                                   "302 403 403 302 403 302 302"),
     # Finance reports (reports/finance/): finance, managers, administrators; brand users their own slice

@@ -10,6 +10,7 @@ from django.test import Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from integrations.onboarding import OnboardingItem
 from inventory.models import Movement, StockLevel
 from inventory.proposals import count_propose
 from inventory.services import stock_receive
@@ -64,6 +65,7 @@ def build_world(make_user: Any) -> World:
     world.users["other"] = make_user("brand", brand=world.other_brand, username="borealis-user")
     world.tokens = {column: token_issue(user=user) for column, user in world.users.items()}
     world.objects["mgr_account"] = world.users["mgr"]  # the console's user pages act on an account
+    world.objects["brand"] = world.brand  # the onboarding checklist's pages act on a brand
 
     world.objects["exception"] = exception_open(
         kind=ExceptionKind.ORDER_ON_HOLD,
@@ -134,6 +136,7 @@ def build_world(make_user: Any) -> World:
 
 
 SNAPSHOT_MODELS: list[Any] = [
+    OnboardingItem,
     ExceptionItem,
     StockLevel,
     Movement,

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reports.finance.access import can_export
-from tests.permissions.policy import ALIAS_FORM, CUTOFF_EDIT, MANUAL_ORDER, MAPPING_EDIT, POLICY_EDIT  # noqa: F401  (bodies shared)
+from tests.permissions.policy import (  # noqa: F401  (bodies shared)
+    ALIAS_FORM,
+    CUTOFF_EDIT,
+    MANUAL_ORDER,
+    MAPPING_EDIT,
+    ONBOARDING_GO_LIVE,
+    ONBOARDING_TICK,
+    POLICY_EDIT,
+)
 
 # May `user` (never None) write through this route? `obj` is the world's object the route acts on, or None.
 Allowed = Callable[[Any, Any], bool]
@@ -69,6 +77,9 @@ WRITES: dict[str, list[Write]] = {
                                 None, POLICY_EDIT)],
     "connection-mappings": [Write("connection-mappings", perm("integrations.change_connection"), "connection",
                                   MAPPING_EDIT)],
+    "onboarding-tick": [Write("onboarding-tick", perm("integrations.tick_onboardingitem"), "brand", ONBOARDING_TICK)],
+    "onboarding-go-live": [Write("onboarding-go-live", perm("integrations.tick_onboardingitem"), "brand",
+                                 ONBOARDING_GO_LIVE)],
     # API (a failed sign-in writes nothing either; a token is all a good one writes, and tokens are left out)
     "api-login": [Write("api-login", NOBODY, None, {"username": "mgr", "password": "wrong"}, api=True)],
     "api-logout": [Write("api-logout", SIGNED_IN, api=True)],
@@ -110,6 +121,8 @@ READ_ONLY = {
     "stock",
     "orders",
     "orders-at-risk",
+    "onboarding",  # the onboarding checklists: GET only
+    "onboarding-checklist",
     "api-root",
     "api-schema",
     "api-docs",
