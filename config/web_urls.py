@@ -31,5 +31,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/<int:pk>/force/", order_actions.order_page_force, name="order-page-force"),
     path("connections/<int:pk>/mappings/", connection_mappings_page, name="connection-mappings"),
     path("allocation-policy/", allocation_views.allocation_policy_page, name="allocation-policy"),
+    path("", include("integrations.alerts.urls")),
     path("", include("reports.urls")),
 ]

@@ -54,6 +54,8 @@ _SEE_OPERATIONS = [
     "returns.view_*",
     "integrations.view_connection",
     "carriers.view_carrieraccount",
+    "alerts.view_incident",
+    "alerts.view_incidententry",
     *_SEE_ALLOCATION,
 ]
 
@@ -80,6 +82,8 @@ ROLES: dict[str, list[str]] = {
         "orders.change_order",  # fix an on-hold order's address, phone or lines through the order service
         "inventory.add_skualias",  # map a channel's unknown code to a SKU, from a held order's page
         "orders.close_shipment",
+        "alerts.operate_incident",  # acknowledge, snooze, keep the post-incident review, declare maintenance
+        "alerts.view_*",
     ],
     ADMINISTRATOR: [
         BRAND_DATA,
@@ -92,6 +96,7 @@ ROLES: dict[str, list[str]] = {
         "warehouse.view_saleschannel",
         "warehouse.change_saleschannel",  # its name and SLA window; the channel is made with its connection
         "integrations.*",
+        "alerts.*",  # tune the alert rules, set recipients, declare maintenance
         "carriers.*",
         "outbox.view_*",
         "outbox.manage_deadletter",
