@@ -9,13 +9,13 @@ import pytest
 
 from integrations.alerts.models import EntryKind, Incident, Notification
 from integrations.alerts.runbooks import RUNBOOKS
-from integrations.models import AuditRecord, ConnectionStatus
+from integrations.models import ConnectionStatus
 from integrations.outbox.models import MessageKind
-from integrations.reconciler import reconcile_connection
 from integrations.outbox.services import outbound_enqueue, outbox_drain
+from integrations.reconciler import reconcile_connection
 from integrations.services import connection_set_credentials
 from tests.factories import UserFactory
-from tests.integrations.alerts.conftest import ONCALL_EMAIL, reconcile
+from tests.integrations.alerts.conftest import ONCALL_EMAIL
 from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState
 from warehouse.roles import brand_member_add
 
