@@ -21,7 +21,7 @@ class Signal(models.TextChoices):
     INGEST_SUCCESS = "ingest_success", "Webhook ingest success (share answered 2xx)"
     HMAC_FAILURE_RATE = "hmac_failure_rate", "HMAC verification failure rate"
     RECONCILER_DELTA = "reconciler_delta", "Reconciler delta (records found missing or stale)"
-    WRITE_LATENCY_OVER_BUDGET = "write_latency_over_budget", "Outbound write latency P95 ÷ the platform's budget"
+    WRITE_LATENCY_OVER_BUDGET = "write_latency_over_budget", "Live write latency P95 ÷ the platform's budget"
     HEADROOM = "headroom", "Rate-limit headroom (share of the budget left)"
     DEAD_LETTERS = "dead_letters", "Dead-letter depth"
     DEAD_LETTERS_ADDED = "dead_letters_added", "Dead letters added in the window"

@@ -73,7 +73,7 @@ DEFAULTS: tuple[Default, ...] = (
             Severity.PAGE, runbooks.INVENTORY_DESYNC,
             "Many records on your store differ from ours; we are re-checking them and holding affected stock writes.",
             group="reconciler-delta"),
-    Default("write-latency-p95", "Write latency P95 over the platform's budget", Signal.WRITE_LATENCY_OVER_BUDGET,
+    Default("write-latency-p95", "Live write latency P95 over the platform's budget", Signal.WRITE_LATENCY_OVER_BUDGET,
             ABOVE, 1.0, 15, 0, Severity.PAGE, runbooks.PLATFORM_OUTAGE,
             "Tracking and stock updates are reaching your store later than usual."),
     Default("headroom-low", "Rate-limit headroom below 20 % for 10 minutes", Signal.HEADROOM, BELOW, 0.2, 0, 10,

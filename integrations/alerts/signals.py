@@ -17,6 +17,7 @@ from integrations.metrics import series
 from integrations.metrics.series import Span
 from integrations.models import Connection, ConnectionStatus, ReconcileRun
 from integrations.outbox.models import MessageState, OutboundMessage
+from integrations.outbox.services import LIVE_KINDS
 from integrations.platforms.registry import write_latency_budget_seconds
 
 BASELINE = dt.timedelta(hours=1)  # the ingest rate's trailing-hour baseline
@@ -67,9 +68,11 @@ def _reconciler_delta(now: dt.datetime, window: dt.timedelta, ids: list[int]) ->
 
 
 def _write_latency_over_budget(now: dt.datetime, window: dt.timedelta, ids: list[int]) -> Readings:
+    """P95 of the live writes (fulfilments, tracking) ÷ the platform's budget: stock levels are a backfill the
+    runbooks throttle on purpose."""
     facts = series.connection_facts()
     found: Readings = {}
-    for point in series.outbound_write_latency(Span.ending(now, window), fraction=0.95):
+    for point in series.outbound_write_latency(Span.ending(now, window), fraction=0.95, kinds=LIVE_KINDS):
         budget = write_latency_budget_seconds(facts[point.connection_id].platform)
         found[point.connection_id] = Reading(point.value / budget, point.count)
     return found
