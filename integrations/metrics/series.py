@@ -240,14 +240,14 @@ def outbound_write_seconds(
     """Time from event to platform-confirmed write (seed 000 §07): an outbound message's `sent_at − created_at`,
     for the writes confirmed in the span (a retried or replayed write counts from its first queueing); of the
     given message `kinds` only, when given (the alert judges live writes: a throttled backfill is slow on purpose)."""
-    sent = OutboundMessage.objects.filter(
+    confirmed = OutboundMessage.objects.filter(
         connection_id__in=_ids(connection_id=connection_id),
         state=MessageState.SENT,
         sent_at__gte=span.start,
         sent_at__lt=span.end,
     )
     if kinds is not None:
-        sent = sent.filter(kind__in=list(kinds))
+        confirmed = confirmed.filter(kind__in=list(kinds))
     rows = sent.order_by("-sent_at").values_list("connection_id", "created_at", "sent_at")[:PERCENTILE_SAMPLES]
     found: dict[int, list[float]] = defaultdict(list)
     for cid, created, sent in rows:
