@@ -248,7 +248,7 @@ def outbound_write_seconds(
     )
     if kinds is not None:
         confirmed = confirmed.filter(kind__in=list(kinds))
-    rows = sent.order_by("-sent_at").values_list("connection_id", "created_at", "sent_at")[:PERCENTILE_SAMPLES]
+    rows = confirmed.order_by("-sent_at").values_list("connection_id", "created_at", "sent_at")[:PERCENTILE_SAMPLES]
     found: dict[int, list[float]] = defaultdict(list)
     for cid, created, sent in rows:
         if sent is not None:
