@@ -105,16 +105,15 @@ DEFAULTS: tuple[Default, ...] = (
 
 
 def rules_ensure_defaults() -> int:
-    """Create the seed's rules that do not exist yet (by code); returns how many were created."""
+    """Create the seed's rules that do not exist yet (by code, one at a time so history records each); returns how
+    many were created."""
     have = set(AlertRule.objects.values_list("code", flat=True))
-    missing = [
-        AlertRule(**{name: getattr(d, name) for name in Default.__dataclass_fields__})
-        for d in DEFAULTS
-        if d.code not in have
-    ]
-    if missing:
-        AlertRule.objects.bulk_create(missing, ignore_conflicts=True)
-    return len(missing)
+    created = 0
+    for default in DEFAULTS:
+        if default.code not in have:
+            values = {name: getattr(default, name) for name in Default.__dataclass_fields__ if name != "code"}
+            created += AlertRule.objects.get_or_create(code=default.code, defaults=values)[1]
+    return created
 
 
 @dataclass
