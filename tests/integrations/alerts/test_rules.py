@@ -111,7 +111,7 @@ def test_a_webhook_the_on_call_refuses_is_retried_by_django_q2_until_taken(clock
 
 
 def test_an_unsigned_webhook_is_never_sent(clock, paging, evaluate, refused, settings):
-    smtp_inbox, oncall = paging
+    _smtp_inbox, oncall = paging
     settings.ALERTS_WEBHOOK_SECRET = ""
     evaluate()
     webhook = Notification.objects.get(channel="webhook")
@@ -190,7 +190,7 @@ def test_acting_on_an_incident_needs_the_permission_and_writes_nothing_without_i
 
 
 def test_catalog_drift_is_reviewed_daily_and_never_closes_itself(clock, paging, evaluate, shop):
-    smtp_inbox, oncall = paging
+    _smtp_inbox, _oncall = paging
     evaluate()
     assert not Incident.objects.exists()
     sku = DefinedSkuFactory(brand=shop.brand, code="NEW-TEE")  # no weight, dimensions or HS code
