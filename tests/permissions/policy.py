@@ -61,6 +61,7 @@ ALIAS_FORM = {"code": "TEE-OLD", "sku": "TEE-M", "valid_from": "2026-12-01", "va
 ACCOUNT_EDIT = {"username": "mgr", "email": "mgr@example.com", "roles": "warehouse_manager", "is_active": "on"}
 # the mapping editor's save (integrations/mapping_pages.py): fields not posted stay on the platform default
 MAPPING_EDIT = {"source:address.postal_code": "shipping_address.zip", "action": "save", "reason": "Sweep"}
+INCIDENT_REVIEW = {"impact": "a", "timeline": "b", "root_cause": "c", "detection": "d", "actions": "e"}
 CUTOFF_EDIT = {"cutoff_time": "16:00", "handling_days": "0", "change_reason": "Peak season contract"}
 
 # fmt: off
@@ -86,6 +87,14 @@ POLICY: list[Rule] = [
     rule("orders-at-risk", "GET", None, None,                                              "302 200 200 403 200 200 200"),
     rule("connection-mappings", "GET", "connection", None,                                 "302 403 403 200 403 403 403"),
     rule("connection-mappings", "POST", "connection", MAPPING_EDIT,                         "302 403 403 302 403 403 403"),
+    rule("health-board", "GET", None, None,                                                "302 200 200 200 403 403 403"),
+    rule("runbooks", "GET", None, None,                                                    "302 200 200 200 403 403 403"),
+    rule("runbook", "GET", None, None,                                                     "302 200 200 200 403 403 403", slug="platform-outage"),
+    rule("incident", "GET", "incident", None,                                              "302 200 200 200 403 403 403"),
+    rule("incident-acknowledge", "POST", "incident", {},                                   "302 403 302 302 403 403 403"),
+    rule("incident-snooze", "POST", "incident", {"minutes": "60", "reason": "Rotating"},   "302 403 302 302 403 403 403"),
+    rule("incident-review", "POST", "incident", INCIDENT_REVIEW,                           "302 403 302 302 403 403 403"),
+    rule("incident-replay", "POST", "incident", {},                                        "302 403 302 302 403 403 403"),
     rule("allocation-policy", "GET", None, None,                                           "302 200 200 200 200 200 200"),
     rule("allocation-policy", "POST", None, POLICY_EDIT,                                   "302 403 403 302 403 302 302"),
     # API: tokens and docs
@@ -200,6 +209,11 @@ ADMIN_VIEWERS: dict[str, set[str]] = {
     "integrations.auditrecord": {"adm"},
     "integrations.reconcilerun": {"adm"},
     "integrations.externalid": {"adm"},
+    "alerts.alertrule": {"mgr", "adm"},
+    "alerts.incident": {"ops", "mgr", "adm"},
+    "alerts.maintenancewindow": {"mgr", "adm"},
+    "alerts.notification": {"mgr", "adm"},
+    "alerts.recipient": {"mgr", "adm"},
     "returns.return": {"ops", "mgr", "fin"},
     "orders.order": {"ops", "mgr", "fin"},
     "orders.shipment": {"ops", "mgr", "fin"},

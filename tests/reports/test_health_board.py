@@ -64,7 +64,7 @@ def test_the_board_costs_at_most_12_queries_whatever_the_number_of_connections(
 ):
     rules_ensure_defaults()
     rule = AlertRule.objects.get(code="credentials-refused")
-    for n in range(connections):
+    for _ in range(connections):
         shop = ConnectionFactory(brand=brand)
         incident_open(rule=rule, connection=shop, value=1.0, now=timezone.now())
         ReconcileRun.objects.create(connection=shop, outcome="ok")
