@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "returns",
     "integrations",
     "integrations.outbox",
+    "integrations.alerts",
     "integrations.publishing",
     "integrations.carriers",
     "reports",
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "integrations.alerts.banners.incident_banners",
             ],
         },
     },
@@ -229,6 +231,10 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=180)
 # `/metrics` (integrations/metrics/exporter.py) answers a scraper showing this bearer token, or one scraping from an
 # address or network listed here; with neither set it refuses every scrape.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Alerts (integrations/alerts): the on-call webhook is signed with this secret (never sent unsigned), and links in
+# notifications start with the console's public address.
+ALERTS_WEBHOOK_SECRET = env("ALERTS_WEBHOOK_SECRET", default="")
+ALERTS_BASE_URL = env("ALERTS_BASE_URL", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 
 LOGGING = {

@@ -36,5 +36,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("onboarding/<int:pk>/tick/", onboarding.onboarding_tick_page, name="onboarding-tick"),
     path("onboarding/<int:pk>/go-live/", onboarding.onboarding_go_live_page, name="onboarding-go-live"),
     path("allocation-policy/", allocation_views.allocation_policy_page, name="allocation-policy"),
+    path("", include("integrations.alerts.urls")),
     path("", include("reports.urls")),
 ]

@@ -2,6 +2,9 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
+from reports.health_board import health_board
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("reports.finance.urls")),
+    path("health/", health_board, name="health-board"),
 ]

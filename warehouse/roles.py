@@ -54,6 +54,8 @@ _SEE_OPERATIONS = [
     "returns.view_*",
     "integrations.view_connection",
     "carriers.view_carrieraccount",
+    "alerts.view_incident",
+    "alerts.view_incidententry",
     *_SEE_ALLOCATION,
 ]
 
@@ -83,6 +85,8 @@ ROLES: dict[str, list[str]] = {
         "reports.view_finance_reports",
         "reports.export_reports",
         "integrations.tick_onboardingitem",  # a brand's onboarding checklist and its go-live date
+        "alerts.operate_incident",  # acknowledge, snooze, keep the post-incident review, declare maintenance
+        "alerts.view_*",
     ],
     ADMINISTRATOR: [
         BRAND_DATA,
@@ -95,6 +99,7 @@ ROLES: dict[str, list[str]] = {
         "warehouse.view_saleschannel",
         "warehouse.change_saleschannel",  # its name and SLA window; the channel is made with its connection
         "integrations.*",
+        "alerts.*",  # tune the alert rules, set recipients, declare maintenance
         "carriers.*",
         "outbox.view_*",
         "outbox.manage_deadletter",

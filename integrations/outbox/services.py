@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -134,6 +134,11 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
 
 # --- the worker -----------------------------------------------------------------------------------------------
 
+# Runbook "rate-limit hit": the brand's live traffic (fulfilments, tracking) is claimed before our backfill (stock
+# levels), so a short budget is spent on what a customer waits for.
+LIVE_KINDS = (MessageKind.FULFILMENT, MessageKind.TRACKING)
+PRIORITY = Case(When(kind__in=LIVE_KINDS, then=Value(0)), default=Value(1), output_field=IntegerField())
+
 
 @dataclass
 class DrainReport:
@@ -152,7 +157,7 @@ def outbox_claim_due(
 ) -> list[OutboundMessage]:
     """Take up to `limit` due messages (pending and due, or in flight with a lapsed lease) of writable connections
     whose circuit is closed, skipping rows another worker has locked. At most `per_connection` per connection, so
-    one connection's backlog does not fill every batch."""
+    one connection's backlog does not fill every batch; live writes before stock levels (`PRIORITY`)."""
     now = now or timezone.now()
     open_circuit = ConnectionCircuit.objects.filter(connection=OuterRef("connection"), open_until__gt=now)
     due_now = Q(state=MessageState.PENDING, next_attempt_at__lte=now) | Q(
@@ -163,7 +168,9 @@ def outbox_claim_due(
         .filter(~Exists(open_circuit))
         .annotate(
             rank=Window(
-                RowNumber(), partition_by=[F("connection_id")], order_by=[F("next_attempt_at").asc(), F("id").asc()]
+                RowNumber(),
+                partition_by=[F("connection_id")],
+                order_by=[PRIORITY.asc(), F("next_attempt_at").asc(), F("id").asc()],
             )
         )
         .filter(rank__lte=per_connection)
@@ -173,10 +180,18 @@ def outbox_claim_due(
     with transaction.atomic():
         due = (
             OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(due_now, pk__in=Subquery(candidates.order_by("next_attempt_at", "id").values("pk")[:limit]))
-            .order_by("next_attempt_at", "id")
+            .filter(
+                due_now,
+                pk__in=Subquery(
+                    candidates.annotate(priority=PRIORITY)
+                    .order_by("priority", "next_attempt_at", "id")
+                    .values("pk")[:limit]
+                ),
+            )
+            .annotate(priority=PRIORITY)
+            .order_by("priority", "next_attempt_at", "id")
         )
-        claimed = []
+        claimed: list[OutboundMessage] = []
         for message in list(due):
             try:
                 claimed.append(

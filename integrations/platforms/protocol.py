@@ -167,6 +167,8 @@ class Connector(Protocol):
 
     # --- rate limits and webhooks ---------------------------------------------------------------------------------
     headroom_pause_seconds: float  # how long the outbox pauses a connection whose headroom ran low
+    # Optional, not a member: `write_latency_budget_seconds: float`, the P95 budget of event to confirmed write the
+    # alerts judge (read by `registry.write_latency_budget_seconds`, default 60 s).
 
     def headroom(self, *, headers: Mapping[str, str], body: Any) -> Headroom | None:
         """Rate-limit headroom from the platform's answer (None when it says nothing)."""

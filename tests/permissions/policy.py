@@ -64,6 +64,7 @@ MAPPING_EDIT = {"source:address.postal_code": "shipping_address.zip", "action": 
 # the onboarding checklist (integrations/onboarding_pages.py): a person's tick with a note, the go-live date
 ONBOARDING_TICK = {"step": "inventory", "note": "Counts match the receipt", "action": "tick"}
 ONBOARDING_GO_LIVE = {"go_live_on": "2026-12-24", "note": "Agreed with the brand"}
+INCIDENT_REVIEW = {"impact": "a", "timeline": "b", "root_cause": "c", "detection": "d", "actions": "e"}
 CUTOFF_EDIT = {"cutoff_time": "16:00", "handling_days": "0", "change_reason": "Peak season contract"}
 
 # fmt: off
@@ -93,6 +94,14 @@ POLICY: list[Rule] = [
     rule("onboarding-checklist", "GET", "brand", None,                                     "302 200 200 200 200 200 404"),
     rule("onboarding-tick", "POST", "brand", ONBOARDING_TICK,                               "302 403 302 302 403 403 404"),
     rule("onboarding-go-live", "POST", "brand", ONBOARDING_GO_LIVE,                         "302 403 302 302 403 403 404"),
+    rule("health-board", "GET", None, None,                                                "302 200 200 200 403 403 403"),
+    rule("runbooks", "GET", None, None,                                                    "302 200 200 200 403 403 403"),
+    rule("runbook", "GET", None, None,                                                     "302 200 200 200 403 403 403", slug="platform-outage"),
+    rule("incident", "GET", "incident", None,                                              "302 200 200 200 403 403 403"),
+    rule("incident-acknowledge", "POST", "incident", {},                                   "302 403 302 302 403 403 403"),
+    rule("incident-snooze", "POST", "incident", {"minutes": "60", "reason": "Rotating"},   "302 403 302 302 403 403 403"),
+    rule("incident-review", "POST", "incident", INCIDENT_REVIEW,                           "302 403 302 302 403 403 403"),
+    rule("incident-replay", "POST", "incident", {},                                        "302 403 302 302 403 403 403"),
     rule("allocation-policy", "GET", None, None,                                           "302 200 200 200 200 200 200"),
     rule("allocation-policy", "POST", None, POLICY_EDIT,                                   "302 403 403 302 403 302 302"),
     # Finance reports (reports/finance/): finance, managers, administrators; brand users their own slice
@@ -214,6 +223,11 @@ ADMIN_VIEWERS: dict[str, set[str]] = {
     "integrations.auditrecord": {"adm"},
     "integrations.reconcilerun": {"adm"},
     "integrations.externalid": {"adm"},
+    "alerts.alertrule": {"mgr", "adm"},
+    "alerts.incident": {"ops", "mgr", "adm"},
+    "alerts.maintenancewindow": {"mgr", "adm"},
+    "alerts.notification": {"mgr", "adm"},
+    "alerts.recipient": {"mgr", "adm"},
     "returns.return": {"ops", "mgr", "fin"},
     "orders.order": {"ops", "mgr", "fin"},
     "orders.shipment": {"ops", "mgr", "fin"},

@@ -130,6 +130,17 @@ def build_world(make_user: Any) -> World:
     world.objects["export_job"] = ExportJob.objects.create(
         report="volume", file_format="csv", requested_by=world.users["fin"]
     )
+    from integrations.alerts.incidents import incident_open
+    from integrations.alerts.models import AlertRule
+    from integrations.alerts.rules import rules_ensure_defaults
+
+    rules_ensure_defaults()  # an incident's page acts on it
+    world.objects["incident"] = incident_open(
+        rule=AlertRule.objects.get(code="credentials-refused"),
+        connection=world.objects["connection"],
+        value=1.0,
+        now=dt.datetime.now(dt.UTC),
+    )[0]
     for build in BUILDERS:
         build(world, facility)
     return world

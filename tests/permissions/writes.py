@@ -80,6 +80,13 @@ WRITES: dict[str, list[Write]] = {
     "onboarding-tick": [Write("onboarding-tick", perm("integrations.tick_onboardingitem"), "brand", ONBOARDING_TICK)],
     "onboarding-go-live": [Write("onboarding-go-live", perm("integrations.tick_onboardingitem"), "brand",
                                  ONBOARDING_GO_LIVE)],
+    # an incident's page (integrations/alerts/views.py)
+    "incident-acknowledge": [Write("incident-acknowledge", perm("alerts.operate_incident"), "incident", {})],
+    "incident-snooze": [Write("incident-snooze", perm("alerts.operate_incident"), "incident",
+                              {"minutes": "60", "reason": "Brand is rotating the key"})],
+    "incident-review": [Write("incident-review", perm("alerts.operate_incident"), "incident",
+                              {"impact": "a", "timeline": "b", "root_cause": "c", "detection": "d", "actions": "e"})],
+    "incident-replay": [Write("incident-replay", perm("alerts.operate_incident"), "incident", {})],
     # API (a failed sign-in writes nothing either; a token is all a good one writes, and tokens are left out)
     "api-login": [Write("api-login", NOBODY, None, {"username": "mgr", "password": "wrong"}, api=True)],
     "api-logout": [Write("api-logout", SIGNED_IN, api=True)],
@@ -118,6 +125,10 @@ READ_ONLY = {
     "healthz",  # load balancers' probes: GET only, they write nothing
     "readyz",
     "metrics",  # Prometheus' scrape: GET only, it writes nothing
+    "health-board",  # GET only pages of the alerts and reports
+    "runbooks",
+    "runbook",
+    "incident",
     "stock",
     "orders",
     "orders-at-risk",
