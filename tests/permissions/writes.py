@@ -102,6 +102,11 @@ READ_ONLY = {
     "stock",
     "orders",
     "orders-at-risk",
+    # brand SLO pages and their statement downloads (reports/slo): GET only, they write nothing
+    "slo",
+    "slo-brand",
+    "slo-missed",
+    "slo-statement",
     "api-root",
     "api-schema",
     "api-docs",

@@ -1,0 +1,22 @@
+"""django-q2 schedules of the reports app, applied by `manage.py sync_schedules`."""
+
+from django_q.models import Schedule
+
+SCHEDULES = [
+    {
+        # The SLO pages read a daily rollup: today's row grows, so it is rewritten every 5 minutes.
+        "name": "reports.slo_rollup",
+        "func": "reports.slo.tasks.slo_rollup_days",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+        "repeats": -1,
+    },
+    {
+        # The fast-burn warning's short window is 5 minutes: evaluated every minute so it fires within one.
+        "name": "reports.slo_evaluate",
+        "func": "reports.slo.tasks.slo_evaluate_burn",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+]
