@@ -41,6 +41,14 @@ def _brand(user: Any, pk: int) -> Brand:
     return brand
 
 
+def _brand_and_others(user: Any, pk: int) -> tuple[Brand, bool]:
+    """The brand if the user may see it (else 404), and whether they see others too, in one query."""
+    visible = {b.pk: b for b in brands_visible_to(user).order_by().only("pk", "name", "slug")}  # a few dozen
+    if pk not in visible:
+        raise Http404("No such brand.")
+    return visible[pk], len(visible) > 1
+
+
 @login_required
 @require_GET
 def slo_index(request: HttpRequest) -> HttpResponse:
@@ -68,7 +76,7 @@ def _months(today: dt.date) -> list[dt.date]:
 @login_required
 @require_GET
 def slo_brand(request: HttpRequest, pk: int) -> HttpResponse:
-    brand = _brand(request.user, pk)
+    brand, others = _brand_and_others(request.user, pk)
     now = timezone.now()
     report = brand_report(brand, now=now)
     for card in report.cards:
@@ -86,7 +94,7 @@ def slo_brand(request: HttpRequest, pk: int) -> HttpResponse:
             "slos": SLOS,
             "alerts": BURN_ALERTS,
             "months": _months(report.last),
-            "other_brands": brands_visible_to(request.user).count() > 1,
+            "other_brands": others,
         },
     )
 

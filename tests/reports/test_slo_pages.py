@@ -85,3 +85,16 @@ def test_the_page_stays_within_12_queries(client, make_user, brand, shops):
     with CaptureQueriesContext(connection) as captured:
         assert client.get(f"/slo/{brand.pk}/").status_code == 200
     assert len(captured.captured_queries) <= 12, [q["sql"][:80] for q in captured.captured_queries]
+
+
+def test_the_schedules_are_declared_and_their_tasks_run(shops):
+    from django.core.management import call_command
+    from django.utils.module_loading import import_string
+
+    from warehouse.management.commands.sync_schedules import declared_schedules
+
+    mine = {s["name"]: s for s in declared_schedules() if s["name"].startswith("reports.slo")}
+    assert set(mine) == {"reports.slo_rollup", "reports.slo_evaluate"}
+    assert import_string(mine["reports.slo_rollup"]["func"])() >= 1
+    assert import_string(mine["reports.slo_evaluate"]["func"])() == 0  # nothing burns in this history
+    call_command("slo_rollup", "--days", "3")
