@@ -98,3 +98,14 @@ def test_the_schedules_are_declared_and_their_tasks_run(shops):
     assert import_string(mine["reports.slo_rollup"]["func"])() >= 1
     assert import_string(mine["reports.slo_evaluate"]["func"])() == 0  # nothing burns in this history
     call_command("slo_rollup", "--days", "3")
+
+
+def test_a_brand_whose_budget_burns_gets_a_banner(client, make_user, brand, shops):
+    mine = shops[0]
+    minute = timezone.now().replace(second=0, microsecond=0)
+    for back in range(1, 61):  # the last hour: every minute's order took 12 s
+        order(mine, minute - dt.timedelta(minutes=back), 12)
+    client.force_login(make_user("brand", brand=brand))
+    page = client.get(f"/slo/{brand.pk}/").content.decode()
+    assert 'data-burning="ingest"' in page
+    assert "Order ingest is using its error budget too fast" in page and "100.0×" in page and "fast burn" in page
