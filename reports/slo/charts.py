@@ -14,12 +14,11 @@ from reports.slo.report import Day
 
 WIDTH, HEIGHT = 300, 100
 TOP, BOTTOM = 6, 16  # room for the axis words under the bars
-FLOOR = 0.9  # the bars start at 90 %: a month's attainment lives near the top
 
 
 def _y(value: float) -> float:
-    share = (max(value, FLOOR) - FLOOR) / (1 - FLOOR)
-    return round(HEIGHT - BOTTOM - share * (HEIGHT - TOP - BOTTOM), 1)
+    """0 % at the axis, 100 % at the top: a linear scale, so a worse day is always a shorter bar."""
+    return round(HEIGHT - BOTTOM - max(0.0, min(value, 1.0)) * (HEIGHT - TOP - BOTTOM), 1)
 
 
 def daily_chart(days: list[Day], *, target: float, title: str, link: Callable[[Day], str]) -> SafeString:
