@@ -121,6 +121,7 @@ def build_world(make_user: Any) -> World:
     from tests.integrations.factories import ConnectionFactory
 
     world.objects["connection"] = ConnectionFactory(brand=world.brand)  # the mapping editor's page acts on it
+    world.objects["brand"] = world.brand  # the brand SLO pages act on it
     for build in BUILDERS:
         build(world, facility)
     return world
