@@ -7,11 +7,12 @@ Own database (`<name>_bench_slo`, re-created). Bulk-loaded with INSERT … SELEC
 "accepted" timeline event (1 in 40 slow), a webhook delivery with the platform's event time for 1 in 4; BENCH_WRITES
 (100,000) shipments with their fulfilment writes; BENCH_RECORDS (10,000) reconciler records; and 30 days of one-minute
 metric rollups (`MetricMinute`) for the 20 connections, BENCH_FAMILIES (3) families each. Then `slo_rollup(days=30)`
-builds the daily rollup the page reads (its time is printed).
+builds the daily rollup the page reads and `slo_minutes_rollup(minutes=360)` the minute rollup of the burn-rate
+windows (their times, and those of the scheduled runs, are printed).
 
 Each page is rendered through Django (a signed-in brand user, and a finance user on the same brand) BENCH_RUNS (20)
-times, interleaved with the raw SQL of the page: the rollup rows of the brand's connections for 30 days and the
-burn-rate query of each SLO over the last 6 hours, run directly on a cursor. Printed per page: query count, page
+times, interleaved with the raw SQL of the page: the daily rollup rows of the brand's connections for 30 days and
+their minute rollup rows of the last 6 hours, run directly on a cursor. Printed per page: query count, page
 p50/p95, raw SQL p95 and their ratio. The health board is measured too when `reports/health_board.py` exists (it does
 not in this branch). The last line is JSON with `p95_ms`, `max_queries` and `ratio` (the worst page); exit 1 when a
 page needs more than 12 queries or its p95 is over 150 ms."""
@@ -159,7 +160,7 @@ def load() -> dict:
     print(f"writes, reconciler records, {DAYS * 1440 * CONNECTIONS * len(keys)} metric minutes: "
           f"{time.perf_counter() - t1:.1f} s", flush=True)  # fmt: skip
     _sql("VACUUM ANALYZE")
-    from reports.slo.rollup import slo_rollup
+    from reports.slo.rollup import slo_minutes_rollup, slo_rollup
 
     t2 = time.perf_counter()
     rows = slo_rollup(days=DAYS + 1)
@@ -168,6 +169,12 @@ def load() -> dict:
     t3 = time.perf_counter()
     slo_rollup()
     print(f"slo_rollup() as scheduled (today and yesterday): {time.perf_counter() - t3:.1f} s", flush=True)
+    t4 = time.perf_counter()
+    minute_rows = slo_minutes_rollup(minutes=6 * 60)
+    print(f"slo_minutes_rollup(minutes=360): {minute_rows} rows in {time.perf_counter() - t4:.1f} s", flush=True)
+    t5 = time.perf_counter()
+    slo_minutes_rollup()
+    print(f"slo_minutes_rollup() as scheduled (the last 5 minutes): {time.perf_counter() - t5:.2f} s", flush=True)
     brand = brands[3]
     brand_user = User.objects.create_user("bench-brand", password="bench-only")
     brand_member_add(user=brand_user, brand=brand)
@@ -178,22 +185,19 @@ def load() -> dict:
 
 
 def raw_page_sql(ids: list[int]) -> list[tuple[str, dict]]:
-    """The SLO page's own SQL: the rollup rows of 30 days, then each SLO's burn-rate windows (the last 6 h)."""
+    """The SLO page's own SQL: the daily rollup rows of 30 days and the minute rollup rows of the burn-rate windows
+    (the last 6 h)."""
     from django.utils import timezone
-
-    from reports.slo.budget import WINDOWS
-    from reports.slo.measures import SLOS, _buckets_sql, _params
 
     now = timezone.now().replace(second=0, microsecond=0)
     first = (now - dt.timedelta(days=DAYS - 1)).date()
-    statements: list[tuple[str, dict]] = [
+    return [
         ("SELECT * FROM reports_sloday WHERE connection_id = ANY(%(ids)s) AND day >= %(first)s",
          {"ids": ids, "first": first}),
+        ("SELECT slo, connection_id, minute, valid, good FROM reports_slominute WHERE connection_id = ANY(%(ids)s) "
+         "AND minute >= %(since)s AND minute < %(until)s",
+         {"ids": ids, "since": now - dt.timedelta(hours=6), "until": now}),
     ]  # fmt: skip
-    for slo in SLOS:
-        sql = _buckets_sql(slo, "date_trunc('minute', counted_at)")
-        statements.append((sql, _params(slo, ids, now - max(WINDOWS), now)))
-    return statements
 
 
 def p95(samples: list[float]) -> float:

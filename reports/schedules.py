@@ -12,7 +12,8 @@ SCHEDULES = [
         "repeats": -1,
     },
     {
-        # The fast-burn warning's short window is 5 minutes: evaluated every minute so it fires within one.
+        # The fast-burn warning's short window is 5 minutes: every minute, the minute rollup of the burn-rate windows,
+        # then the evaluation (it fires within a minute).
         "name": "reports.slo_evaluate",
         "func": "reports.slo.tasks.slo_evaluate_burn",
         "schedule_type": Schedule.MINUTES,

@@ -1,7 +1,7 @@
 """The scheduled burn-rate evaluation: every connection's SLOs against `budget.BURN_ALERTS`; a connection whose
 budget is burning gets an incident in the exception queue for staff (one open per connection and SLO: the next
-evaluation updates its words instead of opening another). The brand sees the same warning as a banner on its page,
-computed when the page is read."""
+evaluation updates its words instead of opening another). It first brings the minute rollup (`SloMinute`) up to the
+last whole minute; the brand's page reads the same rows for its banner."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.utils import timezone
 from integrations.models import Connection
 from reports.slo.budget import Burning, burn_rates, burning
 from reports.slo.measures import SLOS
+from reports.slo.rollup import slo_minutes_rollup
 from warehouse.errors import Reason
 from warehouse.models import ExceptionKind
 from warehouse.services import exception_open
@@ -39,9 +40,11 @@ def slo_evaluate(*, now: dt.datetime | None = None) -> list[Burning]:
     """Evaluate every connection; open (or refresh) an incident for each that burns. Returns what fired."""
     now = now or timezone.now()
     connections = {c.pk: c for c in Connection.objects.select_related("channel__brand").order_by("pk")}
+    slo_minutes_rollup(now=now)  # the windows read the minute rollup: bring it up to the last whole minute first
+    rates = burn_rates(list(connections), now)
     fired: list[Burning] = []
     for slo in SLOS:
-        fired += burning(slo, burn_rates(slo, list(connections), now))
+        fired += burning(slo, rates[slo.key])
     for b in fired:
         connection = connections[b.connection_id]
         exception_open(

@@ -200,22 +200,14 @@ def daily_counts(slo: Slo, ids: list[int], since: dt.datetime, until: dt.datetim
     return {(cid, day): Counts(int(v), int(g), int(e), int(m)) for cid, day, v, g, e, m in rows}
 
 
-def window_counts(
-    slo: Slo, ids: list[int], until: dt.datetime, windows: tuple[dt.timedelta, ...]
-) -> dict[int, dict[dt.timedelta, Counts]]:
-    """Counts per connection over each window [until − window, until), in one query (per minute, then summed)."""
-    if not ids or not windows:
+def minute_counts(
+    slo: Slo, ids: list[int], since: dt.datetime, until: dt.datetime
+) -> dict[tuple[int, dt.datetime], Counts]:
+    """Counts per connection and minute, for the events counted in [since, until) (whole minutes)."""
+    if not ids:
         return {}
-    minute = "date_trunc('minute', counted_at)"
-    rows = _run(_buckets_sql(slo, minute), _params(slo, ids, until - max(windows), until))
-    found: dict[int, dict[dt.timedelta, Counts]] = {}
-    for window in windows:
-        start = until - window
-        for cid, at, v, g, e, m in rows:
-            if at >= start:
-                c = found.setdefault(cid, {}).get(window, Counts(0, 0, 0, 0))
-                found[cid][window] = Counts(c.valid + v, c.good + g, c.events + int(e), c.missed + int(m))
-    return found
+    rows = _run(_buckets_sql(slo, "date_trunc('minute', counted_at)"), _params(slo, ids, since, until))
+    return {(cid, at): Counts(int(v), int(g), int(e), int(m)) for cid, at, v, g, e, m in rows}
 
 
 @dataclass(frozen=True)

@@ -27,3 +27,27 @@ class SloDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slo} {self.connection_id} {self.day}: {self.good}/{self.valid}"
+
+
+class SloMinute(models.Model):
+    """One SLI of one connection over one minute, for the burn-rate windows (the last 6 hours): written every minute
+    by the evaluation (`reports.slo.rollup.slo_minutes_rollup`), kept `KEEP_MINUTES`. Only minutes with something
+    counted have a row."""
+
+    connection_id = models.PositiveBigIntegerField()
+    slo = models.CharField(max_length=20, help_text="reports.slo.measures.SLOS key")
+    minute = models.DateTimeField()
+    valid = models.PositiveIntegerField(default=0)
+    good = models.PositiveIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+    missed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["minute", "connection_id", "slo"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection_id", "minute", "slo"], name="one_slo_row_per_minute"),
+        ]
+        indexes = [models.Index(fields=["minute"], name="slo_minute_at")]
+
+    def __str__(self) -> str:
+        return f"{self.slo} {self.connection_id} {self.minute:%Y-%m-%d %H:%M}: {self.good}/{self.valid}"

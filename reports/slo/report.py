@@ -1,5 +1,5 @@
-"""What a brand's SLO page and its monthly statement show, read from the daily rollup (`SloDay`), the last six
-hours of events (the burn-rate windows) and the incidents."""
+"""What a brand's SLO page and its monthly statement show, read from the daily rollup (`SloDay`), the minute
+rollup of the last six hours (`SloMinute`: the burn-rate windows) and the incidents."""
 
 from __future__ import annotations
 
@@ -95,8 +95,9 @@ def brand_report(brand: Brand, *, now: dt.datetime) -> BrandReport:
     connections = brand_connections(brand)
     cards = _cards(connections, first, last)
     ids = list(connections)
+    all_rates = burn_rates(ids, now)
     for slo in SLOS:
-        rates = burn_rates(slo, ids, now)
+        rates = all_rates[slo.key]
         fired = {b.connection_id: b for b in burning(slo, rates)}
         for card in cards:
             if card.slo is slo:

@@ -14,7 +14,7 @@ from reports.slo.evaluation import slo_evaluate
 from reports.slo.measures import BY_KEY, daily_counts, misses
 from reports.slo.models import SloDay
 from reports.slo.report import brand_report, month_report
-from reports.slo.rollup import slo_rollup
+from reports.slo.rollup import slo_minutes_rollup, slo_rollup
 from reports.slo.statement import as_csv, as_pdf
 from tests.integrations.factories import ConnectionFactory
 from tests.reports.slo_history import at, found, fulfilment, order
@@ -59,6 +59,7 @@ def test_ingest_attainment_budget_and_burn_rate_match_the_hand_computed_figures(
         dt.date(2026, 11, 30): (60, 50, 60, 10),
     }
     slo_rollup(now=NOW, days=30)
+    slo_minutes_rollup(now=NOW, minutes=6 * 60)  # the burn-rate windows' minutes, as the evaluation writes them
     report = brand_report(shop.channel.brand, now=NOW)
     card = next(c for c in report.cards if c.slo.key == "ingest")
     # 160 minutes with orders, 148 good: 92.5 %; the budget is 1 % of 160 = 1.6 minutes, 12 spent.
@@ -85,7 +86,8 @@ def test_a_quiet_burn_stays_silent_and_a_slow_burn_is_named(shop):
     bad = set(range(0, 330, 11)) | {345}
     for m in range(360):
         order(shop, start + m * dt.timedelta(minutes=1), 9 if m in bad else 1)
-    rates = burn_rates(ingest, [shop.pk], NOW)[shop.pk]
+    slo_minutes_rollup(now=NOW, minutes=6 * 60)
+    rates = burn_rates([shop.pk], NOW)["ingest"][shop.pk]
     _fast, slow = BURN_ALERTS
     assert rates[slow.long] == pytest.approx(len(bad) / 360 / 0.01)  # 31 of 360 → 8.6× ≥ 6
     assert rates[slow.short] == pytest.approx(1 / 30 / 0.01)  # 3.3× < 6: the burning has stopped
@@ -160,6 +162,7 @@ def test_november_with_an_incident_in_the_monthly_statement(shop, other_brand):
 
 def test_the_scheduled_evaluation_opens_one_incident_per_burning_slo(shop):
     seed_ingest(shop)
+    slo_minutes_rollup(now=NOW, minutes=6 * 60)  # the minutes earlier runs wrote (each run rewrites the last 5)
     fired = slo_evaluate(now=NOW)
     assert [(b.connection_id, b.slo.key, b.alert.key) for b in fired] == [(shop.pk, "ingest", "fast")]
     slo_evaluate(now=NOW + dt.timedelta(seconds=20))  # the next minute's run: the same incident, not a second

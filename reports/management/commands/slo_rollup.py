@@ -1,11 +1,12 @@
-"""Write the SLO pages' daily rollup now: `--days 30` back-fills a month (after deploying); the schedule rewrites
-today and yesterday every 5 minutes."""
+"""Write the SLO pages' rollups now: the daily rows of the last `--days` (30 back-fills a month, after deploying; the
+schedule rewrites today and yesterday every 5 minutes) and the minute rows of the longest burn-rate window."""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from reports.slo.rollup import DEFAULT_DAYS, slo_rollup
+from reports.slo.budget import WINDOWS
+from reports.slo.rollup import DEFAULT_DAYS, slo_minutes_rollup, slo_rollup
 
 
 class Command(BaseCommand):
@@ -19,4 +20,8 @@ class Command(BaseCommand):
             self.stderr.write("--days must be at least 1; nothing written.")
             raise SystemExit(2)
         rows = slo_rollup(days=options["days"])
-        self.stdout.write(f"{rows} SLO day rows written for the last {options['days']} day(s).")
+        minutes = slo_minutes_rollup(minutes=int(max(WINDOWS).total_seconds() // 60))
+        self.stdout.write(
+            f"{rows} SLO day rows written for the last {options['days']} day(s), {minutes} minute rows for the "
+            "burn-rate windows."
+        )
