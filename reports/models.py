@@ -1,5 +1,6 @@
 """What the reports keep of their own: the brands' commercial terms as data (rate card, SLA credit tiers), the daily
-storage snapshot that billing prices, and export jobs. Everything else they read from the apps below."""
+storage snapshot that billing prices, and export jobs; and the SLO pages' rollups (kept in `reports/slo/models.py`).
+Everything else they read from the apps below."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from reports.slo.models import SloDay, SloMinute
 from warehouse.models import Brand, Facility
+
+__all__ = ["ExportJob", "ExportState", "RateCard", "SlaCreditTier", "SloDay", "SloMinute", "StorageSnapshot"]
 
 
 def _price() -> Any:

@@ -111,6 +111,12 @@ POLICY: list[Rule] = [
     rule("finance-report-export", "POST", None, {},                                        "302 403 302 302 302 302 302", slug="sla-orders", file_format="csv"),
     rule("finance-export-job", "GET", "export_job", None,                                  "302 403 404 404 200 404 404"),
     rule("finance-export-download", "GET", "export_job", None,                             "302 403 404 404 404 404 404"),
+    # brand SLO pages (reports/slo): staff see every brand, a brand user their own (/slo/ redirects to it), another brand's is a 404
+    rule("slo", "GET", None, None,                                                         "302 200 200 200 200 302 302"),
+    rule("slo-brand", "GET", "brand", None,                                                "302 200 200 200 200 200 404"),
+    rule("slo-missed", "GET", "brand", None,                                               "302 404 404 404 404 404 404"),  # no SLO, connection or day asked
+    rule("slo-statement", "GET", "brand", None,                                            "302 200 200 200 200 200 404", format="csv"),
+    rule("slo-statement", "GET", "brand", None,                                            "302 200 200 200 200 200 404", format="pdf"),
     # API: tokens and docs
     rule("api-login", "POST", None, {"username": "nobody", "password": "wrong"},           "401 401 401 401 401 401 401", api=True),
     rule("api-logout", "POST", None, None,                                                 "401 204 204 204 204 204 204", api=True),

@@ -141,6 +141,7 @@ def build_world(make_user: Any) -> World:
         value=1.0,
         now=dt.datetime.now(dt.UTC),
     )[0]
+    world.objects["brand"] = world.brand  # the brand SLO pages act on it
     for build in BUILDERS:
         build(world, facility)
     return world

@@ -134,6 +134,11 @@ READ_ONLY = {
     "orders-at-risk",
     "onboarding",  # the onboarding checklists: GET only
     "onboarding-checklist",
+    # brand SLO pages and their statement downloads (reports/slo): GET only, they write nothing
+    "slo",
+    "slo-brand",
+    "slo-missed",
+    "slo-statement",
     "api-root",
     "api-schema",
     "api-docs",

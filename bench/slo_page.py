@@ -1,0 +1,266 @@
+"""The brand SLO page at scale, beside the raw SQL of the same page, in the same run.
+
+    python bench/slo_page.py        (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/warehouse)
+
+Own database (`<name>_bench_slo`, re-created). Bulk-loaded with INSERT … SELECT over generate_series: 10 brands with
+2 connections each (20 connections); BENCH_ORDERS (1,000,000) orders spread over the last 30 days, each with its
+"accepted" timeline event (1 in 40 slow), a webhook delivery with the platform's event time for 1 in 4; BENCH_WRITES
+(100,000) shipments with their fulfilment writes; BENCH_RECORDS (10,000) reconciler records; and 30 days of one-minute
+metric rollups (`MetricMinute`) for the 20 connections, BENCH_FAMILIES (3) families each. Then `slo_rollup(days=30)`
+builds the daily rollup the page reads and `slo_minutes_rollup(minutes=360)` the minute rollup of the burn-rate
+windows (their times, and those of the scheduled runs, are printed).
+
+Each page is rendered through Django (a signed-in brand user, and a finance user on the same brand) BENCH_RUNS (20)
+times, interleaved with the raw SQL of the page: the daily rollup rows of the brand's connections for 30 days and
+their minute rollup rows of the last 6 hours, run directly on a cursor. Printed per page: query count, page
+p50/p95, raw SQL p95 and their ratio. The health board is measured too when `reports/health_board.py` exists (it does
+not in this branch). The last line is JSON with `p95_ms`, `max_queries` and `ratio` (the worst page); exit 1 when a
+page needs more than 12 queries or its p95 is over 150 ms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
+WRITES = int(os.environ.get("BENCH_WRITES", "100000"))
+RECORDS = int(os.environ.get("BENCH_RECORDS", "10000"))
+FAMILIES = int(os.environ.get("BENCH_FAMILIES", "3"))
+RUNS = int(os.environ.get("BENCH_RUNS", "20"))
+BRANDS, PER_BRAND = 10, 2
+CONNECTIONS = BRANDS * PER_BRAND
+MAX_QUERIES, MAX_P95_MS = 12, 150.0
+DAYS = 30
+SPAN_S = DAYS * 86400 - 3600  # orders spread over the 30 days up to an hour ago
+
+
+def own_database() -> None:
+    import psycopg
+
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warehouse")
+    base, _, name = url.rpartition("/")
+    scratch = f"{name.split('?')[0]}_bench_slo"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{scratch}"')
+    os.environ["DATABASE_URL"] = f"{base}/{scratch}"
+
+
+def _sql(sql: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def load() -> dict:
+    from django.contrib.auth.models import Group, User
+    from django.core.management import call_command
+
+    from integrations.metrics.families import FAMILIES as METRIC_FAMILIES
+    from integrations.services import connection_create
+    from warehouse.models import Brand
+    from warehouse.roles import brand_member_add
+
+    call_command("migrate", verbosity=0)
+    call_command("sync_roles", verbosity=0)
+    brands = [Brand.objects.create(name=f"Brand {i}", slug=f"brand-{i}") for i in range(BRANDS)]
+    connections = []
+    for i, brand in enumerate(brands):
+        for j in range(PER_BRAND):
+            connections.append(
+                connection_create(
+                    brand=brand, platform="shopify", name=f"Shop {i}-{j}", shop=f"shop-{i}-{j}.myshopify.com",
+                    actor=None,
+                )
+            )  # fmt: skip
+    first_conn = connections[0].pk
+    chan = {c.pk: c.channel_id for c in connections}
+    brand_of = {c.pk: c.channel.brand_id for c in connections}
+    # connection k (0..19) = first_conn + k: ids are consecutive here (created in one go)
+    assert sorted(chan) == list(range(first_conn, first_conn + CONNECTIONS))
+    chan_sql = "(ARRAY[" + ", ".join(str(chan[first_conn + k]) for k in range(CONNECTIONS)) + "])"
+    brand_sql = "(ARRAY[" + ", ".join(str(brand_of[first_conn + k]) for k in range(CONNECTIONS)) + "])"
+    t0 = time.perf_counter()
+    # Orders: g-th order placed (now − g·span/N), arrived 0.3 s later, accepted 1.2 s after placement (1 in 40: 9 s).
+    _sql(f"""
+        INSERT INTO orders_order (brand_id, source, channel_id, platform_order_id, placed_at, priority_class,
+            delivery_name, delivery_street1, delivery_street2, delivery_postal_code, delivery_city, delivery_region,
+            delivery_country, contact_phone, email, special_handling, is_manual_entry, state, hold_reasons,
+            allocated_lines, stock_round, cancel_reason, forced_past, person_fixes, platform_conflicts, extra,
+            last_activity_at, created_at, updated_at)
+        SELECT {brand_sql}[1 + g % {CONNECTIONS}], 'channel', {chan_sql}[1 + g % {CONNECTIONS}], 'P' || g,
+            t, 'standard', 'Ann', 'Calle 1', '', '46001', 'Valencia', '', 'ES', '', '', '', false, 'accepted', '[]',
+            '[]', 0, '', '[]', '{{}}', '{{}}', '{{}}', t, t + interval '0.3 s', t
+        FROM (SELECT g, now() - interval '1 hour' - make_interval(secs => (g::float8 * {SPAN_S} / {ORDERS}))
+              AS t FROM generate_series(1, {ORDERS}) AS g) s
+    """)
+    _sql("""
+        INSERT INTO orders_orderevent (order_id, kind, message, at, data)
+        SELECT id, 'accepted', 'Accepted', placed_at + CASE WHEN id % 40 = 0 THEN interval '9 s'
+                                                       ELSE interval '1.2 s' END, '{}'
+        FROM orders_order
+    """)
+    _sql(f"""
+        INSERT INTO integrations_inbounddelivery (connection_id, source, delivery_id, event_id, topic, headers, body,
+            received_at, triggered_at, platform_order_id, platform_updated_at, state, outcome, order_id,
+            processed_at, attempts, reruns)
+        SELECT {first_conn} + (substr(o.platform_order_id, 2)::bigint % {CONNECTIONS}), 'webhook',
+            'd' || o.id, '', 'orders/create', '{{}}', '\\x7b7d', o.created_at, o.placed_at, o.platform_order_id,
+            o.placed_at, 'processed', 'created', o.id, o.created_at + interval '0.5 s', 1, 0
+        FROM orders_order o WHERE o.id % 4 = 0
+    """)
+    print(f"orders, timelines, deliveries: {time.perf_counter() - t0:.1f} s", flush=True)
+    t1 = time.perf_counter()
+    _sql(f"""
+        INSERT INTO orders_shipment (order_id, lines, carrier, service, tracking_number, carrier_receipt,
+            handed_at, state, closed_manually_reason, created_at)
+        SELECT id, '[]', 'UPS', '', '1Z' || id, 'R' || id, placed_at + interval '2 hours', 'handed_to_carrier', '',
+            placed_at + interval '1 hour'
+        FROM orders_order WHERE id % {max(ORDERS // WRITES, 1)} = 0
+          AND placed_at < now() - interval '2 hours 10 minutes'
+    """)
+    _sql(f"""
+        INSERT INTO outbox_outboundmessage (connection_id, platform, kind, payload, idempotency_key, state, attempts,
+            next_attempt_at, ambiguous, result, created_at, sent_at, last_error, discard_reason, source)
+        SELECT {first_conn} + (substr(o.platform_order_id, 2)::bigint % {CONNECTIONS}), 'shopify', 'fulfilment',
+            jsonb_build_object('shipment_id', s.id, 'order_id', o.platform_order_id), 'ship:' || s.id, 'sent', 1,
+            s.handed_at, false, '{{}}', s.handed_at + interval '0.1 s',
+            s.handed_at + CASE WHEN s.id % 30 = 0 THEN interval '25 s' ELSE interval '3 s' END, '', '',
+            'shipment:' || s.id
+        FROM orders_shipment s JOIN orders_order o ON o.id = s.order_id
+    """)
+    _sql(f"""
+        INSERT INTO integrations_inbounddelivery (connection_id, source, delivery_id, event_id, topic, headers, body,
+            received_at, triggered_at, platform_order_id, state, outcome, processed_at, attempts, reruns)
+        SELECT {first_conn} + g % {CONNECTIONS}, 'reconciler', 'reconcile:' || g, '', 'reconcile', '{{}}', '\\x7b7d',
+            now() - make_interval(secs => g::float8 * {SPAN_S} / {RECORDS}), NULL, 'R' || g,
+            CASE WHEN g % 50 = 0 THEN 'dead_letter' ELSE 'processed' END, '',
+            now() - make_interval(secs => g::float8 * {SPAN_S} / {RECORDS}) + interval '3 minutes', 1, 0
+        FROM generate_series(1, {RECORDS}) AS g
+    """)
+    keys = [f.key for f in METRIC_FAMILIES if f.window is not None][:FAMILIES]
+    keys_sql = "(ARRAY[" + ", ".join(f"'{k}'" for k in keys) + "])"
+    _sql(f"""
+        INSERT INTO integrations_metricminute (metric, platform, connection_id, label, value, count, total, minute)
+        SELECT {keys_sql}[f], 'shopify', {first_conn} + c, '', 1.5, 10, 15.0,
+               date_trunc('minute', now()) - make_interval(mins => m)
+        FROM generate_series(1, {DAYS * 1440}) AS m, generate_series(0, {CONNECTIONS - 1}) AS c,
+             generate_series(1, {len(keys)}) AS f
+    """)
+    print(f"writes, reconciler records, {DAYS * 1440 * CONNECTIONS * len(keys)} metric minutes: "
+          f"{time.perf_counter() - t1:.1f} s", flush=True)  # fmt: skip
+    _sql("VACUUM ANALYZE")
+    from reports.slo.rollup import slo_minutes_rollup, slo_rollup
+
+    t2 = time.perf_counter()
+    rows = slo_rollup(days=DAYS + 1)
+    rollup_s = time.perf_counter() - t2
+    print(f"slo_rollup(days=31): {rows} rows in {rollup_s:.1f} s", flush=True)
+    t3 = time.perf_counter()
+    slo_rollup()
+    print(f"slo_rollup() as scheduled (today and yesterday): {time.perf_counter() - t3:.1f} s", flush=True)
+    t4 = time.perf_counter()
+    minute_rows = slo_minutes_rollup(minutes=6 * 60)
+    print(f"slo_minutes_rollup(minutes=360): {minute_rows} rows in {time.perf_counter() - t4:.1f} s", flush=True)
+    t5 = time.perf_counter()
+    slo_minutes_rollup()
+    print(f"slo_minutes_rollup() as scheduled (the last 5 minutes): {time.perf_counter() - t5:.2f} s", flush=True)
+    brand = brands[3]
+    brand_user = User.objects.create_user("bench-brand", password="bench-only")
+    brand_member_add(user=brand_user, brand=brand)
+    finance = User.objects.create_user("bench-finance", password="bench-only", is_staff=True)
+    finance.groups.add(Group.objects.get(name="finance"))
+    ids = [c.pk for c in connections if c.channel.brand_id == brand.pk]
+    return {"brand": brand, "ids": ids, "users": {"brand user": brand_user, "finance": finance}, "rollup_s": rollup_s}
+
+
+def raw_page_sql(ids: list[int]) -> list[tuple[str, dict]]:
+    """The SLO page's own SQL: the daily rollup rows of 30 days and the minute rollup rows of the burn-rate windows
+    (the last 6 h)."""
+    from django.utils import timezone
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    first = (now - dt.timedelta(days=DAYS - 1)).date()
+    return [
+        ("SELECT * FROM reports_sloday WHERE connection_id = ANY(%(ids)s) AND day >= %(first)s",
+         {"ids": ids, "first": first}),
+        ("SELECT slo, connection_id, minute, valid, good FROM reports_slominute WHERE connection_id = ANY(%(ids)s) "
+         "AND minute >= %(since)s AND minute < %(until)s",
+         {"ids": ids, "since": now - dt.timedelta(hours=6), "until": now}),
+    ]  # fmt: skip
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    own_database()
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    setup_test_environment()
+    world = load()
+    raw = raw_page_sql(world["ids"])
+    pages = {f"SLO page, {who}": (user, f"/slo/{world['brand'].pk}/") for who, user in world["users"].items()}
+    if (ROOT / "reports" / "health_board.py").exists():  # not in this branch; measured once it is merged
+        pages["health board, finance"] = (world["users"]["finance"], "/health/")
+    results = []
+    for label, (user, url) in pages.items():
+        client = Client()
+        client.force_login(user)
+        client.get(url)  # warm caches once
+        page_ms, raw_ms, queries = [], [], 0
+        for _ in range(RUNS):
+            with CaptureQueriesContext(connection) as captured:
+                start = time.perf_counter()
+                response = client.get(url)
+                page_ms.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+            queries = max(queries, len(captured.captured_queries))
+            with connection.cursor() as cursor:
+                start = time.perf_counter()
+                for sql, params in raw:
+                    cursor.execute(sql, params)
+                    cursor.fetchall()
+                raw_ms.append((time.perf_counter() - start) * 1000)
+        row = {
+            "page": label, "queries": queries, "p50_ms": round(statistics.median(page_ms), 1),
+            "p95_ms": round(p95(page_ms), 1), "raw_p95_ms": round(p95(raw_ms), 2),
+        }  # fmt: skip
+        row["ratio"] = round(row["p95_ms"] / max(row["raw_p95_ms"], 0.01), 2)
+        results.append(row)
+        print(
+            f"{label:28} queries {queries:3}  page p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  "
+            f"raw SQL p95 {row['raw_p95_ms']:6.2f} ms  ratio {row['ratio']}",
+            flush=True,
+        )
+    worst = max(results, key=lambda r: r["p95_ms"])
+    summary = {
+        "p95_ms": worst["p95_ms"], "max_queries": max(r["queries"] for r in results), "ratio": worst["ratio"],
+        "orders": ORDERS, "connections": CONNECTIONS, "rollup_30_days_s": round(world["rollup_s"], 1),
+        "health_board": "measured" if len(results) > len(world["users"]) else "absent in this branch",
+        "pages": results,
+    }  # fmt: skip
+    print(json.dumps(summary))
+    if summary["max_queries"] > MAX_QUERIES or summary["p95_ms"] > MAX_P95_MS:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
