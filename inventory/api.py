@@ -10,9 +10,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from inventory.catalog_api import SkuWrites
 from inventory.models import Sku, StockLevel
 from inventory.proposals import count_approve, count_propose, count_reject
-from inventory.selectors import sku_list, stock_levels
+from inventory.selectors import catalog_drift, sku_list, sku_missing_fields, stock_levels
 from warehouse.api.exceptions import ExceptionItemSerializer
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import NoteSerializer, OptionalNoteSerializer, StrictSerializer
@@ -41,8 +42,17 @@ class SkuSerializer(serializers.ModelSerializer):
             "width_mm",
             "height_mm",
             "hs_code",
+            "unit_cost",
+            "customs_value",
+            "country_of_origin",
+            "missing",
         ]
         read_only_fields = fields
+
+    missing = serializers.SerializerMethodField(help_text="Catalog drift: weight, dimensions or HS code missing")
+
+    def get_missing(self, sku: Sku) -> list[str]:
+        return sku_missing_fields(sku)
 
 
 class StockLevelSerializer(serializers.ModelSerializer):
@@ -91,15 +101,21 @@ class StockFilter(django_filters.FilterSet):
         fields = ["brand", "sku", "facility"]
 
 
-class SkuViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SkuViewSet(SkuWrites, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The catalogue: read (brand users their own SKUs), and the writes of `inventory.catalog_api.SkuWrites`."""
+
     serializer_class = SkuSerializer
     permission_classes = [RolePermission]
     read_permission = "inventory.view_sku"
+    write_permission = None  # the catalogue services check who may change what, before any write
     brand_readable = True
     filterset_class = SkuFilter
 
     def get_queryset(self) -> QuerySet[Sku]:
-        return scope_to_brands(sku_list(), self.request.user)  # type: ignore[arg-type]
+        skus = scope_to_brands(sku_list(), self.request.user)  # type: ignore[arg-type]
+        if self.request.query_params.get("drift") in ("1", "true"):
+            skus = skus.filter(pk__in=catalog_drift().values("pk"))
+        return skus
 
 
 class CountProposalSerializer(StrictSerializer):

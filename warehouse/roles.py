@@ -42,6 +42,10 @@ _EDIT_ALLOCATION = [
     "allocation.change_cutoff",
 ]
 
+# The SKU catalogue pages (inventory/catalog_pages.py): create and edit SKUs, their barcodes, aliases and kits, each
+# change with a reason. Brand users fix drift fields of their own SKUs through brand scoping, not a permission.
+_EDIT_CATALOG = ["inventory.add_sku", "inventory.change_sku", "inventory.add_skualias", "inventory.operate_sku"]
+
 _SEE_OPERATIONS = [
     BRAND_DATA,
     "warehouse.view_brand",
@@ -80,6 +84,8 @@ ROLES: dict[str, list[str]] = {
         "orders.change_order",  # fix an on-hold order's address, phone or lines through the order service
         "inventory.add_skualias",  # map a channel's unknown code to a SKU, from a held order's page
         "orders.close_shipment",
+        *_EDIT_CATALOG,
+        "inventory.add_expectedinbound",  # announce an inbound for a brand (brands and ERPs do it through the API)
     ],
     ADMINISTRATOR: [
         BRAND_DATA,
@@ -101,6 +107,10 @@ ROLES: dict[str, list[str]] = {
         "auth.view_group",
         *_SEE_ALLOCATION,
         *_EDIT_ALLOCATION,
+        "inventory.view_sku",
+        "inventory.view_catalogownership",
+        *_EDIT_CATALOG,
+        "inventory.change_catalogownership",  # the per-brand "catalog owned by its ERP" switch
     ],
     FINANCE: [
         BRAND_DATA,
@@ -123,10 +133,13 @@ ROLES: dict[str, list[str]] = {
 # What each role is for, in the words the user form shows beside its checkbox (README "Who does what").
 ROLE_DESCRIPTIONS: dict[str, str] = {
     OPERATIONS: "views orders, stock, shipments, returns and exceptions; takes ordinary operational steps",
-    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts",
-    ADMINISTRATOR: "connections, credentials, mappings, dead letters, users, allocation policies",
+    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts, creates and edits "
+    "SKUs, announces inbound and decides receiving variances",
+    ADMINISTRATOR: "connections, credentials, mappings, dead letters, users, allocation policies, SKUs and who owns "
+    "each brand's catalog",
     FINANCE: "reads reports and exports; changes nothing",
-    BRAND: "sees only the brands ticked below (orders, stock, returns); never the console",
+    BRAND: "sees only the brands ticked below (orders, stock, returns, catalog); announces inbound and fixes catalog "
+    "drift of their own SKUs; never the console",
 }
 STAFF_ROLES = frozenset(ROLES) - {BRAND}  # they work in the console and see every brand
 
