@@ -83,16 +83,17 @@ def test_a_brand_user_fixes_drift_fields_only_and_never_the_code(api, brand, oth
     assert soap.history.latest().history_change_reason == "weighed"
 
 
-def test_an_erp_owned_catalog_is_read_only_in_the_console(roles, brand, make_user):
+def test_an_erp_owned_catalog_is_read_only_in_the_console(brand):
+    roles_sync()
     soap = DefinedSkuFactory(brand=brand, code="SOAP")
-    admin = make_user("administrator", username="adm")
+    admin = make_role_user("administrator", username="adm")
     catalog_ownership_set(brand=brand, owned_by_erp=True, erp_name="Odoo", actor=admin, reason="ERP go-live")
     with pytest.raises(Conflict) as excinfo:
         sku_update(sku=soap, changes={"hs_code": "340111"}, actor=admin, reason="fix")
     assert "owned by Odoo" in excinfo.value.message
     assert sku_update(sku=soap, changes={"hs_code": "340111"}, actor=None, reason="from Odoo", via="api").hs_code
     with pytest.raises(NotPermitted):
-        catalog_ownership_set(brand=brand, owned_by_erp=False, erp_name="", actor=make_user("warehouse_manager"),
+        catalog_ownership_set(brand=brand, owned_by_erp=False, erp_name="", actor=make_role_user("warehouse_manager"),
                               reason="x")  # fmt: skip
 
 
