@@ -10,10 +10,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from inventory.catalog_api import SkuWrites
+from inventory.catalog_api import SkuSerializer, SkuWrites
 from inventory.models import Sku, StockLevel
 from inventory.proposals import count_approve, count_propose, count_reject
-from inventory.selectors import catalog_drift, sku_list, sku_missing_fields, stock_levels
+from inventory.selectors import catalog_drift, sku_list, stock_levels
 from warehouse.api.exceptions import ExceptionItemSerializer
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import NoteSerializer, OptionalNoteSerializer, StrictSerializer
@@ -21,38 +21,6 @@ from warehouse.filters import brand_choices
 from warehouse.models import ExceptionItem
 from warehouse.roles import scope_to_brands
 from warehouse.selectors import exception_queue_for
-
-
-class SkuSerializer(serializers.ModelSerializer):
-    brand: serializers.Field = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-
-    class Meta:
-        model = Sku
-        fields = [
-            "id",
-            "brand",
-            "code",
-            "title",
-            "state",
-            "is_kit",
-            "parent_code",
-            "variant_attributes",
-            "weight_grams",
-            "length_mm",
-            "width_mm",
-            "height_mm",
-            "hs_code",
-            "unit_cost",
-            "customs_value",
-            "country_of_origin",
-            "missing",
-        ]
-        read_only_fields = fields
-
-    missing = serializers.SerializerMethodField(help_text="Catalog drift: weight, dimensions or HS code missing")
-
-    def get_missing(self, sku: Sku) -> list[str]:
-        return sku_missing_fields(sku)
 
 
 class StockLevelSerializer(serializers.ModelSerializer):

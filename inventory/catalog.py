@@ -147,7 +147,11 @@ def _coerce(name: str, value: Any) -> Any:
         if not isinstance(value, dict) or not all(isinstance(v, str | int) for v in value.values()):
             message = 'variant attributes must be names and values, e.g. {"size": "M", "colour": "blue"}'
             raise InvalidInput(message, reasons=[Reason("variant_attributes_invalid", message)])
-        return {str(k).strip(): str(v).strip() for k, v in value.items() if str(k).strip()}
+        found = {str(k).strip(): str(v).strip() for k, v in value.items() if str(k).strip()}
+        if len(found) > 20 or any(len(k) > 50 or len(v) > 100 or "\x00" in k + v for k, v in found.items()):
+            message = "variant attributes: at most 20, names up to 50 and values up to 100 characters"
+            raise InvalidInput(message, reasons=[Reason("variant_attributes_invalid", message)])
+        return found
     if name == "country_of_origin":
         return str(value or "").strip().upper()
     return str(value or "").strip()
@@ -237,6 +241,10 @@ def catalog_add_alias(*, sku: Sku, code: str, actor: Actor, reason: str, valid_f
     """Another code means this SKU during its equivalence window."""
     _require_change(actor, sku, via=via)
     reason = _reason_required(reason)
+    for moment in (valid_from, valid_until):
+        if moment is not None and not 2000 <= moment.year <= 2200:
+            message = f"The alias window must fall between the years 2000 and 2200 (got {moment.date().isoformat()})"
+            raise InvalidInput(message, reasons=[Reason("window_invalid", message)])
     return services.sku_alias_create(
         brand=sku.brand, code=code, sku=sku, actor=actor, valid_from=valid_from, valid_until=valid_until, reason=reason
     )
@@ -256,6 +264,9 @@ def catalog_set_components(*, kit: Sku, components: list[tuple[str, Any]], actor
             problems.extend(exc.reasons)
             continue
         number = int(quantity) if isinstance(quantity, int) or str(quantity).strip().isdigit() else quantity
+        if isinstance(number, int) and number > 10_000:
+            problems.append(Reason("quantity_too_large", f"{code}: {number} units in one kit; at most 10,000"))
+            continue
         lines.append((found, number))
     if problems:
         raise InvalidInput("; ".join(r.message for r in problems), reasons=problems)

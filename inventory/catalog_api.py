@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -17,9 +17,44 @@ from rest_framework.response import Response
 
 from inventory import catalog
 from inventory.catalog import MASTER_FIELDS
+from inventory.models import Sku
+from inventory.selectors import sku_missing_fields
 from inventory.services import sku_create
 from warehouse.api.serializers import StrictSerializer
 from warehouse.roles import brands_visible_to
+
+
+class SkuSerializer(serializers.ModelSerializer):
+    brand: serializers.Field = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Sku
+        fields = [
+            "id",
+            "brand",
+            "code",
+            "title",
+            "state",
+            "is_kit",
+            "parent_code",
+            "variant_attributes",
+            "weight_grams",
+            "length_mm",
+            "width_mm",
+            "height_mm",
+            "hs_code",
+            "unit_cost",
+            "customs_value",
+            "country_of_origin",
+            "missing",
+        ]
+        read_only_fields = fields
+
+    missing = serializers.SerializerMethodField(help_text="Catalog drift: weight, dimensions or HS code missing")
+
+    def get_missing(self, sku: Sku) -> list[str]:
+        return sku_missing_fields(sku)
+
 
 REFUSALS = (
     "Refusals name each failed rule in `reasons[].code`: `not_permitted` (403), `reason_required`, "
@@ -66,7 +101,7 @@ class SkuUpdateSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300)
 
 
-class StepSerializer(StrictSerializer):
+class SkuStepSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300)
     barcode = serializers.CharField(max_length=64, required=False, default="", help_text="For assign_barcode")
 
@@ -83,20 +118,20 @@ class BarcodeChangeSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300)
 
 
-class AliasSerializer(StrictSerializer):
+class SkuAliasSerializer(StrictSerializer):
     code = serializers.CharField(max_length=100)
     valid_from = serializers.DateTimeField(required=False, allow_null=True, default=None)
     valid_until = serializers.DateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(max_length=300)
 
 
-class ComponentSerializer(StrictSerializer):
+class KitComponentSerializer(StrictSerializer):
     sku = serializers.CharField(max_length=100, help_text="The component's code")
-    quantity = serializers.IntegerField()
+    quantity = serializers.IntegerField(help_text="Units of the component in one kit, at least 1")
 
 
-class ComponentsSerializer(StrictSerializer):
-    components = ComponentSerializer(many=True)
+class KitComponentsSerializer(StrictSerializer):
+    components = serializers.ListField(child=KitComponentSerializer(), max_length=200)
     reason = serializers.CharField(max_length=300)
 
 
@@ -113,13 +148,17 @@ class SkuWrites:
         sku.refresh_from_db()
         return Response(self.get_serializer(sku).data, status=status)  # type: ignore[attr-defined]
 
-    @extend_schema(request=SkuCreateSerializer, description="Create a SKU in `defined`. " + REFUSALS)
+    @extend_schema(
+        request=SkuCreateSerializer,
+        responses={201: SkuSerializer},
+        description="Create a SKU in `defined`. " + REFUSALS,
+    )
     def create(self, request: Request) -> Response:
         data = _body(SkuCreateSerializer, request)
         brand = brands_visible_to(request.user).filter(slug=data.pop("brand")).first()  # type: ignore[arg-type]
         if brand is None:
             raise NotFound("No such brand.")
-        for name in ("unit_cost", "customs_value", "country_of_origin"):
+        for name in (*catalog.INT_FIELDS, *catalog.DECIMAL_FIELDS, "country_of_origin", "variant_attributes"):
             data[name] = catalog._coerce(name, data[name])
         sku = sku_create(brand=brand, actor=request.user, via="api", **data)  # type: ignore[arg-type]
         return self._sku_response(sku, status=201)
@@ -134,14 +173,14 @@ class SkuWrites:
         return self._sku_response(sku)
 
     @extend_schema(
-        request=StepSerializer,
-        responses={200: OpenApiResponse(description="The SKU in its new state")},
+        request=SkuStepSerializer,
+        responses=SkuSerializer,
         description="Take one lifecycle step: assign_variants, lock_pack_configuration, assign_barcode (with "
         "`barcode`), mark_ready_for_receiving. A failed guard is a 409 naming what is missing. " + REFUSALS,
     )
     @action(detail=True, methods=["post"], url_path=r"steps/(?P<name>[a-z_]+)", url_name="step")
     def step(self, request: Request, pk: str | None = None, name: str = "") -> Response:
-        data = _body(StepSerializer, request)
+        data = _body(SkuStepSerializer, request)
         sku = catalog.catalog_step(sku=self.get_object(), name=name, actor=request.user, via="api", **data)  # type: ignore[attr-defined, arg-type]
         return self._sku_response(sku)
 
@@ -161,22 +200,26 @@ class SkuWrites:
         catalog.catalog_change_barcode(sku=sku, new_value=data.pop("barcode"), actor=request.user, via="api", **data)  # type: ignore[arg-type]
         return self._sku_response(sku)
 
-    @extend_schema(request=AliasSerializer, description="Another code means this SKU for a window. " + REFUSALS)
+    @extend_schema(
+        request=SkuAliasSerializer,
+        responses={201: SkuSerializer},
+        description="Another code means this SKU for a window. " + REFUSALS,
+    )
     @action(detail=True, methods=["post"], url_path="aliases", url_name="aliases")
     def aliases(self, request: Request, pk: str | None = None) -> Response:
-        data = _body(AliasSerializer, request)
+        data = _body(SkuAliasSerializer, request)
         sku = self.get_object()  # type: ignore[attr-defined]
         catalog.catalog_add_alias(sku=sku, actor=request.user, via="api", **data)  # type: ignore[arg-type]
         return self._sku_response(sku, status=201)
 
     @extend_schema(
-        request=ComponentsSerializer,
+        request=KitComponentsSerializer,
         description="Define a kit's components (replaces them). `kit_contains_itself`, `nested_kit`, "
         "`other_brand`, `duplicate_component`, `quantity_not_positive`, `unknown_sku` (422). " + REFUSALS,
     )
     @action(detail=True, methods=["put"], url_path="components", url_name="components")
     def components(self, request: Request, pk: str | None = None) -> Response:
-        data = _body(ComponentsSerializer, request)
+        data = _body(KitComponentsSerializer, request)
         sku = self.get_object()  # type: ignore[attr-defined]
         pairs = [(row["sku"], row["quantity"]) for row in data["components"]]
         actor: Any = request.user

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from inventory import receiving
-from inventory.models import ExpectedInbound, ExpectedInboundLine, InboundKind, InboundSource, InboundState
+from inventory.models import ExpectedInbound, ExpectedInboundLine, InboundKind, InboundSource
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import StrictSerializer
 from warehouse.errors import InvalidInput, Reason
@@ -33,6 +33,8 @@ RECEIPT_REFUSALS = (
 
 class InboundLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="sku.code", read_only=True)
+    variance = serializers.CharField(read_only=True, help_text="'' (none), over, short or unexpected")
+    variance_state = serializers.CharField(read_only=True, help_text="'' (none), open, accepted or rejected")
 
     class Meta:
         model = ExpectedInboundLine
@@ -46,6 +48,10 @@ class InboundLineSerializer(serializers.ModelSerializer):
 class InboundSerializer(serializers.ModelSerializer):
     brand = serializers.CharField(source="brand.slug", read_only=True)
     facility = serializers.CharField(source="facility.code", read_only=True)
+    # Plain strings, not enums: their names (kind, state, source) are other resources' enums in the schema.
+    kind = serializers.CharField(read_only=True, help_text="asn or po")
+    state = serializers.CharField(read_only=True, help_text="expected, receiving or closed")
+    source = serializers.CharField(read_only=True, help_text="brand, erp or manager: who announced it")  # type: ignore[assignment]
 
     class Meta:
         model = ExpectedInbound
@@ -72,7 +78,7 @@ class NewInboundSerializer(StrictSerializer):
     facility = serializers.CharField(max_length=20, help_text="The facility's code")
     reference = serializers.CharField(max_length=100, help_text="ASN or PO number, unique per brand")
     expected_on = serializers.DateField()
-    kind = serializers.ChoiceField(choices=InboundKind.choices, default=InboundKind.ASN)
+    kind = serializers.ChoiceField(choices=InboundKind.choices, default=InboundKind.ASN, help_text="asn or po")
     announced_by = serializers.ChoiceField(
         choices=InboundSource.choices, required=False, default="",
         help_text="erp when the brand's ERP sends it; by default brand (brand users) or manager (managers)",
@@ -81,7 +87,7 @@ class NewInboundSerializer(StrictSerializer):
 
 
 class ReceiveSerializer(StrictSerializer):
-    line = serializers.IntegerField(required=False, help_text="Line number to receive on")
+    line = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000, help_text="Line number")
     code = serializers.CharField(max_length=100, required=False, help_text="Or a scanned barcode / SKU code")
     quantity = serializers.IntegerField(default=1)
     event_id = serializers.CharField(max_length=150, required=False, default="",
@@ -96,14 +102,14 @@ class ReceiptSerializer(serializers.Serializer):
 
 
 class DecideSerializer(StrictSerializer):
-    line = serializers.IntegerField()
+    line = serializers.IntegerField(min_value=1, max_value=1_000_000)
     decision = serializers.ChoiceField(choices=receiving.DECISIONS)
     note = serializers.CharField(max_length=2000)
 
 
 class InboundFilter(django_filters.FilterSet):
     brand = django_filters.ModelChoiceFilter(queryset=brand_choices)
-    state = django_filters.ChoiceFilter(choices=InboundState.choices)
+    state = django_filters.CharFilter()
     reference = django_filters.CharFilter()
 
     class Meta:
