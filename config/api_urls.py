@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
+from inventory.receiving_api import ExpectedInboundViewSet
 from orders.api import OrderViewSet, ShipmentViewSet
 from returns.api import ReturnViewSet
 from warehouse.api.exceptions import ExceptionItemViewSet
@@ -16,6 +17,7 @@ router.register("exceptions", ExceptionItemViewSet, basename="exception")
 router.register("count-proposals", CountDecisionViewSet, basename="count-proposal")
 router.register("skus", SkuViewSet, basename="sku")
 router.register("stock", StockViewSet, basename="stock")
+router.register("expected-inbound", ExpectedInboundViewSet, basename="expected-inbound")
 router.register("returns", ReturnViewSet, basename="return")
 router.register("orders", OrderViewSet, basename="order")
 router.register("shipments", ShipmentViewSet, basename="shipment")

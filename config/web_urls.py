@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from integrations import onboarding_pages as onboarding
 from integrations.mapping_pages import connection_mappings_page
+from inventory import catalog_pages, receiving_pages
 from inventory import views as inventory_views
 from orders import order_page_actions as order_actions
 from orders import views as order_views
@@ -16,6 +17,26 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("stock/", inventory_views.stock_list, name="stock"),
     path("stock/<int:pk>/propose-count/", inventory_views.stock_propose_count, name="stock-page-propose"),
     path("stock/counts/<int:pk>/decide/", inventory_views.stock_decide_count, name="stock-page-decide"),
+    path("catalog/", catalog_pages.catalog_list, name="catalog"),
+    path("catalog/new/", catalog_pages.catalog_new, name="catalog-new"),
+    path("catalog/ownership/", catalog_pages.catalog_ownership, name="catalog-ownership"),
+    path("catalog/<int:pk>/", catalog_pages.catalog_sku, name="catalog-sku"),
+    path("catalog/<int:pk>/steps/<str:name>/", catalog_pages.catalog_sku_step, name="catalog-sku-step"),
+    path("catalog/<int:pk>/code/", catalog_pages.catalog_sku_code, name="catalog-sku-code"),
+    path("catalog/<int:pk>/barcode/", catalog_pages.catalog_sku_barcode, name="catalog-sku-barcode"),
+    path("catalog/<int:pk>/aliases/", catalog_pages.catalog_sku_alias, name="catalog-sku-alias"),
+    path("catalog/<int:pk>/components/", catalog_pages.catalog_sku_components, name="catalog-sku-components"),
+    path("inbound/", receiving_pages.inbound_list, name="inbound"),
+    path("inbound/new/", receiving_pages.inbound_new, name="inbound-new"),
+    path("inbound/<int:pk>/", receiving_pages.inbound_page, name="inbound-page"),
+    path("inbound/<int:pk>/scan/", receiving_pages.inbound_scan, name="inbound-scan"),
+    path(
+        "inbound/<int:pk>/lines/<int:number>/receive/",
+        receiving_pages.inbound_line_receive,
+        name="inbound-line-receive",
+    ),
+    path("inbound/<int:pk>/lines/<int:number>/decide/", receiving_pages.inbound_decide, name="inbound-decide"),
+    path("inbound/<int:pk>/finish/", receiving_pages.inbound_finish, name="inbound-finish"),
     path("orders/", order_views.order_list, name="orders"),
     path("orders/at-risk/", allocation_views.orders_at_risk_page, name="orders-at-risk"),
     path("orders/<int:pk>/", order_views.order_detail, name="order-page"),

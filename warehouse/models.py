@@ -116,6 +116,7 @@ class ExceptionKind(models.TextChoices):
     CHANNEL_SILENT = "channel_silent", "Channel silent while reconciler finds orders"
     CREDENTIAL_EXPIRED = "credential_expired", "Connection credentials expired"
     INCIDENT = "incident", "Incident: a connector signal crossed its alert threshold"
+    RECEIVING_VARIANCE = "receiving_variance", "Receiving variance: over, short or unexpected units"
     OTHER = "other", "Other"
 
 

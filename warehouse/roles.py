@@ -42,6 +42,10 @@ _EDIT_ALLOCATION = [
     "allocation.change_cutoff",
 ]
 
+# The SKU catalogue pages (inventory/catalog_pages.py): create and edit SKUs, their barcodes, aliases and kits, each
+# change with a reason. Brand users fix drift fields of their own SKUs through brand scoping, not a permission.
+_EDIT_CATALOG = ["inventory.add_sku", "inventory.change_sku", "inventory.add_skualias", "inventory.operate_sku"]
+
 _SEE_OPERATIONS = [
     BRAND_DATA,
     "warehouse.view_brand",
@@ -87,6 +91,8 @@ ROLES: dict[str, list[str]] = {
         "integrations.tick_onboardingitem",  # a brand's onboarding checklist and its go-live date
         "alerts.operate_incident",  # acknowledge, snooze, keep the post-incident review, declare maintenance
         "alerts.view_*",
+        *_EDIT_CATALOG,
+        "inventory.add_expectedinbound",  # announce an inbound for a brand (brands and ERPs do it through the API)
     ],
     ADMINISTRATOR: [
         BRAND_DATA,
@@ -117,6 +123,10 @@ ROLES: dict[str, list[str]] = {
         "reports.change_slacredittier",
         *_SEE_ALLOCATION,
         *_EDIT_ALLOCATION,
+        "inventory.view_sku",
+        "inventory.view_catalogownership",
+        *_EDIT_CATALOG,
+        "inventory.change_catalogownership",  # the per-brand "catalog owned by its ERP" switch
     ],
     FINANCE: [
         BRAND_DATA,
@@ -142,10 +152,13 @@ ROLES: dict[str, list[str]] = {
 # What each role is for, in the words the user form shows beside its checkbox (README "Who does what").
 ROLE_DESCRIPTIONS: dict[str, str] = {
     OPERATIONS: "views orders, stock, shipments, returns and exceptions; takes ordinary operational steps",
-    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts, ticks onboarding",
-    ADMINISTRATOR: "connections, credentials, mappings, dead letters, users, allocation policies",
-    FINANCE: "reads reports and exports; changes nothing",
-    BRAND: "sees only the brands ticked below (orders, stock, returns); never the console",
+    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts, creates and edits "
+    "SKUs, announces inbound and decides receiving variances, ticks onboarding, handles incidents",
+    ADMINISTRATOR: "connections, credentials, mappings, dead letters, users, allocation policies, SKUs and who owns "
+    "each brand's catalog, rate cards, alert rules",
+    FINANCE: "reads and downloads the finance reports; changes nothing",
+    BRAND: "sees only the brands ticked below (orders, stock, returns, catalog); announces inbound and fixes catalog "
+    "drift of their own SKUs; never the console",
 }
 STAFF_ROLES = frozenset(ROLES) - {BRAND}  # they work in the console and see every brand
 

@@ -51,6 +51,15 @@ MANUAL_ORDER = {
     "lines": [{"sku_code": "TEE-M", "quantity": 1}],
 }
 
+INBOUND_FIELDS = {"id", "brand", "facility", "reference", "expected_on", "state"}
+SKU_NEW = {"brand": "acme", "code": "API-1", "title": "Cap", "reason": "New product"}
+SKU_FORM = {"brand": "acme", "code": "NEW-2", "title": "Cap", "reason": "New product"}
+OWNERSHIP_FORM = {"brand": "acme", "owned_by_erp": "on", "erp_name": "Odoo", "reason": "ERP go-live"}
+INBOUND_NEW = {"brand": "acme", "facility": "VLC1", "reference": "API-ASN", "expected_on": "2026-12-10",
+               "lines": [{"sku": "TEE-M", "quantity": 5}]}  # fmt: skip
+INBOUND_FORM = {"brand": "acme", "facility": "VLC1", "reference": "ASN-P1", "expected_on": "2026-12-10",
+                "lines": "TEE-M, 5"}  # fmt: skip
+
 POLICY_EDIT = {
     "class_order": "marketplace_sla, wholesale, preorder, standard",
     "split_allowed": "on",
@@ -77,6 +86,27 @@ POLICY: list[Rule] = [
     rule("stock", "GET", None, None,                                                       "302 200 200 403 200 200 200"),
     rule("stock-page-propose", "POST", "stock", {"counted": "7", "reason": "Shelf"},       "302 302 302 403 403 403 404"),
     rule("stock-page-decide", "POST", "proposal", {"decision": "approve"},                 "302 403 302 403 403 403 403"),
+    # The SKU catalogue (issue 16 §2): staff read, managers and administrators write, brands fix their own drift
+    rule("catalog", "GET", None, None,                                                     "302 200 200 200 200 200 200"),
+    rule("catalog-new", "GET", None, None,                                                 "302 403 200 200 403 403 403"),
+    rule("catalog-new", "POST", None, SKU_FORM,                                            "302 403 302 302 403 403 403"),
+    rule("catalog-ownership", "POST", None, OWNERSHIP_FORM,                                "302 403 403 302 403 403 403"),
+    rule("catalog-sku", "GET", "sku", None,                                                "302 200 200 200 200 200 404"),
+    rule("catalog-sku", "POST", "sku", {"hs_code": "610912", "reason": "Customs"},         "302 403 302 302 403 302 404"),
+    rule("catalog-sku-step", "POST", "draft_sku", {"reason": "Standalone"},               "302 403 302 302 403 403 404", name="assign_variants"),
+    rule("catalog-sku-code", "POST", "sku", {"new_code": "TEE-M2", "reason": "Supplier"},  "302 403 302 302 403 403 404"),
+    rule("catalog-sku-barcode", "POST", "sku", {"barcode": "8499999999999", "reason": "Supplier"}, "302 403 302 302 403 403 404"),
+    rule("catalog-sku-alias", "POST", "sku", {"code": "TEE-ALT", "reason": "Channel"},     "302 403 302 302 403 403 404"),
+    rule("catalog-sku-components", "POST", "sku", {"components": "TEE-M, 1", "reason": "Kit"}, "302 403 302 302 403 403 404"),
+    # Receiving (issue 16 §1)
+    rule("inbound", "GET", None, None,                                                     "302 200 200 403 200 200 200"),
+    rule("inbound-new", "GET", None, None,                                                 "302 403 200 403 403 200 200"),
+    rule("inbound-new", "POST", None, INBOUND_FORM,                                        "302 403 302 403 403 302 200"),
+    rule("inbound-page", "GET", "inbound", None,                                           "302 200 200 403 200 200 404"),
+    rule("inbound-scan", "POST", "inbound", {"code": "TEE-M", "quantity": "1"},            "302 302 302 403 403 403 404"),
+    rule("inbound-line-receive", "POST", "inbound", {"quantity": "1"},                     "302 302 302 403 403 403 404", number=1),
+    rule("inbound-finish", "POST", "inbound", {},                                          "302 302 302 403 403 403 404"),
+    rule("inbound-decide", "POST", "inbound", {"decision": "accept", "note": "ok"},        "302 403 302 403 403 403 404", number=1),
     rule("orders", "GET", None, None,                                                      "302 200 200 403 200 200 200"),
     rule("order-page", "GET", "held_order", None,                                        "302 200 200 404 200 200 404"),
     rule("order-page", "POST", "held_order", {"delivery_postal_code": "46001", "note": "Phoned"}, "302 403 302 404 403 403 404"),
@@ -133,10 +163,27 @@ POLICY: list[Rule] = [
     rule("count-proposal-approve", "POST", "proposal", {"note": "ok"},                     "401 403 200 403 403 403 403", api=True),
     rule("count-proposal-reject", "POST", "proposal", {"note": "recount"},                 "401 403 200 403 403 403 403", api=True),
     # API: catalog and stock (brand data)
-    rule("sku-list", "GET", None, None,                                                    "401 200 200 403 200 200 200", SKU_FIELDS, api=True),
-    rule("sku-detail", "GET", "sku", None,                                                 "401 200 200 403 200 200 404", SKU_FIELDS, api=True),
+    rule("sku-list", "GET", None, None,                                                    "401 200 200 200 200 200 200", SKU_FIELDS, api=True),
+    rule("sku-detail", "GET", "sku", None,                                                 "401 200 200 200 200 200 404", SKU_FIELDS, api=True),
     rule("stock-list", "GET", None, None,                                                  "401 200 200 403 200 200 200", STOCK_FIELDS, api=True),
     rule("stock-detail", "GET", "stock", None,                                             "401 200 200 403 200 200 404", STOCK_FIELDS, api=True),
+    # API: the SKU catalogue's writes (issue 16 §2): the services decide, brands fix drift fields of their own SKUs
+    rule("sku-list", "POST", None, SKU_NEW,                                                "401 403 201 201 403 403 404", SKU_FIELDS, api=True),
+    rule("sku-detail", "PATCH", "sku", {"hs_code": "610913", "reason": "Customs"},         "401 403 200 200 403 200 404", SKU_FIELDS, api=True),
+    rule("sku-detail", "PATCH", "sku", {"code": "HACK", "reason": "Mine now"},             "401 403 422 422 403 422 404", api=True),
+    rule("sku-step", "POST", "draft_sku", {"reason": "Standalone product"},                "401 403 200 200 403 403 404", SKU_FIELDS, api=True, name="assign_variants"),
+    rule("sku-change-code", "POST", "sku", {"new_code": "TEE-M3", "reason": "Supplier"},   "401 403 200 200 403 403 404", SKU_FIELDS, api=True),
+    rule("sku-change-barcode", "POST", "sku", {"barcode": "8499999999999", "reason": "Supplier"}, "401 403 200 200 403 403 404", SKU_FIELDS, api=True),
+    rule("sku-aliases", "POST", "sku", {"code": "TEE-ALT", "reason": "Channel code"},      "401 403 201 201 403 403 404", SKU_FIELDS, api=True),
+    rule("sku-components", "PUT", "sku", {"components": [{"sku": "TEE-M", "quantity": 1}], "reason": "Kit"}, "401 403 422 422 403 403 404", api=True),
+    # API: expected inbound (issue 16 §1): brands and managers announce, operations receive, managers decide
+    rule("expected-inbound-list", "GET", None, None,                                       "401 200 200 403 200 200 200", INBOUND_FIELDS, api=True),
+    rule("expected-inbound-list", "POST", None, INBOUND_NEW,                               "401 403 201 403 403 201 404", INBOUND_FIELDS, api=True),
+    rule("expected-inbound-detail", "GET", "inbound", None,                                "401 200 200 403 200 200 404", INBOUND_FIELDS, api=True),
+    rule("expected-inbound-receive", "POST", "inbound", {"line": 1, "quantity": 1},        "401 200 200 403 403 403 404", api=True),
+    rule("expected-inbound-receive", "POST", "inbound", {"line": 1, "quantity": 0},        "401 422 422 403 403 403 404", api=True),
+    rule("expected-inbound-finish", "POST", "inbound", None,                               "401 200 200 403 403 403 404", INBOUND_FIELDS, api=True),
+    rule("expected-inbound-decide", "POST", "inbound", {"line": 1, "decision": "accept", "note": "ok"}, "401 403 409 403 403 403 404", api=True),
     rule("stock-propose-count", "POST", "stock", {"counted": 7, "reason": "Shelf count"},  "401 201 201 403 403 403 404", EXCEPTION_FIELDS, api=True),
     # API: returns (brand data; each step's permission is checked by the service, after the state: 409 first)
     rule("return-list", "GET", None, None,                                                 "401 200 200 403 200 200 200", RETURN_FIELDS, api=True),
@@ -168,8 +215,8 @@ POLICY: list[Rule] = [
     rule("admin:warehouse_exceptionitem_transition", "POST", "exception", {"reason": "Phoned"}, "302 403 302 403 403 302 302", name="resolve"),
     rule("admin:warehouse_exceptionitem_force", "POST", "exception", {"name": "escalate", "reason": "Override"}, "302 403 302 403 403 302 302"),
     rule("admin:warehouse_exceptionitem_history", "GET", "exception", None,                "302 200 200 403 200 302 302"),
-    rule("admin:inventory_sku_change", "GET", "sku", None,                                 "302 200 200 403 200 302 302"),
-    rule("admin:inventory_sku_transition", "POST", "draft_sku", {"reason": ""},            "302 302 302 403 403 302 302", name="assign_variants"),
+    rule("admin:inventory_sku_change", "GET", "sku", None,                                 "302 200 200 200 200 302 302"),
+    rule("admin:inventory_sku_transition", "POST", "draft_sku", {"reason": ""},            "302 302 302 302 403 302 302", name="assign_variants"),
     rule("admin:inventory_sku_force", "POST", "draft_sku", {"name": "assign_variants", "reason": "Late data"}, "302 403 302 403 403 302 302"),
     # Console: allocation policy and cutoffs are configuration (administrators edit with a reason, staff read)
     rule("admin:allocation_allocationpolicy_change", "GET", "policy", None,                "302 200 200 200 200 302 302"),
@@ -216,7 +263,7 @@ ADMIN_VIEWERS: dict[str, set[str]] = {
     "warehouse.saleschannel": {"ops", "mgr", "adm", "fin"},
     "warehouse.exceptionitem": {"ops", "mgr", "fin"},
     "warehouse.transitionrecord": {"ops", "mgr", "fin"},
-    "inventory.sku": {"ops", "mgr", "fin"},
+    "inventory.sku": {"ops", "mgr", "adm", "fin"},
     "inventory.skualias": {"ops", "mgr", "fin"},
     "inventory.barcode": {"ops", "mgr", "fin"},
     "inventory.stocklevel": {"ops", "mgr", "fin"},

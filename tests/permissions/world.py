@@ -11,8 +11,18 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from integrations.onboarding import OnboardingItem
-from inventory.models import Movement, StockLevel
+from inventory.models import (
+    Barcode,
+    CatalogOwnership,
+    ExpectedInbound,
+    ExpectedInboundLine,
+    Movement,
+    Sku,
+    SkuAlias,
+    StockLevel,
+)
 from inventory.proposals import count_propose
+from inventory.receiving import expected_inbound_create
 from inventory.services import stock_receive
 from orders.allocation.models import AllocationPolicy, Cutoff
 from orders.allocation.services import allocation_policy_update, cutoff_set
@@ -82,6 +92,10 @@ def build_world(make_user: Any) -> World:
     world.objects["sku"] = sku
     world.objects["draft_sku"] = DefinedSkuFactory(brand=world.brand, code="NEW-1")
     world.objects["stock"] = StockLevel.objects.get(sku=sku)
+    world.objects["inbound"] = expected_inbound_create(
+        brand=world.brand, facility=facility, reference="ASN-W1", expected_on=dt.date(2026, 12, 10),
+        lines=[(sku, 5)], actor=None,
+    )  # fmt: skip
     other_stock = StockLevel.objects.get(sku=other_sku)
     world.objects["proposal"] = count_propose(
         level=other_stock, counted=4, reason="Shelf count", actor=world.users["ops"]
@@ -158,6 +172,12 @@ SNAPSHOT_MODELS: list[Any] = [
     Shipment,
     AllocationPolicy,
     Cutoff,
+    Sku,
+    SkuAlias,
+    Barcode,
+    CatalogOwnership,
+    ExpectedInbound,
+    ExpectedInboundLine,
 ]
 
 

@@ -15,11 +15,16 @@ from reports.finance.access import can_export
 from tests.permissions.policy import (  # noqa: F401  (bodies shared)
     ALIAS_FORM,
     CUTOFF_EDIT,
+    INBOUND_FORM,
+    INBOUND_NEW,
     MANUAL_ORDER,
     MAPPING_EDIT,
     ONBOARDING_GO_LIVE,
     ONBOARDING_TICK,
+    OWNERSHIP_FORM,
     POLICY_EDIT,
+    SKU_FORM,
+    SKU_NEW,
 )
 
 # May `user` (never None) write through this route? `obj` is the world's object the route acts on, or None.
@@ -36,6 +41,24 @@ def any_of(*names: str) -> Allowed:
 
 SIGNED_IN: Allowed = lambda user, obj: True  # noqa: E731  (acts on the caller's own tokens or session only)
 NOBODY: Allowed = lambda user, obj: False  # noqa: E731
+
+
+def _brand_user_of_acme(user: Any) -> bool:
+    from warehouse.roles import brands_visible_to, sees_all_brands
+
+    return not sees_all_brands(user) and brands_visible_to(user).filter(slug="acme").exists()
+
+
+def change_or_own_drift(user: Any, obj: Any) -> bool:
+    """The SKU page's form: staff who change SKUs, or a brand user fixing a drift field of their own SKU."""
+    return bool(user.has_perm("inventory.change_sku")) or (
+        _brand_user_of_acme(user) and obj is not None and obj.brand.slug == "acme"
+    )
+
+
+def announce(user: Any, obj: Any) -> bool:
+    """Announcing inbound for the brand "acme" (the bodies name it): managers, or a user of that brand."""
+    return bool(user.has_perm("inventory.add_expectedinbound")) or _brand_user_of_acme(user)
 
 
 @dataclass(frozen=True)
@@ -87,6 +110,29 @@ WRITES: dict[str, list[Write]] = {
     "incident-review": [Write("incident-review", perm("alerts.operate_incident"), "incident",
                               {"impact": "a", "timeline": "b", "root_cause": "c", "detection": "d", "actions": "e"})],
     "incident-replay": [Write("incident-replay", perm("alerts.operate_incident"), "incident", {})],
+    # The SKU catalogue and receiving pages (issue 16 §1, §2)
+    "catalog-new": [Write("catalog-new", perm("inventory.add_sku"), None, SKU_FORM)],
+    "catalog-ownership": [Write("catalog-ownership", perm("inventory.change_catalogownership"), None, OWNERSHIP_FORM)],
+    "catalog-sku": [Write("catalog-sku", change_or_own_drift, "sku", {"hs_code": "610912", "reason": "Customs"}),
+                    Write("catalog-sku", NOBODY, "sku", {"code": "HACK", "reason": "Mine now"})],
+    "catalog-sku-step": [Write("catalog-sku-step", perm("inventory.change_sku"), "draft_sku", {"reason": "Standalone"},
+                               kwargs={"name": "assign_variants"})],
+    "catalog-sku-code": [Write("catalog-sku-code", perm("inventory.change_sku"), "sku",
+                               {"new_code": "TEE-M2", "reason": "Supplier"})],
+    "catalog-sku-barcode": [Write("catalog-sku-barcode", perm("inventory.change_sku"), "sku",
+                                  {"barcode": "8499999999999", "reason": "Supplier"})],
+    "catalog-sku-alias": [Write("catalog-sku-alias", perm("inventory.change_sku"), "sku",
+                                {"code": "TEE-ALT", "reason": "Channel"})],
+    "catalog-sku-components": [Write("catalog-sku-components", perm("inventory.change_sku"), "sku",
+                                     {"components": "TEE-M, 1", "reason": "Kit"})],
+    "inbound-new": [Write("inbound-new", announce, None, INBOUND_FORM)],
+    "inbound-scan": [Write("inbound-scan", perm("inventory.operate_expectedinbound"), "inbound",
+                           {"code": "TEE-M", "quantity": "1"})],
+    "inbound-line-receive": [Write("inbound-line-receive", perm("inventory.operate_expectedinbound"), "inbound",
+                                   {"quantity": "1"}, kwargs={"number": 1})],
+    "inbound-finish": [Write("inbound-finish", perm("inventory.operate_expectedinbound"), "inbound", {})],
+    "inbound-decide": [Write("inbound-decide", perm("warehouse.resolve_exceptionitem"), "inbound",
+                             {"decision": "accept", "note": "ok"}, kwargs={"number": 1})],
     # API (a failed sign-in writes nothing either; a token is all a good one writes, and tokens are left out)
     "api-login": [Write("api-login", NOBODY, None, {"username": "mgr", "password": "wrong"}, api=True)],
     "api-logout": [Write("api-logout", SIGNED_IN, api=True)],
@@ -105,6 +151,24 @@ WRITES: dict[str, list[Write]] = {
     # a background export of a report: finance, managers, administrators, and brand users for their own slice
     "finance-report-export": [Write("finance-report-export", lambda user, obj: can_export(user), None, {},
                                     kwargs={"slug": "volume", "file_format": "csv"})],
+    "sku-list": [Write("sku-list", perm("inventory.add_sku"), None, SKU_NEW, api=True)],
+    "sku-detail": [Write("sku-detail", NOBODY, "sku", {"hs_code": "1"}, api=True)],  # PATCH only: a POST is a 405
+    "sku-step": [Write("sku-step", perm("inventory.change_sku"), "draft_sku", {"reason": "Standalone"}, api=True,
+                       kwargs={"name": "assign_variants"})],
+    "sku-change-code": [Write("sku-change-code", perm("inventory.change_sku"), "sku",
+                              {"new_code": "TEE-M3", "reason": "Supplier"}, api=True)],
+    "sku-change-barcode": [Write("sku-change-barcode", perm("inventory.change_sku"), "sku",
+                                 {"barcode": "8499999999999", "reason": "Supplier"}, api=True)],
+    "sku-aliases": [Write("sku-aliases", perm("inventory.change_sku"), "sku", {"code": "TEE-ALT", "reason": "x"},
+                          api=True)],
+    "sku-components": [Write("sku-components", NOBODY, "sku", {"components": [], "reason": "x"}, api=True)],  # PUT
+    "expected-inbound-list": [Write("expected-inbound-list", announce, None, INBOUND_NEW, api=True)],
+    "expected-inbound-receive": [Write("expected-inbound-receive", perm("inventory.operate_expectedinbound"),
+                                       "inbound", {"line": 1, "quantity": 1}, api=True)],
+    "expected-inbound-finish": [Write("expected-inbound-finish", perm("inventory.operate_expectedinbound"),
+                                      "inbound", {}, api=True)],
+    "expected-inbound-decide": [Write("expected-inbound-decide", perm("warehouse.resolve_exceptionitem"),
+                                      "inbound", {"line": 1, "decision": "accept", "note": "ok"}, api=True)],
     "order-transition": [],  # one write per transition and order state, built by the test
     **{
         f"return-{step}": [Write(f"return-{step}", perm("returns.operate_return"), obj, {"reason": "ok"}, api=True)
@@ -145,8 +209,10 @@ READ_ONLY = {
     "api-redoc",
     "exception-list",
     "exception-detail",
-    "sku-list",
-    "sku-detail",
+    "catalog",
+    "inbound",
+    "inbound-page",
+    "expected-inbound-detail",
     "stock-list",
     "stock-detail",
     "return-list",
