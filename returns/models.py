@@ -101,7 +101,7 @@ def _may_authorize(rma: models.Model, user: Any) -> bool:
         return False
     if has_perm(OPERATE):
         return True
-    brand_id = getattr(rma, "brand_id", None)
+    brand_id: int = getattr(rma, "brand_id", 0)
     return bool(has_perm(AUTHORISE)) and brands_visible_to(user).filter(pk=brand_id).exists()
 
 
