@@ -236,10 +236,13 @@ def return_page_step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     return _run(request, rma, lambda: step(rma=rma, actor=user, reason=reason), f"{label}: done.")
 
 
-def _order_for_return(request: HttpRequest, order_pk: int) -> Order:
-    """The order if the user may see it (404 otherwise), then the right to authorise returns (403)."""
+def _order_for_return(request: HttpRequest, pk: int) -> Order:
+    """The order if the user may see it, as on the order page (404 otherwise), then the right to authorise returns
+    (403)."""
     user: Any = request.user
-    order = order_list_visible_to(user=user).filter(pk=order_pk).first() if brands_visible_to(user).exists() else None
+    brand_user = not sees_all_brands(user) and brands_visible_to(user).exists()
+    reads_orders = user.has_perm("orders.view_order") or brand_user
+    order = order_list_visible_to(user=user).filter(pk=pk).first() if reads_orders else None
     if order is None:
         raise Http404("No such order.")
     if not user.has_perm(AUTHORISE):
@@ -249,9 +252,9 @@ def _order_for_return(request: HttpRequest, order_pk: int) -> Order:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def return_authorise_page(request: HttpRequest, order_pk: int) -> HttpResponse:
-    """Authorise a return against a shipped order: one quantity per SKU it shipped (0: not returned)."""
-    order = _order_for_return(request, order_pk)
+def return_authorise_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Authorise a return against a shipped order (`pk`): one quantity per SKU it shipped (0: not returned)."""
+    order = _order_for_return(request, pk)
     shipped = services.shipped_units(order)
     left = services.returnable_units(order)
     skus = {sku.pk: sku for sku in Sku.objects.filter(pk__in=shipped)}
@@ -264,8 +267,10 @@ def return_authorise_page(request: HttpRequest, order_pk: int) -> HttpResponse:
         form = {"rma_number": request.POST.get("rma_number", ""), "reason": request.POST.get("reason", "")}
         lines: list[tuple[Sku, int]] = []
         problems: list[str] = []
+        # one hidden `sku` (its id) and one `quantity` per row, in the same order
+        typed = dict(zip(request.POST.getlist("sku"), request.POST.getlist("quantity"), strict=False))
         for row in rows:
-            raw = request.POST.get(f"qty-{row['sku'].pk}", "")
+            raw = typed.get(str(row["sku"].pk), "")
             row["value"] = raw
             quantity = _quantity(raw, default=0)
             if isinstance(quantity, str):

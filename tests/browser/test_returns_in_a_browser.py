@@ -64,7 +64,7 @@ def test_a_manager_authorises_receives_by_scan_triages_and_restocks_a_return(
     page = sign_in(make_user("warehouse_manager"))
     page.goto(f"{live_server.url}/orders/{order.pk}/")
     page.click("#authorise-return-link")
-    page.fill(f"#authorise-return input[name=qty-{tee.pk}]", "1")
+    page.fill("#authorise-return tr[data-sku='TEE-M'] input[name=quantity]", "1")
     page.fill("#authorise-return input[name=reason]", "Too small")
     page.click("#authorise-return button[type=submit]")
     page.wait_for_selector("text=Return RMA-#5001-1 authorised for order #5001.")
