@@ -37,7 +37,16 @@ class ReturnDecisionInline(admin.TabularInline):
     model = ReturnDecision
     extra = 0
     fields = ["line", "quantity", "grade", "disposition", "reason", "decided_by", "decided_at", "carried_out_at"]
-    readonly_fields = fields
+    readonly_fields = [
+        "line",
+        "quantity",
+        "grade",
+        "disposition",
+        "reason",
+        "decided_by",
+        "decided_at",
+        "carried_out_at",
+    ]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
