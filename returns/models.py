@@ -265,7 +265,7 @@ class ReturnDecision(models.Model):
     quantity = models.PositiveIntegerField()
     grade = models.CharField(max_length=1, choices=Grade.choices)
     disposition = models.CharField(max_length=20, choices=UNIT_DISPOSITIONS)
-    reason = models.CharField(max_length=300, blank=True)
+    reason = models.TextField(blank=True, help_text="What the person saw")
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

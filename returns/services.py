@@ -37,6 +37,7 @@ from returns.models import (
 from warehouse.errors import Conflict, InvalidInput, NotPermitted, Reason, TransitionNotAllowed
 from warehouse.fsm import guard_reason
 from warehouse.history import save_with_history
+from warehouse.limits import text_within
 from warehouse.models import Brand, ExceptionKind, Facility
 from warehouse.roles import brands_visible_to
 from warehouse.services import exception_open, exceptions_resolve_if_cleared
@@ -173,6 +174,8 @@ def return_authorize_order(
         actor.has_perm(AUTHORISE) and brands_visible_to(actor).filter(pk=order.brand_id).exists()
     ):
         raise NotPermitted("You may not authorise a return on this order.")
+    rma_number = text_within(rma_number, field="rma_number", limit=60)
+    reason = text_within(reason, field="reason", limit=300)
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("brand").get(pk=order.pk)
         if not (rma_number or "").strip():
@@ -316,7 +319,7 @@ def _check_decision(grade: str, disposition: str) -> list[Reason]:
 def _decide(*, rma: Return, line: ReturnLine, quantity: int, grade: str, disposition: str, actor: Actor,
             reason: str) -> ReturnDecision:  # fmt: skip
     return ReturnDecision.objects.create(
-        rma=rma, line=line, quantity=quantity, grade=grade, disposition=disposition, reason=reason[:300],
+        rma=rma, line=line, quantity=quantity, grade=grade, disposition=disposition, reason=reason.strip(),
         decided_by=actor, decided_at=timezone.now(),
     )  # fmt: skip
 

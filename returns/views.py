@@ -82,6 +82,14 @@ def _run(request: HttpRequest, rma: Return, call: Callable[[], Any], done: str, 
     return _back(rma, anchor)
 
 
+def _nul_refused(request: HttpRequest) -> bool:
+    """A NUL character cannot be stored or looked up in PostgreSQL text: refused with words, never a 500."""
+    if any("\x00" in value for values in request.POST.lists() for value in values[1]):
+        messages.error(request, "The form held a NUL character: nothing was saved. Type the values again.")
+        return True
+    return False
+
+
 def _quantity(raw: str | None, default: int = 1) -> int | str:
     """The typed quantity, or the words of why it is not one."""
     raw = (raw or "").strip()
@@ -180,6 +188,8 @@ def return_page_scan(request: HttpRequest, pk: int) -> HttpResponse:
     rma = _return(request, pk)
     if not request.user.has_perm(OPERATE):
         raise PermissionDenied
+    if _nul_refused(request):
+        return _back(rma, "#scan")
     quantity = _quantity(request.POST.get("quantity"))
     if isinstance(quantity, str):
         messages.error(request, quantity)
@@ -200,6 +210,8 @@ def return_page_triage(request: HttpRequest, pk: int) -> HttpResponse:
     rma = _return(request, pk)
     if not request.user.has_perm(TRIAGE):
         raise PermissionDenied
+    if _nul_refused(request):
+        return _back(rma, "#triage")
     quantity = _quantity(request.POST.get("quantity"))
     line_id = str(request.POST.get("line", ""))
     line = rma.lines.select_related("sku").filter(pk=line_id).first() if line_id.isdigit() else None
@@ -231,6 +243,8 @@ def return_page_step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     allowed = _may_authorize(rma, user) if name == "authorize" else user.has_perm(STEP_PERMISSION.get(name, OPERATE))
     if not allowed:
         raise PermissionDenied
+    if _nul_refused(request):
+        return _back(rma)
     reason = request.POST.get("reason", "")
     label = STEP_LABELS.get(name, name.replace("_", " ").capitalize())
     return _run(request, rma, lambda: step(rma=rma, actor=user, reason=reason), f"{label}: done.")
@@ -263,7 +277,7 @@ def return_authorise_page(request: HttpRequest, pk: int) -> HttpResponse:
         for sku_id, n in sorted(shipped.items(), key=lambda item: skus[item[0]].code)
     ]
     form = {"rma_number": "", "reason": ""}
-    if request.method == "POST":
+    if request.method == "POST" and not _nul_refused(request):
         form = {"rma_number": request.POST.get("rma_number", ""), "reason": request.POST.get("reason", "")}
         lines: list[tuple[Sku, int]] = []
         problems: list[str] = []

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 ('quantity', models.PositiveIntegerField()),
                 ('grade', models.CharField(choices=[('A', 'A: as new'), ('B', 'B: opened, complete'), ('C', 'C: damaged or incomplete'), ('D', 'D: unusable')], max_length=1)),
                 ('disposition', models.CharField(choices=[('sellable', 'Sellable: back to stock'), ('rework', 'Rework'), ('nonconforming', 'Nonconforming: dispose')], max_length=20)),
-                ('reason', models.CharField(blank=True, max_length=300)),
+                ('reason', models.TextField(blank=True)),
                 ('decided_at', models.DateTimeField()),
                 ('carried_out_at', models.DateTimeField(blank=True, null=True)),
             ],
