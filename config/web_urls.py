@@ -9,6 +9,7 @@ from inventory import views as inventory_views
 from orders import order_page_actions as order_actions
 from orders import views as order_views
 from orders.allocation import views as allocation_views
+from returns import views as return_views
 from warehouse import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -51,6 +52,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/<int:pk>/conflicts/<str:field>/", order_actions.order_page_conflict, name="order-page-conflict"),
     path("orders/<int:pk>/steps/<str:name>/", order_actions.order_page_transition, name="order-page-transition"),
     path("orders/<int:pk>/force/", order_actions.order_page_force, name="order-page-force"),
+    path("orders/<int:pk>/return/", return_views.return_authorise_page, name="return-authorise"),
+    path("returns/", return_views.return_list, name="returns"),
+    path("returns/<int:pk>/", return_views.return_detail, name="return-page"),
+    path("returns/<int:pk>/scan/", return_views.return_page_scan, name="return-page-scan"),
+    path("returns/<int:pk>/triage/", return_views.return_page_triage, name="return-page-triage"),
+    path("returns/<int:pk>/steps/<str:name>/", return_views.return_page_step, name="return-page-step"),
     path("connections/<int:pk>/mappings/", connection_mappings_page, name="connection-mappings"),
     path("onboarding/", onboarding.onboarding_list_page, name="onboarding"),
     path("onboarding/<int:pk>/", onboarding.onboarding_checklist_page, name="onboarding-checklist"),

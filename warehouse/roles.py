@@ -4,10 +4,10 @@
 no longer listed, so a role is exactly what this file says. Patterns use shell wildcards over "app.codename" so a
 role keeps up with models other apps add (a new `orders.view_x` is visible to operations on the next sync).
 
-Brand users carry no global permission on data (their one global permission, `allocation.adjust_own_policy`, is
-always checked together with brand scoping): each gets `warehouse.view_brand_data` on their own `Brand` through
-django-guardian; staff roles hold it globally and so see every brand. Every list the admin, the pages and the API
-show is scoped through `brands_visible_to` / `scope_to_brands`."""
+Brand users carry no global permission on data (their global permissions, `allocation.adjust_own_policy` and
+`returns.add_return`, are always checked together with brand scoping): each gets `warehouse.view_brand_data` on
+their own `Brand` through django-guardian; staff roles hold it globally and so see every brand. Every list the
+admin, the pages and the API show is scoped through `brands_visible_to` / `scope_to_brands`."""
 
 from __future__ import annotations
 
@@ -82,6 +82,7 @@ ROLES: dict[str, list[str]] = {
         "*.force_*_transition",
         "inventory.approve_cycle_count",
         "returns.triage_return",
+        "returns.add_return",  # authorise a return against a shipped order (returns.services.return_authorize_order)
         "outbox.view_*",
         "orders.change_order",  # fix an on-hold order's address, phone or lines through the order service
         "inventory.add_skualias",  # map a channel's unknown code to a SKU, from a held order's page
@@ -144,9 +145,9 @@ ROLES: dict[str, list[str]] = {
         "returns.view_*",
         *_SEE_ALLOCATION,
     ],
-    # Brand data through object permissions only (see brand_member_add); adjusting the policy is checked together
-    # with brands_visible_to, so it reaches only the user's own brands.
-    BRAND: ["allocation.adjust_own_policy"],
+    # Brand data through object permissions only (see brand_member_add); adjusting the policy and authorising a
+    # return are checked together with brands_visible_to, so they reach only the user's own brands.
+    BRAND: ["allocation.adjust_own_policy", "returns.add_return"],
 }
 
 # What each role is for, in the words the user form shows beside its checkbox (README "Who does what").

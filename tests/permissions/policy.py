@@ -59,6 +59,9 @@ INBOUND_NEW = {"brand": "acme", "facility": "VLC1", "reference": "API-ASN", "exp
                "lines": [{"sku": "TEE-M", "quantity": 5}]}  # fmt: skip
 INBOUND_FORM = {"brand": "acme", "facility": "VLC1", "reference": "ASN-P1", "expected_on": "2026-12-10",
                 "lines": "TEE-M, 5"}  # fmt: skip
+# Authorising a return of one TEE-M shipped on the world's shipped order ("<key>": the pk of the world's object).
+RETURN_AUTHORISATION = {"order": "<shipped_order>", "lines": [{"sku": "TEE-M", "quantity": 1}]}
+RETURN_FORM = {"sku": ["<sku>"], "quantity": ["1"], "reason": "Too small"}
 
 POLICY_EDIT = {
     "class_order": "marketplace_sla, wholesale, preorder, standard",
@@ -117,6 +120,17 @@ POLICY: list[Rule] = [
     rule("order-page-conflict", "POST", "held_order", {"decision": "ours"},               "302 403 302 404 403 403 404", field="contact_phone"),
     rule("order-page-transition", "POST", "held_order", {"reason": "Customer asked"},     "302 302 302 404 403 403 404", name="cancel"),
     rule("order-page-force", "POST", "held_order", {"name": "validate", "reason": "Phoned"}, "302 403 302 404 403 403 404"),
+    # returns: the list and page (brand users see their own), receipt by scan and triage (the warehouse), authorising
+    # a return against a shipped order (managers; a brand user on its own order)
+    rule("returns", "GET", None, None,                                                     "302 200 200 403 200 200 200"),
+    rule("return-page", "GET", "return", None,                                             "302 200 200 404 200 200 404"),
+    rule("return-page-scan", "POST", "return", {"code": "TEE-M"},                          "302 302 302 404 403 403 404"),
+    rule("return-page-triage", "POST", "received_return", {"grade": "A", "disposition": "sellable"}, "302 403 302 404 403 403 404"),
+    rule("return-page-step", "POST", "return", {"reason": "RMA approved"},                 "302 302 302 404 403 302 404", name="authorize"),
+    rule("return-page-step", "POST", "received_return", {},                                "302 302 302 404 403 403 404", name="restock"),
+    rule("return-page-step", "POST", "received_return", {},                                "302 403 302 404 403 403 404", name="finish_triage"),
+    rule("return-authorise", "GET", "shipped_order", None,                                 "302 403 200 404 403 200 404"),
+    rule("return-authorise", "POST", "shipped_order", RETURN_FORM,                         "302 403 302 404 403 302 404"),
     rule("orders-at-risk", "GET", None, None,                                              "302 200 200 403 200 200 200"),
     rule("connection-mappings", "GET", "connection", None,                                 "302 403 403 200 403 403 403"),
     rule("connection-mappings", "POST", "connection", MAPPING_EDIT,                         "302 403 403 302 403 403 403"),
@@ -188,7 +202,12 @@ POLICY: list[Rule] = [
     # API: returns (brand data; each step's permission is checked by the service, after the state: 409 first)
     rule("return-list", "GET", None, None,                                                 "401 200 200 403 200 200 200", RETURN_FIELDS, api=True),
     rule("return-detail", "GET", "return", None,                                           "401 200 200 403 200 200 404", RETURN_FIELDS, api=True),
-    rule("return-authorize", "POST", "return", {"reason": "RMA approved"},                 "401 200 200 403 403 403 404", RETURN_FIELDS, api=True),
+    rule("return-authorize", "POST", "return", {"reason": "RMA approved"},                 "401 200 200 403 403 200 404", RETURN_FIELDS, api=True),
+    rule("return-list", "POST", None, RETURN_AUTHORISATION,                                "401 403 201 403 403 201 404", RETURN_FIELDS, api=True),
+    rule("return-receive-scan", "POST", "return", {"code": "TEE-M"},                      "401 409 409 403 403 403 404", api=True),
+    rule("return-triage-units", "POST", "received_return", {"sku": "TEE-M", "grade": "A", "disposition": "sellable"}, "401 403 200 403 403 403 404", RETURN_FIELDS, api=True),
+    rule("return-finish-triage", "POST", "received_return", {},                           "401 409 409 403 409 409 404", api=True),
+    rule("return-complete", "POST", "received_return", {},                                "401 409 409 403 409 409 404", api=True),
     rule("return-mark-shipped-back", "POST", "return", {},                                 "401 409 409 403 409 409 404", api=True),
     rule("return-receive", "POST", "return", {},                                           "401 409 409 403 409 409 404", api=True),
     rule("return-triage", "POST", "received_return", {"grade": "A", "disposition": "sellable"}, "401 403 200 403 403 403 404", RETURN_FIELDS, api=True),

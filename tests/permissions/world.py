@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -115,6 +116,7 @@ def build_world(make_user: Any) -> World:
     ):
         received = step(rma=received, actor=None)
     world.objects["received_return"] = received
+    world.objects["received_return_line"] = received.lines.get()
     from orders import services as order_services
     from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactory, line
 
@@ -132,6 +134,17 @@ def build_world(make_user: Any) -> World:
     world.objects["shipment"] = order_services.shipment_create(
         order=packed, carrier="DHL", actor=None, tracking_number="TRK1"
     )
+    shipped = order_services.order_ingest(
+        canonical=CanonicalOrderFactory(platform_order_id="#1003", lines=(line("TEE-M"),)), brand=world.brand
+    ).order
+    for step in (order_services.order_release_to_pick, order_services.order_confirm_picked, order_services.order_pack):
+        shipped = step(order=shipped, actor=None)
+    handover = order_services.shipment_create(order=shipped, carrier="DHL", actor=None, tracking_number="TRK3")
+    order_services.shipment_hand_to_carrier(
+        shipment=handover, carrier_receipt="R3", handed_at=timezone.now(), actor=None
+    )
+    shipped.refresh_from_db()
+    world.objects["shipped_order"] = shipped  # a return is authorised against it
     world.objects["policy"] = allocation_policy_update(brand=world.brand, actor=None, reason="world")
     world.objects["cutoff"] = cutoff_set(brand=world.brand, facility=facility, cutoff_time=dt.time(15), actor=None)
     from tests.integrations.factories import ConnectionFactory

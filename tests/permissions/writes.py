@@ -23,6 +23,8 @@ from tests.permissions.policy import (  # noqa: F401  (bodies shared)
     ONBOARDING_TICK,
     OWNERSHIP_FORM,
     POLICY_EDIT,
+    RETURN_AUTHORISATION,
+    RETURN_FORM,
     SKU_FORM,
     SKU_NEW,
 )
@@ -95,6 +97,19 @@ WRITES: dict[str, list[Write]] = {
                                     {"reason": "Customer asked"}, kwargs={"name": "cancel"})],
     "order-page-force": [Write("order-page-force", perm("orders.force_order_transition"), "held_order",
                                {"name": "validate", "reason": "Phoned"})],
+    # returns' pages (a brand user authorises a return on its own order: returns.add_return with brand scoping)
+    "return-page-scan": [Write("return-page-scan", perm("returns.operate_return"), "return", {"code": "TEE-M"})],
+    "return-page-triage": [Write("return-page-triage", perm("returns.triage_return"), "received_return",
+                                 {"line": "<received_return_line>", "grade": "A", "disposition": "sellable"})],
+    "return-page-step": [
+        Write("return-page-step", any_of("returns.operate_return", "returns.add_return"), "return",
+              {"reason": "RMA approved"}, kwargs={"name": "authorize"}),
+        *[Write("return-page-step", perm("returns.operate_return"), "received_return", {}, kwargs={"name": name})
+          for name in ("mark_shipped_back", "restock", "rework", "dispose", "complete")],
+        Write("return-page-step", perm("returns.triage_return"), "received_return", {},
+              kwargs={"name": "finish_triage"}),
+    ],
+    "return-authorise": [Write("return-authorise", perm("returns.add_return"), "shipped_order", RETURN_FORM)],
     "allocation-policy": [Write("allocation-policy",
                                 any_of("allocation.change_allocationpolicy", "allocation.adjust_own_policy"),
                                 None, POLICY_EDIT)],
@@ -173,8 +188,18 @@ WRITES: dict[str, list[Write]] = {
     **{
         f"return-{step}": [Write(f"return-{step}", perm("returns.operate_return"), obj, {"reason": "ok"}, api=True)
                            for obj in ("return", "received_return")]
-        for step in ("authorize", "mark-shipped-back", "receive", "restock", "rework", "dispose")
+        for step in ("mark-shipped-back", "receive", "restock", "rework", "dispose", "complete")
     },
+    # a brand user authorises its own brand's returns (the brand is the returns system of its customers)
+    "return-authorize": [Write("return-authorize", any_of("returns.operate_return", "returns.add_return"), obj,
+                               {"reason": "ok"}, api=True) for obj in ("return", "received_return")],
+    "return-list": [Write("return-list", perm("returns.add_return"), None, RETURN_AUTHORISATION, api=True)],
+    "return-receive-scan": [Write("return-receive-scan", perm("returns.operate_return"), obj, {"code": "TEE-M"},
+                                  api=True) for obj in ("return", "received_return")],
+    "return-triage-units": [Write("return-triage-units", perm("returns.triage_return"), "received_return",
+                                  {"sku": "TEE-M", "grade": "A", "disposition": "sellable"}, api=True)],
+    "return-finish-triage": [Write("return-finish-triage", perm("returns.triage_return"), "received_return", {},
+                                   api=True)],
     "return-triage": [Write("return-triage", perm("returns.triage_return"), "received_return",
                             {"grade": "A", "disposition": "sellable"}, api=True)],
 }  # fmt: skip
@@ -215,8 +240,9 @@ READ_ONLY = {
     "expected-inbound-detail",
     "stock-list",
     "stock-detail",
-    "return-list",
     "return-detail",
+    "returns",
+    "return-page",
     "order-detail",
     "shipment-list",
     "shipment-detail",

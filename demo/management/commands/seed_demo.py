@@ -63,6 +63,7 @@ from orders.services import (
 from returns.models import Disposition, Return, ReturnState
 from returns.services import (
     return_authorize,
+    return_complete,
     return_dispose,
     return_initiate,
     return_mark_shipped_back,
@@ -70,6 +71,7 @@ from returns.services import (
     return_restock,
     return_rework,
     return_triage,
+    return_triage_units,
 )
 from warehouse.models import Brand, ExceptionItem, ExceptionState, Facility
 from warehouse.roles import ADMINISTRATOR, BRAND, FINANCE, OPERATIONS, WAREHOUSE_MANAGER, brand_member_add
@@ -223,6 +225,7 @@ class ReturnSpec:
     disposition: str = ""
     manual_triage: bool = False  # a manager triages by hand (a forced, recorded transition)
     order: str = ""  # the order id the units were shipped on
+    units: tuple[tuple[str, str, str], ...] = ()  # (SKU, grade, disposition): units triaged one by one by a manager
 
 
 RETURNS: dict[str, list[ReturnSpec]] = {
@@ -241,6 +244,8 @@ RETURNS: dict[str, list[ReturnSpec]] = {
                    Disposition.NONCONFORMING),
         ReturnSpec("RMA-A-1009", "LEJ1", (("CAP-RED", 1),), ReturnState.TRIAGED, "Not as pictured", "B",
                    Disposition.SELLABLE, manual_triage=True),
+        ReturnSpec("RMA-A-1010", "VLC1", (("TEE-M-BLUE", 1), ("CAP-RED", 1)), ReturnState.COMPLETED, "Two sent",
+                   units=(("TEE-M-BLUE", "A", Disposition.SELLABLE), ("CAP-RED", "C", Disposition.REWORK))),
     ],
     "borealis": [
         ReturnSpec("RMA-B-2001", "LEJ1", (("SERUM-30ML", 1),), ReturnState.RECEIVED, "Allergic reaction"),
@@ -451,6 +456,7 @@ class Seeder:
             ReturnState.RESTOCKED: return_restock,
             ReturnState.REWORKED: return_rework,
             ReturnState.DISPOSED: return_dispose,
+            ReturnState.COMPLETED: return_complete,
         }
         for slug, specs in RETURNS.items():
             brand = self.brands[slug]
@@ -480,7 +486,13 @@ class Seeder:
                 rma = return_receive(rma=rma, actor=ops, reason="Logged in at the returns desk")
                 if reached(ReturnState.TRIAGED):
                     continue
-                if spec.manual_triage:
+                if spec.units:  # each unit its own grade and disposition, on the return's page
+                    for code, grade, disposition in spec.units:
+                        rma = return_triage_units(
+                            rma=rma, line=rma.lines.get(sku__code=code), quantity=1, grade=grade,
+                            disposition=disposition, actor=manager, reason="Inspected unit by unit",
+                        )  # fmt: skip
+                elif spec.manual_triage:
                     rma = return_triage(
                         rma=rma, grade=spec.grade, disposition=spec.disposition, actor=manager, force=True,
                         reason="No decision from the returns system after 3 days; inspected by hand",
