@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from integrations.shipping.api import LabelViewSet, ManifestViewSet, ShippingOrderViewSet
 from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
 from orders.api import OrderViewSet, ShipmentViewSet
 from returns.api import ReturnViewSet
@@ -19,6 +20,9 @@ router.register("stock", StockViewSet, basename="stock")
 router.register("returns", ReturnViewSet, basename="return")
 router.register("orders", OrderViewSet, basename="order")
 router.register("shipments", ShipmentViewSet, basename="shipment")
+router.register("shipping/orders", ShippingOrderViewSet, basename="shipping-order")
+router.register("labels", LabelViewSet, basename="label")
+router.register("manifests", ManifestViewSet, basename="manifest")
 
 v1: list[URLPattern | URLResolver] = [
     path("auth/login/", TokenLoginView.as_view(), name="api-login"),

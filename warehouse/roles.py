@@ -54,6 +54,7 @@ _SEE_OPERATIONS = [
     "returns.view_*",
     "integrations.view_connection",
     "carriers.view_carrieraccount",
+    "shipping.view_*",  # labels, manifests and the service rules (administrators edit those)
     *_SEE_ALLOCATION,
 ]
 
@@ -93,6 +94,7 @@ ROLES: dict[str, list[str]] = {
         "warehouse.change_saleschannel",  # its name and SLA window; the channel is made with its connection
         "integrations.*",
         "carriers.*",
+        "shipping.*",  # the service rules (labels and manifests change only through the shipping services)
         "outbox.view_*",
         "outbox.manage_deadletter",
         "auth.view_user",
