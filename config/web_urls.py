@@ -37,7 +37,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("shipping/orders/<int:pk>/", shipping_pages.shipping_order_page, name="shipping-page-order"),
     path("shipping/orders/<int:pk>/ship/", shipping_pages.shipping_order_ship, name="shipping-page-ship"),
     path(
-        "shipping/labels/<int:pk>/file/<str:fmt>/", shipping_pages.shipping_label_file, name="shipping-page-label-file"
+        "shipping/labels/<int:pk>/file/<str:format>/",
+        shipping_pages.shipping_label_file,
+        name="shipping-page-label-file",
     ),
     path("shipping/labels/<int:pk>/void/", shipping_pages.shipping_label_void, name="shipping-page-label-void"),
     path(

@@ -230,6 +230,7 @@ class ManifestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         description="Close today's manifest of a carrier account at its facility: every live label not yet on one.",
     )
     def create(self, request: Request) -> Response:
+        services.require_operate(request.user)  # type: ignore[arg-type]  # before the account is looked up
         body = ManifestCloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         account = CarrierAccount.objects.filter(pk=body.validated_data["account"]).first()

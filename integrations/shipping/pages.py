@@ -16,7 +16,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from integrations.carriers.labels import LabelTampered
 from integrations.carriers.models import CarrierAccount
@@ -160,11 +160,12 @@ def shipping_order_ship(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def shipping_label_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+@require_GET
+def shipping_label_file(request: HttpRequest, pk: int, format: str) -> HttpResponse:
     """The label's document: a PDF opens in the browser, a ZPL (for the thermal printer) downloads."""
     user = _reader(request)
     label = _label(user, pk)
-    document = LabelFile.objects.filter(label=label, format=fmt.upper()).first()
+    document = LabelFile.objects.filter(label=label, format=format.upper()).first()
     if document is None:
         raise Http404("No such document for this label.")
     with default_storage.open(document.path, "rb") as handle:

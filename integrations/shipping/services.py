@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 OPERATE_SHIPMENT = "orders.operate_shipment"
 
 
-def _require(actor: Actor) -> None:
+def require_operate(actor: Actor) -> None:
     if actor is not None and not actor.has_perm(OPERATE_SHIPMENT):
         raise NotPermitted("You may not ship orders.", reasons=[Reason("not_permitted", OPERATE_SHIPMENT)])
 
@@ -146,7 +146,7 @@ def shipment_plan(
 ) -> Plan:
     """Every check before anything is bought or written (a hold excepted: it is the answer to "no rule", "no
     customs data"). Raises `InvalidInput` (nothing written), `TransitionNotAllowed` (not packed) or `ShippingHeld`."""
-    _require(actor)
+    require_operate(actor)
     override_reason = text_within(override_reason, field="override_reason", limit=300).strip()
     if order.state != OrderState.PACKED:
         raise TransitionNotAllowed(
@@ -406,7 +406,7 @@ def _record(plan: Plan, result: ShipmentResult, files: dict[str, list[tuple[str,
 
 def label_void(*, label: Label, actor: Actor, reason: str = "") -> Label:
     """Void a label at the carrier before hand-off; refused once the carrier has the parcel."""
-    _require(actor)
+    require_operate(actor)
     reason = text_within(reason, field="reason", limit=300).strip() or "voided"
     label = Label.objects.select_related("shipment", "account", "parcel").get(pk=label.pk)
     if label.voided_at is not None:
@@ -460,20 +460,45 @@ def manifest_labels_waiting(*, account: CarrierAccount, facility_id: int) -> Any
 
 
 def manifest_close(*, account: CarrierAccount, actor: Actor, day: dt.date | None = None) -> Manifest:
-    """Close the day's manifest of one carrier account at its facility: every live label not yet on a manifest."""
-    _require(actor)
-    with transaction.atomic():
-        labels = list(manifest_labels_waiting(account=account, facility_id=account.facility_id).select_for_update())
-        if not labels:
-            raise InvalidInput(
-                f"No label of {account} waits for a manifest.", reasons=[Reason("nothing_to_manifest", str(account))]
-            )
-        manifest = Manifest(
-            account=account, facility_id=account.facility_id, day=day or timezone.localdate(), closed_at=timezone.now()
+    """Close the day's manifest of one carrier account at its facility: every live label not yet on a manifest. A
+    carrier that closes out by API (`close_manifest` on its connector: DHL) is told first, outside the transaction;
+    a label it refuses stays off the manifest, named in `carrier_reference`."""
+    require_operate(actor)
+    waiting = list(manifest_labels_waiting(account=account, facility_id=account.facility_id))
+    if not waiting:
+        raise InvalidInput(
+            f"No label of {account} waits for a manifest.", reasons=[Reason("nothing_to_manifest", str(account))]
         )
-        manifest.closed_by = actor
-        save_with_history(manifest, actor=actor, reason=f"closed with {len(labels)} label(s)")
-        Label.objects.filter(pk__in=[label.pk for label in labels]).update(manifest=manifest)
+    refused: dict[str, str] = {}
+    close_out = getattr(connector_for(account.carrier), "close_manifest", None)
+    if close_out is not None:
+        try:
+            refused = close_out(carrier_client_for(account), tracking_numbers=[x.tracking_number for x in waiting])
+        except CarrierRejected as exc:
+            raise _refused(exc) from None
+        except HttpError as exc:
+            raise _unavailable(account.carrier, exc) from None
+        if len(refused) == len(waiting):
+            raise CarrierRefused(
+                f"{connector_for(account.carrier).name} closed none of the labels: "
+                + "; ".join(f"{k}: {v}" for k, v in refused.items()),
+                reasons=[Reason("carrier_rejected", f"{k}: {v}") for k, v in refused.items()],
+            )
+    closed = [x.pk for x in waiting if x.tracking_number not in refused]
+    note = "closed out at the carrier" if close_out is not None else "the carrier closes out at the end of its day"
+    if refused:
+        note += "; refused: " + "; ".join(f"{k} ({v})" for k, v in refused.items())
+    with transaction.atomic():
+        manifest = Manifest(
+            account=account,
+            facility_id=account.facility_id,
+            day=day or timezone.localdate(),
+            closed_at=timezone.now(),
+            closed_by=actor,
+            carrier_reference=note if len(note) <= 200 else f"closed out; {len(refused)} label(s) refused",
+        )
+        save_with_history(manifest, actor=actor, reason=f"closed with {len(closed)} label(s)")
+        Label.objects.filter(pk__in=closed, manifest__isnull=True).update(manifest=manifest)
         return manifest
 
 
@@ -509,7 +534,7 @@ def handoff_record(*, actor: Actor, manifest: Manifest | None = None, labels: Se
     """Record the hand-off of a manifest's labels (or of single parcels' labels): each label whose carrier confirms
     the pickup gets that receipt; a shipment whose every live label is confirmed is handed to the carrier. Refused
     (nothing written) when the carrier confirmed none: a dock scan of ours is not a receipt."""
-    _require(actor)
+    require_operate(actor)
     if manifest is not None:
         if manifest.closed_at is None:
             raise TransitionNotAllowed("Close the manifest first.", reasons=[Reason("manifest_open", str(manifest))])

@@ -121,6 +121,9 @@ def build_world(make_user: Any) -> World:
     from tests.integrations.factories import ConnectionFactory
 
     world.objects["connection"] = ConnectionFactory(brand=world.brand)  # the mapping editor's page acts on it
+    from tests.permissions.shipping_world import build_shipping
+
+    build_shipping(world, facility)
     for build in BUILDERS:
         build(world, facility)
     return world

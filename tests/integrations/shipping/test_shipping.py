@@ -13,6 +13,7 @@ from integrations.shipping import services
 from integrations.shipping.errors import CarrierRefused, ShippingHeld
 from integrations.shipping.models import Label, Manifest, ShippingRule
 from integrations.shipping.rules import rules_dry_run
+from integrations.shipping.tasks import shipping_pickups_check
 from orders.models import Order, OrderState, Parcel, Shipment, ShipmentState
 from tests.conftest import grant
 from tests.factories import UserFactory
@@ -55,17 +56,21 @@ def test_the_manifest_closes_and_the_hand_off_waits_for_the_carriers_pickup_scan
     (label,) = services.order_ship(order=packed, actor=packer).labels
     manifest = services.manifest_close(account=dhl_account, actor=packer)
     assert list(manifest.labels.all()) == [label]
+    assert dhl_sim.parcels[label.tracking_number]["state"] == "manifested"  # closed out at DHL too
 
     with pytest.raises(TransitionNotAllowed) as refused:
         services.handoff_record(actor=packer, manifest=manifest)
     assert [r.code for r in refused.value.reasons] == ["no_carrier_confirmation"]
     assert Shipment.objects.get().state == ShipmentState.STAGED
 
+    assert shipping_pickups_check() == 0  # the scheduled check asks too, and finds nothing yet
+
     dhl_sim.scan(label.tracking_number)  # the carrier picks the parcel up
-    done = services.handoff_record(actor=packer, manifest=manifest)
+    assert shipping_pickups_check() == 1  # ... and hands the shipment over once it has
 
     shipment = Shipment.objects.get()
-    assert [s.pk for s in done.shipments] == [shipment.pk]
+    with pytest.raises(InvalidInput):  # a person pressing the button afterwards changes nothing
+        services.handoff_record(actor=packer, manifest=manifest)
     assert shipment.state == ShipmentState.HANDED_TO_CARRIER
     assert shipment.carrier_receipt.startswith("DHL Parcel DE scan ") and shipment.handed_at is not None
     assert Order.objects.get(pk=packed.pk).state == OrderState.DISPATCHED
