@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from integrations.shipping.api import LabelViewSet, ManifestViewSet, ShippingOrderViewSet
 from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
 from inventory.receiving_api import ExpectedInboundViewSet
 from orders.api import OrderViewSet, ShipmentViewSet
@@ -21,6 +22,9 @@ router.register("expected-inbound", ExpectedInboundViewSet, basename="expected-i
 router.register("returns", ReturnViewSet, basename="return")
 router.register("orders", OrderViewSet, basename="order")
 router.register("shipments", ShipmentViewSet, basename="shipment")
+router.register("shipping/orders", ShippingOrderViewSet, basename="shipping-order")
+router.register("labels", LabelViewSet, basename="label")
+router.register("manifests", ManifestViewSet, basename="manifest")
 
 v1: list[URLPattern | URLResolver] = [
     path("auth/login/", TokenLoginView.as_view(), name="api-login"),

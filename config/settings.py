@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "integrations.alerts",
     "integrations.publishing",
     "integrations.carriers",
+    "integrations.shipping",
     "reports",
     "demo",
 ]
@@ -221,6 +222,10 @@ DEMO_SIMULATOR_PORTS = {
     "shopify": env.int("DEMO_SHOPIFY_PORT", default=8101),
     "woocommerce": env.int("DEMO_WOOCOMMERCE_PORT", default=8102),
     "bigcommerce": env.int("DEMO_BIGCOMMERCE_PORT", default=8103),
+}
+DEMO_CARRIER_PORTS = {
+    "dhl_parcel_de": env.int("DEMO_DHL_PORT", default=8111),
+    "ups": env.int("DEMO_UPS_PORT", default=8112),
 }
 DEMO_RECONCILE_MINUTES = env.int("DEMO_RECONCILE_MINUTES", default=2)
 

@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from integrations import onboarding_pages as onboarding
 from integrations.mapping_pages import connection_mappings_page
+from integrations.shipping import pages as shipping_pages
 from inventory import catalog_pages, receiving_pages
 from inventory import views as inventory_views
 from orders import order_page_actions as order_actions
@@ -65,5 +66,28 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("onboarding/<int:pk>/go-live/", onboarding.onboarding_go_live_page, name="onboarding-go-live"),
     path("allocation-policy/", allocation_views.allocation_policy_page, name="allocation-policy"),
     path("", include("integrations.alerts.urls")),
+    path("shipping/", shipping_pages.shipping_desk, name="shipping"),
+    path("shipping/rules/dry-run/", shipping_pages.shipping_rules_dry_run, name="shipping-dry-run"),
+    path("shipping/orders/<int:pk>/", shipping_pages.shipping_order_page, name="shipping-page-order"),
+    path("shipping/orders/<int:pk>/ship/", shipping_pages.shipping_order_ship, name="shipping-page-ship"),
+    path(
+        "shipping/labels/<int:pk>/file/<str:format>/",
+        shipping_pages.shipping_label_file,
+        name="shipping-page-label-file",
+    ),
+    path("shipping/labels/<int:pk>/void/", shipping_pages.shipping_label_void, name="shipping-page-label-void"),
+    path(
+        "shipping/labels/<int:pk>/hand-off/", shipping_pages.shipping_label_handoff, name="shipping-page-label-handoff"
+    ),
+    path(
+        "shipping/accounts/<int:pk>/manifest/",
+        shipping_pages.shipping_manifest_close,
+        name="shipping-page-manifest-close",
+    ),
+    path(
+        "shipping/manifests/<int:pk>/hand-off/",
+        shipping_pages.shipping_manifest_handoff,
+        name="shipping-page-manifest-handoff",
+    ),
     path("", include("reports.urls")),
 ]

@@ -60,6 +60,7 @@ _SEE_OPERATIONS = [
     "carriers.view_carrieraccount",
     "alerts.view_incident",
     "alerts.view_incidententry",
+    "shipping.view_*",  # labels, manifests and the service rules (administrators edit those)
     *_SEE_ALLOCATION,
 ]
 
@@ -108,6 +109,7 @@ ROLES: dict[str, list[str]] = {
         "integrations.*",
         "alerts.*",  # tune the alert rules, set recipients, declare maintenance
         "carriers.*",
+        "shipping.*",  # the service rules (labels and manifests change only through the shipping services)
         "outbox.view_*",
         "outbox.manage_deadletter",
         "auth.view_user",

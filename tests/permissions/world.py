@@ -169,6 +169,9 @@ def build_world(make_user: Any) -> World:
         now=dt.datetime.now(dt.UTC),
     )[0]
     world.objects["brand"] = world.brand  # the brand SLO pages act on it
+    from tests.permissions.shipping_world import build_shipping
+
+    build_shipping(world, facility)
     for build in BUILDERS:
         build(world, facility)
     return world
