@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "integrations.outbox",
     "integrations.publishing",
     "integrations.carriers",
+    "integrations.tracking",
     "reports",
     "demo",
 ]
