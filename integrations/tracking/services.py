@@ -39,7 +39,8 @@ OPERATE_SHIPMENT = "orders.operate_shipment"
 SCAN_EARLIER_TOLERANCE = dt.timedelta(hours=1)
 SCAN_LATER_LIMIT = dt.timedelta(hours=24)
 FUTURE_SKEW = dt.timedelta(minutes=5)
-WATCHED = (ShipmentState.HANDED_TO_CARRIER, ShipmentState.IN_TRANSIT)
+# Staged too: a labelled parcel's first carrier scan is the carrier's receipt (the hand-off), found by a poll or a push.
+WATCHED = (ShipmentState.STAGED, ShipmentState.HANDED_TO_CARRIER, ShipmentState.IN_TRANSIT)
 
 
 def tracking_events_receive(*, events: Sequence[TrackingEvent], source: str) -> Applied:
