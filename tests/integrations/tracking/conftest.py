@@ -114,3 +114,15 @@ def label_on(sim, code) -> str:
     connector = connector_for(code)
     client = connector.client(base_url=sim.url, credentials=credentials_of(code))
     return connector.create_shipment(client, connector.example_request()).parcels[0].tracking_number
+
+
+@pytest.fixture
+def make_accepted(shop, shopify_sim, brand, facility):
+    stocked_sku(brand=brand, facility=facility, code="TEE-WHT-S", units=5)
+
+    def make() -> Order:
+        created = shopify_sim.upsert_order({"line_items": [{"sku": "TEE-WHT-S", "quantity": 1}]})
+        canonical = CanonicalOrderFactory(platform_order_id=str(created["id"]), lines=(line("TEE-WHT-S", 1),))
+        return order_ingest(canonical=canonical, brand=brand, channel=shop.channel).order
+
+    return make
