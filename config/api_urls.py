@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from integrations.tracking.api import ManualTrackingViewSet
 from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
 from orders.api import OrderViewSet, ShipmentViewSet
 from returns.api import ReturnViewSet
@@ -19,6 +20,7 @@ router.register("stock", StockViewSet, basename="stock")
 router.register("returns", ReturnViewSet, basename="return")
 router.register("orders", OrderViewSet, basename="order")
 router.register("shipments", ShipmentViewSet, basename="shipment")
+router.register("manual-tracking", ManualTrackingViewSet, basename="manual-tracking")
 
 v1: list[URLPattern | URLResolver] = [
     path("auth/login/", TokenLoginView.as_view(), name="api-login"),

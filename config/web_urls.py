@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 
 from integrations.mapping_pages import connection_mappings_page
+from integrations.tracking import views as tracking_views
 from inventory import views as inventory_views
 from orders import order_page_actions as order_actions
 from orders import views as order_views
@@ -29,6 +30,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/<int:pk>/conflicts/<str:field>/", order_actions.order_page_conflict, name="order-page-conflict"),
     path("orders/<int:pk>/steps/<str:name>/", order_actions.order_page_transition, name="order-page-transition"),
     path("orders/<int:pk>/force/", order_actions.order_page_force, name="order-page-force"),
+    path("orders/<int:pk>/tracking/", tracking_views.order_tracking_page, name="order-tracking"),
+    path("orders/<int:pk>/tracking/manual/", tracking_views.order_tracking_manual, name="order-tracking-manual"),
+    path("orders/<int:pk>/tracking/recheck/", tracking_views.order_tracking_recheck, name="order-tracking-recheck"),
     path("connections/<int:pk>/mappings/", connection_mappings_page, name="connection-mappings"),
     path("allocation-policy/", allocation_views.allocation_policy_page, name="allocation-policy"),
     path("", include("reports.urls")),

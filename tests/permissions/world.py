@@ -121,6 +121,9 @@ def build_world(make_user: Any) -> World:
     from tests.integrations.factories import ConnectionFactory
 
     world.objects["connection"] = ConnectionFactory(brand=world.brand)  # the mapping editor's page acts on it
+    from integrations.tracking.models import BrandTrackingSettings
+
+    world.objects["tracking_settings"] = BrandTrackingSettings.objects.create(brand=world.brand)
     for build in BUILDERS:
         build(world, facility)
     return world

@@ -63,6 +63,11 @@ WRITES: dict[str, list[Write]] = {
                                     {"reason": "Customer asked"}, kwargs={"name": "cancel"})],
     "order-page-force": [Write("order-page-force", perm("orders.force_order_transition"), "held_order",
                                {"name": "validate", "reason": "Phoned"})],
+    # issue 17 §6: manual tracking while a carrier's API is down, and its re-check
+    "order-tracking-manual": [Write("order-tracking-manual", perm("tracking.enter_manual_tracking"), "held_order",
+                                    {"carrier": "ups", "tracking_number": "1ZSWEEP", "handed_at": "2026-11-24T09:00"})],
+    "order-tracking-recheck": [Write("order-tracking-recheck", perm("tracking.enter_manual_tracking"), "held_order",
+                                     {})],
     "allocation-policy": [Write("allocation-policy",
                                 any_of("allocation.change_allocationpolicy", "allocation.adjust_own_policy"),
                                 None, POLICY_EDIT)],
@@ -83,6 +88,9 @@ WRITES: dict[str, list[Write]] = {
     "stock-propose-count": [Write("stock-propose-count", perm("warehouse.add_exceptionitem"), "stock",
                                   {"counted": 7, "reason": "Shelf count"}, api=True)],
     "order-list": [Write("order-list", perm("orders.add_order"), None, MANUAL_ORDER, api=True)],
+    "manual-tracking-list": [Write("manual-tracking-list", perm("tracking.enter_manual_tracking"), None,
+                                   {"order": "<held_order>", "carrier": "ups", "tracking_number": "1ZSWEEP",
+                                    "handed_at": "2026-11-24T09:00:00Z"}, api=True)],
     "order-transition": [],  # one write per transition and order state, built by the test
     **{
         f"return-{step}": [Write(f"return-{step}", perm("returns.operate_return"), obj, {"reason": "ok"}, api=True)
@@ -117,6 +125,7 @@ READ_ONLY = {
     "order-detail",
     "shipment-list",
     "shipment-detail",
+    "order-tracking",  # the tracking page: GET only
     # Django's own account views, posted without a valid form: they act on the caller only
     "login",
     "logout",
