@@ -12,19 +12,15 @@ import pytest
 from integrations.outbox.services import outbox_drain
 from integrations.tracking.models import ManualTracking, RecheckOutcome
 from orders.models import Order, OrderState, Shipment, ShipmentState
-from tests.integrations.tracking.conftest import (  # noqa: F401  (fixtures)
-    account_on,
-    carrier_sims,
-    credentials_of,
-    fast_outbox,
-    label_on,
-    packed,
-    shop,
-    shopify_sim,
-)
+from tests.integrations.tracking import conftest as tracking
+from tests.integrations.tracking.conftest import account_on, credentials_of, label_on
 from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# The tracking tests' fixtures: a packed Shopify order on its simulator, the carriers' simulators.
+shopify_sim, shop, packed = tracking.shopify_sim, tracking.shop, tracking.packed
+carrier_sims, fast_outbox = tracking.carrier_sims, tracking.fast_outbox
 
 
 def first_scan(sim, number):
@@ -44,7 +40,7 @@ def test_manual_tracking_during_a_carrier_outage_and_its_recheck_afterwards(
     fast_outbox,
     make_user,
     sign_in,
-    live_server,  # noqa: F811
+    live_server,
 ):
     sim = carrier_sims["dhl_parcel_de"]
     account_on(sim, "dhl_parcel_de", facility)
