@@ -1,8 +1,10 @@
 """Carrier tracking events through the webhook path under gunicorn: 10,000 UPS Track Alert events from 2,000
 shipments posted to /webhooks/carriers/ups/<account>/ (verify the bearer token UPS fetched from us, store each event
-once with INSERT … ON CONFLICT, apply it in time order to its shipment through orders' services, queue the channel
-status in the outbox, answer after commit), beside a bare Django view on the same gunicorn doing one INSERT … ON
-CONFLICT per event (runs before and after ours; the baseline is their mean).
+once with INSERT … ON CONFLICT and, in the same statement, the django-q2 task that applies it; answer after that
+commit), beside a bare Django view on the same gunicorn doing one INSERT … ON
+CONFLICT per event (runs before and after ours; the baseline is their mean). Then what the workers do with those
+tasks, timed (`applied_per_s`): every stored event applied in time order to its shipment through orders' services,
+the channel statuses queued in the outbox.
 
     python bench/tracking.py        (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/warehouse)
 
@@ -94,6 +96,24 @@ with connection.cursor() as cur:
     cur.execute("CREATE TABLE bench_bare (carrier text, tracking_number text, code text, occurred_at text, "
                 "PRIMARY KEY (carrier, tracking_number, code, occurred_at))")
 print(account.pk)
+"""
+
+APPLY = """
+import json, time
+import django; django.setup()
+from django.db import connection
+from integrations.tracking.services import carrier_events_apply_pending
+with connection.cursor() as cur:
+    cur.execute("SELECT count(*) FROM tracking_carrierevent WHERE applied_at IS NULL")
+    pending = cur.fetchone()[0]
+started = time.perf_counter()
+applied = 0
+while True:
+    n = carrier_events_apply_pending(limit=1000)
+    applied += n
+    if not n:
+        break
+print(json.dumps({"pending": pending, "applied": applied, "seconds": time.perf_counter() - started}))
 """
 
 CHECK = """
@@ -280,6 +300,12 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    # What the qcluster does with the wake-up tasks the webhooks wrote: apply every stored event, timed.
+    applying = json.loads(
+        subprocess.run([python, "-c", APPLY], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     found = json.loads(
         subprocess.run([python, "-c", CHECK], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
         .stdout.strip()
@@ -304,6 +330,8 @@ def main() -> None:
         "duplicates_applied": found["duplicates"],
         "out_of_order_regressions": regressions,
         "stored_events": found["stored"],
+        "applied_after": applying["applied"],
+        "applied_per_s": round(applying["applied"] / applying["seconds"], 1) if applying["seconds"] else 0.0,
         "non_2xx": ours[1],
         "baseline_events_per_s": round(bare_rate, 1),
         "baseline_p99_ms": round(pct(bare1[2] + bare2[2], 0.99), 2),

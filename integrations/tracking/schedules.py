@@ -8,6 +8,14 @@ from django_q.models import Schedule
 
 SCHEDULES = [
     {
+        # The events are the truth: this applies what a lost wake-up task left.
+        "name": "tracking.apply_pending",
+        "func": "integrations.tracking.tasks.carrier_events_sweep",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+    {
         "name": "tracking.poll",
         "func": "integrations.tracking.tasks.tracking_poll",
         "schedule_type": Schedule.MINUTES,

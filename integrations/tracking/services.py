@@ -20,7 +20,8 @@ from integrations.carriers.registry import connector_for, is_registered
 from integrations.http import HttpError
 from integrations.redaction import redact_text
 from integrations.tracking.custody import RECEIPT_KINDS, Applied, carrier_events_apply
-from integrations.tracking.models import EventSource, ManualTracking, RecheckOutcome, TrackingWatch
+from integrations.tracking.models import CarrierEvent, EventSource, ManualTracking, RecheckOutcome, TrackingWatch
+from integrations.tracking.queue import queue_in_statement, task_params
 from integrations.tracking.store import carrier_events_store
 from orders.models import Order, OrderState, Shipment, ShipmentState
 from orders.services import shipment_create, shipment_hand_to_carrier
@@ -53,6 +54,34 @@ def tracking_events_receive(*, events: Sequence[TrackingEvent], source: str) -> 
             total.late += done.late
             total.outcomes += done.outcomes
     return total
+
+
+def tracking_events_accept(*, events: Sequence[TrackingEvent], source: str) -> tuple[int, int]:
+    """The webhook's path: store each event once and queue their application in the same statement (one commit);
+    where the task cannot be written there (another broker, sync mode, not PostgreSQL), apply them now. Returns
+    (events new, events applied now)."""
+    if not queue_in_statement():
+        done = tracking_events_receive(events=events, source=source)
+        return done.events, done.events
+    pairs = sorted({(e.carrier, e.tracking_number) for e in events})
+    new = carrier_events_store(events=events, source=source, wake=task_params(pairs) if pairs else None)
+    return len(new), 0
+
+
+def carrier_events_apply_pending(*, limit: int = 500) -> int:
+    """Apply the stored events no task applied yet (a lost wake-up, a number whose shipment came later): the
+    every-minute sweep. Only numbers a shipment carries are looked at."""
+    pending = (
+        CarrierEvent.objects.filter(
+            applied_at__isnull=True, tracking_number__in=Shipment.objects.values("tracking_number")
+        )
+        .values_list("carrier", "tracking_number")
+        .distinct()[:limit]
+    )
+    applied = 0
+    for carrier, number in list(pending):
+        applied += carrier_events_apply(carrier=carrier, tracking_number=number).events
+    return applied
 
 
 # --- accounts and clients ---------------------------------------------------------------------------------------

@@ -29,9 +29,14 @@ def _problem(event: TrackingEvent) -> str:
     return ""
 
 
-def carrier_events_store(*, events: Sequence[TrackingEvent], source: str) -> list[tuple[str, str]]:
+def carrier_events_store(
+    *, events: Sequence[TrackingEvent], source: str, wake: dict[str, Any] | None = None
+) -> list[tuple[str, str]]:
     """Store each event once; returns the (carrier, tracking number) pairs that got a new event. A value that does
-    not fit its column refuses the whole batch (`InvalidInput`, nothing written): never a prefix."""
+    not fit its column refuses the whole batch (`InvalidInput`, nothing written): never a prefix.
+
+    `wake` (the parameters of `integrations.tracking.queue.task_params`): the same statement also writes the
+    django-q2 task that applies the new events, when there are any (one statement, one commit: the webhook's)."""
     unique = events_in_order(events)
     if not unique:
         return []
@@ -52,6 +57,12 @@ def carrier_events_store(*, events: Sequence[TrackingEvent], source: str) -> lis
         f"INSERT INTO {table} ({columns}) VALUES {rows} "  # noqa: S608 - the table name is ours; values are parameters
         "ON CONFLICT (carrier, tracking_number, code, occurred_at) DO NOTHING RETURNING carrier, tracking_number"
     )
+    if wake is not None:
+        sql = (
+            f"WITH new AS ({sql}), task AS (INSERT INTO django_q_ormq (key, payload, lock) "  # noqa: S608 - ours
+            "SELECT %s, %s, %s WHERE EXISTS (SELECT 1 FROM new)) SELECT carrier, tracking_number FROM new"
+        )
+        params += [wake["queue"], wake["package"], now]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         new = cursor.fetchall()

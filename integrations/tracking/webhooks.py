@@ -3,8 +3,9 @@ a token from us first (UPS Track Alert v2, OAuth client credentials with the web
 "Manage Webhook Credentials"), `POST /webhooks/carriers/<carrier>/<account id>/token`.
 
 A push is verified over the raw bytes by the carrier's connector (`webhook_verify`) before anything is parsed or
-stored; its events are stored once and applied in time order (`tracking_events_receive`); the 200 is sent after the
-commit, so every 2xx is stored. Nothing of the credentials, the token or the body goes into a log or an answer."""
+stored; its events are stored once, with the task that applies them in time order, in one statement
+(`tracking_events_accept`); the 200 is sent after that commit, so every 2xx is stored and will be applied.
+Nothing of the credentials, the token or the body goes into a log or an answer."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from integrations.carriers.errors import NotSupported
 from integrations.carriers.models import CarrierAccount
 from integrations.carriers.registry import connector_for, is_registered
 from integrations.tracking.models import EventSource
-from integrations.tracking.services import tracking_events_receive
+from integrations.tracking.services import tracking_events_accept
 from warehouse.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def carrier_webhook(request: HttpRequest, carrier: str, account_id: int) -> Http
         detail = "not JSON" if isinstance(exc, json.JSONDecodeError) else f"unreadable event ({type(exc).__name__})"
         return JsonResponse({"status": "bad_request", "detail": detail}, status=400)
     try:
-        applied = tracking_events_receive(events=events, source=EventSource.WEBHOOK)
+        new, applied = tracking_events_accept(events=events, source=EventSource.WEBHOOK)
     except InvalidInput as exc:
         return JsonResponse({"status": "refused", "reasons": [r.as_dict() for r in exc.reasons]}, status=422)
-    return JsonResponse({"status": "ok", "events": len(events), "applied": applied.events}, status=200)
+    return JsonResponse({"status": "ok", "events": len(events), "new": new, "applied": applied}, status=200)
