@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from integrations.shipping.api import LabelViewSet, ManifestViewSet, ShippingOrderViewSet
+from integrations.tracking.api import ManualTrackingViewSet
 from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
 from inventory.receiving_api import ExpectedInboundViewSet
 from orders.api import OrderViewSet, ShipmentViewSet
@@ -25,6 +26,7 @@ router.register("shipments", ShipmentViewSet, basename="shipment")
 router.register("shipping/orders", ShippingOrderViewSet, basename="shipping-order")
 router.register("labels", LabelViewSet, basename="label")
 router.register("manifests", ManifestViewSet, basename="manifest")
+router.register("manual-tracking", ManualTrackingViewSet, basename="manual-tracking")
 
 v1: list[URLPattern | URLResolver] = [
     path("auth/login/", TokenLoginView.as_view(), name="api-login"),

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "integrations.publishing",
     "integrations.carriers",
     "integrations.shipping",
+    "integrations.tracking",
     "reports",
     "demo",
 ]

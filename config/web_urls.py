@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from integrations import onboarding_pages as onboarding
 from integrations.mapping_pages import connection_mappings_page
 from integrations.shipping import pages as shipping_pages
+from integrations.tracking import views as tracking_views
 from inventory import catalog_pages, receiving_pages
 from inventory import views as inventory_views
 from orders import order_page_actions as order_actions
@@ -59,6 +60,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("returns/<int:pk>/scan/", return_views.return_page_scan, name="return-page-scan"),
     path("returns/<int:pk>/triage/", return_views.return_page_triage, name="return-page-triage"),
     path("returns/<int:pk>/steps/<str:name>/", return_views.return_page_step, name="return-page-step"),
+    path("orders/<int:pk>/tracking/", tracking_views.order_tracking_page, name="order-tracking"),
+    path("orders/<int:pk>/tracking/manual/", tracking_views.order_tracking_manual, name="order-tracking-manual"),
+    path("orders/<int:pk>/tracking/recheck/", tracking_views.order_tracking_recheck, name="order-tracking-recheck"),
     path("connections/<int:pk>/mappings/", connection_mappings_page, name="connection-mappings"),
     path("onboarding/", onboarding.onboarding_list_page, name="onboarding"),
     path("onboarding/<int:pk>/", onboarding.onboarding_checklist_page, name="onboarding-checklist"),

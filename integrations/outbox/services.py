@@ -33,6 +33,7 @@ from integrations.outbox.wake import outbox_kick_after_commit
 from integrations.platforms.registry import connector_for, is_registered
 from integrations.redaction import redact_text
 from integrations.services import connection_enter_polling_fallback, connection_pause_for_credentials
+from integrations.tracking.notify import brand_notifies_customer
 from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
 from warehouse.limits import text_within
 from warehouse.models import ExceptionKind
@@ -116,6 +117,7 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
         "tracking_number": shipment.tracking_number,
         "carrier": shipment.carrier,
         "tracking_url": getattr(shipment, "tracking_url", "") or "",
+        "notify_customer": brand_notifies_customer(order.brand_id),
     }
     if getattr(shipment, "lines", None):  # one leg of a split order: fulfil its lines; the last leg completes it
         from orders.models import Order, OrderState, shipment_platform_lines

@@ -172,6 +172,9 @@ def build_world(make_user: Any) -> World:
     from tests.permissions.shipping_world import build_shipping
 
     build_shipping(world, facility)
+    from integrations.tracking.models import BrandTrackingSettings
+
+    world.objects["tracking_settings"] = BrandTrackingSettings.objects.create(brand=world.brand)
     for build in BUILDERS:
         build(world, facility)
     return world

@@ -110,6 +110,11 @@ WRITES: dict[str, list[Write]] = {
               kwargs={"name": "finish_triage"}),
     ],
     "return-authorise": [Write("return-authorise", perm("returns.add_return"), "shipped_order", RETURN_FORM)],
+    # issue 17 §6: manual tracking while a carrier's API is down, and its re-check
+    "order-tracking-manual": [Write("order-tracking-manual", perm("tracking.enter_manual_tracking"), "held_order",
+                                    {"carrier": "ups", "tracking_number": "1ZSWEEP", "handed_at": "2026-11-24T09:00"})],
+    "order-tracking-recheck": [Write("order-tracking-recheck", perm("tracking.enter_manual_tracking"), "held_order",
+                                     {})],
     "allocation-policy": [Write("allocation-policy",
                                 any_of("allocation.change_allocationpolicy", "allocation.adjust_own_policy"),
                                 None, POLICY_EDIT)],
@@ -200,6 +205,9 @@ WRITES: dict[str, list[Write]] = {
                                       "inbound", {}, api=True)],
     "expected-inbound-decide": [Write("expected-inbound-decide", perm("warehouse.resolve_exceptionitem"),
                                       "inbound", {"line": 1, "decision": "accept", "note": "ok"}, api=True)],
+    "manual-tracking-list": [Write("manual-tracking-list", perm("tracking.enter_manual_tracking"), None,
+                                   {"order": "<held_order>", "carrier": "ups", "tracking_number": "1ZSWEEP",
+                                    "handed_at": "2026-11-24T09:00:00Z"}, api=True)],
     "order-transition": [],  # one write per transition and order state, built by the test
     **{
         f"return-{step}": [Write(f"return-{step}", perm("returns.operate_return"), obj, {"reason": "ok"}, api=True)
@@ -269,6 +277,7 @@ READ_ONLY = {
     "label-list",
     "label-detail",
     "manifest-detail",
+    "order-tracking",  # the tracking page: GET only
     # Django's own account views, posted without a valid form: they act on the caller only
     "login",
     "logout",
