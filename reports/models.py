@@ -15,7 +15,16 @@ from simple_history.models import HistoricalRecords
 from reports.slo.models import SloDay, SloMinute
 from warehouse.models import Brand, Facility
 
-__all__ = ["ExportJob", "ExportState", "RateCard", "SlaCreditTier", "SloDay", "SloMinute", "StorageSnapshot"]
+__all__ = [
+    "ExportJob",
+    "ExportState",
+    "RateCard",
+    "SlaCreditTier",
+    "SloDay",
+    "SloMinute",
+    "StorageSnapshot",
+    "VolumeDay",
+]
 
 
 def _price() -> Any:
@@ -89,6 +98,27 @@ class StorageSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} brand {self.brand_id} facility {self.facility_id}: {self.units} units"
+
+
+class VolumeDay(models.Model):
+    """A finished day's volume per brand, channel and facility (`reports.finance.volume.volume_rollup`). A row
+    without a brand marks the day complete: the report counts live every day from the first one without it."""
+
+    day = models.DateField(db_index=True)
+    brand = models.ForeignKey(Brand, null=True, on_delete=models.CASCADE, related_name="+")
+    channel_id = models.BigIntegerField(null=True)  # ids, not keys: the rollup outlives no row it counts
+    facility_id = models.BigIntegerField(null=True)
+    received = models.PositiveIntegerField(default=0)
+    shipped = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "brand_id"]
+        indexes = [models.Index(fields=["brand", "day"], name="volume_day_brand")]
+
+    def __str__(self) -> str:
+        return f"{self.day} brand {self.brand_id} channel {self.channel_id}: {self.received} received"
 
 
 class ExportState(models.TextChoices):

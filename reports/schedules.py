@@ -12,6 +12,14 @@ SCHEDULES = [
         "repeats": -1,
     },
     {
+        # Finished days counted once into VolumeDay (the first run rolls up the whole history); today stays live.
+        "name": "reports: volume rollup",
+        "func": "reports.tasks.volume_rollup",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 10,
+        "repeats": -1,
+    },
+    {
         "name": "reports: scheduled CSV exports",
         "func": "reports.tasks.scheduled_exports",
         "schedule_type": Schedule.DAILY,

@@ -18,6 +18,7 @@ from reports.finance.billing import storage_snapshot_take
 from reports.finance.exports import csv_lines, export_name, xlsx_write
 from reports.finance.filters import report_filter
 from reports.finance.registry import REPORTS
+from reports.finance.volume import volume_rollup as volume_rollup_days
 from reports.models import ExportJob, ExportState
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ def export_run(job_id: int) -> None:
         ExportJob.objects.filter(pk=job_id).update(
             state=ExportState.FAILED, error=type(exc).__name__, finished_at=timezone.now()
         )
+
+
+def volume_rollup() -> int:
+    return volume_rollup_days()
 
 
 def storage_snapshot() -> int:

@@ -26,6 +26,8 @@ class ReportFilter:
     channel: SalesChannel | None = None
     brand: Brand | None = None
     errors: list[str] = field(default_factory=list)
+    visible: list[Brand] = field(default_factory=list)  # the user's brands (names for the rows, without a query)
+    channels: list[SalesChannel] | None = None  # their channels, when the page loaded them already
 
     @property
     def start(self) -> dt.datetime:
@@ -107,4 +109,5 @@ def report_filter(
         channel=channel,
         brand=brand,
         errors=errors,
+        visible=visible,
     )

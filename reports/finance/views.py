@@ -70,6 +70,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     assert report is not None
     choices = _choices(request)
     f = report_filter(request.GET, request.user, visible=choices["brands"])
+    f.channels = choices["channels"]
     rows = list(islice(report.rows(f), PAGE_ROWS + 1))
     series = report.chart(rows[:PAGE_ROWS])
     chart = bar_chart(series.title, [Bar(label, value) for label, value in series.points], unit=series.unit)

@@ -81,3 +81,30 @@ def test_a_brand_user_sees_only_their_brand(make_user):
     rows = list(SlaReport().rows(report_filter({"from": "2026-10-01", "to": "2026-11-30"}, brand_user)))
 
     assert {r[1] for r in rows} == {"Acme"}
+
+
+def test_the_volume_rollup_gives_the_same_figures_and_today_stays_live(finance):
+    import datetime as dt
+
+    from orders.models import Order
+    from reports.finance.volume import volume_rollup
+    from reports.models import VolumeDay
+    from tests.reports.seed import at, order
+
+    brand, channel, facility = seed_month()
+    f = report_filter({"from": "2026-10-01", "to": "2026-11-30"}, finance)
+    before = list(VolumeReport().rows(f))
+
+    assert volume_rollup(today=dt.date(2026, 11, 30)) > 50  # the first run rolls up the whole history
+    assert VolumeDay.objects.filter(brand__isnull=True, day=dt.date(2026, 11, 29)).exists()
+    assert list(VolumeReport().rows(report_filter({"from": "2026-10-01", "to": "2026-11-30"}, finance))) == before
+
+    # An order that arrives on the 30th (not rolled up yet: "today") is counted live.
+    late = order(brand, channel, facility, "NOV-LATE", ship_by=at("2026-12-01", 18), handed_at=None)
+    Order.objects.filter(pk=late.pk).update(created_at=at("2026-11-30", 9))
+    rows = list(VolumeReport().rows(report_filter({"from": "2026-11-30", "to": "2026-11-30"}, finance)))
+    assert sum(r[3] for r in rows) == 1
+    # The next run revisits the last days: the 30th joins the rollup, the figures stay the same.
+    volume_rollup(today=dt.date(2026, 12, 1))
+    assert VolumeDay.objects.filter(brand__isnull=True, day=dt.date(2026, 11, 30)).exists()
+    assert list(VolumeReport().rows(report_filter({"from": "2026-11-30", "to": "2026-11-30"}, finance))) == rows
