@@ -2,7 +2,9 @@
 
 Each activity is counted per day and priced by the card in force that day (the newest `valid_from` on or before
 it), then summed per month. A day with no card in force is listed with no price, never priced at zero. Storage is
-billed from the daily `StorageSnapshot` (units on hand at the end of each day), kept from the day this shipped."""
+billed from the daily `StorageSnapshot` (units on hand at the end of each day), kept from the day this shipped.
+Carrier labels bought (and not voided) are billed at the carrier's cost plus the card's markup; a label whose
+carrier sends no cost (DHL bills by contract) is counted and said so."""
 
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from integrations.shipping.models import Label
 from inventory.models import Movement, MovementKind, StockLevel
 from orders.models import Order, OrderState, Shipment
 from reports.finance.base import Column, Report, Series, money
@@ -31,6 +34,7 @@ ACTIVITIES: dict[str, tuple[str, str]] = {
     "packed": ("Orders packed", "per_order_packed"),
     "shipped": ("Shipments handed to carriers", "per_shipment"),
     "storage": ("Storage (unit-days)", "storage_per_unit_day"),
+    "labels": ("Carrier labels (at cost + markup)", "label_markup_percent"),
 }
 
 
@@ -81,6 +85,26 @@ def activity_per_day(f: ReportFilter) -> dict[str, list[tuple[dt.date, int, int]
     return found
 
 
+def label_costs_per_day(f: ReportFilter) -> list[tuple[dt.date, int, int, Decimal, int]]:
+    """[(day, brand_id, labels, their carrier cost, labels without a cost)] of the labels bought and not voided."""
+    labels = Label.objects.filter(
+        shipment__order__brand_id__in=f.brand_ids, created_at__gte=f.start, created_at__lt=f.end, voided_at__isnull=True
+    )
+    if f.facility is not None:
+        labels = labels.filter(shipment__facility_id=f.facility.pk)
+    if f.channel is not None:
+        labels = labels.filter(shipment__order__channel_id=f.channel.pk)
+    grouped = (
+        labels.annotate(day=TruncDate("created_at"))
+        .values("day", "shipment__order__brand_id")
+        .annotate(n=Count("id"), cost_sum=Sum("cost"), uncosted=Count("id", filter=Q(cost__isnull=True)))
+        .order_by()
+    )
+    return [
+        (r["day"], r["shipment__order__brand_id"], r["n"], r["cost_sum"] or Decimal(0), r["uncosted"]) for r in grouped
+    ]
+
+
 def card_finder(brand_ids: list[int], until: dt.date) -> Callable[[int, dt.date], RateCard | None]:
     cards: dict[int, list[RateCard]] = defaultdict(list)
     for card in RateCard.objects.filter(brand_id__in=brand_ids, valid_from__lte=until).order_by("valid_from"):
@@ -129,6 +153,18 @@ class BillingReport(Report):
                 entry[1] += rate * quantity
                 entry[2].add(rate)
                 entry[3].add(card.currency)
+        for day, brand_id, n, cost, uncosted in label_costs_per_day(f):
+            entry = totals.setdefault((f"{day:%Y-%m}", brand_id, "labels"), [0, Decimal(0), set(), set(), 0])
+            entry[0] += n
+            card = in_force(brand_id, day)
+            if card is None:
+                entry[4] += n
+                continue
+            entry[1] += cost * (1 + card.label_markup_percent / 100)
+            entry[2].add(
+                f"cost + {card.label_markup_percent} %" + (f", {uncosted} without a carrier cost" if uncosted else "")
+            )
+            entry[3].add(card.currency)
         brands = dict(Brand.objects.filter(pk__in={k[1] for k in totals}).values_list("pk", "name"))
         order = list(ACTIVITIES)
         for (month, brand_id, activity), (quantity, amount, rates, currencies, unpriced) in sorted(

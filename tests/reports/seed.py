@@ -62,7 +62,8 @@ def seed_billing(brand, facility):
     - received: 5 units on 31 Oct (no card yet) and 100 on 3 Nov → November 100 × 0.10 = 10.00;
     - picked: 10 on 10 Nov (0.25) and 4 on 20 Nov (0.30) → 14 units, 2.50 + 1.20 = 3.70;
     - packed: 3 orders on 12 Nov → 3.60; shipments: the 10 November hand-offs of `seed_month` → 8.00;
-    - storage: 1,000 units on each of 1, 2, 3 Nov → 3,000 unit-days × 0.01 = 30.00."""
+    - storage: 1,000 units on each of 1, 2, 3 Nov → 3,000 unit-days × 0.01 = 30.00;
+    - labels: see `seed_labels` → 23.10."""
     sku = Sku.objects.create(brand=brand, code="TEE-M")
     base = {
         "valid_from": dt.date(2026, 11, 1),
@@ -71,6 +72,7 @@ def seed_billing(brand, facility):
         "per_order_packed": Decimal("1.20"),
         "per_shipment": Decimal("0.80"),
         "storage_per_unit_day": Decimal("0.01"),
+        "label_markup_percent": Decimal("10"),
     }
     RateCard.objects.create(brand=brand, **base)
     RateCard.objects.create(
@@ -94,4 +96,27 @@ def seed_billing(brand, facility):
         TransitionRecord.objects.filter(pk=record.pk).update(at=at("2026-11-12"))
     for day in (1, 2, 3):
         StorageSnapshot.objects.create(day=dt.date(2026, 11, day), brand=brand, facility=facility, units=1000)
+    seed_labels(brand, facility)
     return sku
+
+
+def seed_labels(brand, facility):
+    """Three UPS labels bought on 5 Nov at 7.00 each and one voided (not billed); with the cards' 10 % markup
+    → 3 × 7.00 × 1.10 = 23.10."""
+    from integrations.carriers.models import CarrierAccount
+    from integrations.shipping.models import Label
+    from orders.models import Parcel
+
+    account = CarrierAccount.objects.create(
+        carrier="ups", name="UPS", facility=facility, api_base_url="http://127.0.0.1:9"
+    )
+    shipments = Shipment.objects.filter(order__brand=brand, order__platform_order_id__startswith="NOV-")[:4]
+    for n, shipment in enumerate(shipments):
+        parcel = Parcel.objects.create(order=shipment.order, number=1, shipment=shipment, weight_grams=500,
+                                       length_mm=200, width_mm=150, height_mm=90)  # fmt: skip
+        label = Label.objects.create(
+            parcel=parcel, shipment=shipment, account=account, carrier="ups", service="11", tracking_number=f"1Z{n}",
+            format="PDF", path="labels/x.pdf", sha256="0" * 64, size=1, cost=Decimal("7.00"), currency="EUR",
+            voided_at=at("2026-11-05", 13) if n == 3 else None,
+        )  # fmt: skip
+        Label.objects.filter(pk=label.pk).update(created_at=at("2026-11-05"))

@@ -59,8 +59,9 @@ def test_billing_priced_by_the_card_in_force_each_day(finance):
     assert rows[("2026-11", "Orders packed")][3:6] == (3, "1.2000", Decimal("3.60"))
     assert rows[("2026-11", "Shipments handed to carriers")][3:6] == (10, "0.8000", Decimal("8.00"))
     assert rows[("2026-11", "Storage (unit-days)")][3:6] == (3000, "0.0100", Decimal("30.00"))
+    assert rows[("2026-11", "Carrier labels (at cost + markup)")][3:6] == (3, "cost + 10.00 %", Decimal("23.10"))
     november = sum(r[5] for (month, _), r in rows.items() if month == "2026-11")
-    assert november == Decimal("55.30")
+    assert november == Decimal("78.40")
 
 
 def test_volume_counts_each_event_on_its_day(finance):
