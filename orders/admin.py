@@ -9,7 +9,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from orders.models import Order, OrderEvent, OrderLine, Shipment
-from orders.visible import by_platform_order_id, transition_service
+from orders.selectors import by_platform_order_id
+from orders.transition_services import transition_service
 from warehouse.admin import TransitionAdmin
 
 

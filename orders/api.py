@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from orders.idempotency import manual_order_create_once
 from orders.models import Order, OrderLine, Shipment
-from orders.visible import by_platform_order_id, order_list_visible_to, shipment_list_visible_to, transition_service
+from orders.selectors import by_platform_order_id, order_list_visible_to, shipment_list_visible_to
+from orders.transition_services import transition_service
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import StrictSerializer
 from warehouse.errors import InvalidInput, Reason

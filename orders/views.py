@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from orders.allocation.models import OrderRoute
 from orders.models import EDITABLE_STATES, Order
-from orders.visible import order_list_visible_to
+from orders.selectors import order_list_visible_to
 from orders.wording import brand_words, return_words
 from warehouse.api.pagination import BoundedCountPaginator
 from warehouse.errors import DomainError

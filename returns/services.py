@@ -18,7 +18,7 @@ from inventory.services import (
     stock_restock_return,
     stock_rework_return,
 )
-from orders.models import Order, OrderState
+from orders.models import LEFT_BUILDING_STATES, Order
 from returns.models import Disposition, Grade, Return, ReturnLine, ReturnState, triage_complete
 from warehouse.errors import Conflict, InvalidInput, Reason, TransitionNotAllowed
 from warehouse.fsm import guard_reason
@@ -30,8 +30,6 @@ from warehouse.transitions import Actor, transition_apply
 Lines = Sequence[tuple[Sku, int]]
 StockMove = Callable[..., StockResult]
 COMPLETED = (ReturnState.RESTOCKED, ReturnState.REWORKED, ReturnState.DISPOSED)
-# An order whose units left the building (a refused delivery comes back while still in transit).
-SHIPPED = (OrderState.DISPATCHED, OrderState.IN_TRANSIT, OrderState.DELIVERED)
 
 
 def _event_id(rma: Return, step: str, line: ReturnLine) -> str:
@@ -74,7 +72,7 @@ def return_initiate(
         reasons.insert(0, Reason("rma_number_required", "the return needs an RMA number"))
     if order is not None and order.brand_id != brand.pk:
         reasons.append(Reason("order_other_brand", "the order belongs to another brand"))
-    if order is not None and order.state not in SHIPPED:
+    if order is not None and order.state not in LEFT_BUILDING_STATES:
         state = order.get_state_display().lower()
         reasons.append(Reason("order_not_shipped", f"order {order.platform_order_id} is {state}: it never left"))
     if reasons:

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from inventory.models import Movement, StockLevel
 from inventory.services import stock_receive
-from orders.allocation.services import allocation_policy_update, allocation_run_waiting
+from orders.allocation.services import allocation_policy_update
 from orders.models import Order, OrderState, Shipment
 from orders.services import (
+    allocation_run_waiting,
     order_cancel,
     order_confirm_picked,
     order_hold,
