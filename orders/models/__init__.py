@@ -4,10 +4,12 @@ way in):
     states      order and shipment states, the sets of states a step applies to, the transition permissions
     mandatory   the mandatory-field rules and their reason codes (the `validate` guards and validation read them)
     order       `Order` and `OrderLine`, with the guards of their transitions
+    allocation  `AllocationRow`: what an order holds of the stock, per line, facility and source
     timeline    `OrderEvent`, the plain-words timeline
     shipment    `Shipment`, `Parcel`, `ShipmentEvent`
     manual      `ManualOrderRequest`, the idempotency record of manual orders"""
 
+from orders.models.allocation import AllocationRow, AllocationSource
 from orders.models.mandatory import (
     CODES as MANDATORY_CODES,
 )
@@ -23,6 +25,8 @@ from orders.models.order import (
     Order,
     OrderLine,
     allocation_legs,
+    allocation_rows,
+    allocation_rows_remember,
     created_now,
     forget_lines,
     has_carrier_proof,
@@ -67,6 +71,8 @@ __all__ = [
     "OPERATE_ORDER",
     "OPERATE_SHIPMENT",
     "VALIDATION_GUARDS",
+    "AllocationRow",
+    "AllocationSource",
     "ManualOrderRequest",
     "Order",
     "OrderEvent",
@@ -79,6 +85,8 @@ __all__ = [
     "ShipmentEvent",
     "ShipmentState",
     "allocation_legs",
+    "allocation_rows",
+    "allocation_rows_remember",
     "created_now",
     "forced_past_codes",
     "forget_lines",

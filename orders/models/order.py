@@ -5,7 +5,7 @@ services in `orders.services` run them through `warehouse.transitions.transition
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
@@ -25,6 +25,9 @@ from orders.models.states import (
 )
 from warehouse.fsm import guard
 from warehouse.models import Brand, Facility, SalesChannel
+
+if TYPE_CHECKING:
+    from orders.models.allocation import AllocationRow
 
 # --- order guards -------------------------------------------------------------------------------------------------
 
@@ -90,19 +93,38 @@ def held_for_split(order: Order) -> bool:
     )
 
 
-def allocation_legs(order: Order) -> list[tuple[int | None, list[list[int]]]]:
-    """The order's allocation per facility, `[(facility_id, [[sku_id, quantity], ...]), ...]` in leg order. One leg
-    at `order.facility` normally; an order split across facilities stores `[sku_id, quantity, facility_id]` entries
-    and has one leg per facility. Every stock step (allocate, release, pick, unpick, ship) walks these legs."""
-    legs: dict[int | None, list[list[int]]] = {}
-    for entry in order.allocated_lines or []:
-        facility_id = int(entry[2]) if len(entry) > 2 else order.facility_id
-        legs.setdefault(facility_id, []).append([int(entry[0]), int(entry[1])])
-    return [(facility_id, sorted(lines)) for facility_id, lines in legs.items()]
+def allocation_rows(order: Order) -> list[AllocationRow]:
+    """The order's allocation rows (`orders.models.allocation`), read once per instance (`Order.allocation_cache`)
+    with their SKU and facility; the allocation sets them as it writes them. An order inserted in this transaction
+    has none to read."""
+    cached = getattr(order, "allocation_cache", None)
+    if cached is None:
+        if order.pk is None or created_now(order):
+            return []
+        cached = order.allocation_cache = list(order.allocation_rows.select_related("sku", "facility").order_by("id"))
+    return cached
+
+
+def allocation_rows_remember(order: Order, rows: list[AllocationRow]) -> None:
+    """Rows a service has just written (or deleted: `[]`) are the order's rows (no re-read)."""
+    order.allocation_cache = list(rows)
+
+
+def allocation_legs(order: Order) -> list[tuple[int, list[list[int]]]]:
+    """The order's allocation per facility, `[(facility_id, [[sku_id, quantity], ...]), ...]`, from its rows: the
+    order's facility first, then in the order the legs were allocated. Every stock step after allocation (release,
+    pick, unpick, ship) walks these legs."""
+    legs: dict[int, dict[int, int]] = {}
+    for row in allocation_rows(order):
+        at = legs.setdefault(row.facility_id, {})
+        at[row.sku_id] = at.get(row.sku_id, 0) + row.quantity
+    ordered = sorted(legs, key=lambda facility_id: facility_id != order.facility_id)  # stable
+    return [(facility_id, [[s, q] for s, q in sorted(legs[facility_id].items())]) for facility_id in ordered]
 
 
 def is_split(order: Order) -> bool:
-    return any(len(entry) > 2 for entry in order.allocated_lines or [])
+    """Allocated across more than one facility (each leg then has its own stock event ids and shipment)."""
+    return len({row.facility_id for row in allocation_rows(order)}) > 1
 
 
 @guard("no_carrier_proof", "dispatch needs a shipment with carrier receipt, tracking number and hand-off time")
@@ -163,12 +185,6 @@ class Order(FSMModelMixin, models.Model):
     facility = models.ForeignKey(Facility, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     state = FSMField(default=OrderState.RECEIVED, choices=OrderState.choices, protected=True, db_index=True)
     hold_reasons = models.JSONField(default=list, blank=True, help_text='[{"code", "message"}] while on hold')
-    allocated_lines = models.JSONField(
-        default=list,
-        blank=True,
-        help_text="[[sku_id, quantity], ...] allocated (then in pick) for this order; a split order's entries are "
-        "[sku_id, quantity, facility_id]",
-    )
     stock_round = models.PositiveIntegerField(default=0, help_text="Numbers each allocation's stock event id")
     cancel_reason = models.CharField(max_length=300, blank=True)
     forced_past = models.JSONField(
@@ -191,6 +207,8 @@ class Order(FSMModelMixin, models.Model):
     # Not stored: the lines as the services read or wrote them (`order_lines_all`). Only annotated, never set on the
     # class, so that a `Prefetch("lines", to_attr="line_cache")` still fills it.
     line_cache: list[OrderLine] | None
+    # Not stored: the allocation rows as read or written (`allocation_rows`), likewise only annotated.
+    allocation_cache: list[AllocationRow] | None
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -235,7 +253,7 @@ class Order(FSMModelMixin, models.Model):
     # -- stock bookkeeping (pure) --
 
     def required_stock(self) -> list[list[int]]:
-        """[[sku_id, quantity], ...] the lines need, summed per SKU, sorted (the shape of `allocated_lines`)."""
+        """[[sku_id, quantity], ...] the lines need, summed per SKU, sorted (the shape of `allocated_stock`)."""
         totals: dict[int, int] = {}
         for line in order_lines(self):
             if line.sku_id is None or line.quantity is None or line.quantity <= 0:
@@ -244,10 +262,10 @@ class Order(FSMModelMixin, models.Model):
         return [[sku_id, qty] for sku_id, qty in sorted(totals.items())]
 
     def allocated_stock(self) -> list[list[int]]:
-        """[[sku_id, quantity], ...] allocated, summed per SKU over every leg (the shape of `required_stock`)."""
+        """[[sku_id, quantity], ...] allocated, summed per SKU over its rows (the shape of `required_stock`)."""
         totals: dict[int, int] = {}
-        for entry in self.allocated_lines or []:
-            totals[int(entry[0])] = totals.get(int(entry[0]), 0) + int(entry[1])
+        for row in allocation_rows(self):
+            totals[row.sku_id] = totals.get(row.sku_id, 0) + row.quantity
         return [[sku_id, qty] for sku_id, qty in sorted(totals.items())]
 
     # -- transitions --

@@ -1,16 +1,17 @@
 """Write use-cases of orders and shipments, one concern per module. Imports point down only (lint-imports checks it):
 
-    ingest · edits · picking · shipments · waiting     the use-cases people, channels and the floor call
-    lifecycle · fixes                                  validate, route, accept, hold, cancel, force; fixes
-    stock                                              allocate, release, give contract units back (the stock steps)
-    legs · lines                                       an order's allocation per facility; its lines and received fields
-    timeline → common                                  the order's timeline; received text, lock, labels, permissions
+    ingest · edits · picking · shipments · waiting   the use-cases people, channels, the floor and arriving stock call
+    lifecycle · fixes                                validate, accept, hold, cancel, force; a person's fixes
+    allocate                                         `allocation_apply`: the plan, the draws, the allocation rows
+    stock → legs · lines                             give an allocation back, per leg; an order's lines and fields
+    timeline → common                                the order's timeline; received text, lock, labels, permissions
 
 Every state change goes through `transition_apply`; stock moves through the inventory services in the same transaction,
 with event ids derived from the order (`order:<pk>:<step>:<round>`), so a replayed call never moves stock twice. Every
 step appends an `OrderEvent` in plain words. The names below are the app's public services, importable from here."""
 
 from orders.canonical import ADDRESS_FIELDS
+from orders.services.allocate import Shortfall, allocation_apply
 from orders.services.common import CHANGE_ORDER, CLOSE_SHIPMENT, FORCE_ORDER, OPERATE_SHIPMENT
 from orders.services.edits import order_conflict_decide, order_edit, order_line_cancel, order_line_edit, order_recheck
 from orders.services.fixes import DECISIONS, FIELD_WORDS
@@ -45,7 +46,9 @@ __all__ = [
     "OPERATE_SHIPMENT",
     "SCAN_STATUSES",
     "IngestResult",
+    "Shortfall",
     "WaitingRun",
+    "allocation_apply",
     "allocation_run_waiting",
     "allocation_run_waiting_everywhere",
     "order_accept",

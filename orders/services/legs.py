@@ -8,13 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from inventory.models import Sku
-from orders.models import (
-    Order,
-    allocation_legs,
-    is_split,
-)
+from orders.models import Order, allocation_legs, allocation_rows, is_split
 from warehouse.models import Facility
-from warehouse.selectors import facility_by_pk
 from warehouse.transitions import Actor
 
 
@@ -28,30 +23,25 @@ class Leg:
     suffix: str = ""
 
 
-def stock_lines(order: Order) -> list[tuple[Sku, int]]:
-    pairs = order.allocated_stock()
-    skus = Sku.objects.in_bulk([sku_id for sku_id, _ in pairs])
-    return [(skus[sku_id], qty) for sku_id, qty in pairs]
-
-
 def leg_suffix(facility: Facility) -> str:
     return f":{facility.code}"
 
 
 def order_legs(order: Order) -> list[Leg]:
-    """The order's allocation per facility (`orders.models.allocation_legs`): every stock step after allocation
+    """The order's allocation rows per facility (`orders.models.allocation_legs`): every stock step after allocation
     (release, start pick, unpick, ship) walks these, each leg at its own facility."""
-    if not is_split(order):
-        assert order.facility is not None
-        return [Leg(order.facility, stock_lines(order))]
-    legs = allocation_legs(order)
-    skus = Sku.objects.in_bulk({sku_id for _, lines in legs for sku_id, _ in lines})
-    found = []
-    for facility_id, lines in legs:
-        facility = facility_by_pk(facility_id) if facility_id is not None else None
-        assert facility is not None
-        found.append(Leg(facility, [(skus[sku_id], qty) for sku_id, qty in lines], leg_suffix(facility)))
-    return found
+    rows = allocation_rows(order)
+    skus = {row.sku_id: row.sku for row in rows}
+    facilities = {row.facility_id: row.facility for row in rows}
+    split = is_split(order)
+    return [
+        Leg(
+            facilities[facility_id],
+            [(skus[sku_id], qty) for sku_id, qty in lines],
+            leg_suffix(facilities[facility_id]) if split else "",
+        )
+        for facility_id, lines in allocation_legs(order)
+    ]
 
 
 def stock_event_id(order: Order, step: str, leg: Leg) -> str:

@@ -10,13 +10,7 @@ from django.db import transaction
 from inventory.services import (
     stock_unpick,
 )
-from orders.allocation.cutoffs import ship_by_compute
-from orders.allocation.models import (
-    OrderRoute,
-    PriorityClass,
-)
-from orders.allocation.preorders import preorder_claims_release, preorder_facility, preorder_hold_reason
-from orders.allocation.services import order_priority, order_route_decide
+from orders.allocation.preorders import preorder_claims_release
 from orders.models import (
     CANCELLABLE_STATES,
     HOLDABLE_STATES,
@@ -25,19 +19,20 @@ from orders.models import (
     OrderEventKind,
     OrderLine,
     OrderState,
+    allocation_rows,
     held_for_split,
     order_lines,
 )
+from orders.services.allocate import allocation_apply
 from orders.services.common import FORCE_ORDER, order_label, order_lock, overflow_reasons, reasons_text, require_perm
 from orders.services.legs import legs_move, legs_where, order_legs
-from orders.services.stock import allocate_at, allocate_legs, allocation_forget, allocation_release
+from orders.services.stock import allocation_forget, allocation_release
 from orders.services.timeline import exceptions_clear, order_exception_open, timeline_add
 from orders.validation import order_reasons
-from warehouse.errors import InsufficientStock, InvalidInput, NotPermitted, Reason, TransitionNotAllowed
+from warehouse.errors import InvalidInput, NotPermitted, Reason, TransitionNotAllowed
 from warehouse.history import save_with_history
 from warehouse.limits import text_within
-from warehouse.models import ExceptionKind, Facility
-from warehouse.selectors import facility_by_pk
+from warehouse.models import ExceptionKind
 from warehouse.services import exceptions_resolve_if_cleared
 from warehouse.transitions import Actor, transition_apply
 
@@ -69,104 +64,18 @@ def order_accept(*, order: Order, actor: Actor) -> Order:
             if order.state == OrderState.ON_HOLD:
                 return order
             return transition_apply(obj=order, name="accept", actor=actor)  # raises: wrong state
-        return _route_and_accept(order, actor=actor, route=reroute)
+        return _accept(order, actor=actor, reroute=reroute)
 
 
-def _route_and_accept(order: Order, *, actor: Actor, route: bool) -> Order:
-    split = _route(order, actor=actor) if route else None
-    return _accept(order, actor=actor, split=split)
-
-
-def _route(order: Order, *, actor: Actor) -> OrderRoute | None:
-    """Before the first allocation: choose the facility (the nearest holding all the stock that can meet the cutoff,
-    per orders.allocation.routing; a pre-order goes where its scheduled inbound arrives) and compute ship-by there.
-    No routable facility: the brand's default facility stays, as before. A split (only when the brand's policy
-    allows it and no single facility can) is returned, recorded with its estimated fee, for `_accept` to allocate
-    per leg; `Order.facility` is its first leg."""
-    required = order.required_stock()
-    if not required or order.allocated_lines:
-        return None  # nothing to route, or already allocated where it is
-    priority = order_priority(order=order)
-    facility: Facility | None = None
-    split: OrderRoute | None = None
-    if priority == PriorityClass.PREORDER:
-        facility = preorder_facility(order=order, required=required)
-    if facility is None:
-        route = order_route_decide(order=order)
-        if route.legs:
-            facility = facility_by_pk(route.legs[0]["facility_id"])
-        if route.is_split:
-            split = route
-    if facility is not None and facility.pk != order.facility_id:
-        order.facility = facility
-    paid_at = order.paid_at or order.placed_at
-    # A ship-by a person or a DTC channel gave is the promise already made; a marketplace's is a hard deadline that
-    # only an earlier cutoff plan can beat; without one the cutoff plan at the chosen facility sets it.
-    plan_ship_by = order.ship_by is None or order.is_marketplace
-    if order.facility is not None and paid_at is not None and plan_ship_by:
-        planned = ship_by_compute(
-            brand=order.brand, facility=order.facility, paid_at=paid_at, platform=order.platform_code,
-            marketplace=order.is_marketplace, promised_ship_by=order.ship_by,
-        )  # fmt: skip
-        order.ship_by = planned.at
-    # Not saved here: routing runs on a validated, locked order, and the next step saves it whole (the acceptance, or
-    # the hold), so the route costs no history row of its own; `OrderRoute` records the decision.
-    return split
-
-
-def _accept(order: Order, *, actor: Actor, split: OrderRoute | None = None) -> Order:
-    """Allocate every line (all or nothing), then accept; short → on hold, never half-accepted. The source of the
-    stock follows the allocation class: wholesale from its contract, pre-orders only once their inbound arrived.
-    A `split` route (no single facility can take the order) is allocated per leg, every leg or none."""
-    required = order.required_stock()
-    if not required:
-        reason = Reason("not_allocatable", "every line needs a resolved SKU and a positive quantity to be allocated")
-        return _hold(order, reasons=[reason], kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
-    if order.facility is None:
-        reason = Reason("facility_missing", "no facility is set to ship this order from")
-        return _hold(order, reasons=[reason], kind=ExceptionKind.ORDER_ON_HOLD, actor=actor)
-    if order.allocated_stock() != required:
-        allocation_release(order, actor=actor, why="the lines changed")
-        priority = order_priority(order=order)
-        waiting = None
-        if priority == PriorityClass.PREORDER:  # claims its inbound (once); waits for it, or is sold out
-            waiting = preorder_hold_reason(order=order, required=required, actor=actor)
-        if waiting is not None:
-            return _hold(order, reasons=[waiting], kind=ExceptionKind.ORDER_SHORT, actor=actor)
-        allocated = required
-        try:
-            if split is None:
-                allocate_at(order, required, priority=priority, actor=actor)
-            else:
-                allocated = allocate_legs(order, split, priority=priority, actor=actor)
-        except InsufficientStock as exc:
-            why = reasons_text(exc.reasons) or exc.message
-            if split is not None:  # held for stock like any short order, and routed again when retried
-                words = _split_words(split)
-                short = Reason("split_route", f"short of stock for its split ({words}): {why}")
-            else:
-                short = Reason("short", f"short of stock at {order.facility.code}: {why}")
-            return _hold(order, reasons=[short], kind=ExceptionKind.ORDER_SHORT, actor=actor)
-        # Saved with the acceptance below (the order is locked; the guard reads the allocation from the instance).
-        order.allocated_lines = allocated
-        order.stock_round += 1
-        source = " from its contract reservation" if priority == PriorityClass.WHOLESALE else ""
-        if split is None:
-            units = sum(qty for _, qty in required)
-            message = f"Allocated {units} unit(s) at {order.facility.code}{source}"
-        else:
-            parts = [f"{sum(qty for _, qty in leg['lines'])} unit(s) at {leg['facility']}" for leg in split.legs]
-            message = f"{_split_words(split)}: allocated {', '.join(parts)}{source}"
-        timeline_add(order, OrderEventKind.ALLOCATED, message, actor=actor)
+def _accept(order: Order, *, actor: Actor, reroute: bool) -> Order:
+    """Allocate every line (all or nothing: `allocation_apply`), then accept; short → on hold, never half-accepted."""
+    shortfall = allocation_apply(order, actor=actor, reroute=reroute)
+    if shortfall is not None:
+        return _hold(order, reasons=[shortfall.reason], kind=shortfall.kind, actor=actor)
     order = transition_apply(obj=order, name="accept", actor=actor, reason="complete allocation", lock=False)
     timeline_add(order, OrderEventKind.ACCEPTED, "Accepted: stock is allocated; ready to release to pick", actor=actor)
     exceptions_clear(order, ExceptionKind.ORDER_SHORT, "Stock is now allocated.")
     return order
-
-
-def _split_words(split: OrderRoute) -> str:
-    codes = [leg["facility"] for leg in split.legs]
-    return f"Split across {', '.join(codes[:-1])} and {codes[-1]} (estimated fee {split.split_fee})"
 
 
 def _validate(order: Order, *, actor: Actor) -> Order:
@@ -233,7 +142,7 @@ def process_locked(order: Order, *, actor: Actor) -> Order:
     fresh = order.state == OrderState.RECEIVED or held_for_split(order)
     order = _validate(order, actor=actor)
     if order.state == OrderState.VALIDATED:
-        order = _route_and_accept(order, actor=actor, route=fresh)
+        order = _accept(order, actor=actor, reroute=fresh)
     return order
 
 
@@ -290,7 +199,7 @@ def cancel_locked(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bo
     order = transition_apply(
         obj=order, name="cancel", actor=actor, reason=reason, changes={"cancel_reason": reason}, lock=False
     )
-    if was in (OrderState.PICKING, OrderState.PICKED) and order.allocated_lines:
+    if was in (OrderState.PICKING, OrderState.PICKED) and allocation_rows(order):
         # The units are in pick: they go back to the shelf (in pick → available), ledgered once per order round and
         # facility.
         units = sum(qty for _, qty in order.allocated_stock())
@@ -360,4 +269,4 @@ def _force_validate(order: Order, *, actor: Actor, reason: str) -> Order:
     timeline_add(order, OrderEventKind.FORCED, f"Forced validate ({was} → {order.state}): {reason}", actor=actor,
            data={"from": was, "to": order.state, "overridden": [r["code"] for r in overridden]})  # fmt: skip
     exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.ORDER_ON_HOLD, note=f"Forced: {reason}")
-    return _route_and_accept(order, actor=actor, route=True)
+    return _accept(order, actor=actor, reroute=True)

@@ -31,7 +31,7 @@ from orders.services.common import (
     require_perm,
     text_received,
 )
-from orders.services.legs import Leg, legs_where, order_legs, stock_event_id, stock_lines
+from orders.services.legs import Leg, legs_move, legs_where, order_legs, stock_event_id
 from orders.services.timeline import timeline_add
 from orders.signals import shipment_handed_to_carrier
 from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
@@ -140,13 +140,8 @@ def shipment_hand_to_carrier(
                 order = transition_apply(obj=order, name="dispatch", actor=actor, reason="last leg handed to carrier")
         elif order.state == OrderState.PACKED:
             order = transition_apply(obj=order, name="dispatch", actor=actor, reason="handed to carrier")
-            stock_ship(
-                facility=order.facility,  # type: ignore[arg-type]
-                lines=stock_lines(order),
-                event_id=f"order:{order.pk}:ship:{order.stock_round}",
-                actor=actor,
-                reference=f"order {order_label(order)} shipment {shipment.pk}",
-            )
+            reference = f"order {order_label(order)} shipment {shipment.pk}"
+            legs_move(order, order_legs(order), stock_ship, "ship", actor=actor, reference=reference)
         timeline_add(
             order,
             OrderEventKind.HANDED_TO_CARRIER,

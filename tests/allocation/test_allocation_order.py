@@ -58,7 +58,7 @@ def test_orders_beyond_stock_are_held_short_never_half_accepted(brand, facility,
 
     assert first.state == OrderState.ACCEPTED
     assert second.state == OrderState.ON_HOLD and second.hold_reasons[0]["code"] == "short"
-    assert second.allocated_lines == []
+    assert not second.allocation_rows.exists()
     assert StockLevel.objects.get(sku=tee, facility=facility).allocated == 1
 
 
