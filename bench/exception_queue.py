@@ -117,7 +117,7 @@ def main() -> None:
     client = Client()
     client.force_login(world["manager"])
     brand_id = world["brand"].pk
-    from orders.visible import order_list_visible_to
+    from orders.selectors import order_list_visible_to
 
     # the page's own main query (exact order id through the unique indexes), compiled to SQL with its literals
     pid_query = order_list_visible_to(user=world["manager"], filters={"platform_order_id": world["pid"]})[:50]

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from integrations.platforms.registry import connector_for
-from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
+from orders.canonical import ADDRESS_FIELDS, CanonicalAddress, CanonicalLine, CanonicalOrder
 from warehouse.errors import InvalidInput, Reason
 
 CANONICAL_STATUSES = ("open", "paid", "cancelled")
@@ -36,7 +36,6 @@ ORDER_FIELDS = (
     "email",
     "special_handling",
 )
-ADDRESS_FIELDS = ("name", "street1", "street2", "postal_code", "city", "region", "country")
 LINE_FIELDS = ("sku_code", "quantity", "external_line_id", "title")
 CANONICAL_FIELDS = frozenset(
     [*ORDER_FIELDS, "lines"] + [f"address.{f}" for f in ADDRESS_FIELDS] + [f"lines.{f}" for f in LINE_FIELDS]

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet, Sum
 
+from inventory.kits import kit_available
 from inventory.models import (
     Barcode,
-    KitComponent,
     Movement,
     Sku,
     SkuAlias,
@@ -32,23 +32,6 @@ def sku_available(*, sku: Sku, facility: Facility | None = None) -> int:
         levels = levels.filter(facility=facility)
     total = levels.aggregate(total=Sum(available_expression()))["total"]
     return int(total or 0)
-
-
-def kit_available(*, sku: Sku, facility: Facility | None = None) -> int:
-    """min over components of ⌊component available ÷ quantity per kit⌋, per facility (a kit is built in one place);
-    without a facility, the sum over facilities. A kit with no components has none."""
-    recipe = list(KitComponent.objects.filter(kit=sku).values_list("component_id", "quantity"))
-    if not recipe:
-        return 0
-    levels = StockLevel.objects.filter(sku_id__in=[component for component, _ in recipe]).with_available()
-    if facility is not None:
-        levels = levels.filter(facility=facility)
-    per_facility: dict[int, dict[int, int]] = {}
-    for sku_id, facility_id, available in levels.values_list("sku_id", "facility_id", "available"):  # type: ignore[misc]
-        per_facility.setdefault(facility_id, {})[sku_id] = available
-    return sum(
-        min(stock.get(component, 0) // quantity for component, quantity in recipe) for stock in per_facility.values()
-    )
 
 
 def catalog_drift(*, brand: Brand | None = None) -> QuerySet[Sku]:

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from inventory.kits import kit_parts
 from inventory.models import (
     ALIAS_WINDOW,
     BUCKETS,
@@ -377,11 +378,7 @@ def _expand(lines: Lines, deltas_per_unit: dict[str, int]) -> list[_Move]:
     via_kits: dict[int, dict[str, int]] = {}
     for sku, quantity in lines:
         _check_quantity(sku, quantity)
-    kit_ids = [sku.pk for sku, _ in lines if sku.is_kit]
-    recipe: dict[int, list[KitComponent]] = {}
-    if kit_ids:
-        for part in KitComponent.objects.filter(kit_id__in=kit_ids).select_related("component"):
-            recipe.setdefault(part.kit_id, []).append(part)
+    recipe = kit_parts(sku.pk for sku, _ in lines if sku.is_kit)
     for sku, quantity in lines:
         if not sku.is_kit:
             totals[sku.pk] = totals.get(sku.pk, 0) + quantity

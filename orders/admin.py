@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from orders.models import Order, OrderEvent, OrderLine, Shipment
-from orders.visible import by_platform_order_id, transition_service
+from orders.models import AllocationRow, Order, OrderEvent, OrderLine, Shipment
+from orders.selectors import by_platform_order_id
+from orders.transition_services import transition_service
 from warehouse.admin import TransitionAdmin
 
 
@@ -28,6 +29,12 @@ class OrderLineInline(_ReadOnlyInline):
     model = OrderLine
     fields = ["line_number", "sku_code", "quantity_received", "quantity", "title"]
     readonly_fields = ["line_number", "sku_code", "quantity_received", "quantity", "title"]
+
+
+class AllocationRowInline(_ReadOnlyInline):
+    model = AllocationRow
+    fields = ["line", "facility", "sku", "quantity", "source", "event_id"]
+    readonly_fields = ["line", "facility", "sku", "quantity", "source", "event_id"]
 
 
 class OrderEventInline(_ReadOnlyInline):
@@ -51,14 +58,13 @@ class OrderAdmin(TransitionAdmin):
         "platform_order_id",
         "state",
         "hold_reasons",
-        "allocated_lines",
         "facility",
         "created_at",
         "updated_at",
         "last_activity_at",
     ]
     exclude = ["extra", "stock_round"]
-    inlines = [OrderLineInline, OrderEventInline]
+    inlines = [OrderLineInline, AllocationRowInline, OrderEventInline]
     offer_without_service = False
 
     def get_transition_service(self, name: str) -> Any:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -14,8 +14,9 @@ from rest_framework.response import Response
 
 from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from orders.idempotency import manual_order_create_once
-from orders.models import Order, OrderLine, Shipment
-from orders.visible import by_platform_order_id, order_list_visible_to, shipment_list_visible_to, transition_service
+from orders.models import AllocationRow, Order, OrderLine, Shipment
+from orders.selectors import by_platform_order_id, order_list_visible_to, shipment_list_visible_to
+from orders.transition_services import transition_service
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import StrictSerializer
 from warehouse.errors import InvalidInput, Reason
@@ -31,10 +32,24 @@ class OrderLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AllocationRowSerializer(serializers.ModelSerializer):
+    """One allocation row: units of one order line held at a facility, from a source, by a ledger event."""
+
+    line_number = serializers.IntegerField(source="line.line_number", read_only=True)
+    facility: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    sku: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = AllocationRow
+        fields = ["id", "line_number", "facility", "sku", "quantity", "source", "event_id"]
+        read_only_fields = fields
+
+
 class OrderSerializer(serializers.ModelSerializer):
     brand: serializers.Field = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     facility: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     lines = OrderLineSerializer(many=True, read_only=True)
+    allocation_rows = AllocationRowSerializer(many=True, read_only=True)
     platform = serializers.CharField(source="platform_code", read_only=True)
 
     class Meta:
@@ -56,6 +71,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "delivery_postal_code",
             "delivery_country",
             "lines",
+            "allocation_rows",
             "created_at",
             "updated_at",
         ]
@@ -146,7 +162,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filterset_class = OrderFilter
 
     def get_queryset(self) -> QuerySet[Order]:
-        return order_list_visible_to(user=self.request.user).prefetch_related("lines")  # type: ignore[arg-type]
+        rows = Prefetch("allocation_rows", queryset=AllocationRow.objects.select_related("line", "facility", "sku"))
+        return order_list_visible_to(user=self.request.user).prefetch_related("lines", rows)  # type: ignore[arg-type]
 
     @extend_schema(
         request=ManualOrderSerializer,

@@ -6,7 +6,7 @@ the order on hold with the reason named, never raises out of ingestion."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -27,6 +27,10 @@ class CanonicalAddress:
     city: str = ""
     region: str = ""
     country: str = ""  # ISO 3166-1 alpha-2
+
+
+# The address's fields, in order: defined once, here (the mappings, the order's delivery_* columns and edits use it).
+ADDRESS_FIELDS = tuple(f.name for f in fields(CanonicalAddress))
 
 
 @dataclass(frozen=True)

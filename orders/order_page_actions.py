@@ -26,9 +26,9 @@ from inventory.selectors import sku_candidates
 from inventory.services import sku_alias_create
 from orders import services
 from orders.models import EDITABLE_STATES, Order, OrderState, order_lines
+from orders.transition_services import transition_service
 from orders.validation import line_reasons
 from orders.views import _may_read_orders, _visible_order
-from orders.visible import transition_service
 from warehouse.errors import DomainError
 from warehouse.transitions import transition_label, transition_names, transitions_available
 

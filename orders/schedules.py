@@ -15,4 +15,11 @@ SCHEDULES = [
         "minutes": 30,
         "repeats": -1,
     },
+    {
+        "name": "orders: allocation rows against the allocated bucket",
+        "func": "orders.tasks.orders_check_allocation_rows",
+        "schedule_type": "I",
+        "minutes": 60,
+        "repeats": -1,
+    },
 ]

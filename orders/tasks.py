@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from orders.checks import allocation_rows_check
 from orders.models import Order, Shipment
 from orders.selectors import orders_picking_stalled, shipments_awaiting_ack
 from warehouse.errors import Reason
@@ -64,3 +65,8 @@ def shipments_check_carrier_ack(now: dt.datetime | None = None) -> int:
             facility=order.facility,
         )
     return len(silent)
+
+
+def orders_check_allocation_rows() -> int:
+    """The allocation rows against the `allocated` bucket (`orders.checks`); returns stock levels that disagree."""
+    return len(allocation_rows_check())

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from orders.allocation.models import OrderRoute
 from orders.models import EDITABLE_STATES, Order
-from orders.visible import order_list_visible_to
+from orders.selectors import order_list_visible_to
 from orders.wording import brand_words, return_words
 from warehouse.api.pagination import BoundedCountPaginator
 from warehouse.errors import DomainError
@@ -187,6 +187,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "steps": [{"label": labels.get(s, s), "done": i <= reached} for i, s in enumerate(HAPPY_PATH)],
             "timeline": timeline,
             "lines": list(order.lines.all()),
+            "allocation_rows": list(order.allocation_rows.select_related("line", "sku", "facility").order_by("id")),
             "shipments": list(order.shipments.all()),
             "hold_reasons": order.hold_reasons if state == "on_hold" else [],
             "open_exceptions": list(exceptions_open_for(subject=order))

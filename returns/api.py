@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from inventory.services import sku_resolve
-from orders.visible import order_list_visible_to
+from orders.selectors import order_list_visible_to
 from returns import services
 from returns.models import UNIT_DISPOSITIONS, Disposition, Grade, Return, ReturnDecision, ReturnLine
 from warehouse.api.permissions import RolePermission

@@ -21,7 +21,7 @@ from inventory.services import (
     stock_restock_return,
     stock_rework_return,
 )
-from orders.models import Order, OrderState
+from orders.models import LEFT_BUILDING_STATES, Order
 from returns.models import (
     AUTHORISE,
     OPERATE,
@@ -48,8 +48,6 @@ StockMove = Callable[..., StockResult]
 COMPLETED = (ReturnState.RESTOCKED, ReturnState.REWORKED, ReturnState.DISPOSED, ReturnState.COMPLETED)
 # Receipt by scan is open from authorisation until triage is recorded.
 RECEIVABLE = (ReturnState.AUTHORIZED, ReturnState.SHIPPED_BACK, ReturnState.RECEIVED)
-# An order whose units left the building (a refused delivery comes back while still in transit).
-SHIPPED = (OrderState.DISPATCHED, OrderState.IN_TRANSIT, OrderState.DELIVERED)
 
 
 def _event_id(rma: Return, step: str, line: ReturnLine) -> str:
@@ -134,7 +132,7 @@ def return_initiate(
         reasons.insert(0, Reason("rma_number_required", "the return needs an RMA number"))
     if order is not None and order.brand_id != brand.pk:
         reasons.append(Reason("order_other_brand", "the order belongs to another brand"))
-    if order is not None and order.state not in SHIPPED:
+    if order is not None and order.state not in LEFT_BUILDING_STATES:
         state = order.get_state_display().lower()
         reasons.append(Reason("order_not_shipped", f"order {order.platform_order_id} is {state}: it never left"))
     elif order is not None and order.brand_id == brand.pk:

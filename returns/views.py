@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inventory.models import Sku
-from orders.models import Order
-from orders.visible import order_list_visible_to
+from orders.models import LEFT_BUILDING_STATES, Order
+from orders.selectors import order_list_visible_to
 from returns import services
 from returns.models import AUTHORISE, OPERATE, TRIAGE, UNIT_DISPOSITIONS, Grade, Return, ReturnState
 from warehouse.api.pagination import BoundedCountPaginator
@@ -316,7 +316,7 @@ def return_authorise_page(request: HttpRequest, pk: int) -> HttpResponse:
             "order": order,
             "rows": rows,
             "form": form,
-            "shipped_states": services.SHIPPED,
+            "shipped_states": LEFT_BUILDING_STATES,
             "returns": list(order.returns.all()),
         },
     )

@@ -120,11 +120,10 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
         "notify_customer": brand_notifies_customer(order.brand_id),
     }
     if getattr(shipment, "lines", None):  # one leg of a split order: fulfil its lines; the last leg completes it
-        from orders.models import Order, OrderState, shipment_platform_lines
+        from orders.models import LEFT_BUILDING_STATES, Order, shipment_platform_lines
 
-        left = [OrderState.DISPATCHED, OrderState.IN_TRANSIT, OrderState.DELIVERED]
         payload["lines"] = shipment_platform_lines(shipment)
-        payload["complete"] = Order.objects.filter(pk=order.pk, state__in=left).exists()
+        payload["complete"] = Order.objects.filter(pk=order.pk, state__in=LEFT_BUILDING_STATES).exists()
     return outbound_enqueue(
         connection=connection,
         kind=MessageKind.FULFILMENT,

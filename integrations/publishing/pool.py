@@ -11,7 +11,8 @@ from django.db.models import F, Sum
 
 from integrations.models import Connection
 from integrations.publishing.models import PoolKind, PublishSettings
-from inventory.models import KitComponent, Sku, StockLevel
+from inventory.kits import kit_recipes, kit_units_everywhere
+from inventory.models import Sku, StockLevel
 from orders.allocation.models import ContractReservation, ScheduledInbound
 
 
@@ -31,15 +32,14 @@ def _plain_pools(sku_ids: Iterable[int]) -> dict[int, dict[int, int]]:
     for sku_id, facility_id, available, held in levels.values_list("sku_id", "facility_id", "available", "reserved"):  # type: ignore[misc]
         pools[sku_id][facility_id] = int(available)
         reserved[(sku_id, facility_id)] = int(held)
-    fenced = (
-        ContractReservation.objects.filter(sku_id__in=ids, drawn__lt=F("quantity"))
-        .values("sku_id", "facility_id")
-        .annotate(units=Sum(F("quantity") - F("drawn")))
-    )
-    for row in fenced:
-        per = pools[row["sku_id"]]
-        unfilled = max(0, int(row["units"]) - reserved.get((row["sku_id"], row["facility_id"]), 0))
-        per[row["facility_id"]] = max(0, per.get(row["facility_id"], 0) - unfilled)
+    owed: dict[tuple[int, int], int] = {}
+    for row in ContractReservation.objects.filter(sku_id__in=ids).owed():
+        key = (row["sku_id"], row["facility_id"])
+        owed[key] = owed.get(key, 0) + int(row["units"])
+    for (sku_id, facility_id), units in owed.items():
+        per = pools[sku_id]
+        unfilled = max(0, units - reserved.get((sku_id, facility_id), 0))
+        per[facility_id] = max(0, per.get(facility_id, 0) - unfilled)
     return pools
 
 
@@ -47,13 +47,8 @@ def sellable(skus: Iterable[Sku]) -> dict[int, int]:
     """{sku_id: units every shared-pool channel may sell before its buffer}. A handful of queries for any number
     of SKUs (the publisher calls it once per cycle)."""
     skus = list(skus)
-    kits = [s.pk for s in skus if s.is_kit]
-    recipes: dict[int, list[tuple[int, int]]] = {}
-    for kit_id, component_id, quantity in KitComponent.objects.filter(kit_id__in=kits).values_list(
-        "kit_id", "component_id", "quantity"
-    ):
-        recipes.setdefault(kit_id, []).append((component_id, quantity))
-    stocked = {s.pk for s in skus if not s.is_kit} | {c for parts in recipes.values() for c, _ in parts}
+    recipes = kit_recipes(s.pk for s in skus if s.is_kit)
+    stocked = {s.pk for s in skus if not s.is_kit} | {c for recipe in recipes.values() for c in recipe}
     pools = _plain_pools(stocked)
     virtual: dict[int, int] = {}
     for row in (
@@ -64,12 +59,13 @@ def sellable(skus: Iterable[Sku]) -> dict[int, int]:
         virtual[row["sku_id"]] = max(0, int(row["units"] or 0))
     result: dict[int, int] = {}
     for sku in skus:
-        if sku.is_kit:
-            parts = recipes.get(sku.pk, [])
-            facilities = set().union(*(pools[c].keys() for c, _ in parts)) if parts else set()
-            result[sku.pk] = sum(
-                min(pools[c].get(f, 0) // q for c, q in parts) for f in facilities
-            )  # a kit is built in one facility
+        if sku.is_kit:  # per facility: a kit is built in one place
+            recipe = recipes[sku.pk]
+            at: dict[int, dict[int, int]] = {}
+            for component in recipe:
+                for facility_id, units in pools[component].items():
+                    at.setdefault(facility_id, {})[component] = units
+            result[sku.pk] = kit_units_everywhere(recipe, at)
         else:
             result[sku.pk] = sum(pools[sku.pk].values()) + virtual.get(sku.pk, 0)
     return result
@@ -80,7 +76,3 @@ def offered(*, settings: PublishSettings, pool: int) -> int | None:
     if settings.pool == PoolKind.CHANNEL_OWNED:
         return None
     return max(0, pool - settings.safety_buffer)
-
-
-def kits_using(sku_ids: Iterable[int]) -> set[int]:
-    return set(KitComponent.objects.filter(component_id__in=list(sku_ids)).values_list("kit_id", flat=True))

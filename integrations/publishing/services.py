@@ -29,7 +29,8 @@ from integrations.publishing.models import (
     PublishQuarantine,
     PublishSettings,
 )
-from integrations.publishing.pool import kits_using, offered, sellable, settings_for
+from integrations.publishing.pool import offered, sellable, settings_for
+from inventory.kits import kits_using
 from inventory.models import Sku
 from warehouse.errors import Reason
 from warehouse.models import Brand, ExceptionKind

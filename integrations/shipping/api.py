@@ -19,7 +19,7 @@ from integrations.carriers.models import CarrierAccount
 from integrations.shipping import services
 from integrations.shipping.models import Label, Manifest
 from orders.models import Order
-from orders.visible import order_list_visible_to
+from orders.selectors import order_list_visible_to
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import StrictSerializer
 from warehouse.errors import InvalidInput, Reason

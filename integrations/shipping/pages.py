@@ -27,7 +27,7 @@ from integrations.shipping.customs import customs_missing
 from integrations.shipping.models import Label, LabelFile, Manifest
 from integrations.shipping.rules import rules_dry_run, service_choose
 from orders.models import Order, OrderState, Parcel
-from orders.visible import order_list_visible_to
+from orders.selectors import order_list_visible_to
 from warehouse.errors import DomainError
 
 VIEW_SHIPMENT = "orders.view_shipment"

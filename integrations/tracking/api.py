@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from integrations.tracking.models import ManualTracking
 from integrations.tracking.services import ENTER_MANUAL, manual_tracking_enter
 from orders.models import Order
-from orders.visible import order_list_visible_to
+from orders.selectors import order_list_visible_to
 from warehouse.api.permissions import RolePermission
 
 

@@ -21,7 +21,7 @@ from integrations.carriers.registry import choices as carrier_choices
 from integrations.tracking.models import CarrierEvent, ManualTracking, RecheckOutcome
 from integrations.tracking.services import ENTER_MANUAL, manual_tracking_enter, manual_tracking_recheck
 from orders.models import Order, OrderState, ShipmentState
-from orders.visible import order_list_visible_to
+from orders.selectors import order_list_visible_to
 from warehouse.errors import DomainError, NotPermitted
 from warehouse.roles import brands_visible_to, sees_all_brands
 

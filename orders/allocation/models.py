@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from simple_history.models import HistoricalRecords
 
 from inventory.models import Sku
@@ -114,6 +115,17 @@ class Cutoff(models.Model):
         return sorted(set(days)) or [0, 1, 2, 3, 4]
 
 
+class ContractReservationQuerySet(models.QuerySet["ContractReservation"]):
+    def open(self) -> ContractReservationQuerySet:
+        """Reservations with units not yet drawn."""
+        return self.filter(drawn__lt=F("quantity"))
+
+    def owed(self) -> models.QuerySet[Any]:
+        """The units still owed to contracts, the one query for it: rows `{facility_id, sku_id, customer, units}`,
+        units = Σ (quantity − drawn) over the open reservations of that customer, SKU and facility."""
+        return self.open().values("facility_id", "sku_id", "customer").annotate(units=Sum(F("quantity") - F("drawn")))
+
+
 class ContractReservation(models.Model):
     """Units set aside for a wholesale or retail customer by contract (seed 000 §03): ordinary orders never take
     them; that customer's orders draw on them first. `remaining` = quantity − drawn."""
@@ -127,6 +139,8 @@ class ContractReservation(models.Model):
     drawn = models.PositiveIntegerField(default=0)
     ship_date = models.DateField(null=True, blank=True)
     history = HistoricalRecords()
+
+    objects = ContractReservationQuerySet.as_manager()
 
     class Meta:
         ordering = ["brand_id", "customer", "sku_id"]

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Sum
 from django.utils import timezone
 
-from inventory.models import KitComponent, Sku, StockLevel
+from inventory.kits import expand_lines
+from inventory.models import Sku, StockLevel
 from orders.allocation.cutoffs import can_meet
 from orders.allocation.models import AllocationPolicy, ContractReservation
 from orders.allocation.selectors import allocation_policy_for
@@ -92,21 +92,6 @@ def distance_key(facility: Facility, destination: Destination) -> tuple[int, flo
     return (other_country, gap, facility.code)
 
 
-def expand_lines(lines: Lines) -> tuple[dict[int, int], dict[int, dict[int, int]]]:
-    """Total stocked units needed per SKU (kits into components), and each line SKU's recipe {component: per unit}."""
-    kit_ids = [sku.pk for sku, _ in lines if sku.is_kit]
-    recipes: dict[int, dict[int, int]] = {}
-    for part in KitComponent.objects.filter(kit_id__in=kit_ids) if kit_ids else ():
-        recipes.setdefault(part.kit_id, {})[part.component_id] = part.quantity
-    need: dict[int, int] = {}
-    for sku, quantity in lines:
-        recipe = recipes.get(sku.pk, {}) if sku.is_kit else {sku.pk: 1}
-        recipes.setdefault(sku.pk, recipe)
-        for component, per_unit in recipe.items():
-            need[component] = need.get(component, 0) + per_unit * quantity
-    return need, recipes
-
-
 @dataclass(frozen=True)
 class StockFacts:
     """Stock and open contract reservations of some SKUs at every facility."""
@@ -118,11 +103,7 @@ class StockFacts:
 @memoized  # routing and the contract fill of one ingestion read the same rows
 def stock_facts(*, sku_ids: tuple[int, ...]) -> StockFacts:
     levels = StockLevel.objects.filter(sku_id__in=sku_ids).with_available()
-    fenced = (
-        ContractReservation.objects.filter(sku_id__in=sku_ids, drawn__lt=F("quantity"))
-        .values("facility_id", "sku_id", "customer")
-        .annotate(units=Sum(F("quantity") - F("drawn")))
-    )
+    fenced = ContractReservation.objects.filter(sku_id__in=sku_ids).owed()
     return StockFacts(
         levels=list(levels.values_list("sku_id", "facility_id", "available", "reserved")),  # type: ignore[misc]
         contracts=[(r["facility_id"], r["sku_id"], r["customer"], int(r["units"])) for r in fenced],

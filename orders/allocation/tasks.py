@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orders.allocation.services import allocation_run_waiting_everywhere
+from orders.services.waiting import allocation_run_waiting_everywhere
 
 
 def run_waiting() -> int:

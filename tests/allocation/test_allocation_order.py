@@ -9,15 +9,9 @@ import pytest
 from inventory.models import StockLevel
 from inventory.services import stock_receive
 from orders.allocation.selectors import orders_at_risk
-from orders.allocation.services import (
-    allocation_policy_update,
-    allocation_run_waiting,
-    contract_reservation_create,
-    scheduled_inbound_create,
-    scheduled_inbound_receive,
-)
+from orders.allocation.services import allocation_policy_update, contract_reservation_create, scheduled_inbound_create
 from orders.models import Order, OrderState
-from orders.services import order_ingest
+from orders.services import allocation_run_waiting, order_ingest, scheduled_inbound_receive
 from tests.factories import SalesChannelFactory
 from tests.inventory.factories import SkuFactory
 from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactory, line
@@ -64,7 +58,7 @@ def test_orders_beyond_stock_are_held_short_never_half_accepted(brand, facility,
 
     assert first.state == OrderState.ACCEPTED
     assert second.state == OrderState.ON_HOLD and second.hold_reasons[0]["code"] == "short"
-    assert second.allocated_lines == []
+    assert not second.allocation_rows.exists()
     assert StockLevel.objects.get(sku=tee, facility=facility).allocated == 1
 
 

@@ -13,15 +13,20 @@ from inventory.services import stock_receive
 from orders.allocation.cutoffs import ship_by_compute
 from orders.allocation.models import OrderRoute
 from orders.allocation.services import (
-    allocation_run_waiting,
     contract_reservation_create,
     contract_reservations_fill,
     cutoff_set,
     scheduled_inbound_create,
-    scheduled_inbound_receive,
 )
 from orders.models import Order, OrderState
-from orders.services import order_accept, order_cancel, order_create_manual, order_ingest
+from orders.services import (
+    allocation_run_waiting,
+    order_accept,
+    order_cancel,
+    order_create_manual,
+    order_ingest,
+    scheduled_inbound_receive,
+)
 from tests.factories import FacilityFactory, SalesChannelFactory
 from tests.inventory.factories import SkuFactory
 from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactory, line

@@ -4,11 +4,8 @@ file with tests that rely on migration data; pytest-django runs such files last)
 import pytest
 
 from orders.allocation.models import PreorderClaim
-from orders.allocation.services import (
-    scheduled_inbound_receive,
-)
 from orders.models import Order, OrderState
-from orders.services import order_ingest
+from orders.services import order_ingest, scheduled_inbound_receive
 from tests.allocation.test_preorders import (
     EACH,
     IN_STOCK,

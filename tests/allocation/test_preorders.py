@@ -18,14 +18,9 @@ from integrations.publishing.services import publishing_run_cycle
 from inventory.models import StockLevel
 from inventory.services import stock_receive
 from orders.allocation.models import PreorderClaim, ScheduledInbound
-from orders.allocation.services import (
-    allocation_policy_update,
-    allocation_run_waiting,
-    scheduled_inbound_create,
-    scheduled_inbound_receive,
-)
+from orders.allocation.services import allocation_policy_update, scheduled_inbound_create
 from orders.models import Order, OrderState
-from orders.services import order_accept, order_cancel, order_ingest
+from orders.services import allocation_run_waiting, order_accept, order_cancel, order_ingest, scheduled_inbound_receive
 from tests.concurrency import race
 from tests.factories import BrandFactory, FacilityFactory, SalesChannelFactory
 from tests.integrations.factories import ConnectionFactory

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from inventory.models import Movement, StockLevel
 from inventory.services import stock_receive
-from orders.allocation.services import allocation_policy_update, allocation_run_waiting
+from orders.allocation.services import allocation_policy_update
 from orders.models import Order, OrderState, Shipment
 from orders.services import (
+    allocation_run_waiting,
     order_cancel,
     order_confirm_picked,
     order_hold,
@@ -72,7 +73,9 @@ def test_a_split_order_is_allocated_picked_and_shipped_per_leg_and_dispatched_af
     order = ingest(brand, line("SHIRT", 2), line("CAP", 1), pid="SPLIT-1")
 
     assert order.state == OrderState.ACCEPTED and order.facility == nj  # the first leg
-    assert sorted(order.allocated_lines) == sorted([[shirt.pk, 2, nj.pk], [cap.pk, 1, nv.pk]])
+    assert sorted(order.allocation_rows.values_list("sku_id", "quantity", "facility_id")) == sorted(
+        [(shirt.pk, 2, nj.pk), (cap.pk, 1, nv.pk)]
+    )
     assert (level(shirt, nj).allocated, level(cap, nv).allocated) == (2, 1)
     assert Movement.objects.filter(event_id=f"order:{order.pk}:allocate:1:NJ1").exists()
     assert Movement.objects.filter(event_id=f"order:{order.pk}:allocate:1:NV1").exists()
@@ -200,4 +203,6 @@ def test_an_order_held_for_its_split_is_accepted_split_by_the_waiting_run_once_b
 
     order.refresh_from_db()
     assert run.accepted == [order.pk] and order.state == OrderState.ACCEPTED
-    assert sorted(order.allocated_lines) == sorted([[shirt.pk, 2, nj.pk], [cap.pk, 1, nv.pk]])
+    assert sorted(order.allocation_rows.values_list("sku_id", "quantity", "facility_id")) == sorted(
+        [(shirt.pk, 2, nj.pk), (cap.pk, 1, nv.pk)]
+    )

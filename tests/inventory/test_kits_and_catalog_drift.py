@@ -4,8 +4,9 @@ dimensions or HS code are counted and listed."""
 
 import pytest
 
+from inventory.kits import kit_available
 from inventory.models import Movement, StockLevel
-from inventory.selectors import catalog_drift, kit_available, sku_available, sku_missing_fields
+from inventory.selectors import catalog_drift, sku_available, sku_missing_fields
 from inventory.services import (
     catalog_drift_open_exceptions,
     kit_set_components,

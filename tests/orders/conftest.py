@@ -5,6 +5,7 @@ from orders.services import order_ingest
 from tests.conftest import grant
 from tests.factories import UserFactory
 from tests.orders.factories import CanonicalOrderFactory, line, stocked_sku
+from tests.permissions.fixtures import fast_password_hashing, make_user, roles  # noqa: F401
 
 
 @pytest.fixture

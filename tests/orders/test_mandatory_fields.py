@@ -181,7 +181,7 @@ def test_a_short_order_is_held_and_never_half_accepted(make_order, stock, facili
     assert_nothing_allocated(facility)
     item = exception_of(order, kind=ExceptionKind.ORDER_SHORT)
     assert item.reasons[0]["code"] == "short"
-    assert order.allocated_lines == []
+    assert not order.allocation_rows.exists()
 
 
 def test_a_short_order_is_accepted_once_stock_arrives(make_order, brand, stock, facility, operator):

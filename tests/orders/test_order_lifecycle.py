@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import Movement, MovementKind, StockLevel
-from orders.models import Order, OrderEventKind, OrderState
+from orders.models import AllocationRow, Order, OrderEventKind, OrderState
 from orders.selectors import order_timeline
 from orders.services import (
     order_accept,
@@ -136,7 +136,7 @@ def test_a_person_without_the_operate_permission_cannot_move_an_order(accepted_o
 
 
 def test_accepted_order_without_complete_allocation_cannot_be_released_to_pick(accepted_order, operator):
-    Order.objects.filter(pk=accepted_order.pk).update(allocated_lines=[])
+    AllocationRow.objects.filter(order=accepted_order).delete()
     with pytest.raises(TransitionNotAllowed) as refused:
         order_release_to_pick(order=accepted_order, actor=operator)
     assert [r.code for r in refused.value.reasons] == ["not_allocated"]
@@ -188,7 +188,7 @@ def test_cancellation_while_picking_puts_the_picked_units_back_to_available_thro
 
     order = order_cancel(order=order, actor=operator, reason="fraud")
 
-    assert order.state == OrderState.CANCELLED and order.allocated_lines == []
+    assert order.state == OrderState.CANCELLED and not order.allocation_rows.exists()
     tee, cap = level(stock["TEE-M"], facility), level(stock["CAP-1"], facility)
     assert (tee.in_pick, tee.allocated, tee.available) == (0, 0, before + 2)
     assert (cap.in_pick, cap.available) == (0, 3)
