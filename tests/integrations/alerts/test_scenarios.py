@@ -12,7 +12,7 @@ from integrations.alerts.models import EntryKind, Incident, Notification
 from integrations.alerts.runbooks import RUNBOOKS
 from integrations.models import AuditRecord, ConnectionStatus
 from integrations.outbox.models import MessageKind, OutboundMessage
-from integrations.outbox.services import outbound_enqueue, outbox_drain
+from integrations.outbox.services import deadletter_discard, outbound_enqueue, outbox_drain
 from integrations.reconciler import reconcile_connection
 from integrations.services import connection_set_credentials, connection_set_signing_secret
 from tests.factories import UserFactory
@@ -337,3 +337,44 @@ def test_a_catalog_explosion_throttles_stock_writes_serves_fulfilments_first_and
     evaluate()
     assert_closed(incident)  # 492 waiting: back under the threshold
     assert Incident.objects.count() == 1
+
+
+# --- dead letters: non-zero is a story, growing is an outage ----------------------------------------------------
+
+
+def refused_write(shop, n):
+    """A fulfilment of an order the platform does not have: refused with a 404, a dead letter at once."""
+    outbound_enqueue(
+        connection=shop, kind=MessageKind.FULFILMENT,
+        payload={"order_id": str(424200 + n), "tracking_number": f"1ZDEAD{n}", "carrier": "UPS"},
+    )  # fmt: skip
+    outbox_drain(connection_id=shop.pk)
+
+
+def test_a_dead_letter_is_a_story_to_investigate_and_a_growing_queue_pages(clock, paging, evaluate, shopify_sim, shop):
+    smtp_inbox, oncall = paging
+    refused_write(shop, 1)
+    evaluate()
+    story = the_incident("dead-letters")
+    assert story.severity == "investigate" and story.runbook == "platform-outage"
+    shop.refresh_from_db()
+    assert shop.status == ConnectionStatus.ACTIVE  # a story: nothing switched
+    for n in (2, 3):
+        clock.shift(minutes=4)
+        refused_write(shop, n)
+        evaluate()
+    outage = Incident.objects.get(rule__code="dead-letters-growing")
+    assert outage.severity == "page" and Incident.objects.count() == 2
+    assert len(oncall.received) == 2 and len(smtp_inbox.messages) == 2  # one per incident, never repeated
+
+    clock.shift(minutes=16)  # nothing new for a quarter of an hour: no longer growing
+    reconcile(shop)
+    evaluate()
+    outage.refresh_from_db()
+    story.refresh_from_db()
+    assert outage.closed_at is not None and story.closed_at is None  # three still wait for a person
+    for message in OutboundMessage.objects.filter(state="dead"):
+        deadletter_discard(message=message, actor=None, reason="order never existed on the platform")
+    evaluate()
+    assert_closed(story)
+    assert Incident.objects.count() == 2
