@@ -13,6 +13,7 @@ from integrations.alerts.runbooks import RUNBOOKS
 from integrations.models import AuditRecord, ConnectionStatus
 from integrations.outbox.models import MessageKind, OutboundMessage
 from integrations.outbox.services import deadletter_discard, outbound_enqueue, outbox_drain
+from integrations.platforms import registry
 from integrations.reconciler import reconcile_connection
 from integrations.services import connection_set_credentials, connection_set_signing_secret
 from tests.factories import UserFactory
@@ -378,3 +379,44 @@ def test_a_dead_letter_is_a_story_to_investigate_and_a_growing_queue_pages(clock
     evaluate()
     assert_closed(story)
     assert Incident.objects.count() == 2
+
+
+# --- write latency P95 over the platform's budget ----------------------------------------------------------------
+
+
+def fulfil(shop, sim, tracking):
+    order = sim.upsert_order({})
+    return outbound_enqueue(
+        connection=shop, kind=MessageKind.FULFILMENT,
+        payload={"order_id": str(order["id"]), "tracking_number": tracking, "carrier": "UPS"},
+    )  # fmt: skip
+
+
+def test_live_writes_confirmed_later_than_the_platforms_budget_page_and_close_when_writes_are_quick(
+    clock, paging, evaluate, shopify_sim, shop
+):
+    smtp_inbox, oncall = paging
+    budget = registry.write_latency_budget_seconds("shopify")
+    fulfil(shop, shopify_sim, "1ZSLOW1")
+    clock.shift(seconds=budget - 5)
+    outbox_drain(connection_id=shop.pk)
+    evaluate()
+    assert not Incident.objects.exists()  # 55 s: inside the budget
+    fulfil(shop, shopify_sim, "1ZSLOW2")
+    clock.shift(seconds=budget + 30)  # the platform confirms 90 s after the shipment was handed over
+    outbox_drain(connection_id=shop.pk)
+    evaluate()
+    incident = the_incident("write-latency-p95")
+    assert_opened_with_runbook(incident, "platform-outage")
+    assert incident.value == pytest.approx((budget + 30) / budget, rel=0.05)
+    clock.shift(minutes=1)
+    evaluate()
+    assert_told_once(incident, smtp_inbox, oncall)
+
+    clock.shift(minutes=15)  # the slow writes leave the 15-minute window; new ones are confirmed at once
+    for n in range(3):
+        fulfil(shop, shopify_sim, f"1ZFAST{n}")
+    outbox_drain(connection_id=shop.pk)
+    evaluate()
+    assert_closed(incident)
+    assert Incident.objects.count() == 1
