@@ -17,6 +17,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import requests
@@ -71,7 +72,7 @@ def recipients_for(incident: Incident) -> list[Recipient]:
     )
 
 
-def notifications_queue(*, incident: Incident, extra_emails: list[str] = ()) -> list[Notification]:  # type: ignore[assignment]
+def notifications_queue(*, incident: Incident, extra_emails: Sequence[str] = ()) -> list[Notification]:
     """Queue one notification per address of the incident's recipients (and `extra_emails`, e.g. the brand's
     administrators); an address already notified about this incident is skipped. Sent after commit."""
     wanted: list[tuple[str, str]] = []

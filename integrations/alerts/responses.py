@@ -22,7 +22,7 @@ from django_q.tasks import async_task
 
 from integrations.alerts import runbooks
 from integrations.alerts.incidents import incident_entry_add
-from integrations.alerts.models import EntryKind, Incident
+from integrations.alerts.models import EntryKind, Incident, Severity
 from integrations.audit import audit_record
 from integrations.models import AuditDirection, Connection, ConnectionStatus
 from integrations.outbox.models import MessageKind, MessageState, OutboundMessage
@@ -51,6 +51,9 @@ def brand_admin_emails(incident: Incident) -> list[str]:
 
 
 def _outage(incident: Incident, now: dt.datetime) -> list[str]:
+    if incident.severity != Severity.PAGE:  # a first dead letter is a story to read, not a reason to stop webhooks
+        _say(incident, "to investigate with the runbook; no automatic switch to polling", now)
+        return []
     connection = incident.connection
     if connection.status == ConnectionStatus.ACTIVE:
         connection = connection_enter_polling_fallback(connection=connection, note=f"incident {incident.pk}: outage")
@@ -153,4 +156,7 @@ RESPONSES: dict[str, Callable[[Incident, dt.datetime], list[str]]] = {
 
 
 def first_hour_response(*, incident: Incident, now: dt.datetime) -> list[str]:
+    if incident.severity == Severity.REVIEW:  # reviewed daily (catalog drift): a person decides, nothing automatic
+        _say(incident, "for the daily review; no automatic response", now)
+        return []
     return RESPONSES[incident.runbook](incident, now)

@@ -82,7 +82,7 @@ DEFAULTS: tuple[Default, ...] = (
     Default("dead-letters", "Dead letters waiting", Signal.DEAD_LETTERS, ABOVE, 0, 0, 0, Severity.INVESTIGATE,
             runbooks.PLATFORM_OUTAGE, "Some updates to your store could not be delivered and are being looked at.",
             group="dead-letters"),
-    Default("dead-letters-growing", "Dead letters growing", Signal.DEAD_LETTERS_ADDED, ABOVE, 0, 15, 15,
+    Default("dead-letters-growing", "Dead letters growing", Signal.DEAD_LETTERS_ADDED, ABOVE, 2, 15, 0,
             Severity.PAGE, runbooks.PLATFORM_OUTAGE,
             "Updates to your store keep failing; we are working on it.", group="dead-letters"),
     Default("catalog-drift", "Catalog drift to review", Signal.CATALOG_DRIFT, ABOVE, 0, 0, 0, Severity.REVIEW,

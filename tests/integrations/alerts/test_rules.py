@@ -43,7 +43,7 @@ SEED = {
     "write-latency-p95": ("write_latency_over_budget", "above", 1.0, 15, 0, "page"),  # over the platform's budget
     "headroom-low": ("headroom", "below", 0.2, 0, 10, "page"),  # below 20 % for 10 minutes
     "dead-letters": ("dead_letters", "above", 0, 0, 0, "investigate"),  # non-zero is a story
-    "dead-letters-growing": ("dead_letters_added", "above", 0, 15, 15, "page"),  # growing is an outage
+    "dead-letters-growing": ("dead_letters_added", "above", 2, 15, 0, "page"),  # growing is an outage (3 in 15 min)
     "catalog-drift": ("catalog_drift", "above", 0, 0, 0, "review"),  # daily review, not paged
     "reconciler-failing": ("reconciler_failures", "above", 2, 0, 0, "page"),  # more than twice in a row
     "reconciler-silent": ("reconciler_silence", "above", 30, 0, 0, "page"),  # no success for 30 minutes

@@ -12,7 +12,8 @@ from integrations.alerts.models import EntryKind, Incident, Notification
 from integrations.alerts.runbooks import RUNBOOKS
 from integrations.models import AuditRecord, ConnectionStatus
 from integrations.outbox.models import MessageKind, OutboundMessage
-from integrations.outbox.services import outbound_enqueue, outbox_drain
+from integrations.outbox.services import deadletter_discard, outbound_enqueue, outbox_drain
+from integrations.platforms import registry
 from integrations.reconciler import reconcile_connection
 from integrations.services import connection_set_credentials, connection_set_signing_secret
 from tests.factories import UserFactory
@@ -336,4 +337,86 @@ def test_a_catalog_explosion_throttles_stock_writes_serves_fulfilments_first_and
     assert OutboundMessage.objects.get(pk=live.pk).state == "sent"
     evaluate()
     assert_closed(incident)  # 492 waiting: back under the threshold
+    assert Incident.objects.count() == 1
+
+
+# --- dead letters: non-zero is a story, growing is an outage ----------------------------------------------------
+
+
+def refused_write(shop, n):
+    """A fulfilment of an order the platform does not have: refused with a 404, a dead letter at once."""
+    outbound_enqueue(
+        connection=shop, kind=MessageKind.FULFILMENT,
+        payload={"order_id": str(424200 + n), "tracking_number": f"1ZDEAD{n}", "carrier": "UPS"},
+    )  # fmt: skip
+    outbox_drain(connection_id=shop.pk)
+
+
+def test_a_dead_letter_is_a_story_to_investigate_and_a_growing_queue_pages(clock, paging, evaluate, shopify_sim, shop):
+    smtp_inbox, oncall = paging
+    refused_write(shop, 1)
+    evaluate()
+    story = the_incident("dead-letters")
+    assert story.severity == "investigate" and story.runbook == "platform-outage"
+    shop.refresh_from_db()
+    assert shop.status == ConnectionStatus.ACTIVE  # a story: nothing switched
+    for n in (2, 3):
+        clock.shift(minutes=4)
+        refused_write(shop, n)
+        evaluate()
+    outage = Incident.objects.get(rule__code="dead-letters-growing")
+    assert outage.severity == "page" and Incident.objects.count() == 2
+    assert len(oncall.received) == 2 and len(smtp_inbox.messages) == 2  # one per incident, never repeated
+
+    clock.shift(minutes=16)  # nothing new for a quarter of an hour: no longer growing
+    reconcile(shop)
+    evaluate()
+    outage.refresh_from_db()
+    story.refresh_from_db()
+    assert outage.closed_at is not None and story.closed_at is None  # three still wait for a person
+    for message in OutboundMessage.objects.filter(state="dead"):
+        deadletter_discard(message=message, actor=None, reason="order never existed on the platform")
+    evaluate()
+    assert_closed(story)
+    assert Incident.objects.count() == 2
+
+
+# --- write latency P95 over the platform's budget ----------------------------------------------------------------
+
+
+def fulfil(shop, sim, tracking):
+    order = sim.upsert_order({})
+    return outbound_enqueue(
+        connection=shop, kind=MessageKind.FULFILMENT,
+        payload={"order_id": str(order["id"]), "tracking_number": tracking, "carrier": "UPS"},
+    )  # fmt: skip
+
+
+def test_live_writes_confirmed_later_than_the_platforms_budget_page_and_close_when_writes_are_quick(
+    clock, paging, evaluate, shopify_sim, shop
+):
+    smtp_inbox, oncall = paging
+    budget = registry.write_latency_budget_seconds("shopify")
+    fulfil(shop, shopify_sim, "1ZSLOW1")
+    clock.shift(seconds=budget - 5)
+    outbox_drain(connection_id=shop.pk)
+    evaluate()
+    assert not Incident.objects.exists()  # 55 s: inside the budget
+    fulfil(shop, shopify_sim, "1ZSLOW2")
+    clock.shift(seconds=budget + 30)  # the platform confirms 90 s after the shipment was handed over
+    outbox_drain(connection_id=shop.pk)
+    evaluate()
+    incident = the_incident("write-latency-p95")
+    assert_opened_with_runbook(incident, "platform-outage")
+    assert incident.value == pytest.approx((budget + 30) / budget, rel=0.05)
+    clock.shift(minutes=1)
+    evaluate()
+    assert_told_once(incident, smtp_inbox, oncall)
+
+    clock.shift(minutes=15)  # the slow writes leave the 15-minute window; new ones are confirmed at once
+    for n in range(3):
+        fulfil(shop, shopify_sim, f"1ZFAST{n}")
+    outbox_drain(connection_id=shop.pk)
+    evaluate()
+    assert_closed(incident)
     assert Incident.objects.count() == 1
