@@ -117,7 +117,7 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
         "tracking_number": shipment.tracking_number,
         "carrier": shipment.carrier,
         "tracking_url": getattr(shipment, "tracking_url", "") or "",
-        "notify_customer": brand_notifies_customer(order.brand_id),
+        "notify_customer": brand_notifies_customer(getattr(order, "brand_id", None)),
     }
     if getattr(shipment, "lines", None):  # one leg of a split order: fulfil its lines; the last leg completes it
         from orders.models import LEFT_BUILDING_STATES, Order, shipment_platform_lines
