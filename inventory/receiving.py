@@ -260,12 +260,12 @@ def inbound_receive_scan(*, inbound: ExpectedInbound, code: str, actor: Actor, q
     resolution = _resolve_scan(brand=inbound.brand, code=code)
     sku = resolution.sku
     _refuse_not_ready(sku)
-    line = ExpectedInboundLine.objects.select_related("sku", "inbound").filter(inbound=inbound, sku=sku).first()
-    if line is None:
-        if sku.is_kit:
-            message = f"{sku.code} is a kit: receive its components"
-            raise InvalidInput(message, reasons=[Reason("kit_has_no_stock", message)])
-        with transaction.atomic():
+    if sku.is_kit:
+        message = f"{sku.code} is a kit: receive its components"
+        raise InvalidInput(message, reasons=[Reason("kit_has_no_stock", message)])
+    with transaction.atomic():  # an unexpected line exists only with the units received on it
+        line = ExpectedInboundLine.objects.select_related("sku", "inbound").filter(inbound=inbound, sku=sku).first()
+        if line is None:
             ExpectedInbound.objects.select_for_update().get(pk=inbound.pk)
             line = ExpectedInboundLine.objects.filter(inbound=inbound, sku=sku).first()
             if line is None:
@@ -273,10 +273,10 @@ def inbound_receive_scan(*, inbound: ExpectedInbound, code: str, actor: Actor, q
                 line = ExpectedInboundLine.objects.create(
                     inbound=inbound, number=number, sku=sku, quantity_expected=0, unexpected=True
                 )
-        line = ExpectedInboundLine.objects.select_related("sku", "inbound").get(pk=line.pk)
-    return inbound_receive_line(
-        line=line, quantity=quantity, actor=actor, event_id=event_id, warnings=list(resolution.warnings)
-    )
+            line = ExpectedInboundLine.objects.select_related("sku", "inbound").get(pk=line.pk)
+        return inbound_receive_line(
+            line=line, quantity=quantity, actor=actor, event_id=event_id, warnings=list(resolution.warnings)
+        )
 
 
 def _resolve_scan(*, brand: Brand, code: str) -> Any:

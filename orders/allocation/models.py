@@ -172,6 +172,16 @@ class ScheduledInbound(models.Model):
     preordered = models.PositiveIntegerField(default=0)
     expected_on = models.DateField()
     received = models.BooleanField(default=False)
+    # Issue 16 §1: the announced inbound line (inventory.ExpectedInboundLine) these pre-orders are promised against,
+    # so the receipt of that line is the receipt of this inbound. Nullable while older rows carry their own copy.
+    expected_line = models.ForeignKey(
+        "inventory.ExpectedInboundLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="preorder_schedules",
+        help_text="The expected inbound line (ASN/PO) this stock arrives on",
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -204,3 +204,15 @@ def test_finance_and_strangers_receive_nothing(people, brand, facility, skus):
         with pytest.raises(NotPermitted):
             inbound_receive_line(line=inbound.lines.get(), quantity=1, actor=who)
     assert not Movement.objects.exists()
+
+
+def test_a_preorder_schedule_refers_to_the_expected_inbound_line_it_arrives_on(people, brand, facility, skus):
+    from orders.allocation.models import ScheduledInbound
+
+    tee, _ = skus
+    inbound = _inbound(brand, facility, people["mgr"], [("TEE-M", 40)])
+    line = inbound.lines.get()
+    schedule = ScheduledInbound.objects.create(
+        brand=brand, sku=tee, facility=facility, quantity=40, preorder_limit=30, expected_on=TODAY, expected_line=line
+    )
+    assert list(line.preorder_schedules.all()) == [schedule]
