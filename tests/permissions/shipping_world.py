@@ -21,7 +21,7 @@ def build_shipping(world: Any, facility: Any) -> None:
     )
     world.objects["carrier_account"] = account
     order = order_services.order_ingest(
-        canonical=CanonicalOrderFactory(platform_order_id="#1003", lines=(line("TEE-M"),)), brand=world.brand
+        canonical=CanonicalOrderFactory(platform_order_id="#1005", lines=(line("TEE-M"),)), brand=world.brand
     ).order
     for step in (order_services.order_release_to_pick, order_services.order_confirm_picked, order_services.order_pack):
         order = step(order=order, actor=None)
