@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 ('quantity', models.PositiveIntegerField()),
                 ('grade', models.CharField(choices=[('A', 'A: as new'), ('B', 'B: opened, complete'), ('C', 'C: damaged or incomplete'), ('D', 'D: unusable')], max_length=1)),
                 ('disposition', models.CharField(choices=[('sellable', 'Sellable: back to stock'), ('rework', 'Rework'), ('nonconforming', 'Nonconforming: dispose')], max_length=20)),
-                ('reason', models.TextField(blank=True, help_text='What the person saw')),
+                ('reason', models.TextField(blank=True)),
                 ('decided_at', models.DateTimeField()),
                 ('carried_out_at', models.DateTimeField(blank=True, null=True)),
             ],
@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='historicalreturn',
             name='state',
-            field=django_fsm.FSMField(choices=[('initiated', 'Initiated'), ('authorized', 'Authorized'), ('shipped_back', 'Shipped back'), ('received', 'Received (in quarantine)'), ('triaged', 'Triaged'), ('restocked', 'Restocked'), ('reworked', 'Reworked'), ('disposed', 'Disposed'), ('completed', 'Completed (mixed dispositions)')], db_index=True, default='initiated', max_length=50, protected=True),
+            field=django_fsm.FSMField(choices=[('initiated', 'Initiated'), ('authorized', 'Authorized'), ('shipped_back', 'Shipped back'), ('received', 'Received (in quarantine)'), ('triaged', 'Triaged'), ('restocked', 'Restocked'), ('reworked', 'Reworked'), ('disposed', 'Disposed'), ('completed', 'Completed (units restocked, reworked or disposed as each was triaged)')], db_index=True, default='initiated', max_length=50, protected=True),
         ),
         migrations.AlterField(
             model_name='historicalreturnline',
@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='return',
             name='state',
-            field=django_fsm.FSMField(choices=[('initiated', 'Initiated'), ('authorized', 'Authorized'), ('shipped_back', 'Shipped back'), ('received', 'Received (in quarantine)'), ('triaged', 'Triaged'), ('restocked', 'Restocked'), ('reworked', 'Reworked'), ('disposed', 'Disposed'), ('completed', 'Completed (mixed dispositions)')], db_index=True, default='initiated', max_length=50, protected=True),
+            field=django_fsm.FSMField(choices=[('initiated', 'Initiated'), ('authorized', 'Authorized'), ('shipped_back', 'Shipped back'), ('received', 'Received (in quarantine)'), ('triaged', 'Triaged'), ('restocked', 'Restocked'), ('reworked', 'Reworked'), ('disposed', 'Disposed'), ('completed', 'Completed (units restocked, reworked or disposed as each was triaged)')], db_index=True, default='initiated', max_length=50, protected=True),
         ),
         migrations.AlterField(
             model_name='returnline',
