@@ -34,7 +34,7 @@ class ReturnState(models.TextChoices):
     RESTOCKED = "restocked", "Restocked"
     REWORKED = "reworked", "Reworked"
     DISPOSED = "disposed", "Disposed"
-    COMPLETED = "completed", "Completed (units restocked, reworked or disposed as each was triaged)"
+    COMPLETED = "completed", "Completed (mixed dispositions)"
 
 
 class Disposition(models.TextChoices):

@@ -6,7 +6,9 @@ A brand user authorises a return on its own order; another brand's order is not 
 import pytest
 from django.utils import timezone
 
-from integrations.outbox.models import MessageKind, OutboundMessage
+from integrations.outbox.models import MessageKind, MessageState, OutboundMessage
+from integrations.outbox.services import outbox_drain
+from integrations.platforms.shopify.simulator import ShopifySimulator
 from integrations.publishing.models import DirtyStock, PublishedLevel
 from integrations.publishing.services import publishing_run_cycle
 from inventory.models import Movement, MovementKind, StockLevel
@@ -27,6 +29,19 @@ from tests.publishing.factories import ListingFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BARCODE = "8412345678905"
+TOKEN = "shpat_returns_test_7a1f"
+LISTING, LOCATION = "7001", "905684977"
+
+
+@pytest.fixture
+def shopify_sim(settings):
+    settings.OUTBOX_HTTP = {"connect_timeout": 0.5, "read_timeout": 2.0, "retry_attempts": 2}
+    with ShopifySimulator.running(access_token=TOKEN, bucket_size=400, hang_seconds=0.5) as sim:
+        yield sim
+
+
+def _shown_on_shopify(sim):
+    return {str(lvl["inventory_item_id"]): lvl["available"] for lvl in sim.ledger()["inventory_levels"]}
 
 
 def _shipped_order(brand, pid, code="TEE-M"):
@@ -50,16 +65,19 @@ def _state(page):
 
 
 def test_a_manager_authorises_receives_by_scan_triages_and_restocks_a_return(
-    brand, facility, make_user, sign_in, live_server
+    brand, facility, make_user, sign_in, live_server, shopify_sim
 ):
     tee = stocked_sku(brand=brand, facility=facility, code="TEE-M", units=10)
     tee.barcodes.update(value=BARCODE)
-    shop = ConnectionFactory(brand=brand)
-    ListingFactory(connection=shop, sku=tee)
+    shop = ConnectionFactory(brand=brand, platform="shopify", api_base_url=shopify_sim.url,
+                             secrets={"credentials": {"access_token": TOKEN}})  # fmt: skip
+    ListingFactory(connection=shop, sku=tee, external_id=LISTING, location=LOCATION)
     order = _shipped_order(brand, "#5001")
     publishing_run_cycle()  # the channel shows the stock after the sale
+    outbox_drain(limit=50)
     shipped = _level(tee, facility)
     assert shipped["quarantine"] == 0
+    assert _shown_on_shopify(shopify_sim)[LISTING] == shipped["available"]
 
     page = sign_in(make_user("warehouse_manager"))
     page.goto(f"{live_server.url}/orders/{order.pk}/")
@@ -113,12 +131,18 @@ def test_a_manager_authorises_receives_by_scan_triages_and_restocks_a_return(
     back = {**shipped, "on_hand": shipped["on_hand"] + 1, "available": shipped["available"] + 1}
     assert _level(tee, facility) == back
 
-    # the stock change reaches the channel: the SKU is marked for publishing and the next cycle queues its number
+    # the stock change reaches the channel: the SKU is marked for publishing, the next cycle queues its number in
+    # the outbox, and the write lands on the channel's simulator
     assert DirtyStock.objects.filter(sku=tee).exists()
     assert publishing_run_cycle().written == 1
     write = OutboundMessage.objects.filter(connection=shop, kind=MessageKind.INVENTORY).latest("pk")
     assert (write.payload["sku"], write.payload["quantity"]) == ("TEE-M", back["available"])
     assert PublishedLevel.objects.get(connection=shop, sku=tee).quantity == back["available"]
+    report = outbox_drain(limit=50)
+    assert (report.dead, report.retried) == (0, 0), report
+    write.refresh_from_db()
+    assert write.state == MessageState.SENT
+    assert _shown_on_shopify(shopify_sim)[LISTING] == back["available"]
 
     page.set_viewport_size({"width": 375, "height": 800})  # the return's page works on a phone
     page.reload()
