@@ -80,11 +80,14 @@ def test_a_manager_ships_a_packed_order_end_to_end(make_user, packed, page, sign
     row = page.locator(f"#labels tr[data-tracking='{label.tracking_number}']")
     assert row.is_visible() and label.tracking_number in dhl_sim.parcels
 
-    with page.expect_response(lambda r: "/file/pdf/" in r.url) as pdf:
-        with page.context.expect_page():
+    with page.context.expect_event("response", lambda r: "/file/pdf/" in r.url) as pdf:
+        with page.context.expect_page() as tab:
             row.locator("a.label-pdf").click()  # the PDF opens in a tab of its own
-    assert pdf.value.headers["content-type"] == "application/pdf"
-    assert pdf.value.body().startswith(b"%PDF")
+    assert pdf.value.status == 200 and pdf.value.headers["content-type"] == "application/pdf"
+    assert pdf.value.headers["content-disposition"].startswith("inline")  # shown, not downloaded
+    tab.value.close()
+    href = row.locator("a.label-pdf").get_attribute("href")
+    assert page.request.get(f"{live_server.url}{href}").body().startswith(b"%PDF")  # the carrier's bytes, whole
     assert row.locator("a.label-zpl").get_attribute("download") is not None  # ZPL downloads for the printer
 
     page.goto(f"{live_server.url}/shipping/")
