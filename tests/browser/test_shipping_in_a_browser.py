@@ -80,11 +80,14 @@ def test_a_manager_ships_a_packed_order_end_to_end(make_user, packed, page, sign
     row = page.locator(f"#labels tr[data-tracking='{label.tracking_number}']")
     assert row.is_visible() and label.tracking_number in dhl_sim.parcels
 
-    with page.expect_response(lambda r: "/file/pdf/" in r.url) as pdf:
-        with page.context.expect_page():
+    with page.context.expect_event("response", lambda r: "/file/pdf/" in r.url) as pdf:
+        with page.context.expect_page() as tab:
             row.locator("a.label-pdf").click()  # the PDF opens in a tab of its own
-    assert pdf.value.headers["content-type"] == "application/pdf"
-    assert pdf.value.body().startswith(b"%PDF")
+    assert pdf.value.status == 200 and pdf.value.headers["content-type"] == "application/pdf"
+    assert pdf.value.headers["content-disposition"].startswith("inline")  # shown, not downloaded
+    tab.value.close()
+    href = row.locator("a.label-pdf").get_attribute("href")
+    assert page.request.get(f"{live_server.url}{href}").body().startswith(b"%PDF")  # the carrier's bytes, whole
     assert row.locator("a.label-zpl").get_attribute("download") is not None  # ZPL downloads for the printer
 
     page.goto(f"{live_server.url}/shipping/")
@@ -110,3 +113,33 @@ def test_a_manager_ships_a_packed_order_end_to_end(make_user, packed, page, sign
     page.goto(f"{live_server.url}/shipping/orders/{packed.pk}/")
     assert page.locator(f"#labels tr[data-tracking='{label.tracking_number}'] >> text=With the carrier").is_visible()
     assert page.locator("#labels .void-label").count() == 0  # no void after hand-off
+
+
+def test_the_shipping_pages_fit_a_375px_screen(make_user, packed, chromium, live_server):
+    """The desk, an order's shipping page with a label, and the dry run: nothing reaches past a phone's screen."""
+    from integrations.shipping.services import order_ship
+    from tests.browser.test_narrow_screens import OFFENDERS_JS
+
+    manager = make_user("warehouse_manager")
+    order_ship(order=packed, actor=manager)
+    context = chromium.new_context(viewport={"width": 375, "height": 800})
+    context.add_cookies([_session_cookie(manager, live_server.url)])
+    phone = context.new_page()
+    phone.set_default_timeout(30_000)
+    problems = {}
+    for path in ("/shipping/", f"/shipping/orders/{packed.pk}/", "/shipping/rules/dry-run/"):
+        assert phone.goto(f"{live_server.url}{path}").status == 200, path
+        if found := phone.evaluate(OFFENDERS_JS):
+            problems[path] = found[:5]
+    context.close()
+    assert not problems, problems
+
+
+def _session_cookie(user, url):
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "url": url}  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from integrations.carriers.models import CarrierAccount
-from integrations.shipping.models import Label, Manifest
+from integrations.shipping.models import Label, Manifest, ShippingRule
 from orders import services as order_services
 from orders.models import Parcel
 from tests.orders.factories import CanonicalOrderFactory, line
@@ -20,6 +20,10 @@ def build_shipping(world: Any, facility: Any) -> None:
         carrier="ups", name="UPS VLC1", facility=facility, api_base_url="http://127.0.0.1:9"
     )
     world.objects["carrier_account"] = account
+    # a proposed rule only (never in force), so no permitted request in the matrix reaches a carrier
+    world.objects["shipping_rule"] = ShippingRule.objects.create(
+        name="Japan by UPS", countries="JP", carrier="ups", service="65", active=False, proposed=True
+    )
     order = order_services.order_ingest(
         canonical=CanonicalOrderFactory(platform_order_id="#1005", lines=(line("TEE-M"),)), brand=world.brand
     ).order

@@ -175,3 +175,30 @@ def test_the_dry_run_shows_the_service_under_the_proposed_rules(brand, facility,
 
     assert rows[to_germany.pk].now.label == rows[to_germany.pk].proposed.label == "dhl_parcel_de V01PAK (DHL Paket)"
     assert rows[heavy.pk].changed and rows[heavy.pk].proposed.label == "ups 11 (UPS Standard)"
+
+
+def test_ups_outside_the_customs_union_with_customs_data_buys_a_zpl_label_and_a_pdf_reprint(brand, facility, packer):
+    from decimal import Decimal
+
+    from integrations.carriers.accounts import carrier_account_set_credentials
+    from integrations.carriers.models import CarrierAccount
+    from integrations.carriers.registry import connector_for
+    from inventory.models import Sku
+
+    ups = connector_for("ups")
+    credentials = ups.demo_credentials(lambda n: f"{n}-tests-only")
+    ShippingRule.objects.create(name="World by UPS", zone="outside", carrier="ups", service="65")
+    order = packed_order(brand, facility, code="MUG", country="CH", postal_code="8001")
+    Sku.objects.filter(brand=brand, code="MUG").update(
+        hs_code="691200", customs_value=Decimal("12.50"), country_of_origin="PT"
+    )
+    with ups.simulator(credentials=credentials).running() as sim:
+        account = CarrierAccount.objects.create(carrier="ups", name="UPS VLC1", facility=facility, api_base_url=sim.url)
+        carrier_account_set_credentials(account=account, credentials=credentials, actor=None)
+
+        (label,) = services.order_ship(order=order, actor=packer).labels
+
+    assert (label.carrier, label.service, label.format) == ("ups", "65", "ZPL")
+    files = {f.format: default_storage.open(f.path).read() for f in label.files.all()}
+    assert files["ZPL"].startswith(b"^XA") and files["PDF"].startswith(b"%PDF")
+    assert label.cost is not None and label.currency
