@@ -4,6 +4,7 @@ Not a benchmark itself (`make bench` runs only files not starting with an unders
 
 from __future__ import annotations
 
+import json
 import socket
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,3 +32,37 @@ def pct(values: list[float], q: float) -> float:
     """The q-quantile (0..1) by nearest rank; NaN for no values."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def _sql_value(field, column_overrides):
+    """An SQL expression for one column of a bulk-loaded row: the override, else a neutral value by type."""
+    from django.db import models
+
+    if field.column in column_overrides:
+        return column_overrides[field.column]
+    if field.null:
+        return "NULL"
+    if isinstance(field, models.JSONField):
+        default = field.get_default()
+        return f"'{json.dumps(default)}'::jsonb"
+    if isinstance(field, models.BooleanField):
+        return "false"
+    if isinstance(field, (models.IntegerField, models.DecimalField, models.FloatField)):
+        default = field.get_default()
+        return str(default if isinstance(default, (int, float)) else 0)
+    if isinstance(field, models.DateTimeField):
+        return "now()"
+    if isinstance(field, (models.CharField, models.TextField)):
+        default = field.get_default()
+        return "'" + str(default or "").replace("'", "''") + "'"
+    raise ValueError(f"no bulk value for {field.model.__name__}.{field.name}")
+
+
+def bulk_insert(model, count_sql: str, overrides: dict[str, str]) -> None:
+    from django.db import connection
+
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    values = ", ".join(_sql_value(f, overrides) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT {values} FROM {count_sql}')

@@ -18,6 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _support import bulk_insert  # noqa: E402  (bench/ is on sys.path when a bench runs)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
@@ -36,40 +38,6 @@ def own_database() -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{scratch}"')
     os.environ["DATABASE_URL"] = f"{base}/{scratch}"
-
-
-def _sql_value(field, column_overrides):
-    """An SQL expression for one column of a bulk-loaded row: the override, else a neutral value by type."""
-    from django.db import models
-
-    if field.column in column_overrides:
-        return column_overrides[field.column]
-    if field.null:
-        return "NULL"
-    if isinstance(field, models.JSONField):
-        default = field.get_default()
-        return f"'{json.dumps(default)}'::jsonb"
-    if isinstance(field, models.BooleanField):
-        return "false"
-    if isinstance(field, (models.IntegerField, models.DecimalField, models.FloatField)):
-        default = field.get_default()
-        return str(default if isinstance(default, (int, float)) else 0)
-    if isinstance(field, models.DateTimeField):
-        return "now()"
-    if isinstance(field, (models.CharField, models.TextField)):
-        default = field.get_default()
-        return "'" + str(default or "").replace("'", "''") + "'"
-    raise ValueError(f"no bulk value for {field.model.__name__}.{field.name}")
-
-
-def bulk_insert(model, count_sql: str, overrides: dict[str, str]) -> None:
-    from django.db import connection
-
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(f'"{f.column}"' for f in fields)
-    values = ", ".join(_sql_value(f, overrides) for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT {values} FROM {count_sql}')
 
 
 def load() -> dict:

@@ -5,7 +5,10 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from integrations.shipping.api import LabelViewSet, ManifestViewSet, ShippingOrderViewSet
+from integrations.tracking.api import ManualTrackingViewSet
 from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
+from inventory.receiving_api import ExpectedInboundViewSet
 from orders.api import OrderViewSet, ShipmentViewSet
 from returns.api import ReturnViewSet
 from warehouse.api.exceptions import ExceptionItemViewSet
@@ -16,9 +19,14 @@ router.register("exceptions", ExceptionItemViewSet, basename="exception")
 router.register("count-proposals", CountDecisionViewSet, basename="count-proposal")
 router.register("skus", SkuViewSet, basename="sku")
 router.register("stock", StockViewSet, basename="stock")
+router.register("expected-inbound", ExpectedInboundViewSet, basename="expected-inbound")
 router.register("returns", ReturnViewSet, basename="return")
 router.register("orders", OrderViewSet, basename="order")
 router.register("shipments", ShipmentViewSet, basename="shipment")
+router.register("shipping/orders", ShippingOrderViewSet, basename="shipping-order")
+router.register("labels", LabelViewSet, basename="label")
+router.register("manifests", ManifestViewSet, basename="manifest")
+router.register("manual-tracking", ManualTrackingViewSet, basename="manual-tracking")
 
 v1: list[URLPattern | URLResolver] = [
     path("auth/login/", TokenLoginView.as_view(), name="api-login"),

@@ -50,8 +50,11 @@ INSTALLED_APPS = [
     "returns",
     "integrations",
     "integrations.outbox",
+    "integrations.alerts",
     "integrations.publishing",
     "integrations.carriers",
+    "integrations.shipping",
+    "integrations.tracking",
     "reports",
     "demo",
 ]
@@ -82,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "integrations.alerts.banners.incident_banners",
             ],
         },
     },
@@ -131,8 +135,19 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 # Hashed, compressed files once `collectstatic` ran; until then (tests, a first `runserver`) WhiteNoise serves the
 # finders' files as they are, so a page never fails on a missing manifest entry.
 WHITENOISE_USE_FINDERS = True
+# Finance report downloads over this many rows run as background jobs (reports/finance/exports.py).
+REPORT_EXPORT_INLINE_ROWS = env.int("REPORT_EXPORT_INLINE_ROWS", default=50_000)
+_REPORT_EXPORTS_BACKEND = env("REPORT_EXPORTS_BACKEND", default="django.core.files.storage.FileSystemStorage")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Where the scheduled report exports go (reports.tasks.scheduled_exports): a folder by default; for a bucket, set
+    # REPORT_EXPORTS_BACKEND=storages.backends.s3.S3Storage with django-storages installed and its AWS_* settings.
+    "report_exports": {
+        "BACKEND": _REPORT_EXPORTS_BACKEND,
+        "OPTIONS": {"location": str(env.path("REPORT_EXPORTS_DIR", default=BASE_DIR / "var" / "exports"))}
+        if _REPORT_EXPORTS_BACKEND.endswith("FileSystemStorage")
+        else {},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if env.bool("STATIC_MANIFEST", default=PRODUCTION)
@@ -209,6 +224,10 @@ DEMO_SIMULATOR_PORTS = {
     "woocommerce": env.int("DEMO_WOOCOMMERCE_PORT", default=8102),
     "bigcommerce": env.int("DEMO_BIGCOMMERCE_PORT", default=8103),
 }
+DEMO_CARRIER_PORTS = {
+    "dhl_parcel_de": env.int("DEMO_DHL_PORT", default=8111),
+    "ups": env.int("DEMO_UPS_PORT", default=8112),
+}
 DEMO_RECONCILE_MINUTES = env.int("DEMO_RECONCILE_MINUTES", default=2)
 
 # Encryption keys for connection credentials, newest first (see integrations).
@@ -218,6 +237,10 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=180)
 # `/metrics` (integrations/metrics/exporter.py) answers a scraper showing this bearer token, or one scraping from an
 # address or network listed here; with neither set it refuses every scrape.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Alerts (integrations/alerts): the on-call webhook is signed with this secret (never sent unsigned), and links in
+# notifications start with the console's public address.
+ALERTS_WEBHOOK_SECRET = env("ALERTS_WEBHOOK_SECRET", default="")
+ALERTS_BASE_URL = env("ALERTS_BASE_URL", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 
 LOGGING = {

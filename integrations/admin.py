@@ -31,6 +31,7 @@ from integrations.models import (
     shop_taken_problem,
 )
 from integrations.platforms import registry
+from integrations.webhook_subscriptions import webhook_url, webhooks_register
 from inventory.models import Sku
 from warehouse.admin import ConsoleAdmin
 from warehouse.durations import duration_words
@@ -159,6 +160,7 @@ class ConnectionAdmin(ConsoleAdmin):
     list_select_related = ["channel__brand"]
     search_fields = ["channel__name", "shop"]
     brand_field = "channel__brand"
+    actions = ["register_webhooks"]
     readonly_fields = [
         "status",
         "status_reason",
@@ -214,8 +216,8 @@ class ConnectionAdmin(ConsoleAdmin):
         found = Connection.objects.select_related("channel").filter(pk=object_id) if object_id.isdigit() else None
         conn = found.first() if found is not None else None
         if conn is not None:
-            path_ = reverse("integrations:webhook", kwargs={"platform": conn.platform, "connection_id": conn.pk})
-            extra["webhook_url"] = request.build_absolute_uri(path_)
+            extra["webhook_url"] = webhook_url(request, conn)
+            extra["onboarding_url"] = reverse("onboarding-checklist", args=[conn.brand_id])
             extra["health"] = connection_health(conn)
             extra["webhook_topics"] = (
                 tuple(registry.connector_for(conn.platform).webhook_topics)
@@ -223,6 +225,18 @@ class ConnectionAdmin(ConsoleAdmin):
                 else ()
             )
         return super().change_view(request, object_id, form_url, extra)
+
+    @admin.action(description="Subscribe the platform's webhooks to this hub", permissions=["change"])
+    def register_webhooks(self, request: HttpRequest, queryset: QuerySet[Connection]) -> HttpResponse | None:
+        """Through the connector's `register_webhooks` (what is already subscribed is kept, never doubled); each
+        connection's outcome in words. From a connection's page (its button) the answer comes back to that page."""
+        chosen = list(queryset.select_related("channel__brand"))
+        for conn in chosen:
+            outcome = webhooks_register(connection=conn, address=webhook_url(request, conn))
+            messages.add_message(request, messages.SUCCESS if outcome.ok else messages.ERROR, outcome.words)
+        if len(chosen) == 1 and request.POST.get("_from_change_page"):
+            return HttpResponseRedirect(reverse("admin:integrations_connection_change", args=[chosen[0].pk]))
+        return None
 
     @admin.display(description="Status")
     def health(self, obj: Connection) -> str:

@@ -441,3 +441,7 @@ class MetricHour(MetricRollup):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.connection_id} {self.label} {self.hour:%Y-%m-%d %H}h: {self.value}"
+
+
+# The onboarding checklist's model lives beside its rules; imported here so that Django registers it.
+from integrations.onboarding import OnboardingItem  # noqa: E402, F401

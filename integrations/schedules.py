@@ -42,4 +42,12 @@ SCHEDULES = [
         "schedule_type": Schedule.HOURLY,
         "repeats": -1,
     },
+    {
+        # Alerts (issue 18): every rule against its signal, incidents opened and closed, due notifications woken.
+        "name": "integrations.alerts_evaluate",
+        "func": "integrations.alerts.tasks.alerts_evaluate_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
 ]

@@ -55,6 +55,14 @@ class SkuAdmin(TransitionAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # SKUs are retired through aliases, never deleted under stock and orders
 
+    # SKUs are created and edited on the catalogue pages (inventory/catalog_pages.py), which ask why and keep the
+    # code, the pack configuration and the brand's ERP ownership rules; the console shows them read-only.
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(SkuAlias)
 class SkuAliasAdmin(_ReadOnly):

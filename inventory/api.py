@@ -10,9 +10,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from inventory.catalog_api import SkuSerializer, SkuWrites
 from inventory.models import Sku, StockLevel
 from inventory.proposals import count_approve, count_propose, count_reject
-from inventory.selectors import sku_list, stock_levels
+from inventory.selectors import catalog_drift, sku_list, stock_levels
 from warehouse.api.exceptions import ExceptionItemSerializer
 from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import NoteSerializer, OptionalNoteSerializer, StrictSerializer
@@ -20,29 +21,6 @@ from warehouse.filters import brand_choices
 from warehouse.models import ExceptionItem
 from warehouse.roles import scope_to_brands
 from warehouse.selectors import exception_queue_for
-
-
-class SkuSerializer(serializers.ModelSerializer):
-    brand: serializers.Field = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-
-    class Meta:
-        model = Sku
-        fields = [
-            "id",
-            "brand",
-            "code",
-            "title",
-            "state",
-            "is_kit",
-            "parent_code",
-            "variant_attributes",
-            "weight_grams",
-            "length_mm",
-            "width_mm",
-            "height_mm",
-            "hs_code",
-        ]
-        read_only_fields = fields
 
 
 class StockLevelSerializer(serializers.ModelSerializer):
@@ -91,15 +69,21 @@ class StockFilter(django_filters.FilterSet):
         fields = ["brand", "sku", "facility"]
 
 
-class SkuViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SkuViewSet(SkuWrites, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The catalogue: read (brand users their own SKUs), and the writes of `inventory.catalog_api.SkuWrites`."""
+
     serializer_class = SkuSerializer
     permission_classes = [RolePermission]
     read_permission = "inventory.view_sku"
+    write_permission = None  # the catalogue services check who may change what, before any write
     brand_readable = True
     filterset_class = SkuFilter
 
     def get_queryset(self) -> QuerySet[Sku]:
-        return scope_to_brands(sku_list(), self.request.user)  # type: ignore[arg-type]
+        skus = scope_to_brands(sku_list(), self.request.user)  # type: ignore[arg-type]
+        if self.request.query_params.get("drift") in ("1", "true"):
+            skus = skus.filter(pk__in=catalog_drift().values("pk"))
+        return skus
 
 
 class CountProposalSerializer(StrictSerializer):

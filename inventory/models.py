@@ -387,3 +387,156 @@ class Movement(models.Model):
 
     def deltas(self) -> dict[str, int]:
         return {bucket: getattr(self, f"{bucket}_delta") for bucket in BUCKETS}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Catalog ownership: a per-brand switch, so a brand whose ERP owns the master sees it read-only in the console
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class CatalogOwnership(models.Model):
+    """Who owns a brand's catalog master. When `owned_by_erp`, the console shows the master fields read-only and
+    says so (the ERP writes them through the API); a brand without a row owns its catalog in the console."""
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="catalog_ownership")
+    owned_by_erp = models.BooleanField(default=False)
+    erp_name = models.CharField(max_length=100, blank=True, help_text="e.g. Odoo, SAP B1 (shown on the pages)")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "catalog ownership"
+
+    def __str__(self) -> str:
+        return f"{self.brand}: {'ERP' if self.owned_by_erp else 'console'}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Receiving: expected inbound (an ASN or a purchase order) and its lines
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class InboundKind(models.TextChoices):
+    ASN = "asn", "Advance shipping notice"
+    PO = "po", "Purchase order"
+
+
+class InboundSource(models.TextChoices):
+    BRAND = "brand", "Brand"
+    ERP = "erp", "ERP"
+    MANAGER = "manager", "Warehouse manager"
+
+
+class InboundState(models.TextChoices):
+    EXPECTED = "expected", "Expected"
+    RECEIVING = "receiving", "Receiving"
+    CLOSED = "closed", "Closed"
+
+
+class Variance(models.TextChoices):
+    NONE = "", "None"
+    OVER = "over", "Over"
+    SHORT = "short", "Short"
+    UNEXPECTED = "unexpected", "Unexpected"
+
+
+class VarianceState(models.TextChoices):
+    NONE = "", "None"
+    OPEN = "open", "Waiting for a decision"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+@guard("variances_undecided", "every over, short or unexpected receipt needs a decision first")
+def _variances_decided(inbound: ExpectedInbound) -> bool:
+    return not inbound.lines.filter(variance_state=VarianceState.OPEN).exists()
+
+
+class ExpectedInbound(FSMModelMixin, models.Model):
+    """Stock a brand, its ERP or a manager announced for a facility and date, line by line. Receipts move stock
+    through `inventory.receiving`; over, short and unexpected units wait for a person's decision."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="expected_inbound")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="expected_inbound")
+    kind = models.CharField(max_length=3, choices=InboundKind.choices, default=InboundKind.ASN)
+    reference = models.CharField(max_length=100, help_text="The ASN or PO number, unique per brand")
+    expected_on = models.DateField()
+    source = models.CharField(max_length=10, choices=InboundSource.choices)
+    state = FSMField(default=InboundState.EXPECTED, choices=InboundState.choices, protected=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When receiving was declared finished")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-expected_on", "-id"]
+        verbose_name_plural = "expected inbound"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "reference"], name="inbound_reference_unique_per_brand",
+                violation_error_message="Reference in use.",
+            ),
+        ]  # fmt: skip
+        permissions = [("operate_expectedinbound", "Can receive expected inbound")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference}"
+
+    @transition(
+        field=state,
+        source=InboundState.EXPECTED,
+        target=InboundState.RECEIVING,
+        permission="inventory.operate_expectedinbound",
+    )
+    def start_receiving(self) -> None:
+        """The first units were received."""
+
+    @transition(
+        field=state,
+        source=[InboundState.EXPECTED, InboundState.RECEIVING],
+        target=InboundState.CLOSED,
+        conditions=[_variances_decided],
+        permission="inventory.operate_expectedinbound",
+    )
+    def close(self) -> None:
+        """Receiving finished and every variance decided."""
+
+
+class ExpectedInboundLine(models.Model):
+    """One SKU of an expected inbound. `quantity_received` units are in stock; `quantity_held` over or unexpected
+    units wait at the dock for a decision (accepted: received into stock; rejected: `quantity_refused`)."""
+
+    inbound = models.ForeignKey(ExpectedInbound, on_delete=models.CASCADE, related_name="lines")
+    number = models.PositiveIntegerField()
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="expected_inbound_lines")
+    quantity_expected = models.PositiveIntegerField()
+    quantity_received = models.PositiveIntegerField(default=0)
+    quantity_held = models.PositiveIntegerField(default=0)
+    quantity_refused = models.PositiveIntegerField(default=0)
+    unexpected = models.BooleanField(default=False, help_text="Not announced: found while receiving")
+    variance = models.CharField(max_length=10, choices=Variance.choices, blank=True, default=Variance.NONE)
+    variance_state = models.CharField(max_length=10, choices=VarianceState.choices, blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["inbound_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["inbound", "number"], name="inbound_line_number_once"),
+            models.UniqueConstraint(fields=["inbound", "sku"], name="inbound_line_sku_once"),
+            models.CheckConstraint(
+                condition=Q(quantity_expected__gt=0) | Q(unexpected=True),
+                name="inbound_line_quantity_positive",
+                violation_error_message="An expected line needs a quantity of at least 1.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inbound.reference} #{self.number}: {self.quantity_expected} × {self.sku.code}"
+
+    @property
+    def outstanding(self) -> int:
+        return max(0, self.quantity_expected - self.quantity_received)

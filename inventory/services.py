@@ -40,6 +40,7 @@ from warehouse.services import exception_dedupe_key, exception_open
 from warehouse.transitions import Actor, transition_apply
 
 Lines = Sequence[tuple[Sku, int]]
+CODE_LIMIT = 100  # SkuAlias.code / Sku.code
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -118,12 +119,33 @@ def sku_create(
     height_mm: int | None = None,
     hs_code: str = "",
     is_kit: bool = False,
+    unit_cost: Any = None,
+    customs_value: Any = None,
+    country_of_origin: str = "",
+    reason: str = "created",
+    via: str = "",
 ) -> Sku:
+    """A new SKU in `defined`. A person needs `inventory.add_sku`; `via="console"` is refused while the brand's ERP
+    owns its catalog. The code must be new to the brand (neither a SKU code nor an alias)."""
+    from inventory.catalog import catalog_refuse_if_erp_owned, sku_check_values
+
+    if actor is not None and not actor.has_perm("inventory.add_sku"):
+        raise NotPermitted("You may not create SKUs.", reasons=[Reason("not_permitted", "You may not create SKUs")])
+    if via == "console":
+        catalog_refuse_if_erp_owned(brand=brand)
     code = (code or "").strip()
     if not code:
         raise InvalidInput("A SKU needs a code.", reasons=[Reason("code_required", "Give the SKU code")])
-    if Sku.objects.filter(brand=brand, code=code).exists() or SkuAlias.objects.filter(brand=brand, code=code).exists():
-        raise Conflict(f"SKU code {code} is already in use.", reasons=[Reason("code_in_use", f"{code} is in use")])
+    if len(code) > CODE_LIMIT:
+        message = f"The SKU code is {len(code)} characters; at most {CODE_LIMIT}."
+        raise InvalidInput(message, reasons=[Reason("code_too_long", message)])
+    if Sku.objects.filter(brand=brand, code=code).exists():
+        message = f"SKU code {code} is already used by {brand.name}"
+        raise Conflict(message, reasons=[Reason("code_in_use", message)])
+    alias = SkuAlias.objects.select_related("sku").filter(brand=brand, code=code).first()
+    if alias is not None:
+        message = f"SKU code {code} is an old code of {alias.sku.code} ({brand.name}); choose another code"
+        raise Conflict(message, reasons=[Reason("code_in_use", message)])
     sku = Sku(
         brand=brand,
         code=code,
@@ -136,8 +158,12 @@ def sku_create(
         height_mm=height_mm,
         hs_code=hs_code,
         is_kit=is_kit,
+        unit_cost=unit_cost,
+        customs_value=customs_value,
+        country_of_origin=country_of_origin,
     )
-    save_with_history(sku, actor=actor, reason="created")
+    sku_check_values(sku)
+    save_with_history(sku, actor=actor, reason=(reason or "").strip() or "created")
     return sku
 
 
@@ -192,7 +218,6 @@ def sku_change_code(*, sku: Sku, new_code: str, actor: Actor, window: timedelta 
 
 
 ADD_ALIAS = "inventory.add_skualias"
-CODE_LIMIT = 100  # SkuAlias.code / Sku.code
 
 
 def sku_alias_create(
@@ -253,8 +278,11 @@ def sku_change_barcode(*, sku: Sku, new_value: str, actor: Actor, window: timede
     return barcode
 
 
-def kit_set_components(*, kit: Sku, components: Lines, actor: Actor) -> list[KitComponent]:
-    """Define (or redefine) what one kit is made of. Components are plain SKUs of the same brand."""
+def kit_set_components(*, kit: Sku, components: Lines, actor: Actor, reason: str = "kit defined") -> list[KitComponent]:
+    """Define (or redefine) what one kit is made of. Components are plain SKUs of the same brand; a person needs
+    `inventory.change_sku`."""
+    if actor is not None and not actor.has_perm("inventory.change_sku"):
+        raise NotPermitted("You may not change SKUs.", reasons=[Reason("not_permitted", "You may not change SKUs")])
     reasons: list[Reason] = []
     if not kit.is_kit:
         reasons.append(Reason("not_a_kit", f"{kit.code} is not a kit"))
@@ -262,7 +290,9 @@ def kit_set_components(*, kit: Sku, components: Lines, actor: Actor) -> list[Kit
         reasons.append(Reason("kit_components_required", "a kit needs at least one component"))
     seen: set[int] = set()
     for component, quantity in components:
-        if component.is_kit or component.pk == kit.pk:
+        if component.pk == kit.pk:
+            reasons.append(Reason("kit_contains_itself", f"{kit.code} cannot be a component of itself"))
+        elif component.is_kit:
             reasons.append(Reason("nested_kit", f"{component.code} is a kit and cannot be a component"))
         if component.brand_id != kit.brand_id:
             reasons.append(Reason("other_brand", f"{component.code} belongs to another brand"))
@@ -284,7 +314,7 @@ def kit_set_components(*, kit: Sku, components: Lines, actor: Actor) -> list[Kit
                 kit=kit, component=component, quantity=quantity
             )
             row.quantity = quantity
-            save_with_history(row, actor=actor, reason="kit defined")
+            save_with_history(row, actor=actor, reason=(reason or "").strip() or "kit defined")
             rows.append(row)
     return rows
 

@@ -1,8 +1,22 @@
-"""django-q2 schedules of the reports app, applied by `manage.py sync_schedules`."""
+"""django-q2 schedules of the reports app, applied by `python manage.py sync_schedules`."""
 
 from django_q.models import Schedule
 
 SCHEDULES = [
+    {
+        # Hourly, each run overwriting today's row: the last run of a day leaves its closing stock.
+        "name": "reports: storage snapshot",
+        "func": "reports.tasks.storage_snapshot",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 60,
+        "repeats": -1,
+    },
+    {
+        "name": "reports: scheduled CSV exports",
+        "func": "reports.tasks.scheduled_exports",
+        "schedule_type": Schedule.DAILY,
+        "repeats": -1,
+    },
     {
         # The SLO pages read a daily rollup: today's row grows, so it is rewritten every 5 minutes.
         "name": "reports.slo_rollup",

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from returns import services
-from returns.models import Return, ReturnLine
+from returns.models import Return, ReturnDecision, ReturnLine
 from warehouse.admin import TransitionAdmin
 from warehouse.errors import DomainError
 
@@ -20,6 +20,33 @@ class ReturnLineInline(admin.TabularInline):
     model = ReturnLine
     extra = 0
     raw_id_fields = ["sku"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReturnDecisionInline(admin.TabularInline):
+    """Each unit's triage decision, read-only: decisions are recorded on the return's page or by the API."""
+
+    model = ReturnDecision
+    extra = 0
+    fields = ["line", "quantity", "grade", "disposition", "reason", "decided_by", "decided_at", "carried_out_at"]
+    readonly_fields = [
+        "line",
+        "quantity",
+        "grade",
+        "disposition",
+        "reason",
+        "decided_by",
+        "decided_at",
+        "carried_out_at",
+    ]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -55,7 +82,7 @@ class ReturnAdmin(TransitionAdmin):
         "notes",
         "created_at",
     ]
-    inlines = [ReturnLineInline]
+    inlines = [ReturnLineInline, ReturnDecisionInline]
     change_form_template = "admin/returns/return_change_form.html"
     transition_services = {
         "authorize": _step(services.return_authorize),
@@ -64,6 +91,7 @@ class ReturnAdmin(TransitionAdmin):
         "restock": _step(services.return_restock),
         "rework": _step(services.return_rework),
         "dispose": _step(services.return_dispose),
+        "complete": _step(services.return_complete),
     }
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -6,6 +6,8 @@ State changes go through `returns.services`, which move the stock through the in
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,9 +16,13 @@ from simple_history.models import HistoricalRecords
 
 from warehouse.fsm import guard
 from warehouse.models import Brand, Facility
+from warehouse.roles import brands_visible_to
 
 OPERATE = "returns.operate_return"
 TRIAGE = "returns.triage_return"
+# Create a return authorisation against a shipped order: managers anywhere, a brand user for their own brand's
+# orders only (checked together with brand scoping, like `allocation.adjust_own_policy`).
+AUTHORISE = "returns.add_return"
 
 
 class ReturnState(models.TextChoices):
@@ -28,12 +34,18 @@ class ReturnState(models.TextChoices):
     RESTOCKED = "restocked", "Restocked"
     REWORKED = "reworked", "Reworked"
     DISPOSED = "disposed", "Disposed"
+    COMPLETED = "completed", "Completed (units restocked, reworked or disposed as each was triaged)"
 
 
 class Disposition(models.TextChoices):
     SELLABLE = "sellable", "Sellable: back to stock"
     REWORK = "rework", "Rework"
     NONCONFORMING = "nonconforming", "Nonconforming: dispose"
+    # The return's summary when its units were triaged differently; never a unit's own decision.
+    MIXED = "mixed", "Mixed: each unit as triaged"
+
+
+UNIT_DISPOSITIONS = [choice for choice in Disposition.choices if choice[0] != Disposition.MIXED]
 
 
 class Grade(models.TextChoices):
@@ -67,6 +79,30 @@ def _has_disposition(rma: Return) -> bool:
 def triage_complete(rma: Return) -> bool:
     """The one rule of reverse logistics; the services check it even on a forced transition."""
     return rma.state == ReturnState.TRIAGED and bool(rma.grade) and bool(rma.disposition)
+
+
+@guard("units_not_triaged", "every received unit needs its own grade and disposition")
+def _units_decided(rma: Return) -> bool:
+    received = sum(rma.lines.values_list("received_quantity", flat=True))
+    decided = sum(rma.decisions.values_list("quantity", flat=True))
+    return received > 0 and decided == received
+
+
+@guard("disposition_not_mixed", "only a return whose units were triaged differently is completed unit by unit")
+def _is_mixed(rma: Return) -> bool:
+    return rma.disposition == Disposition.MIXED
+
+
+def _may_authorize(rma: models.Model, user: Any) -> bool:
+    """Operations and managers authorise any return; a brand user their own brand's (the brand is the returns
+    system of its customers)."""
+    has_perm = getattr(user, "has_perm", None)
+    if has_perm is None:
+        return False
+    if has_perm(OPERATE):
+        return True
+    brand_id: int = getattr(rma, "brand_id", 0)
+    return bool(has_perm(AUTHORISE)) and brands_visible_to(user).filter(pk=brand_id).exists()
 
 
 @guard("disposition_not_sellable", "only a return triaged as sellable is restocked")
@@ -116,7 +152,7 @@ class Return(FSMModelMixin, models.Model):
                 violation_error_message="This brand already has a return with this RMA number.",
             ),
             models.CheckConstraint(
-                condition=~Q(state__in=["restocked", "reworked", "disposed"]) | ~Q(disposition=""),
+                condition=~Q(state__in=["restocked", "reworked", "disposed", "completed"]) | ~Q(disposition=""),
                 name="return_completed_only_after_triage",
                 violation_error_message="A return is completed only after triage recorded its disposition.",
             ),
@@ -133,7 +169,7 @@ class Return(FSMModelMixin, models.Model):
 
     @transition(
         field=state, source=ReturnState.INITIATED, target=ReturnState.AUTHORIZED, conditions=[_has_lines],
-        permission=OPERATE,
+        permission=_may_authorize,
     )  # fmt: skip
     def authorize(self) -> None:
         """The returns system approved the return."""
@@ -143,15 +179,16 @@ class Return(FSMModelMixin, models.Model):
         """The customer sent it back."""
 
     @transition(
-        field=state, source=ReturnState.SHIPPED_BACK, target=ReturnState.RECEIVED,
+        field=state, source=[ReturnState.AUTHORIZED, ReturnState.SHIPPED_BACK], target=ReturnState.RECEIVED,
         conditions=[_has_lines, _has_facility], permission=OPERATE,
     )  # fmt: skip
     def receive(self) -> None:
-        """Logged in at the warehouse; its units go to quarantine."""
+        """Logged in at the warehouse; its units go to quarantine. A parcel that arrives is evidence it was shipped
+        back, so receipt also runs from authorised (the carrier's "shipped back" notice often never comes)."""
 
     @transition(
         field=state, source=ReturnState.RECEIVED, target=ReturnState.TRIAGED,
-        conditions=[_has_grade, _has_disposition], permission=TRIAGE,
+        conditions=[_has_grade, _has_disposition, _units_decided], permission=TRIAGE,
     )  # fmt: skip
     def triage(self) -> None:
         """Inspected: a grade and a disposition are recorded."""
@@ -177,13 +214,21 @@ class Return(FSMModelMixin, models.Model):
     def dispose(self) -> None:
         """Nonconforming: the units leave the building."""
 
+    @transition(
+        field=state, source=ReturnState.TRIAGED, target=ReturnState.COMPLETED,
+        conditions=[triage_complete, _is_mixed], permission=OPERATE,
+    )  # fmt: skip
+    def complete(self) -> None:
+        """Units triaged differently: each is restocked, reworked or disposed as its own decision says."""
+
 
 class ReturnLine(models.Model):
     """Units of one SKU on a return. A kit comes back as its components."""
 
     rma = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines", verbose_name="return")
     sku = models.ForeignKey("inventory.Sku", on_delete=models.PROTECT, related_name="return_lines")
-    quantity = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField(help_text="Units authorised")
+    received_quantity = models.PositiveIntegerField(default=0, help_text="Units received into quarantine so far")
     history = HistoricalRecords()
 
     class Meta:
@@ -195,7 +240,52 @@ class ReturnLine(models.Model):
                 violation_error_message="A return line needs at least one unit.",
             ),
             models.UniqueConstraint(fields=["rma", "sku"], name="return_line_one_per_sku"),
+            models.CheckConstraint(
+                condition=Q(received_quantity__lte=models.F("quantity")),
+                name="return_line_received_within_authorised",
+                violation_error_message="More units received than the return authorises.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku_id}"
+
+    @property
+    def outstanding(self) -> int:
+        return self.quantity - self.received_quantity
+
+
+class ReturnDecision(models.Model):
+    """The triage of some received units of one line: their grade and disposition, who decided and when. Each
+    unit gets exactly one decision ("nothing goes back to stock without a decision recorded"); the units move out
+    of quarantine as their own decision says when the return is completed (`carried_out_at`)."""
+
+    rma = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="decisions", verbose_name="return")
+    line = models.ForeignKey(ReturnLine, on_delete=models.CASCADE, related_name="decisions")
+    quantity = models.PositiveIntegerField()
+    grade = models.CharField(max_length=1, choices=Grade.choices)
+    disposition = models.CharField(max_length=20, choices=UNIT_DISPOSITIONS)
+    reason = models.TextField(blank=True, help_text="What the person saw")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+    carried_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["rma_id", "line_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1),
+                name="return_decision_quantity_positive",
+                violation_error_message="A triage decision covers at least one unit.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(grade="") & Q(disposition__in=["sellable", "rework", "nonconforming"]),
+                name="return_decision_complete",
+                violation_error_message="A triage decision needs a grade and a disposition.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.line_id}: {self.grade} {self.disposition}"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The demo: the web app on http://127.0.0.1:8000 with a django-q2 worker and one platform simulator per seeded demo
 # connection (Shopify on :8101, WooCommerce on :8102, BigCommerce on :8103; an order created there with
-# `POST /_sim/orders` arrives here as a signed webhook), on the embedded SQLite database. `make demo` migrates and
+# `POST /_sim/orders` arrives here as a signed webhook) and one carrier simulator per carrier (DHL Parcel DE on :8111,
+# UPS on :8112: labels are bought there from the Shipping page), on the embedded SQLite database. `make demo` migrates and
 # seeds first; Ctrl-C stops every child.
 #   DEMO_PORT=8000   web port           DEMO_DB=/path/db.sqlite3   another SQLite file (default var/db.sqlite3)
 #   DEMO_SHOPIFY_PORT=8101  DEMO_WOOCOMMERCE_PORT=8102  DEMO_BIGCOMMERCE_PORT=8103   simulator ports (settings; the
 #   seed wires the connections)
+#   DEMO_DHL_PORT=8111  DEMO_UPS_PORT=8112   carrier simulator ports
 #   DEMO_RECONCILE_MINUTES=2   the demo connections' reconciler cadence
 set -euo pipefail
 # Job control: each child runs in its own process group, so stopping it also stops what it forked (the django-q2
@@ -88,6 +90,28 @@ if [[ -n "$SIM_SPECS" ]]; then
         SIMULATORS+="$(printf '  %-19s %s (connection %s)' "$platform simulator" "http://$HOST:$sim_port/" \
             "$connection")"$'\n'
     done <<<"$SIM_SPECS"
+fi
+
+# One carrier simulator per carrier (DHL Parcel DE on :8111, UPS on :8112): the seed points every demo carrier account
+# there and gives the accounts of one carrier the same demo credentials, which the simulator accepts (`--account`).
+CARRIER_SPECS="$(printf '%s' "$SEED_JSON" | $PY -c '
+import json, sys
+from urllib.parse import urlsplit
+for c in json.load(sys.stdin).get("carriers", []):
+    print(c["carrier"], c["account"], urlsplit(c["simulator_url"]).port)
+')"
+if [[ -n "$CARRIER_SPECS" ]]; then
+    while read -r carrier account sim_port; do
+        if port_busy "$sim_port"; then
+            echo "Port $sim_port is in use: the $carrier simulator is not started." >&2
+            continue
+        fi
+        $PY manage.py run_carrier_simulator "$carrier" --port "$sim_port" --account "$account" \
+            >"var/log/carrier-$carrier.log" 2>&1 &
+        PIDS+=($!)
+        SIM_PORTS+=("$sim_port")
+        SIMULATORS+="$(printf '  %-19s %s (carrier accounts)' "$carrier simulator" "http://$HOST:$sim_port/")"$'\n'
+    done <<<"$CARRIER_SPECS"
 fi
 
 for _ in $(seq 100); do

@@ -156,8 +156,12 @@ def _check_the_demo_connections_are_wired_to_their_simulators(seeded):
 
 
 @pytest.mark.django_db
-def test_the_demo_seed_builds_every_state_through_the_services_and_a_second_run_changes_nothing(client):
+def test_the_demo_seed_builds_every_state_through_the_services_and_a_second_run_changes_nothing(
+    client, settings, tmp_path
+):
     """One seeding (about 15 s on PostgreSQL) serves every check; then the second run must change nothing."""
+    media = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}
+    settings.STORAGES = {**settings.STORAGES, "default": media}  # the labels the last check buys
     seeded = _seed()
     _check_the_demo_has_one_user_per_role_and_a_brand_user_per_brand(seeded, client)
     _check_a_demo_brand_user_sees_only_their_own_brand(seeded)
@@ -172,6 +176,37 @@ def test_the_demo_seed_builds_every_state_through_the_services_and_a_second_run_
     again = _seed()
     assert _row_counts() == before, "a second run creates no token, connection or history row"
     assert again == seeded, "the same tokens, ids and secrets"
+    _check_the_demos_packed_order_ships_end_to_end_against_the_carrier_simulator(seeded)
+
+
+def _check_the_demos_packed_order_ships_end_to_end_against_the_carrier_simulator(seeded):
+    """Issue 17 §7: the demo's carrier accounts are wired to the carrier simulators and its packed order has a carton,
+    so a manager ships it: the rules choose DHL, the label is bought, the manifest closes, the pickup hands it over."""
+    from integrations.carriers.management.commands.run_carrier_simulator import simulator_for
+    from integrations.carriers.models import CarrierAccount
+    from integrations.shipping import services
+    from orders.models import Parcel, ShipmentState
+
+    assert {c["carrier"]: c["simulator_url"] for c in seeded["carriers"]} == {
+        "dhl_parcel_de": "http://127.0.0.1:8111",
+        "ups": "http://127.0.0.1:8112",
+    }
+    (packed,) = Order.objects.filter(state=OrderState.PACKED)
+    parcel = Parcel.objects.get(order=packed)
+    assert parcel.shipment_id is None and parcel.weight_grams > 0
+    manager = User.objects.get(username="manager")
+    dhl = next(c for c in seeded["carriers"] if c["carrier"] == "dhl_parcel_de")
+    with simulator_for("dhl_parcel_de", account=CarrierAccount.objects.get(pk=dhl["account"])).running() as sim:
+        CarrierAccount.objects.filter(carrier="dhl_parcel_de").update(api_base_url=sim.url)
+        shipped = services.order_ship(order=packed, actor=manager)
+        assert shipped.shipment.carrier == "dhl_parcel_de"
+        account = shipped.labels[0].account
+        manifest = services.manifest_close(account=account, actor=manager)
+        sim.scan(shipped.labels[0].tracking_number)
+        services.handoff_record(actor=manager, manifest=manifest)
+    shipped.shipment.refresh_from_db()
+    assert shipped.shipment.state == ShipmentState.HANDED_TO_CARRIER
+    assert Order.objects.get(pk=packed.pk).state == OrderState.DISPATCHED
 
 
 def _free_port() -> int:
@@ -193,6 +228,8 @@ def test_the_demo_script_serves_the_admin_delivers_simulator_orders_and_stops_ev
         "DEMO_SHOPIFY_PORT": str(_free_port()),
         "DEMO_WOOCOMMERCE_PORT": str(_free_port()),
         "DEMO_BIGCOMMERCE_PORT": str(_free_port()),
+        "DEMO_DHL_PORT": str(_free_port()),
+        "DEMO_UPS_PORT": str(_free_port()),
     }
     migrate = [sys.executable, "manage.py", "migrate", "--noinput"]
     sqlite = env | {"DATABASE_URL": f"sqlite:///{database}"}

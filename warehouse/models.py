@@ -105,6 +105,8 @@ class ExceptionKind(models.TextChoices):
     CANCEL_AFTER_PACK = "cancel_after_pack", "Cancellation after packing"
     PICKING_STALLED = "picking_stalled", "Picking stalled (no activity for 4 h)"
     CARRIER_ACK_MISSING = "carrier_ack_missing", "No carrier acknowledgement within 24 h"
+    DELIVERY_FAILED = "delivery_failed", "The carrier could not deliver"
+    MANUAL_TRACKING = "manual_tracking", "Tracking entered manually: review against the carrier"
     INVENTORY_DRIFT = "inventory_drift", "Stock bucket differs from its ledger"
     INVENTORY_DIVERGENCE = "inventory_divergence", "Channel stock diverges from the WMS"
     RETURN_AWAITING_TRIAGE = "return_awaiting_triage", "Return awaiting triage"
@@ -116,6 +118,7 @@ class ExceptionKind(models.TextChoices):
     CHANNEL_SILENT = "channel_silent", "Channel silent while reconciler finds orders"
     CREDENTIAL_EXPIRED = "credential_expired", "Connection credentials expired"
     INCIDENT = "incident", "Incident: a connector signal crossed its alert threshold"
+    RECEIVING_VARIANCE = "receiving_variance", "Receiving variance: over, short or unexpected units"
     OTHER = "other", "Other"
 
 

@@ -4,10 +4,10 @@
 no longer listed, so a role is exactly what this file says. Patterns use shell wildcards over "app.codename" so a
 role keeps up with models other apps add (a new `orders.view_x` is visible to operations on the next sync).
 
-Brand users carry no global permission on data (their one global permission, `allocation.adjust_own_policy`, is
-always checked together with brand scoping): each gets `warehouse.view_brand_data` on their own `Brand` through
-django-guardian; staff roles hold it globally and so see every brand. Every list the admin, the pages and the API
-show is scoped through `brands_visible_to` / `scope_to_brands`."""
+Brand users carry no global permission on data (their global permissions, `allocation.adjust_own_policy` and
+`returns.add_return`, are always checked together with brand scoping): each gets `warehouse.view_brand_data` on
+their own `Brand` through django-guardian; staff roles hold it globally and so see every brand. Every list the
+admin, the pages and the API show is scoped through `brands_visible_to` / `scope_to_brands`."""
 
 from __future__ import annotations
 
@@ -42,6 +42,10 @@ _EDIT_ALLOCATION = [
     "allocation.change_cutoff",
 ]
 
+# The SKU catalogue pages (inventory/catalog_pages.py): create and edit SKUs, their barcodes, aliases and kits, each
+# change with a reason. Brand users fix drift fields of their own SKUs through brand scoping, not a permission.
+_EDIT_CATALOG = ["inventory.add_sku", "inventory.change_sku", "inventory.add_skualias", "inventory.operate_sku"]
+
 _SEE_OPERATIONS = [
     BRAND_DATA,
     "warehouse.view_brand",
@@ -54,6 +58,9 @@ _SEE_OPERATIONS = [
     "returns.view_*",
     "integrations.view_connection",
     "carriers.view_carrieraccount",
+    "alerts.view_incident",
+    "alerts.view_incidententry",
+    "shipping.view_*",  # labels, manifests and the service rules (administrators edit those)
     *_SEE_ALLOCATION,
 ]
 
@@ -76,10 +83,20 @@ ROLES: dict[str, list[str]] = {
         "*.force_*_transition",
         "inventory.approve_cycle_count",
         "returns.triage_return",
+        "returns.add_return",  # authorise a return against a shipped order (returns.services.return_authorize_order)
         "outbox.view_*",
         "orders.change_order",  # fix an on-hold order's address, phone or lines through the order service
         "inventory.add_skualias",  # map a channel's unknown code to a SKU, from a held order's page
         "orders.close_shipment",
+        "reports.view_finance_reports",
+        "reports.export_reports",
+        "integrations.tick_onboardingitem",  # a brand's onboarding checklist and its go-live date
+        "alerts.operate_incident",  # acknowledge, snooze, keep the post-incident review, declare maintenance
+        "alerts.view_*",
+        *_EDIT_CATALOG,
+        "inventory.add_expectedinbound",  # announce an inbound for a brand (brands and ERPs do it through the API)
+        "tracking.enter_manual_tracking",  # the carrier's API is down: tracking keyed in, re-checked later
+        "tracking.view_*",
     ],
     ADMINISTRATOR: [
         BRAND_DATA,
@@ -92,15 +109,30 @@ ROLES: dict[str, list[str]] = {
         "warehouse.view_saleschannel",
         "warehouse.change_saleschannel",  # its name and SLA window; the channel is made with its connection
         "integrations.*",
+        "alerts.*",  # tune the alert rules, set recipients, declare maintenance
         "carriers.*",
+        "shipping.*",  # the service rules (labels and manifests change only through the shipping services)
+        "tracking.*",  # the brands' customer-notification choice
         "outbox.view_*",
         "outbox.manage_deadletter",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
+        "reports.view_finance_reports",
+        "reports.export_reports",
+        "reports.view_ratecard",
+        "reports.add_ratecard",
+        "reports.change_ratecard",
+        "reports.view_slacredittier",
+        "reports.add_slacredittier",
+        "reports.change_slacredittier",
         *_SEE_ALLOCATION,
         *_EDIT_ALLOCATION,
+        "inventory.view_sku",
+        "inventory.view_catalogownership",
+        *_EDIT_CATALOG,
+        "inventory.change_catalogownership",  # the per-brand "catalog owned by its ERP" switch
     ],
     FINANCE: [
         BRAND_DATA,
@@ -109,24 +141,30 @@ ROLES: dict[str, list[str]] = {
         "warehouse.view_saleschannel",
         "warehouse.view_exceptionitem",
         "warehouse.view_transitionrecord",
-        "warehouse.export_reports",
+        "reports.view_finance_reports",
+        "reports.export_reports",
+        "reports.view_ratecard",
+        "reports.view_slacredittier",
         "orders.view_*",
         "inventory.view_*",
         "returns.view_*",
         *_SEE_ALLOCATION,
     ],
-    # Brand data through object permissions only (see brand_member_add); adjusting the policy is checked together
-    # with brands_visible_to, so it reaches only the user's own brands.
-    BRAND: ["allocation.adjust_own_policy"],
+    # Brand data through object permissions only (see brand_member_add); adjusting the policy and authorising a
+    # return are checked together with brands_visible_to, so they reach only the user's own brands.
+    BRAND: ["allocation.adjust_own_policy", "returns.add_return"],
 }
 
 # What each role is for, in the words the user form shows beside its checkbox (README "Who does what").
 ROLE_DESCRIPTIONS: dict[str, str] = {
     OPERATIONS: "views orders, stock, shipments, returns and exceptions; takes ordinary operational steps",
-    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts",
-    ADMINISTRATOR: "connections, credentials, mappings, dead letters, users, allocation policies",
-    FINANCE: "reads reports and exports; changes nothing",
-    BRAND: "sees only the brands ticked below (orders, stock, returns); never the console",
+    WAREHOUSE_MANAGER: "resolves exceptions, forces a transition with a reason, approves counts, creates and edits "
+    "SKUs, announces inbound and decides receiving variances, ticks onboarding, handles incidents",
+    ADMINISTRATOR: "connections, credentials, mappings, dead letters, users, allocation policies, SKUs and who owns "
+    "each brand's catalog, rate cards, alert rules",
+    FINANCE: "reads and downloads the finance reports; changes nothing",
+    BRAND: "sees only the brands ticked below (orders, stock, returns, catalog); announces inbound and fixes catalog "
+    "drift of their own SKUs; never the console",
 }
 STAFF_ROLES = frozenset(ROLES) - {BRAND}  # they work in the console and see every brand
 

@@ -60,6 +60,8 @@ def subject_url(item: ExceptionItem) -> str | None:
         return None
     if item.content_type.app_label == "orders" and item.content_type.model == "order":
         return reverse("order-page", args=[item.object_id])
+    if item.content_type.model == "expectedinboundline" and isinstance((item.detail or {}).get("inbound"), int):
+        return reverse("inbound-page", args=[item.detail["inbound"]]) + "#variances"  # decided on the inbound's page
     try:
         return reverse(f"admin:{item.content_type.app_label}_{item.content_type.model}_change", args=[item.object_id])
     except Exception:  # a model without a console page: no link rather than a broken one

@@ -234,19 +234,21 @@ def _percentiles(observations: dict[int, list[float]], fraction: float) -> list[
     return points
 
 
-def outbound_write_seconds(span: Span, connection_id: int | None = None) -> dict[int, list[float]]:
+def outbound_write_seconds(
+    span: Span, connection_id: int | None = None, *, kinds: Iterable[str] | None = None
+) -> dict[int, list[float]]:
     """Time from event to platform-confirmed write (seed 000 §07): an outbound message's `sent_at − created_at`,
-    for the writes confirmed in the span (a retried or replayed write counts from its first queueing)."""
-    rows = (
-        OutboundMessage.objects.filter(
-            connection_id__in=_ids(connection_id=connection_id),
-            state=MessageState.SENT,
-            sent_at__gte=span.start,
-            sent_at__lt=span.end,
-        )
-        .order_by("-sent_at")
-        .values_list("connection_id", "created_at", "sent_at")[:PERCENTILE_SAMPLES]
+    for the writes confirmed in the span (a retried or replayed write counts from its first queueing); of the
+    given message `kinds` only, when given (the alert judges live writes: a throttled backfill is slow on purpose)."""
+    confirmed = OutboundMessage.objects.filter(
+        connection_id__in=_ids(connection_id=connection_id),
+        state=MessageState.SENT,
+        sent_at__gte=span.start,
+        sent_at__lt=span.end,
     )
+    if kinds is not None:
+        confirmed = confirmed.filter(kind__in=list(kinds))
+    rows = confirmed.order_by("-sent_at").values_list("connection_id", "created_at", "sent_at")[:PERCENTILE_SAMPLES]
     found: dict[int, list[float]] = defaultdict(list)
     for cid, created, sent in rows:
         if sent is not None:
@@ -254,8 +256,10 @@ def outbound_write_seconds(span: Span, connection_id: int | None = None) -> dict
     return found
 
 
-def outbound_write_latency(span: Span, connection_id: int | None = None, *, fraction: float = 0.95) -> list[Point]:
-    return _percentiles(outbound_write_seconds(span, connection_id), fraction)
+def outbound_write_latency(
+    span: Span, connection_id: int | None = None, *, fraction: float = 0.95, kinds: Iterable[str] | None = None
+) -> list[Point]:
+    return _percentiles(outbound_write_seconds(span, connection_id, kinds=kinds), fraction)
 
 
 def order_lag_seconds(span: Span, connection_id: int | None = None) -> dict[int, list[float]]:

@@ -24,6 +24,7 @@ class MessageKind(models.TextChoices):
     FULFILMENT = "fulfilment", "Fulfilment with tracking"
     TRACKING = "tracking", "Tracking update"
     INVENTORY = "inventory", "Inventory level"
+    STATUS = "status", "Shipment status (in transit, delivered)"
 
 
 class MessageState(models.TextChoices):

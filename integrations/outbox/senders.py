@@ -7,6 +7,7 @@ died after the platform's 200 never produces a second fulfilment."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ from integrations.http import (
 )
 from integrations.models import Connection
 from integrations.outbox.models import MessageKind, OutboundMessage
-from integrations.platforms.protocol import FulfilmentWrite, StockTarget
+from integrations.platforms.protocol import FulfilmentWrite, StatusWrite, StockTarget, writes_status
 from integrations.platforms.registry import connector_for, is_registered
 
 ClientFactory = Callable[[Connection], Any]
@@ -60,6 +61,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     MessageKind.FULFILMENT: ("order_id", "tracking_number"),
     MessageKind.TRACKING: ("order_id", "tracking_number"),
     MessageKind.INVENTORY: ("listing", "quantity"),
+    MessageKind.STATUS: ("order_id", "tracking_number", "status", "occurred_at"),
 }
 
 
@@ -89,6 +91,20 @@ def fulfilment_write(message: OutboundMessage) -> FulfilmentWrite:
         lines=payload.get("lines") or None,
         complete=bool(payload.get("complete", True)),
         previous_tracking_number=str(payload.get("previous_tracking_number") or ""),
+        notify_customer=bool(payload.get("notify_customer", True)),
+    )
+
+
+def status_write(message: OutboundMessage) -> StatusWrite:
+    """A status payload (`order_id, tracking_number, status, occurred_at, carrier?`) in the connector's terms."""
+    payload = message.payload
+    return StatusWrite(
+        order_id=str(payload["order_id"]),
+        tracking_number=str(payload["tracking_number"]),
+        status=str(payload["status"]),
+        occurred_at=dt.datetime.fromisoformat(str(payload["occurred_at"])),
+        carrier=str(payload.get("carrier") or ""),
+        idempotency_key=message.idempotency_key,
     )
 
 
@@ -110,6 +126,11 @@ def send(message: OutboundMessage, client: Any) -> dict[str, Any]:
         done = connector.write_tracking(client, fulfilment_write(message))
     elif message.kind == MessageKind.FULFILMENT:
         done = connector.write_fulfilment(client, fulfilment_write(message))
+    elif message.kind == MessageKind.STATUS:
+        if not writes_status(connector, str(message.payload["status"])):
+            status = message.payload["status"]
+            raise PermanentError(f"{connector.name} takes no {status} status", status_code=501, body="unsupported")
+        done = connector.write_shipment_status(client, status_write(message))
     else:
         raise PermanentError(f"no {message.kind} write", status_code=501, body="unsupported")
     return {**done.detail, "external_id": done.external_id, "created": done.created}

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from integrations.outbox.wake import outbox_kick_after_commit
 from integrations.platforms.registry import connector_for, is_registered
 from integrations.redaction import redact_text
 from integrations.services import connection_enter_polling_fallback, connection_pause_for_credentials
+from integrations.tracking.notify import brand_notifies_customer
 from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
 from warehouse.limits import text_within
 from warehouse.models import ExceptionKind
@@ -116,6 +117,7 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
         "tracking_number": shipment.tracking_number,
         "carrier": shipment.carrier,
         "tracking_url": getattr(shipment, "tracking_url", "") or "",
+        "notify_customer": brand_notifies_customer(order.brand_id),
     }
     if getattr(shipment, "lines", None):  # one leg of a split order: fulfil its lines; the last leg completes it
         from orders.models import Order, OrderState, shipment_platform_lines
@@ -133,6 +135,11 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
 
 
 # --- the worker -----------------------------------------------------------------------------------------------
+
+# Runbook "rate-limit hit": the brand's live traffic (fulfilments, tracking) is claimed before our backfill (stock
+# levels), so a short budget is spent on what a customer waits for.
+LIVE_KINDS = (MessageKind.FULFILMENT, MessageKind.TRACKING)
+PRIORITY = Case(When(kind__in=LIVE_KINDS, then=Value(0)), default=Value(1), output_field=IntegerField())
 
 
 @dataclass
@@ -152,7 +159,7 @@ def outbox_claim_due(
 ) -> list[OutboundMessage]:
     """Take up to `limit` due messages (pending and due, or in flight with a lapsed lease) of writable connections
     whose circuit is closed, skipping rows another worker has locked. At most `per_connection` per connection, so
-    one connection's backlog does not fill every batch."""
+    one connection's backlog does not fill every batch; live writes before stock levels (`PRIORITY`)."""
     now = now or timezone.now()
     open_circuit = ConnectionCircuit.objects.filter(connection=OuterRef("connection"), open_until__gt=now)
     due_now = Q(state=MessageState.PENDING, next_attempt_at__lte=now) | Q(
@@ -163,7 +170,9 @@ def outbox_claim_due(
         .filter(~Exists(open_circuit))
         .annotate(
             rank=Window(
-                RowNumber(), partition_by=[F("connection_id")], order_by=[F("next_attempt_at").asc(), F("id").asc()]
+                RowNumber(),
+                partition_by=[F("connection_id")],
+                order_by=[PRIORITY.asc(), F("next_attempt_at").asc(), F("id").asc()],
             )
         )
         .filter(rank__lte=per_connection)
@@ -173,10 +182,18 @@ def outbox_claim_due(
     with transaction.atomic():
         due = (
             OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(due_now, pk__in=Subquery(candidates.order_by("next_attempt_at", "id").values("pk")[:limit]))
-            .order_by("next_attempt_at", "id")
+            .filter(
+                due_now,
+                pk__in=Subquery(
+                    candidates.annotate(priority=PRIORITY)
+                    .order_by("priority", "next_attempt_at", "id")
+                    .values("pk")[:limit]
+                ),
+            )
+            .annotate(priority=PRIORITY)
+            .order_by("priority", "next_attempt_at", "id")
         )
-        claimed = []
+        claimed: list[OutboundMessage] = []
         for message in list(due):
             try:
                 claimed.append(

@@ -54,6 +54,23 @@ class FulfilmentWrite:
     lines: Sequence[Mapping[str, Any]] | None = None
     complete: bool = True  # False: a partial fulfilment (the order stays open on the platform)
     previous_tracking_number: str = ""  # a tracking change: the number being replaced
+    notify_customer: bool = True  # the brand's choice: the platform e-mails the customer the tracking
+
+
+# Shipment statuses the kit reports to channels after the dispatch (the fulfilment itself says "dispatched").
+SHIPMENT_STATUSES = ("in_transit", "out_for_delivery", "delivered", "attempted_delivery")
+
+
+@dataclass(frozen=True)
+class StatusWrite:
+    """A shipment's status after dispatch, for the fulfilment that carries `tracking_number` on order `order_id`."""
+
+    order_id: str
+    tracking_number: str
+    status: str  # one of SHIPMENT_STATUSES
+    occurred_at: dt.datetime
+    carrier: str = ""
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +158,15 @@ class Connector(Protocol):
 
     def write_tracking(self, client: Any, write: FulfilmentWrite) -> WriteResult: ...
 
+    # Optional: statuses after dispatch (in transit, delivered...). A platform whose API has no such write keeps
+    # `shipment_statuses` empty and never gets one (`writes_status` is the check the kit makes); the fulfilment
+    # with tracking is all it hears.
+    shipment_statuses: frozenset[str]
+
+    def write_shipment_status(self, client: Any, write: StatusWrite) -> WriteResult:
+        """Report one status on the fulfilment with `write.tracking_number`, once (read back before writing)."""
+        ...
+
     stock_needs_location: bool  # a listing is written at a location (the facility's location id must be mapped)
 
     def external_id_problem(self, *, kind: str, value: str) -> str:
@@ -167,6 +193,8 @@ class Connector(Protocol):
 
     # --- rate limits and webhooks ---------------------------------------------------------------------------------
     headroom_pause_seconds: float  # how long the outbox pauses a connection whose headroom ran low
+    # Optional, not a member: `write_latency_budget_seconds: float`, the P95 budget of event to confirmed write the
+    # alerts judge (read by `registry.write_latency_budget_seconds`, default 60 s).
 
     def headroom(self, *, headers: Mapping[str, str], body: Any) -> Headroom | None:
         """Rate-limit headroom from the platform's answer (None when it says nothing)."""
@@ -206,11 +234,19 @@ class Connector(Protocol):
         ...
 
 
+def writes_status(connector: Any, status: str) -> bool:
+    """Whether the platform takes this shipment status (False for a connector without the capability)."""
+    return status in (getattr(connector, "shipment_statuses", None) or frozenset())
+
+
 __all__ = [
+    "SHIPMENT_STATUSES",
     "Connector",
     "CredentialField",
     "DeliveryMeta",
     "FulfilmentWrite",
+    "StatusWrite",
     "StockTarget",
     "WriteResult",
+    "writes_status",
 ]

@@ -54,3 +54,15 @@ def is_registered(code: str) -> bool:
 def choices() -> list[tuple[str, str]]:
     """(code, name) for every registered platform, for forms and the admin."""
     return [(c.code, c.name) for c in sorted(connectors().values(), key=lambda c: c.name.lower())]
+
+
+# Seed 000 §07: "outbound write latency P95 above platform-specific budget". A connector may declare
+# `write_latency_budget_seconds` (event to platform-confirmed write); one that does not gets this default.
+DEFAULT_WRITE_LATENCY_BUDGET_SECONDS = 60.0
+
+
+def write_latency_budget_seconds(code: str) -> float:
+    """The platform's write-latency budget: its connector's optional attribute, else the default."""
+    if not is_registered(code):
+        return DEFAULT_WRITE_LATENCY_BUDGET_SECONDS
+    return float(getattr(connector_for(code), "write_latency_budget_seconds", DEFAULT_WRITE_LATENCY_BUDGET_SECONDS))

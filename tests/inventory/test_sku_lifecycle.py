@@ -27,7 +27,7 @@ def _codes(excinfo):
 
 
 def test_a_sku_walks_its_lifecycle_to_ready_for_receiving_and_each_step_is_recorded(brand, manager):
-    grant(manager, "inventory.operate_sku")
+    grant(manager, "inventory.operate_sku", "inventory.add_sku")
     sku = sku_create(brand=brand, code="TEE-M-BLUE", title="Tee", parent_code="TEE",
                      variant_attributes={"size": "M", "colour": "blue"}, actor=manager)  # fmt: skip
     assert sku.state == SkuState.DEFINED

@@ -42,6 +42,15 @@ def _url(rule, world):
     return reverse(rule.route, kwargs=kwargs)
 
 
+def _filled(value, world):
+    """A "<key>" string in a body stands for the pk of the world's object `key` (as in test_whole_database)."""
+    if isinstance(value, list):
+        return [_filled(v, world) for v in value]
+    if isinstance(value, str) and value.startswith("<") and value.endswith(">"):
+        return world.objects[value[1:-1]].pk
+    return value
+
+
 def _is_denied(rule, column, status):
     if status in DENIED:
         return True
@@ -54,7 +63,7 @@ def _is_denied(rule, column, status):
 def test_each_role_gets_the_answer_the_policy_table_names(rule, column, world):
     client = world.client(column, api=rule.api)
     url = _url(rule, world)
-    body = dict(rule.body or {})
+    body = {key: _filled(value, world) for key, value in (rule.body or {}).items()}
     if rule.route == "exception-queue" and rule.method == "POST":
         body["ids"] = [world.objects["exception"].pk]
     before = snapshot()

@@ -48,10 +48,11 @@ def test_warehouse_managers_can_resolve_and_force():
     assert user.has_perm("warehouse.force_exceptionitem_transition")
 
 
-def test_finance_has_no_permission_other_than_viewing():
+def test_finance_has_no_permission_other_than_viewing_and_exporting_reports():
     user = _member("finance")
     perms = user.get_all_permissions()
-    assert perms and all(p.split(".")[1].startswith("view_") for p in perms)
+    assert perms and all(p.split(".")[1].startswith("view_") or p == "reports.export_reports" for p in perms)
+    assert user.has_perm("reports.view_finance_reports") and user.has_perm("reports.export_reports")
 
 
 def test_administrators_manage_connections_but_cannot_force_or_resolve():

@@ -41,8 +41,8 @@ pytestmark = [
 
 SKIPPED_PREFIXES = ("webhooks/",)  # signed by the platform, not by role: integrations' tests cover them
 # Route arguments of read-only routes: they answer without looking anything up (405, a form, a redirect).
-FILLER = {"pk": "1", "format": "json", "name": "x", "uidb64": "MQ", "token": "x-y", "app_label": "orders",
-          "content_type_id": "1", "object_id": "1", "url": "x/"}  # fmt: skip
+FILLER = {"pk": "1", "slug": "x", "format": "json", "name": "x", "uidb64": "MQ", "token": "x-y", "app_label": "orders",
+          "content_type_id": "1", "object_id": "1", "url": "x/", "file_format": "csv"}  # fmt: skip
 # Console objects to post to: models with more than one interesting state get one object per state.
 ADMIN_OBJECTS = {
     "orders.order": ["held_order", "packed_order"],
@@ -165,6 +165,13 @@ def _add_console_objects(world: World) -> None:
     Task.objects.create(id="sweep-ok", name="sweep-ok", func="math.floor", started=now, stopped=now, success=True)
     Task.objects.create(id="sweep-ko", name="sweep-ko", func="math.floor", started=now, stopped=now, success=False)
     OrmQ.objects.create(key="default", payload="sweep", lock=now)
+    from integrations.alerts.models import MaintenanceWindow, Notification, Recipient
+
+    MaintenanceWindow.objects.create(
+        connection=shop, starts_at=now, ends_at=now + timezone.timedelta(hours=1), reason="sweep"
+    )
+    Recipient.objects.create(email="sweep@hub.example")
+    Notification.objects.create(incident=world.objects["incident"], channel="email", target="sweep@hub.example")
 
 
 def _user(world: Any, column: str) -> User | None:

@@ -7,11 +7,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from inventory.models import Movement, StockLevel
+from integrations.onboarding import OnboardingItem
+from inventory.models import (
+    Barcode,
+    CatalogOwnership,
+    ExpectedInbound,
+    ExpectedInboundLine,
+    Movement,
+    Sku,
+    SkuAlias,
+    StockLevel,
+)
 from inventory.proposals import count_propose
+from inventory.receiving import expected_inbound_create
 from inventory.services import stock_receive
 from orders.allocation.models import AllocationPolicy, Cutoff
 from orders.allocation.services import allocation_policy_update, cutoff_set
@@ -64,6 +76,7 @@ def build_world(make_user: Any) -> World:
     world.users["other"] = make_user("brand", brand=world.other_brand, username="borealis-user")
     world.tokens = {column: token_issue(user=user) for column, user in world.users.items()}
     world.objects["mgr_account"] = world.users["mgr"]  # the console's user pages act on an account
+    world.objects["brand"] = world.brand  # the onboarding checklist's pages act on a brand
 
     world.objects["exception"] = exception_open(
         kind=ExceptionKind.ORDER_ON_HOLD,
@@ -80,6 +93,10 @@ def build_world(make_user: Any) -> World:
     world.objects["sku"] = sku
     world.objects["draft_sku"] = DefinedSkuFactory(brand=world.brand, code="NEW-1")
     world.objects["stock"] = StockLevel.objects.get(sku=sku)
+    world.objects["inbound"] = expected_inbound_create(
+        brand=world.brand, facility=facility, reference="ASN-W1", expected_on=dt.date(2026, 12, 10),
+        lines=[(sku, 5)], actor=None,
+    )  # fmt: skip
     other_stock = StockLevel.objects.get(sku=other_sku)
     world.objects["proposal"] = count_propose(
         level=other_stock, counted=4, reason="Shelf count", actor=world.users["ops"]
@@ -99,6 +116,7 @@ def build_world(make_user: Any) -> World:
     ):
         received = step(rma=received, actor=None)
     world.objects["received_return"] = received
+    world.objects["received_return_line"] = received.lines.get()
     from orders import services as order_services
     from tests.orders.factories import CanonicalAddressFactory, CanonicalOrderFactory, line
 
@@ -116,18 +134,54 @@ def build_world(make_user: Any) -> World:
     world.objects["shipment"] = order_services.shipment_create(
         order=packed, carrier="DHL", actor=None, tracking_number="TRK1"
     )
+    shipped = order_services.order_ingest(
+        canonical=CanonicalOrderFactory(platform_order_id="#1003", lines=(line("TEE-M"),)), brand=world.brand
+    ).order
+    for step in (order_services.order_release_to_pick, order_services.order_confirm_picked, order_services.order_pack):
+        shipped = step(order=shipped, actor=None)
+    handover = order_services.shipment_create(order=shipped, carrier="DHL", actor=None, tracking_number="TRK3")
+    order_services.shipment_hand_to_carrier(
+        shipment=handover, carrier_receipt="R3", handed_at=timezone.now(), actor=None
+    )
+    shipped.refresh_from_db()
+    world.objects["shipped_order"] = shipped  # a return is authorised against it
     world.objects["policy"] = allocation_policy_update(brand=world.brand, actor=None, reason="world")
     world.objects["cutoff"] = cutoff_set(brand=world.brand, facility=facility, cutoff_time=dt.time(15), actor=None)
     from tests.integrations.factories import ConnectionFactory
 
     world.objects["connection"] = ConnectionFactory(brand=world.brand)  # the mapping editor's page acts on it
+    from reports.models import ExportJob, RateCard, SlaCreditTier
+
+    RateCard.objects.create(brand=world.brand, valid_from=dt.date(2026, 1, 1))
+    SlaCreditTier.objects.create(brand=world.brand, attainment_below=99, credit_per_late_order=1)
+    world.objects["export_job"] = ExportJob.objects.create(
+        report="volume", file_format="csv", requested_by=world.users["fin"]
+    )
+    from integrations.alerts.incidents import incident_open
+    from integrations.alerts.models import AlertRule
+    from integrations.alerts.rules import rules_ensure_defaults
+
+    rules_ensure_defaults()  # an incident's page acts on it
+    world.objects["incident"] = incident_open(
+        rule=AlertRule.objects.get(code="credentials-refused"),
+        connection=world.objects["connection"],
+        value=1.0,
+        now=dt.datetime.now(dt.UTC),
+    )[0]
     world.objects["brand"] = world.brand  # the brand SLO pages act on it
+    from tests.permissions.shipping_world import build_shipping
+
+    build_shipping(world, facility)
+    from integrations.tracking.models import BrandTrackingSettings
+
+    world.objects["tracking_settings"] = BrandTrackingSettings.objects.create(brand=world.brand)
     for build in BUILDERS:
         build(world, facility)
     return world
 
 
 SNAPSHOT_MODELS: list[Any] = [
+    OnboardingItem,
     ExceptionItem,
     StockLevel,
     Movement,
@@ -137,6 +191,12 @@ SNAPSHOT_MODELS: list[Any] = [
     Shipment,
     AllocationPolicy,
     Cutoff,
+    Sku,
+    SkuAlias,
+    Barcode,
+    CatalogOwnership,
+    ExpectedInbound,
+    ExpectedInboundLine,
 ]
 
 

@@ -11,7 +11,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.permissions.policy import ALIAS_FORM, CUTOFF_EDIT, MANUAL_ORDER, MAPPING_EDIT, POLICY_EDIT  # noqa: F401  (bodies shared)
+from reports.finance.access import can_export
+from tests.permissions.policy import (  # noqa: F401  (bodies shared)
+    ALIAS_FORM,
+    CUTOFF_EDIT,
+    INBOUND_FORM,
+    INBOUND_NEW,
+    MANUAL_ORDER,
+    MAPPING_EDIT,
+    ONBOARDING_GO_LIVE,
+    ONBOARDING_TICK,
+    OWNERSHIP_FORM,
+    POLICY_EDIT,
+    RETURN_AUTHORISATION,
+    RETURN_FORM,
+    SKU_FORM,
+    SKU_NEW,
+)
 
 # May `user` (never None) write through this route? `obj` is the world's object the route acts on, or None.
 Allowed = Callable[[Any, Any], bool]
@@ -27,6 +43,24 @@ def any_of(*names: str) -> Allowed:
 
 SIGNED_IN: Allowed = lambda user, obj: True  # noqa: E731  (acts on the caller's own tokens or session only)
 NOBODY: Allowed = lambda user, obj: False  # noqa: E731
+
+
+def _brand_user_of_acme(user: Any) -> bool:
+    from warehouse.roles import brands_visible_to, sees_all_brands
+
+    return not sees_all_brands(user) and brands_visible_to(user).filter(slug="acme").exists()
+
+
+def change_or_own_drift(user: Any, obj: Any) -> bool:
+    """The SKU page's form: staff who change SKUs, or a brand user fixing a drift field of their own SKU."""
+    return bool(user.has_perm("inventory.change_sku")) or (
+        _brand_user_of_acme(user) and obj is not None and obj.brand.slug == "acme"
+    )
+
+
+def announce(user: Any, obj: Any) -> bool:
+    """Announcing inbound for the brand "acme" (the bodies name it): managers, or a user of that brand."""
+    return bool(user.has_perm("inventory.add_expectedinbound")) or _brand_user_of_acme(user)
 
 
 @dataclass(frozen=True)
@@ -63,11 +97,78 @@ WRITES: dict[str, list[Write]] = {
                                     {"reason": "Customer asked"}, kwargs={"name": "cancel"})],
     "order-page-force": [Write("order-page-force", perm("orders.force_order_transition"), "held_order",
                                {"name": "validate", "reason": "Phoned"})],
+    # returns' pages (a brand user authorises a return on its own order: returns.add_return with brand scoping)
+    "return-page-scan": [Write("return-page-scan", perm("returns.operate_return"), "return", {"code": "TEE-M"})],
+    "return-page-triage": [Write("return-page-triage", perm("returns.triage_return"), "received_return",
+                                 {"line": "<received_return_line>", "grade": "A", "disposition": "sellable"})],
+    "return-page-step": [
+        Write("return-page-step", any_of("returns.operate_return", "returns.add_return"), "return",
+              {"reason": "RMA approved"}, kwargs={"name": "authorize"}),
+        *[Write("return-page-step", perm("returns.operate_return"), "received_return", {}, kwargs={"name": name})
+          for name in ("mark_shipped_back", "restock", "rework", "dispose", "complete")],
+        Write("return-page-step", perm("returns.triage_return"), "received_return", {},
+              kwargs={"name": "finish_triage"}),
+    ],
+    "return-authorise": [Write("return-authorise", perm("returns.add_return"), "shipped_order", RETURN_FORM)],
+    # issue 17 §6: manual tracking while a carrier's API is down, and its re-check
+    "order-tracking-manual": [Write("order-tracking-manual", perm("tracking.enter_manual_tracking"), "held_order",
+                                    {"carrier": "ups", "tracking_number": "1ZSWEEP", "handed_at": "2026-11-24T09:00"})],
+    "order-tracking-recheck": [Write("order-tracking-recheck", perm("tracking.enter_manual_tracking"), "held_order",
+                                     {})],
     "allocation-policy": [Write("allocation-policy",
                                 any_of("allocation.change_allocationpolicy", "allocation.adjust_own_policy"),
                                 None, POLICY_EDIT)],
     "connection-mappings": [Write("connection-mappings", perm("integrations.change_connection"), "connection",
                                   MAPPING_EDIT)],
+    "onboarding-tick": [Write("onboarding-tick", perm("integrations.tick_onboardingitem"), "brand", ONBOARDING_TICK)],
+    "onboarding-go-live": [Write("onboarding-go-live", perm("integrations.tick_onboardingitem"), "brand",
+                                 ONBOARDING_GO_LIVE)],
+    # an incident's page (integrations/alerts/views.py)
+    "incident-acknowledge": [Write("incident-acknowledge", perm("alerts.operate_incident"), "incident", {})],
+    "incident-snooze": [Write("incident-snooze", perm("alerts.operate_incident"), "incident",
+                              {"minutes": "60", "reason": "Brand is rotating the key"})],
+    "incident-review": [Write("incident-review", perm("alerts.operate_incident"), "incident",
+                              {"impact": "a", "timeline": "b", "root_cause": "c", "detection": "d", "actions": "e"})],
+    "incident-replay": [Write("incident-replay", perm("alerts.operate_incident"), "incident", {})],
+    # The SKU catalogue and receiving pages (issue 16 §1, §2)
+    "catalog-new": [Write("catalog-new", perm("inventory.add_sku"), None, SKU_FORM)],
+    "catalog-ownership": [Write("catalog-ownership", perm("inventory.change_catalogownership"), None, OWNERSHIP_FORM)],
+    "catalog-sku": [Write("catalog-sku", change_or_own_drift, "sku", {"hs_code": "610912", "reason": "Customs"}),
+                    Write("catalog-sku", NOBODY, "sku", {"code": "HACK", "reason": "Mine now"})],
+    "catalog-sku-step": [Write("catalog-sku-step", perm("inventory.change_sku"), "draft_sku", {"reason": "Standalone"},
+                               kwargs={"name": "assign_variants"})],
+    "catalog-sku-code": [Write("catalog-sku-code", perm("inventory.change_sku"), "sku",
+                               {"new_code": "TEE-M2", "reason": "Supplier"})],
+    "catalog-sku-barcode": [Write("catalog-sku-barcode", perm("inventory.change_sku"), "sku",
+                                  {"barcode": "8499999999999", "reason": "Supplier"})],
+    "catalog-sku-alias": [Write("catalog-sku-alias", perm("inventory.change_sku"), "sku",
+                                {"code": "TEE-ALT", "reason": "Channel"})],
+    "catalog-sku-components": [Write("catalog-sku-components", perm("inventory.change_sku"), "sku",
+                                     {"components": "TEE-M, 1", "reason": "Kit"})],
+    "inbound-new": [Write("inbound-new", announce, None, INBOUND_FORM)],
+    "inbound-scan": [Write("inbound-scan", perm("inventory.operate_expectedinbound"), "inbound",
+                           {"code": "TEE-M", "quantity": "1"})],
+    "inbound-line-receive": [Write("inbound-line-receive", perm("inventory.operate_expectedinbound"), "inbound",
+                                   {"quantity": "1"}, kwargs={"number": 1})],
+    "inbound-finish": [Write("inbound-finish", perm("inventory.operate_expectedinbound"), "inbound", {})],
+    "inbound-decide": [Write("inbound-decide", perm("warehouse.resolve_exceptionitem"), "inbound",
+                             {"decision": "accept", "note": "ok"}, kwargs={"number": 1})],
+    # shipping (integrations/shipping): every write needs orders.operate_shipment, checked before the carrier is asked
+    "shipping-page-ship": [Write("shipping-page-ship", perm("orders.operate_shipment"), "shipping_order", {})],
+    "shipping-page-label-void": [Write("shipping-page-label-void", perm("orders.operate_shipment"), "label",
+                                       {"reason": "wrong box"})],
+    "shipping-page-label-handoff": [Write("shipping-page-label-handoff", perm("orders.operate_shipment"), "label")],
+    "shipping-page-manifest-close": [Write("shipping-page-manifest-close", perm("orders.operate_shipment"),
+                                           "carrier_account")],
+    "shipping-page-manifest-handoff": [Write("shipping-page-manifest-handoff", perm("orders.operate_shipment"),
+                                             "manifest")],
+    "shipping-order-ship": [Write("shipping-order-ship", perm("orders.operate_shipment"), "shipping_order", {},
+                                  api=True)],
+    "label-void": [Write("label-void", perm("orders.operate_shipment"), "label", {"reason": "x"}, api=True)],
+    "label-hand-off": [Write("label-hand-off", perm("orders.operate_shipment"), "label", {}, api=True)],
+    "manifest-list": [Write("manifest-list", perm("orders.operate_shipment"), None, {"account": "<carrier_account>"},
+                            api=True)],
+    "manifest-hand-off": [Write("manifest-hand-off", perm("orders.operate_shipment"), "manifest", {}, api=True)],
     # API (a failed sign-in writes nothing either; a token is all a good one writes, and tokens are left out)
     "api-login": [Write("api-login", NOBODY, None, {"username": "mgr", "password": "wrong"}, api=True)],
     "api-logout": [Write("api-logout", SIGNED_IN, api=True)],
@@ -83,12 +184,46 @@ WRITES: dict[str, list[Write]] = {
     "stock-propose-count": [Write("stock-propose-count", perm("warehouse.add_exceptionitem"), "stock",
                                   {"counted": 7, "reason": "Shelf count"}, api=True)],
     "order-list": [Write("order-list", perm("orders.add_order"), None, MANUAL_ORDER, api=True)],
+    # a background export of a report: finance, managers, administrators, and brand users for their own slice
+    "finance-report-export": [Write("finance-report-export", lambda user, obj: can_export(user), None, {},
+                                    kwargs={"slug": "volume", "file_format": "csv"})],
+    "sku-list": [Write("sku-list", perm("inventory.add_sku"), None, SKU_NEW, api=True)],
+    "sku-detail": [Write("sku-detail", NOBODY, "sku", {"hs_code": "1"}, api=True)],  # PATCH only: a POST is a 405
+    "sku-step": [Write("sku-step", perm("inventory.change_sku"), "draft_sku", {"reason": "Standalone"}, api=True,
+                       kwargs={"name": "assign_variants"})],
+    "sku-change-code": [Write("sku-change-code", perm("inventory.change_sku"), "sku",
+                              {"new_code": "TEE-M3", "reason": "Supplier"}, api=True)],
+    "sku-change-barcode": [Write("sku-change-barcode", perm("inventory.change_sku"), "sku",
+                                 {"barcode": "8499999999999", "reason": "Supplier"}, api=True)],
+    "sku-aliases": [Write("sku-aliases", perm("inventory.change_sku"), "sku", {"code": "TEE-ALT", "reason": "x"},
+                          api=True)],
+    "sku-components": [Write("sku-components", NOBODY, "sku", {"components": [], "reason": "x"}, api=True)],  # PUT
+    "expected-inbound-list": [Write("expected-inbound-list", announce, None, INBOUND_NEW, api=True)],
+    "expected-inbound-receive": [Write("expected-inbound-receive", perm("inventory.operate_expectedinbound"),
+                                       "inbound", {"line": 1, "quantity": 1}, api=True)],
+    "expected-inbound-finish": [Write("expected-inbound-finish", perm("inventory.operate_expectedinbound"),
+                                      "inbound", {}, api=True)],
+    "expected-inbound-decide": [Write("expected-inbound-decide", perm("warehouse.resolve_exceptionitem"),
+                                      "inbound", {"line": 1, "decision": "accept", "note": "ok"}, api=True)],
+    "manual-tracking-list": [Write("manual-tracking-list", perm("tracking.enter_manual_tracking"), None,
+                                   {"order": "<held_order>", "carrier": "ups", "tracking_number": "1ZSWEEP",
+                                    "handed_at": "2026-11-24T09:00:00Z"}, api=True)],
     "order-transition": [],  # one write per transition and order state, built by the test
     **{
         f"return-{step}": [Write(f"return-{step}", perm("returns.operate_return"), obj, {"reason": "ok"}, api=True)
                            for obj in ("return", "received_return")]
-        for step in ("authorize", "mark-shipped-back", "receive", "restock", "rework", "dispose")
+        for step in ("mark-shipped-back", "receive", "restock", "rework", "dispose", "complete")
     },
+    # a brand user authorises its own brand's returns (the brand is the returns system of its customers)
+    "return-authorize": [Write("return-authorize", any_of("returns.operate_return", "returns.add_return"), obj,
+                               {"reason": "ok"}, api=True) for obj in ("return", "received_return")],
+    "return-list": [Write("return-list", perm("returns.add_return"), None, RETURN_AUTHORISATION, api=True)],
+    "return-receive-scan": [Write("return-receive-scan", perm("returns.operate_return"), obj, {"code": "TEE-M"},
+                                  api=True) for obj in ("return", "received_return")],
+    "return-triage-units": [Write("return-triage-units", perm("returns.triage_return"), "received_return",
+                                  {"sku": "TEE-M", "grade": "A", "disposition": "sellable"}, api=True)],
+    "return-finish-triage": [Write("return-finish-triage", perm("returns.triage_return"), "received_return", {},
+                                   api=True)],
     "return-triage": [Write("return-triage", perm("returns.triage_return"), "received_return",
                             {"grade": "A", "disposition": "sellable"}, api=True)],
 }  # fmt: skip
@@ -96,12 +231,22 @@ WRITES: dict[str, list[Write]] = {
 # Routes that write nothing whoever posts (a failed sign-in included): posted as every role, they must change nothing.
 READ_ONLY = {
     "home",
+    "finance-reports",  # the finance reports read; only their export (below) starts a job
+    "finance-report",
+    "finance-export-job",
+    "finance-export-download",
     "healthz",  # load balancers' probes: GET only, they write nothing
     "readyz",
     "metrics",  # Prometheus' scrape: GET only, it writes nothing
+    "health-board",  # GET only pages of the alerts and reports
+    "runbooks",
+    "runbook",
+    "incident",
     "stock",
     "orders",
     "orders-at-risk",
+    "onboarding",  # the onboarding checklists: GET only
+    "onboarding-checklist",
     # brand SLO pages and their statement downloads (reports/slo): GET only, they write nothing
     "slo",
     "slo-brand",
@@ -113,15 +258,26 @@ READ_ONLY = {
     "api-redoc",
     "exception-list",
     "exception-detail",
-    "sku-list",
-    "sku-detail",
+    "catalog",
+    "inbound",
+    "inbound-page",
+    "expected-inbound-detail",
     "stock-list",
     "stock-detail",
-    "return-list",
     "return-detail",
+    "returns",
+    "return-page",
     "order-detail",
     "shipment-list",
     "shipment-detail",
+    "shipping",
+    "shipping-dry-run",
+    "shipping-page-order",
+    "shipping-page-label-file",
+    "label-list",
+    "label-detail",
+    "manifest-detail",
+    "order-tracking",  # the tracking page: GET only
     # Django's own account views, posted without a valid form: they act on the caller only
     "login",
     "logout",

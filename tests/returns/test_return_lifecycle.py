@@ -202,10 +202,10 @@ def test_triage_needs_a_grade_and_a_disposition(brand, facility, sku):
     rma = _received(brand, facility, [(sku, 1)])
     with pytest.raises(TransitionNotAllowed) as excinfo:
         return_triage(rma=rma, grade="", disposition="", actor=None)
-    assert _codes(excinfo) == {"grade_required", "disposition_required"}
+    assert _codes(excinfo) == {"grade_required", "disposition_required", "units_not_triaged"}
     with pytest.raises(TransitionNotAllowed) as excinfo:
         return_triage(rma=rma, grade="B", disposition="", actor=None)
-    assert _codes(excinfo) == {"disposition_required"}
+    assert _codes(excinfo) == {"disposition_required", "units_not_triaged"}
     rma.refresh_from_db()
     assert (rma.state, rma.grade, rma.disposition) == (ReturnState.RECEIVED, "", "")
 

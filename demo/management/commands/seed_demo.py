@@ -31,9 +31,13 @@ from knox.crypto import hash_token
 from knox.models import AuthToken
 from knox.settings import CONSTANTS, knox_settings
 
+from integrations.carriers import registry as carriers
+from integrations.carriers.accounts import carrier_account_set_credentials
+from integrations.carriers.models import CarrierAccount
 from integrations.models import Connection
 from integrations.platforms.registry import connector_for
 from integrations.services import connection_create, connection_set_credentials, connection_set_signing_secret
+from integrations.shipping.models import ShippingRule
 from integrations.vault import fingerprint
 from inventory.models import Sku, SkuAlias, SkuState, StockLevel
 from inventory.services import (
@@ -48,7 +52,7 @@ from inventory.services import (
     stock_receive,
 )
 from orders.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
-from orders.models import Order, OrderSource, OrderState
+from orders.models import Order, OrderLine, OrderSource, OrderState, Parcel
 from orders.services import (
     order_cancel,
     order_confirm_picked,
@@ -63,6 +67,7 @@ from orders.services import (
 from returns.models import Disposition, Return, ReturnState
 from returns.services import (
     return_authorize,
+    return_complete,
     return_dispose,
     return_initiate,
     return_mark_shipped_back,
@@ -70,6 +75,7 @@ from returns.services import (
     return_restock,
     return_rework,
     return_triage,
+    return_triage_units,
 )
 from warehouse.models import Brand, ExceptionItem, ExceptionState, Facility
 from warehouse.roles import ADMINISTRATOR, BRAND, FINANCE, OPERATIONS, WAREHOUSE_MANAGER, brand_member_add
@@ -96,6 +102,24 @@ CONNECTIONS = [
 
 def simulator_url(platform: str) -> str:
     return f"http://127.0.0.1:{settings.DEMO_SIMULATOR_PORTS[platform]}"
+
+
+def carrier_simulator_url(carrier: str) -> str:
+    return f"http://127.0.0.1:{settings.DEMO_CARRIER_PORTS[carrier]}"
+
+
+# The service rules the demo starts with (issue 17 §2): next-day by UPS Express, DHL at home and in the EU up to
+# DHL's 31.5 kg, UPS beyond the customs union. A heavier parcel inside the EU matches none: it is held, never guessed.
+SHIPPING_RULES = [
+    {"name": "Next day: UPS Express", "priority": 10, "requirement": "next_day", "carrier": "ups", "service": "07"},
+    {"name": "Domestic: DHL Paket", "priority": 50, "zone": "domestic", "max_weight_grams": 31500,
+     "carrier": "dhl_parcel_de", "service": "V01PAK"},
+    {"name": "EU: DHL Europaket", "priority": 60, "zone": "customs_union", "max_weight_grams": 31500,
+     "carrier": "dhl_parcel_de", "service": "V54EPAK"},
+    {"name": "Outside the EU: UPS Worldwide Saver", "priority": 70, "zone": "outside", "carrier": "ups",
+     "service": "65"},
+]  # fmt: skip
+PACKAGING_GRAMS = 150  # the carton and its filling, on top of the goods
 
 
 # username, role, brand slug (brand users only), password. Fixed on purpose: this is demo data, never production.
@@ -223,6 +247,7 @@ class ReturnSpec:
     disposition: str = ""
     manual_triage: bool = False  # a manager triages by hand (a forced, recorded transition)
     order: str = ""  # the order id the units were shipped on
+    units: tuple[tuple[str, str, str], ...] = ()  # (SKU, grade, disposition): units triaged one by one by a manager
 
 
 RETURNS: dict[str, list[ReturnSpec]] = {
@@ -241,6 +266,8 @@ RETURNS: dict[str, list[ReturnSpec]] = {
                    Disposition.NONCONFORMING),
         ReturnSpec("RMA-A-1009", "LEJ1", (("CAP-RED", 1),), ReturnState.TRIAGED, "Not as pictured", "B",
                    Disposition.SELLABLE, manual_triage=True),
+        ReturnSpec("RMA-A-1010", "VLC1", (("TEE-M-BLUE", 1), ("CAP-RED", 1)), ReturnState.COMPLETED, "Two sent",
+                   units=(("TEE-M-BLUE", "A", Disposition.SELLABLE), ("CAP-RED", "C", Disposition.REWORK))),
     ],
     "borealis": [
         ReturnSpec("RMA-B-2001", "LEJ1", (("SERUM-30ML", 1),), ReturnState.RECEIVED, "Allergic reaction"),
@@ -426,6 +453,9 @@ class Seeder:
         if reached(OrderState.PACKED):
             return
         order = order_pack(order=order, actor=ops)
+        if reached(OrderState.DISPATCHED):  # packed: its carton waits for a label on the shipping desk
+            self._carton(order)
+            return
         tracking = f"JJD{order.pk:012d}"
         shipment = shipment_create(order=order, carrier="DHL", service="Paket", tracking_number=tracking, actor=ops)
         if reached(OrderState.DISPATCHED):
@@ -443,6 +473,50 @@ class Seeder:
         shipment_record_scan(shipment=shipment, status="delivered", occurred_at=at + dt.timedelta(hours=3),
                              description="Delivered to the door", location="Valencia")  # fmt: skip
 
+    def _carton(self, order: Order) -> None:
+        """One weighed, measured carton, as the pack station records it."""
+        lines = OrderLine.objects.filter(order=order, sku__isnull=False).select_related("sku")
+        grams = PACKAGING_GRAMS
+        for line in lines:
+            grams += ((line.sku.weight_grams if line.sku else 0) or 0) * (line.quantity or 0)
+        Parcel.objects.get_or_create(
+            order=order,
+            number=1,
+            defaults={"weight_grams": grams, "length_mm": 350, "width_mm": 250, "height_mm": 150,
+                      "packed_by": self.users["ops"]},
+        )  # fmt: skip
+
+    # -- shipping ------------------------------------------------------------------------------------------------
+
+    def shipping(self) -> None:
+        """A DHL and a UPS account at each facility, pointed at the carrier simulators `scripts/demo.sh` starts, and
+        the service rules. Credentials are set through the carrier kit (sealed) only when they changed."""
+        admin = self.users["admin"]
+        for code in carriers.codes():
+            credentials = carriers.connector_for(code).demo_credentials(_seed_for(f"carrier:{code}"))
+            for facility in self.facilities.values():
+                account = CarrierAccount.objects.filter(carrier=code, facility=facility, brand__isnull=True).first()
+                if account is None:
+                    name = f"{carriers.connector_for(code).name} {facility.code}"
+                    account = CarrierAccount(
+                        carrier=code, facility=facility, name=name, api_base_url=carrier_simulator_url(code)
+                    )
+                    account._history_user = admin  # type: ignore[attr-defined]
+                    account.save()
+                elif account.api_base_url != carrier_simulator_url(code):
+                    account.api_base_url = carrier_simulator_url(code)
+                    account._history_user = admin  # type: ignore[attr-defined]
+                    account._change_reason = "demo carrier simulator port changed"  # type: ignore[attr-defined]
+                    account.save(update_fields=["api_base_url"])
+                if account.credentials_fingerprint != fingerprint(json.dumps(credentials, sort_keys=True)):
+                    carrier_account_set_credentials(account=account, credentials=credentials, actor=admin)
+        for spec in SHIPPING_RULES:
+            if not ShippingRule.objects.filter(name=spec["name"]).exists():
+                rule = ShippingRule(**spec)
+                rule._history_user = admin  # type: ignore[attr-defined]
+                rule._change_reason = "the demo's starting rules"  # type: ignore[attr-defined]
+                rule.save()
+
     # -- returns -------------------------------------------------------------------------------------------------
 
     def returns(self) -> None:
@@ -451,6 +525,7 @@ class Seeder:
             ReturnState.RESTOCKED: return_restock,
             ReturnState.REWORKED: return_rework,
             ReturnState.DISPOSED: return_dispose,
+            ReturnState.COMPLETED: return_complete,
         }
         for slug, specs in RETURNS.items():
             brand = self.brands[slug]
@@ -480,7 +555,13 @@ class Seeder:
                 rma = return_receive(rma=rma, actor=ops, reason="Logged in at the returns desk")
                 if reached(ReturnState.TRIAGED):
                     continue
-                if spec.manual_triage:
+                if spec.units:  # each unit its own grade and disposition, on the return's page
+                    for code, grade, disposition in spec.units:
+                        rma = return_triage_units(
+                            rma=rma, line=rma.lines.get(sku__code=code), quantity=1, grade=grade,
+                            disposition=disposition, actor=manager, reason="Inspected unit by unit",
+                        )  # fmt: skip
+                elif spec.manual_triage:
                     rma = return_triage(
                         rma=rma, grade=spec.grade, disposition=spec.disposition, actor=manager, force=True,
                         reason="No decision from the returns system after 3 days; inspected by hand",
@@ -553,6 +634,11 @@ class Seeder:
                 }
                 for c, secret in self.connections
             ],
+            "carriers": [
+                {"carrier": code, "account": account.pk, "simulator_url": account.api_base_url}
+                for code in carriers.codes()
+                if (account := CarrierAccount.objects.filter(carrier=code).order_by("pk").first()) is not None
+            ],
             "urls": {"console": f"{base}/", "admin": f"{base}/admin/", "api_docs": f"{base}/api/docs/"},
         }
 
@@ -599,6 +685,7 @@ class Command(BaseCommand):
             seeder.integrations()
             seeder.catalog()
             seeder.stock()
+            seeder.shipping()
             seeder.orders()
             seeder.returns()
             catalog_drift_open_exceptions()  # the daily check, run now so the queue shows it

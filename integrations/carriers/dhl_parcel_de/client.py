@@ -65,6 +65,11 @@ class DhlParcelDeClient:
             params={"shipment": list(shipment_numbers), "docFormat": doc_format, "includeDocs": "include"},
         )
 
+    def close_manifest(self, *, profile: str, shipment_numbers: Sequence[str]) -> Answer:
+        """POST /manifests: close these shipments out now (the day's manifest); they can no longer be cancelled."""
+        body = {"profile": profile, "shipmentNumbers": list(shipment_numbers)}
+        return self._detailed("POST", f"{SHIPPING}/manifests", json_body=body)
+
     def version(self) -> dict[str, Any]:
         return self.http.get(f"{SHIPPING}/").json() or {}
 

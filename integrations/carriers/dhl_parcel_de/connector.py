@@ -189,6 +189,22 @@ class DhlParcelDeConnector:
             results.append(CancelResult(number, cancelled, message))
         return results
 
+    def close_manifest(self, client: DhlParcelDeClient, *, tracking_numbers: Sequence[str]) -> dict[str, str]:
+        """Close these parcels out on today's manifest (DHL's `POST /manifests`). Returns the refused ones with DHL's
+        reason (empty: all closed); raises `CarrierRejected` when DHL refused the whole call. An optional capability
+        of a connector (UPS closes out on its own at the end of the day)."""
+        profile = str(client.account.get("profile") or DEFAULT_PROFILE)
+        answer = client.close_manifest(profile=profile, shipment_numbers=tracking_numbers)
+        items = {str(item.get("shipmentNo")): item for item in answer.body.get("items") or []}
+        if answer.status >= 400 and not items:
+            raise CarrierRejected(self.name, _status_problems(answer), status=answer.status)
+        refused = {}
+        for number in tracking_numbers:
+            status = (items.get(number) or {}).get("sstatus") or {}
+            if status.get("statusCode") != 200:
+                refused[number] = str(status.get("detail") or status.get("title") or "no answer for it")
+        return refused
+
     def reprint_label(self, client: DhlParcelDeClient, *, tracking_number: str, label_format: str) -> Label:
         if label_format not in self.reprint_formats:
             raise NotSupported(f"{self.name} reprints {', '.join(self.reprint_formats)}, not {label_format}")

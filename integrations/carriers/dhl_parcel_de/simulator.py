@@ -5,8 +5,8 @@ labels of its own (PDF, or ZPL2 as text) where the fixtures carry stubs.
 Refusals, as DHL gives them: a recipient with the kit's `BAD_POSTAL_CODE` fails validation with the fixture's
 messages (HTTP 400, or one failed item of a 207); a parcel over 31.5 kg gets the OpenAPI's own message ("The weight
 is too high", property `dimension.weight`); a `partial` fault fails the last shipment of a multi-shipment create with
-the fixture's `GeneralShipmentError`, or the last of a cancel as an unknown shipment number. A shipment that was
-handed over (`scan`) is manifested: it can no longer be cancelled."""
+the fixture's `GeneralShipmentError`, or the last of a cancel as an unknown shipment number. A shipment closed out
+(`POST /manifests`) or handed over (`scan`) is manifested: it can no longer be cancelled."""
 
 from __future__ import annotations
 
@@ -79,6 +79,8 @@ class DhlParcelDeSimulator(CarrierSimulator):
                 return self.delete(request)
             if request.method == "GET":
                 return self.documents(request)
+        if request.path == f"{SHIPPING}/manifests" and request.method == "POST":
+            return self.manifest(request)
         if request.path == "/track/shipments" and request.method == "GET":
             return self.tracking(request)
         return self.error_reply(404, "Not Found")
@@ -166,7 +168,7 @@ class DhlParcelDeSimulator(CarrierSimulator):
             parcel = self.parcels.get(number)
             if parcel is None or parcel["state"] != "created" or (partial and index == len(numbers) - 1):
                 status = dict(unknown)
-                if parcel is not None and parcel["state"] == "handed_over":
+                if parcel is not None and parcel["state"] in ("handed_over", "manifested"):
                     status["detail"] = "Shipment is already manifested and cannot be canceled."
                 items.append({"shipmentNo": number, "sstatus": status})
             else:
@@ -174,6 +176,27 @@ class DhlParcelDeSimulator(CarrierSimulator):
                 items.append({"shipmentNo": number, "sstatus": {"title": "OK", "statusCode": 200}})
         ok = sum(1 for item in items if item["sstatus"]["statusCode"] == 200)
         return self._summary(items, ok, "successfully canceled")
+
+    def manifest(self, request: Request) -> Reply:
+        """The close-out: each created shipment becomes manifested (no cancel, no reprint afterwards); one closed
+        already, cancelled or unknown is refused per item, as DHL answers a repeated close-out."""
+        body = request.json() or {}
+        numbers = [str(n) for n in body.get("shipmentNumbers") or []]
+        if not body.get("profile") or not numbers:
+            return self.error_reply(400, "Bad Request")
+        items: list[dict[str, Any]] = []
+        for number in numbers:
+            parcel = self.parcels.get(number)
+            if parcel is not None and parcel["state"] == "created":
+                parcel["state"] = "manifested"
+                items.append({"shipmentNo": number, "sstatus": {"title": "OK", "statusCode": 200}})
+            else:
+                why = "Shipment is already manifested." if parcel is not None else "Unknown shipment number."
+                items.append({"shipmentNo": number, "sstatus": {"title": "Bad Request", "statusCode": 400,
+                                                                 "detail": why}})  # fmt: skip
+        ok = sum(1 for item in items if item["sstatus"]["statusCode"] == 200)
+        status = {"title": "Multi-Status", "statusCode": 207, "detail": f"{ok} of {len(items)} shipments manifested."}
+        return Reply(207, {"status": status, "items": items})
 
     def documents(self, request: Request) -> Reply:
         items: list[dict[str, Any]] = []

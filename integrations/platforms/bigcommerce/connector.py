@@ -21,7 +21,14 @@ from integrations.platforms.base import DeliveryMeta, digits, is_loopback
 from integrations.platforms.bigcommerce import events
 from integrations.platforms.bigcommerce.client import API_HOST, BigCommerceClient, bigcommerce_client, parse_headroom
 from integrations.platforms.fixtures import fixture
-from integrations.platforms.protocol import Connector, CredentialField, FulfilmentWrite, StockTarget, WriteResult
+from integrations.platforms.protocol import (
+    Connector,
+    CredentialField,
+    FulfilmentWrite,
+    StatusWrite,
+    StockTarget,
+    WriteResult,
+)
 
 
 class BadTarget(PermanentError):
@@ -140,6 +147,12 @@ class BigCommerceConnector:
             lines=write.lines or None,
         )
         return WriteResult(external_id=str(shipment.id), created=shipment.created, detail={"shipment_id": shipment.id})
+
+    # Its API has no shipment status after the fulfilment: it hears only the dispatch with tracking.
+    shipment_statuses: frozenset[str] = frozenset()
+
+    def write_shipment_status(self, client: BigCommerceClient, write: StatusWrite) -> WriteResult:
+        raise PermanentError(f"{self.name} takes no shipment status", status_code=501, body="unsupported")
 
     def write_tracking(self, client: BigCommerceClient, write: FulfilmentWrite) -> WriteResult:
         """The new number on the shipments that carry the previous one; a shipment of its own when none does."""

@@ -251,6 +251,7 @@ class ShopifyClient:
         tracking_company: str,
         tracking_url: str = "",
         previous_tracking_number: str = "",
+        notify_customer: bool = True,
     ) -> Fulfillment:
         """Change the tracking of the order's fulfilment (the one with `previous_tracking_number`, else the latest).
         Setting tracking is idempotent: a fulfilment already carrying this number is returned unchanged."""
@@ -270,10 +271,26 @@ class ShopifyClient:
         body = self.http.request(
             "POST",
             self._path(f"fulfillments/{target['id']}/update_tracking.json"),
-            json_body={"fulfillment": {"tracking_info": tracking_info, "notify_customer": False}},
+            json_body={"fulfillment": {"tracking_info": tracking_info, "notify_customer": notify_customer}},
             idempotent=True,
         ).json()
         return _fulfillment(body["fulfillment"], created=True)
+
+    def fulfillment_events(self, *, order_id: int | str, fulfillment_id: int | str) -> list[dict[str, Any]]:
+        path = self._path(f"orders/{order_id}/fulfillments/{fulfillment_id}/events.json")
+        return list(self.http.get(path).json().get("fulfillment_events") or [])
+
+    def create_fulfillment_event(
+        self, *, order_id: int | str, fulfillment_id: int | str, status: str, happened_at: str
+    ) -> tuple[dict[str, Any], bool]:
+        """One status on a fulfilment (`FulfillmentEvent`), once: Shopify has no idempotency key here, so the
+        fulfilment's events are read back first and an event with this status is returned as it is."""
+        for found in self.fulfillment_events(order_id=order_id, fulfillment_id=fulfillment_id):
+            if found.get("status") == status:
+                return found, False
+        path = self._path(f"orders/{order_id}/fulfillments/{fulfillment_id}/events.json")
+        body = self.http.post(path, json_body={"event": {"status": status, "happened_at": happened_at}}).json()
+        return dict(body["fulfillment_event"]), True
 
     def set_inventory_level(self, *, inventory_item_id: int, location_id: int, available: int) -> InventoryLevel:
         """Absolute set: repeating it is harmless, so it is sent as an idempotent write."""

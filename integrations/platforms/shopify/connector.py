@@ -13,7 +13,14 @@ from typing import Any
 from integrations.http import Exchange, Headroom, PermanentError
 from integrations.platforms.base import DeliveryMeta, digits, is_loopback
 from integrations.platforms.fixtures import fixture
-from integrations.platforms.protocol import Connector, CredentialField, FulfilmentWrite, StockTarget, WriteResult
+from integrations.platforms.protocol import (
+    Connector,
+    CredentialField,
+    FulfilmentWrite,
+    StatusWrite,
+    StockTarget,
+    WriteResult,
+)
 from integrations.platforms.shopify import events
 from integrations.platforms.shopify.client import ShopifyClient, parse_headroom, shopify_client
 
@@ -123,6 +130,7 @@ class ShopifyConnector:
             tracking_url=write.tracking_url,
             idempotency_key=write.idempotency_key,
             lines=write.lines or None,
+            notify_customer=write.notify_customer,
         )
         return WriteResult(external_id=str(done.id), created=done.created, detail={"fulfillment_id": done.id})
 
@@ -133,8 +141,29 @@ class ShopifyConnector:
             tracking_company=write.carrier,
             tracking_url=write.tracking_url,
             previous_tracking_number=write.previous_tracking_number,
+            notify_customer=write.notify_customer,
         )
         return WriteResult(external_id=str(done.id), created=done.created, detail={"fulfillment_id": done.id})
+
+    # Fulfillment events (REST `orders/{id}/fulfillments/{id}/events.json`): the order page and the customer's
+    # status page show them.
+    shipment_statuses = frozenset({"in_transit", "out_for_delivery", "delivered", "attempted_delivery"})
+
+    def write_shipment_status(self, client: ShopifyClient, write: StatusWrite) -> WriteResult:
+        found = client.find_fulfillment(order_id=write.order_id, tracking_number=write.tracking_number)
+        if found is None:
+            raise PermanentError(
+                f"order {write.order_id} has no fulfilment with tracking {write.tracking_number}",
+                status_code=422,
+                body="no fulfilment",
+            )
+        event, created = client.create_fulfillment_event(
+            order_id=write.order_id,
+            fulfillment_id=found.id,
+            status=write.status,
+            happened_at=write.occurred_at.isoformat(),
+        )
+        return WriteResult(external_id=str(event.get("id")), created=created, detail={"fulfillment_id": found.id})
 
     def external_id_problem(self, *, kind: str, value: str) -> str:
         if kind == "listing" and not digits(value):

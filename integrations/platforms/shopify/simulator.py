@@ -15,11 +15,30 @@ import json
 import re
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from integrations.platforms.simulator_kit import Reply, Request, Simulator, sign, utcnow
 
 API_VERSION = "2025-01"
+# The statuses Shopify accepts on a fulfilment event (`FulfillmentEvent.save` in shopify_python_api).
+FULFILLMENT_EVENT_STATUSES = frozenset(
+    {
+        "label_printed",
+        "label_purchased",
+        "attempted_delivery",
+        "ready_for_pickup",
+        "picked_up",
+        "confirmed",
+        "in_transit",
+        "out_for_delivery",
+        "delivered",
+        "failure",
+    }
+)
+FULFILLMENT_EVENT = json.loads(
+    (Path(__file__).parent / "fixtures" / "fulfillment_event.json").read_text(encoding="utf-8")
+)["fulfillment_event"]
 _PATH = re.compile(r"^/admin/api/(?P<version>\d{4}-\d{2})/(?P<resource>.+)\.json$")
 
 
@@ -46,6 +65,7 @@ class ShopifySimulator(Simulator):
         self._bucket_at = time.monotonic()
         self.fulfillment_orders: dict[int, list[dict[str, Any]]] = {}
         self.fulfillments: list[dict[str, Any]] = []
+        self.fulfillment_events: list[dict[str, Any]] = []
         self.inventory_levels: dict[tuple[int, int], dict[str, Any]] = {}
         self._fulfillment_ids = itertools.count(255858046)
         self._inventory_item_ids = itertools.count(808950810)
@@ -65,6 +85,7 @@ class ShopifySimulator(Simulator):
         return {
             "fulfillment_orders": self.fulfillment_orders,
             "fulfillments": self.fulfillments,
+            "fulfillment_events": self.fulfillment_events,
             "inventory_levels": list(self.inventory_levels.values()),
         }
 
@@ -172,6 +193,8 @@ class ShopifySimulator(Simulator):
                 return Reply(200, {"order": self.orders[order_id]})
             if method == "GET" and parts[2:] == ["fulfillment_orders"]:
                 return Reply(200, {"fulfillment_orders": self.fulfillment_orders.get(order_id, [])})
+            if method in ("GET", "POST") and len(parts) == 5 and parts[2] == "fulfillments" and parts[4] == "events":
+                return self._fulfillment_events(order_id, parts[3], request)
             if method == "GET" and parts[2:] == ["fulfillments"]:
                 found = [f for f in self.fulfillments if f["order_id"] == order_id]
                 return Reply(200, {"fulfillments": found})
@@ -338,6 +361,8 @@ class ShopifySimulator(Simulator):
             "tracking_urls": [tracking["url"]] if tracking.get("url") else [],
             "line_items": line_items,
             "idempotency_key": request.headers.get("Idempotency-Key", ""),  # ledger only: Shopify ignores it
+            "notify_customer": bool(data.get("notify_customer")),  # ledger only: whether Shopify e-mails the buyer
+            "shipment_status": None,
         }
         self.fulfillments.append(fulfillment)
         order = self.orders[order_id]
@@ -346,8 +371,43 @@ class ShopifySimulator(Simulator):
         else:
             order["fulfillment_status"] = "partial"
         order["updated_at"] = now
-        public = {k: v for k, v in fulfillment.items() if k != "idempotency_key"}
+        public = {k: v for k, v in fulfillment.items() if k not in ("idempotency_key", "notify_customer")}
         return Reply(201, {"fulfillment": public})
+
+    def _fulfillment_events(self, order_id: int, fulfillment_id: str, request: Request) -> Reply:
+        """`GET|POST orders/{id}/fulfillments/{id}/events.json`: a fulfilment's shipment statuses; the newest one is
+        the fulfilment's `shipment_status`."""
+        found = next(
+            (f for f in self.fulfillments if str(f["id"]) == fulfillment_id and f["order_id"] == order_id), None
+        )
+        if found is None:
+            return Reply(404, {"errors": "Not Found"})
+        if request.method == "GET":
+            mine = [e for e in self.fulfillment_events if e["fulfillment_id"] == found["id"]]
+            return Reply(200, {"fulfillment_events": mine})
+        try:
+            status = str(request.json()["event"]["status"])
+        except (KeyError, TypeError):
+            return Reply(400, {"errors": {"event": "Required parameter missing or invalid"}})
+        if status not in FULFILLMENT_EVENT_STATUSES:
+            return Reply(422, {"errors": {"status": ["is not included in the list"]}})
+        now = utcnow().isoformat()
+        event = json.loads(json.dumps(FULFILLMENT_EVENT))
+        event.update(
+            {
+                "id": next(self._fulfillment_ids),
+                "fulfillment_id": found["id"],
+                "order_id": order_id,
+                "status": status,
+                "happened_at": str(request.json()["event"].get("happened_at") or now),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        event["admin_graphql_api_id"] = f"gid://shopify/FulfillmentEvent/{event['id']}"
+        self.fulfillment_events.append(event)
+        found["shipment_status"] = status
+        return Reply(201, {"fulfillment_event": event})
 
     def _graphql(self, request: Request) -> Reply:
         """A minimal GraphQL Admin endpoint for the cost throttle: `{ shop { name } }` costs 1 point plus

@@ -15,7 +15,14 @@ from urllib.parse import urlsplit
 from integrations.http import Exchange, Headroom, PermanentError
 from integrations.platforms.base import DeliveryMeta, digits, is_loopback
 from integrations.platforms.fixtures import fixture
-from integrations.platforms.protocol import Connector, CredentialField, FulfilmentWrite, StockTarget, WriteResult
+from integrations.platforms.protocol import (
+    Connector,
+    CredentialField,
+    FulfilmentWrite,
+    StatusWrite,
+    StockTarget,
+    WriteResult,
+)
 from integrations.platforms.woocommerce import events
 from integrations.platforms.woocommerce.client import WooCommerceClient, woocommerce_client
 
@@ -137,6 +144,12 @@ class WooCommerceConnector:
             complete=write.complete,
         )
         return WriteResult(external_id=str(note.note_id), created=note.created, detail={"note_id": note.note_id})
+
+    # Its API has no shipment status after the fulfilment: it hears only the dispatch with tracking.
+    shipment_statuses: frozenset[str] = frozenset()
+
+    def write_shipment_status(self, client: WooCommerceClient, write: StatusWrite) -> WriteResult:
+        raise PermanentError(f"{self.name} takes no shipment status", status_code=501, body="unsupported")
 
     def write_tracking(self, client: WooCommerceClient, write: FulfilmentWrite) -> WriteResult:
         """Core WooCommerce has no tracking field: a changed number is one more customer note."""

@@ -1,0 +1,112 @@
+"""Issue 17, done-when: a manager ships a packed order in the browser. The rules choose the service, the label is
+bought from the DHL simulator while the manager waits and its PDF opens, the day's manifest closes, and once the
+simulator's pickup scan confirms custody the recorded hand-off moves the shipment to handed_to_carrier; the channel
+simulator's ledger then holds exactly one fulfilment, with the tracking number."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+
+from integrations.carriers.accounts import carrier_account_set_credentials
+from integrations.carriers.models import CarrierAccount
+from integrations.carriers.registry import connector_for
+from integrations.outbox.tasks import outbox_drain_due
+from integrations.platforms.shopify.simulator import ShopifySimulator
+from integrations.shipping.models import Label, ShippingRule
+from orders.models import Order, OrderState, Parcel, Shipment, ShipmentState
+from orders.services import order_confirm_picked, order_ingest, order_pack, order_release_to_pick
+from tests.integrations.factories import ConnectionFactory
+from tests.orders.factories import CanonicalOrderFactory, line, stocked_sku
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+TOKEN = "shpat_shipping_browser_3c2d"
+
+
+@pytest.fixture(autouse=True)
+def _keys_and_storage(settings, tmp_path):
+    settings.CREDENTIAL_KEYS = [Fernet.generate_key().decode()]
+    media = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "m")}}
+    settings.STORAGES = {**settings.STORAGES, "default": media}
+
+
+@pytest.fixture
+def shopify_sim():
+    with ShopifySimulator.running(access_token=TOKEN) as sim:
+        yield sim
+
+
+@pytest.fixture
+def dhl_sim():
+    connector = connector_for("dhl_parcel_de")
+    with connector.simulator(credentials=connector.demo_credentials(lambda n: f"{n}-browser")).running() as sim:
+        yield sim
+
+
+@pytest.fixture
+def packed(brand, facility, shopify_sim, dhl_sim):
+    account = CarrierAccount.objects.create(
+        carrier="dhl_parcel_de", name="DHL VLC1", facility=facility, api_base_url=dhl_sim.url
+    )
+    carrier_account_set_credentials(
+        account=account, credentials=connector_for("dhl_parcel_de").demo_credentials(lambda n: f"{n}-browser"),
+        actor=None,
+    )  # fmt: skip
+    ShippingRule.objects.create(name="Spain standard", zone="domestic", carrier="dhl_parcel_de", service="V01PAK")
+    shop = ConnectionFactory(
+        brand=brand, platform="shopify", api_base_url=shopify_sim.url, secrets={"credentials": {"access_token": TOKEN}}
+    )
+    stocked_sku(brand=brand, facility=facility, code="TEE-BLK-M", units=10)
+    created = shopify_sim.upsert_order({"line_items": [{"sku": "TEE-BLK-M", "quantity": 1}]})
+    canonical = CanonicalOrderFactory(platform_order_id=str(created["id"]), lines=(line("TEE-BLK-M", 1),))
+    order = order_ingest(canonical=canonical, brand=brand, channel=shop.channel).order
+    for step in (order_release_to_pick, order_confirm_picked, order_pack):
+        order = step(order=order, actor=None)
+    Parcel.objects.create(order=order, number=1, weight_grams=800, length_mm=300, width_mm=200, height_mm=100)
+    return order
+
+
+def test_a_manager_ships_a_packed_order_end_to_end(make_user, packed, page, sign_in, live_server, dhl_sim, shopify_sim):
+    page.set_default_timeout(30_000)  # each click waits on a carrier call: room for a loaded machine
+    page = sign_in(make_user("warehouse_manager"))
+    page.click("nav >> text=Shipping")
+    page.click(f"#packed-orders a[href='/shipping/orders/{packed.pk}/']")
+    assert page.locator("#chosen-service").get_attribute("data-service") == "V01PAK"  # the rules chose
+
+    page.click("#buy-labels")  # bought from the carrier while the manager waits
+    page.wait_for_selector("text=Labels bought")
+    label = Label.objects.get()
+    row = page.locator(f"#labels tr[data-tracking='{label.tracking_number}']")
+    assert row.is_visible() and label.tracking_number in dhl_sim.parcels
+
+    with page.expect_response(lambda r: "/file/pdf/" in r.url) as pdf:
+        with page.context.expect_page():
+            row.locator("a.label-pdf").click()  # the PDF opens in a tab of its own
+    assert pdf.value.headers["content-type"] == "application/pdf"
+    assert pdf.value.body().startswith(b"%PDF")
+    assert row.locator("a.label-zpl").get_attribute("download") is not None  # ZPL downloads for the printer
+
+    page.goto(f"{live_server.url}/shipping/")
+    page.click("#manifest-waiting button.close-manifest")
+    page.wait_for_selector("text=Manifest closed: 1 label(s)")
+
+    page.click("#manifests button.record-handoff")  # before the carrier's scan: refused, nothing moves
+    page.wait_for_selector("text=has not confirmed the pickup")
+    assert Shipment.objects.get().state == ShipmentState.STAGED
+
+    dhl_sim.scan(label.tracking_number)  # the carrier picks the parcel up
+    page.click("#manifests button.record-handoff")
+    page.wait_for_selector("text=1 shipment(s) handed over")
+
+    shipment = Shipment.objects.get()
+    assert shipment.state == ShipmentState.HANDED_TO_CARRIER
+    assert shipment.carrier_receipt.startswith("DHL Parcel DE scan")
+    assert Order.objects.get(pk=packed.pk).state == OrderState.DISPATCHED
+    outbox_drain_due()
+    (fulfilment,) = shopify_sim.ledger()["fulfillments"]
+    assert fulfilment["tracking_numbers"] == [label.tracking_number]
+
+    page.goto(f"{live_server.url}/shipping/orders/{packed.pk}/")
+    assert page.locator(f"#labels tr[data-tracking='{label.tracking_number}'] >> text=With the carrier").is_visible()
+    assert page.locator("#labels .void-label").count() == 0  # no void after hand-off
