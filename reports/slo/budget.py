@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
 
 from reports.slo.measures import SLOS, Counts, Slo
 from reports.slo.models import SloMinute
@@ -92,29 +95,36 @@ class Burning:
 Rates = dict[int, dict[dt.timedelta, float | None]]  # connection → window → burn rate (None: nothing counted)
 
 
+def window_sums(ids: list[int], until: dt.datetime) -> QuerySet[SloMinute, dict[str, Any]]:
+    """Valid and good units per SLO and connection over each window ending at `until` (`valid_<i>`, `good_<i>` for
+    WINDOWS[i])."""
+    sums = {}
+    for i, window in enumerate(WINDOWS):
+        in_window = Q(minute__gte=until - window)
+        sums[f"valid_{i}"] = Sum("valid", filter=in_window)
+        sums[f"good_{i}"] = Sum("good", filter=in_window)
+    return (
+        SloMinute.objects.filter(connection_id__in=ids, minute__gte=until - max(WINDOWS), minute__lt=until)
+        .values("slo", "connection_id")
+        .annotate(**sums)
+        .order_by()
+    )
+
+
 def burn_rates(ids: list[int], now: dt.datetime) -> dict[str, Rates]:
     """Each SLO's burn rate per connection over each window ending at the last whole minute, from the minute rollup
-    (one query for every SLO and window)."""
+    (one query, summed per window in the database)."""
     until = now.replace(second=0, microsecond=0)
-    rows = SloMinute.objects.filter(
-        connection_id__in=ids, minute__gte=until - max(WINDOWS), minute__lt=until
-    ).values_list("slo", "connection_id", "minute", "valid", "good")
-    sums: dict[tuple[str, int, dt.timedelta], list[int]] = {}
-    for slo_key, cid, minute, valid, good in rows.order_by():
-        for window in WINDOWS:
-            if minute >= until - window:
-                found = sums.setdefault((slo_key, cid, window), [0, 0])
-                found[0] += valid
-                found[1] += good
+    counted = {(r["slo"], r["connection_id"]): r for r in window_sums(ids, until)}
     rates: dict[str, Rates] = {}
     for slo in SLOS:
-        rates[slo.key] = {
-            cid: {
-                w: burn_rate(slo.target, *sums[(slo.key, cid, w)]) if (slo.key, cid, w) in sums else None
-                for w in WINDOWS
+        rates[slo.key] = {}
+        for cid in ids:
+            row = counted.get((slo.key, cid), {})
+            rates[slo.key][cid] = {
+                w: burn_rate(slo.target, row.get(f"valid_{i}") or 0, row.get(f"good_{i}") or 0)
+                for i, w in enumerate(WINDOWS)
             }
-            for cid in ids
-        }
     return rates
 
 

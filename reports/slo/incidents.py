@@ -1,6 +1,11 @@
 """The incidents that touched a brand's connections, in plain words, read from the exception queue: an incident is
 an `ExceptionItem` of kind INCIDENT (opened by the SLO evaluation here, or by the alerting in
-`integrations/alerts`), tied to the brand or to one of its connections. Read only through this selector."""
+`integrations/alerts`), tied to the brand or to one of its connections. Read only through this selector.
+
+The words a brand reads: an alert's incident (`integrations.alerts.Incident`, one-to-one with its item) has its own
+`brand_summary` and closes with an automatic "recovered: <signal> …" note meant for staff, so it reads as its brand
+summary and how long it lasted; any other incident item reads as its summary, how long it lasted and the note the
+person who closed it wrote ("We switched to polling; no order was lost.")."""
 
 from __future__ import annotations
 
@@ -43,12 +48,12 @@ def incidents_touching(
     items = items.filter(Q(state__in=STILL_OPEN) | Q(decided_at__gte=since))
     if until is not None:
         items = items.filter(opened_at__lt=until)
-    return [
-        Incident(
-            i.opened_at,
-            None if i.state in STILL_OPEN else (i.decided_at or i.opened_at),
-            i.summary,
-            i.decision_note,
-        )
-        for i in items.order_by("opened_at", "id").only("opened_at", "decided_at", "state", "summary", "decision_note")
-    ]
+    found = []
+    for i in items.select_related("incident").order_by("opened_at", "id"):
+        alert = getattr(i, "incident", None)  # an alert's incident (integrations.alerts), if this item is one
+        closed = None if i.state in STILL_OPEN else (i.decided_at or i.opened_at)
+        if alert is not None:
+            found.append(Incident(i.opened_at, closed, alert.brand_summary or i.summary, ""))
+        else:
+            found.append(Incident(i.opened_at, closed, i.summary, i.decision_note))
+    return found

@@ -171,3 +171,20 @@ def test_the_scheduled_evaluation_opens_one_incident_per_burning_slo(shop):
     incident = incidents.get()
     assert incident.brand == shop.channel.brand and incident.subject == shop
     assert incident.summary.startswith("Order ingest on Acme Shopify") and "fast burn" in incident.summary
+
+
+def test_an_alerts_incident_reads_as_its_brand_words(shop):
+    from integrations.alerts.incidents import incident_close_recovered, incident_open
+    from integrations.alerts.models import AlertRule
+    from integrations.alerts.rules import rules_ensure_defaults
+
+    rules_ensure_defaults()
+    rule = AlertRule.objects.get(code="credentials-refused")
+    incident, _ = incident_open(rule=rule, connection=shop, value=1, now=at("2026-11-12 09:00:00"))
+    ExceptionItem.objects.filter(pk=incident.exception_id).update(opened_at=at("2026-11-12 09:00:00"))
+    incident_close_recovered(incident=incident, value=0, now=at("2026-11-12 09:25:00"))
+    ExceptionItem.objects.filter(pk=incident.exception_id).update(decided_at=at("2026-11-12 09:25:00"))
+    report = month_report(shop.channel.brand, month=dt.date(2026, 11, 1))
+    assert [i.words for i in report.incidents] == [
+        f"On 12 Nov 09:00 UTC: {rule.brand_words.rstrip('.')}. Lasted 25 min."
+    ]  # the brand's words, never the staff's "recovered: …" note
