@@ -56,7 +56,10 @@ class Shipment(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["state", "handed_at"], name="shipment_state_handed")]
+        indexes = [
+            models.Index(fields=["state", "handed_at"], name="shipment_state_handed"),
+            models.Index(fields=["handed_at"], name="shipment_handed_at"),  # reports count hand-offs by day
+        ]
         permissions = [
             ("operate_shipment", "Can create shipments, hand them to the carrier and record scans"),
             ("force_shipment_transition", "Can force a shipment transition"),
