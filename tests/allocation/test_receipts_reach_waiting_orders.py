@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
+from rest_framework.test import APIClient
 
 from inventory.models import ExpectedInbound, Movement, StockLevel
 from inventory.receiving import expected_inbound_create, inbound_receive_line, inbound_receive_scan
@@ -165,3 +166,24 @@ def test_an_order_held_short_is_accepted_as_soon_as_the_receipt_commits(
         stock_received.send(sender=ExpectedInbound, brand=brand, facility=facility, sku_ids=[cap.pk], actor=ops,
                             inbound=inbound)  # fmt: skip
     assert snapshot(cap, mug, facility=facility) == before
+
+
+def test_a_receipt_posted_through_the_api_serves_pre_orders_and_short_orders(
+    brand, facility, cap, ops, django_capture_on_commit_callbacks
+):
+    inbound = announce(brand, facility, ("CAP", 3))
+    schedule_on(inbound.lines.get(), limit=2)
+    preorder = ingest(brand, line("CAP", 2), pid="P-api")
+    short = ingest(brand, line("CAP", 1), pid="S-api", priority="standard")
+    client = APIClient()
+    client.force_authenticate(user=ops)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/api/v1/expected-inbound/{inbound.pk}/receive/", {"line": 1, "quantity": 3, "event_id": "api-1"},
+            format="json",
+        )  # fmt: skip
+
+    assert response.status_code == 200 and response.json()["into_stock"] == 3
+    assert state_of(preorder)[0] == OrderState.ACCEPTED and state_of(short)[0] == OrderState.ACCEPTED
+    assert stock(cap, facility) == (3, 3)
