@@ -4,14 +4,14 @@ back here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from inventory.kits import expand_lines
-from inventory.models import Sku
+from inventory.models import KitComponent, Sku
 from inventory.services import StockResult, stock_receive
 from orders.allocation.contracts import contract_reservations_fill, wholesale_customer
 from orders.allocation.models import (
@@ -25,7 +25,7 @@ from orders.allocation.policy import Ranked, in_policy_order, rank
 from orders.allocation.routing import free_stock
 from orders.allocation.selectors import allocation_policy_for
 from orders.allocation.services import order_priority
-from orders.models import Order, OrderState, held_for_split
+from orders.models import Order, OrderLine, OrderState, held_for_split
 from orders.services.lifecycle import order_accept
 from warehouse.errors import DomainError
 from warehouse.history import save_with_history
@@ -46,16 +46,19 @@ class WaitingRun:
     sold_out: list[int] = field(default_factory=list)
 
 
-def allocation_run_waiting(*, brand: Brand, facility: Facility, actor: Actor = None) -> WaitingRun:
+def allocation_run_waiting(
+    *, brand: Brand, facility: Facility, actor: Actor = None, sku_ids: Collection[int] | None = None
+) -> WaitingRun:
     """Stock arrived: offer it to the orders held short, in policy order. Each is accepted through
     `orders.services.order_accept` (all or nothing). An order that does not fit does not block smaller ones behind
     it; ordinary orders never take units ring-fenced for a wholesale contract, and a wholesale order draws its
     contract's units. Pre-orders whose claimed inbounds all arrived go first (those units were promised to them;
     `scheduled_inbound_receive` normally accepted them already); one whose claimed inbound is still expected waits;
-    a sold-out one is retried once an open inbound has room for it."""
+    a sold-out one is retried once an open inbound has room for it. With `sku_ids` (a receipt of those SKUs), only the
+    orders that need one of them are offered, and only their contracts filled."""
     policy = allocation_policy_for(brand=brand)
     result = WaitingRun()
-    waiting = waiting_orders(brand=brand, facility=facility, policy=policy)
+    waiting = waiting_orders(brand=brand, facility=facility, policy=policy, sku_ids=sku_ids)
     claims: dict[int, list[bool]] = {}  # order id → received flag of each active claim's inbound
     for order_id, received in PreorderClaim.objects.filter(
         order_id__in=[o.pk for o in waiting], released_at__isnull=True
@@ -66,7 +69,7 @@ def allocation_run_waiting(*, brand: Brand, facility: Facility, actor: Actor = N
     # Arriving stock fills short contracts first (ordinary orders must not take what a contract still needs).
     contract_reservations_fill(
         facility=facility,
-        sku_ids=ContractReservation.objects.filter(facility=facility).open().values_list("sku_id", flat=True),
+        sku_ids=_open_contract_skus(facility=facility, sku_ids=sku_ids),
         actor=actor,
     )
     for order in waiting:
@@ -74,7 +77,7 @@ def allocation_run_waiting(*, brand: Brand, facility: Facility, actor: Actor = N
         if not required:
             continue
         priority = order_priority(order=order)
-        sku_ids = [sku_id for sku_id, _ in required]
+        line_skus = [sku_id for sku_id, _ in required]
         if priority == PriorityClass.PREORDER and order.pk not in ready:
             if order.pk in claims:
                 result.awaiting_inbound.append(order.pk)
@@ -86,7 +89,7 @@ def allocation_run_waiting(*, brand: Brand, facility: Facility, actor: Actor = N
                 (result.awaiting_inbound if "awaiting_inbound" in held else result.still_short).append(order.pk)
             continue
         customer = wholesale_customer(order) if priority == PriorityClass.WHOLESALE else ""
-        skus = Sku.objects.in_bulk(sku_ids)
+        skus = Sku.objects.in_bulk(line_skus)
         need, _ = expand_lines([(skus[sku_id], qty) for sku_id, qty in required])
         if held_for_split(order):  # acceptance routes it again across facilities: count stock everywhere
             everywhere = free_stock(sku_ids=list(need), customer=customer).values()
@@ -117,14 +120,17 @@ def allocation_run_waiting_everywhere(*, actor: Actor = None) -> int:
     )
 
 
-def waiting_orders(*, brand: Brand, facility: Facility, policy: AllocationPolicy) -> list[Order]:
-    """Orders of the brand at the facility held "short", in policy order (class, then paid time, then arrival)."""
-    held = (
-        Order.objects.filter(brand=brand, facility=facility, state=OrderState.ON_HOLD)
-        .select_related("channel")
-        .prefetch_related("lines")
-        .order_by("pk")
-    )
+def waiting_orders(
+    *, brand: Brand, facility: Facility, policy: AllocationPolicy, sku_ids: Collection[int] | None = None
+) -> list[Order]:
+    """Orders of the brand at the facility held "short", in policy order (class, then paid time, then arrival); with
+    `sku_ids`, only those with a line of one of them or of a kit made of one of them."""
+    held = Order.objects.filter(brand=brand, facility=facility, state=OrderState.ON_HOLD)
+    if sku_ids is not None:
+        kits = KitComponent.objects.filter(component_id__in=list(sku_ids)).values_list("kit_id", flat=True)
+        held = held.filter(pk__in=OrderLine.objects.filter(Q(sku_id__in=list(sku_ids)) | Q(sku_id__in=kits))
+                           .values("order_id"))  # fmt: skip
+    held = held.select_related("channel").prefetch_related("lines").order_by("pk")
     ranked = [(order, _rank(order, policy)) for order in held if _is_short(order)]
     return list(in_policy_order(policy=policy, items=ranked))
 
@@ -140,6 +146,13 @@ def _rank(order: Order, policy: AllocationPolicy) -> Ranked:
         policy=policy, pk=order.pk, channel=order.channel, priority_class=order.priority_class,
         paid_at=order.paid_at or order.placed_at or order.created_at, deadline=order.ship_by,
     )  # fmt: skip
+
+
+def _open_contract_skus(*, facility: Facility, sku_ids: Collection[int] | None) -> list[int]:
+    open_skus = ContractReservation.objects.filter(facility=facility).open()
+    if sku_ids is not None:
+        open_skus = open_skus.filter(sku_id__in=list(sku_ids))
+    return list(open_skus.values_list("sku_id", flat=True))
 
 
 def _preorder_room(*, facility: Facility, required: list[list[int]]) -> bool:
@@ -158,24 +171,44 @@ def scheduled_inbound_receive(*, inbound: ScheduledInbound, quantity: int, event
     units promised to them. Locks follow intake's order (the order, then the inbound and stock): the claiming
     orders first, then the inbound; claims committed in between are locked after it."""
     with transaction.atomic():
-        claimers = _claimers(inbound)
-        _lock_orders(claimers)
-        # Only the inbound row: locking the joined SKU and facility FOR UPDATE would block every concurrent order's
-        # foreign-key checks on them (KEY SHARE) and deadlock with an allocation holding the SKU's dirty mark.
-        inbounds = ScheduledInbound.objects.select_for_update(of=("self",)).select_related("sku", "facility")
-        locked = inbounds.get(pk=inbound.pk)
-        late = _claimers(locked) - claimers
-        _lock_orders(late)
+        locked, claimers = _lock_for_arrival(inbound)
         result = stock_receive(
             sku=locked.sku, facility=locked.facility, quantity=quantity, event_id=event_id, actor=actor,
             reason=f"scheduled inbound {locked.pk}",
         )  # fmt: skip
-        if not locked.received:
-            locked.received = True
-            save_with_history(locked, actor=actor, reason="received")
-        _accept_claimers(brand=locked.brand, order_ids=claimers | late, actor=actor)
+        _arrived(locked, claimers=claimers, actor=actor)
     inbound.received = True
     return result
+
+
+def scheduled_inbound_arrived(*, inbound: ScheduledInbound, actor: Actor) -> list[int]:
+    """Its units were received into stock by the receipt of its expected inbound line (inventory.receiving, in the
+    caller's transaction): the rest of `scheduled_inbound_receive` — mark it received and allocate its claimers.
+    Returns the orders accepted; a replay accepts nobody again."""
+    with transaction.atomic():
+        locked, claimers = _lock_for_arrival(inbound)
+        accepted = _arrived(locked, claimers=claimers, actor=actor)
+    inbound.received = True
+    return accepted
+
+
+def _lock_for_arrival(inbound: ScheduledInbound) -> tuple[ScheduledInbound, set[int]]:
+    claimers = _claimers(inbound)
+    _lock_orders(claimers)
+    # Only the inbound row: locking the joined SKU and facility FOR UPDATE would block every concurrent order's
+    # foreign-key checks on them (KEY SHARE) and deadlock with an allocation holding the SKU's dirty mark.
+    inbounds = ScheduledInbound.objects.select_for_update(of=("self",)).select_related("sku", "facility")
+    locked = inbounds.get(pk=inbound.pk)
+    late = _claimers(locked) - claimers
+    _lock_orders(late)
+    return locked, claimers | late
+
+
+def _arrived(locked: ScheduledInbound, *, claimers: set[int], actor: Actor) -> list[int]:
+    if not locked.received:
+        locked.received = True
+        save_with_history(locked, actor=actor, reason="received")
+    return _accept_claimers(brand=locked.brand, order_ids=claimers, actor=actor)
 
 
 def _accept_claimers(*, brand: Brand, order_ids: set[int], actor: Actor) -> list[int]:
