@@ -217,9 +217,8 @@ def main() -> None:
           f"COPY {statistics.median(copy_runs):.1f} ms, ratio {export_ratio}", flush=True)  # fmt: skip
 
     # 3. RSS while streaming the whole year's per-order export (~1M rows), beside COPY of its query.
-    from django.utils import timezone
-
     from django.db.models import Max, Min
+    from django.utils import timezone
 
     from orders.models import Order
 
