@@ -30,7 +30,12 @@ def inline_limit() -> int:
 
 
 def cell_text(value: Any) -> str:
-    """A cell as text: dates in ISO form (local time), None empty, text escaped."""
+    """A cell as text: dates in ISO form (local time), None empty, text escaped. Counts come first: most cells are."""
+    kind = type(value)
+    if kind is int or kind is Decimal or kind is float:
+        return str(value)
+    if kind is str:
+        return escape_formula(value)
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
