@@ -90,6 +90,7 @@ class Connector(Protocol):
     code: str  # "shopify": the URL segment, the registry key, `SalesChannel.platform_code`
     name: str  # "Shopify"
     is_marketplace: bool  # a marketplace (Amazon, eBay...) rather than the brand's own storefront
+    thin_webhooks: bool  # its webhooks only name the order (`order_reference`), so the worker fetches it
     shop_label: str  # what the connection's `shop` is on this platform: "Shop domain", "Site URL"
 
     # --- credentials and hosts ----------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ class BigCommerceConnector:
     code = "bigcommerce"
     name = "BigCommerce"
     is_marketplace = False
+    thin_webhooks = True
     shop_label = "Store hash (from the API path /stores/{store_hash}/)"
 
     credential_fields: tuple[CredentialField, ...] = (

@@ -47,6 +47,7 @@ class ShopifyConnector:
     code = "shopify"
     name = "Shopify"
     is_marketplace = False
+    thin_webhooks = False
     shop_label = "Shop domain (name.myshopify.com)"
 
     credential_fields: tuple[CredentialField, ...] = (

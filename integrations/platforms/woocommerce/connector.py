@@ -54,6 +54,7 @@ class WooCommerceConnector:
     code = "woocommerce"
     name = "WooCommerce"
     is_marketplace = False
+    thin_webhooks = False
     shop_label = "Site URL (https://shop.example)"
 
     credential_fields: tuple[CredentialField, ...] = (
