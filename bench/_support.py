@@ -22,6 +22,30 @@ def admin_sql(url: str, sql: str) -> None:
         conn.execute(sql)
 
 
+def own_database(suffix: str, *, reuse: bool = False) -> None:
+    """Point DATABASE_URL at a scratch database `<name>_bench_<suffix>` on the same server, re-created empty (kept as
+    it is when `reuse` and it exists, to measure again without re-loading)."""
+    import os
+
+    import psycopg
+
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warehouse")
+    base, _, name = url.rpartition("/")
+    scratch = f"{name.split('?')[0]}_bench_{suffix}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [scratch]).fetchone()
+        if not (reuse and exists):
+            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{scratch}"')
+    os.environ["DATABASE_URL"] = f"{base}/{scratch}"
+
+
+def p95(samples: list[float]) -> float:
+    """The 95th percentile by nearest rank, rounded (the page benchmarks' convention)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from _support import bulk_insert  # noqa: E402  (bench/ is on sys.path when a bench runs)
+from _support import bulk_insert, own_database, p95  # noqa: E402  (bench/ is on sys.path when a bench runs)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -26,18 +26,6 @@ ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
 EXCEPTIONS = int(os.environ.get("BENCH_EXCEPTIONS", "100000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 BRANDS = 10
-
-
-def own_database() -> None:
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warehouse")
-    base, _, name = url.rpartition("/")
-    scratch = f"{name.split('?')[0]}_bench_queue"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{scratch}"')
-    os.environ["DATABASE_URL"] = f"{base}/{scratch}"
 
 
 def load() -> dict:
@@ -98,13 +86,8 @@ def load() -> dict:
     return {"manager": manager, "brand": brands[3], "pid": f"P{ORDERS // 2 + 7}"}
 
 
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
 def main() -> None:
-    own_database()
+    own_database("queue")
     import django
 
     django.setup()

@@ -21,25 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from bench.exception_queue import bulk_insert  # noqa: E402  (after the path is set)
+from _support import bulk_insert, own_database, p95  # noqa: E402  (bench/ is on sys.path when a bench runs)
 
 LINES = int(os.environ.get("BENCH_INBOUND_LINES", "1000000"))
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 PER_INBOUND = 1000
 QUERY_PIN = 12
-
-
-def own_database() -> None:
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warehouse")
-    base, _, name = url.rpartition("/")
-    scratch = f"{name.split('?')[0]}_bench_receiving"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{scratch}"')
-    os.environ["DATABASE_URL"] = f"{base}/{scratch}"
 
 
 def load() -> dict:
@@ -89,13 +77,8 @@ def load() -> dict:
     return {"manager": manager, "brand_user": brand_user, "inbound": middle}
 
 
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
 def main() -> int:
-    own_database()
+    own_database("receiving")
     import django
 
     django.setup()

@@ -28,24 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-from _support import bulk_insert, pct  # noqa: E402  (bench/ is on sys.path when a bench runs)
+from _support import bulk_insert, own_database, pct  # noqa: E402  (bench/ is on sys.path when a bench runs)
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 BRANDS, CHANNELS = 10, 20
 YEAR_S = 365 * 86400
-
-
-def own_database() -> None:
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warehouse")
-    base, _, name = url.rpartition("/")
-    scratch = f"{name.split('?')[0]}_bench_reports"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{scratch}"')
-    os.environ["DATABASE_URL"] = f"{base}/{scratch}"
 
 
 def rss_mb() -> float:
@@ -153,7 +141,7 @@ def volume_sqls(f) -> list[str]:
 
 
 def main() -> None:
-    own_database()
+    own_database("reports")
     import django
 
     django.setup()
