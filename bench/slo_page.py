@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from _support import own_database, p95  # noqa: E402  (bench/ is on sys.path when a bench runs)
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
 WRITES = int(os.environ.get("BENCH_WRITES", "100000"))
@@ -42,20 +43,6 @@ CONNECTIONS = BRANDS * PER_BRAND
 MAX_QUERIES, MAX_P95_MS = 12, 150.0
 DAYS = 30
 SPAN_S = DAYS * 86400 - 3600  # orders spread over the 30 days up to an hour ago
-
-
-def own_database() -> None:
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warehouse")
-    base, _, name = url.rpartition("/")
-    scratch = f"{name.split('?')[0]}_bench_slo"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [scratch]).fetchone()
-        if not (REUSE and exists):
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-    os.environ["DATABASE_URL"] = f"{base}/{scratch}"
 
 
 def _sql(sql: str) -> None:
@@ -99,11 +86,11 @@ def load() -> dict:
         INSERT INTO orders_order (brand_id, source, channel_id, platform_order_id, placed_at, priority_class,
             delivery_name, delivery_street1, delivery_street2, delivery_postal_code, delivery_city, delivery_region,
             delivery_country, contact_phone, email, special_handling, is_manual_entry, state, hold_reasons,
-            allocated_lines, stock_round, cancel_reason, forced_past, person_fixes, platform_conflicts, extra,
+            stock_round, cancel_reason, forced_past, person_fixes, platform_conflicts, extra,
             last_activity_at, created_at, updated_at)
         SELECT {brand_sql}[1 + g % {CONNECTIONS}], 'channel', {chan_sql}[1 + g % {CONNECTIONS}], 'P' || g,
             t, 'standard', 'Ann', 'Calle 1', '', '46001', 'Valencia', '', 'ES', '', '', '', false, 'accepted', '[]',
-            '[]', 0, '', '[]', '{{}}', '{{}}', '{{}}', t, t + interval '0.3 s', t
+            0, '', '[]', '{{}}', '{{}}', '{{}}', t, t + interval '0.3 s', t
         FROM (SELECT g, now() - interval '1 hour' - make_interval(secs => (g::float8 * {SPAN_S} / {ORDERS}))
               AS t FROM generate_series(1, {ORDERS}) AS g) s
     """)
@@ -213,13 +200,8 @@ def captured_sql(captured: list[dict]) -> list[str]:
     return [q["sql"] for q in captured if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))]
 
 
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
 def main() -> None:
-    own_database()
+    own_database("slo", reuse=REUSE)
     import django
 
     django.setup()
