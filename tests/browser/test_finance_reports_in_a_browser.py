@@ -30,9 +30,9 @@ def _filter(page, *, brand_pk: int | None, start: str, end: str) -> None:
     page.wait_for_load_state()
 
 
-def _download(page, label: str) -> bytes:
+def _download(page, label: str, where: str = ".downloads") -> bytes:
     with page.expect_download() as info:
-        page.click(f".downloads a:has-text('{label}')")
+        page.click(f"{where} a:has-text('{label}')")
     with open(info.value.path(), "rb") as fh:
         return fh.read()
 
@@ -90,3 +90,29 @@ def test_a_brand_user_downloads_their_slice_and_not_another_brands(sign_in, live
     assert response.status == 404
     response = page.goto(f"{live_server.url}/reports/volume/export.csv?brand={other.pk}")
     assert response.status == 404
+
+
+def test_finance_starts_a_background_export_and_downloads_it_when_done(sign_in, live_server, make_user, settings):
+    from reports import tasks
+    from reports.models import ExportJob, ExportState
+
+    seed_month()
+    settings.REPORT_EXPORT_INLINE_ROWS = 10  # the 30 measured orders are "a big export" here
+    page = sign_in(make_user("finance", username="fin"))
+    page.set_viewport_size({"width": 375, "height": 800})
+
+    page.goto(f"{live_server.url}/reports/sla-orders/?from=2026-10-01&to=2026-11-30")
+    page.click(".downloads a:has-text('CSV')")
+    assert "30" in page.locator(".card strong").inner_text()  # the offer names the rows, no file yet
+    page.click("button:has-text('Start the export')")
+    page.wait_for_load_state()
+
+    job = ExportJob.objects.get()
+    assert (job.state, job.rows_total, job.requested_by.username) == (ExportState.QUEUED, 30, "fin")
+    assert page.locator("[data-state]").get_attribute("data-state") == "queued"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    tasks.export_run(job.pk)  # the worker
+    page.reload()
+    assert page.locator("[data-state]").get_attribute("data-state") == "done"
+    rows = list(csv.reader(io.StringIO(_download(page, "Download CSV", where="[data-state]").decode("utf-8-sig"))))
+    assert len(rows) == 31 and rows[0] == [c.label for c in REPORTS["sla-orders"].columns]
