@@ -78,9 +78,14 @@ class Platform:
         self.port, self.path = port, path
         self.answers: dict[str, list[int]] = {}
         self.lock = threading.Lock()
+        # Deliveries after the first CRASH_AFTER wait for the crash: on a quick machine the whole burst could
+        # otherwise be answered before PostgreSQL goes down, and the test would prove nothing (CI saw it).
+        self.crashed = threading.Event()
 
     def deliver(self, n: int) -> None:
         key = f"rst-{n}"
+        if n >= CRASH_AFTER:
+            self.crashed.wait(timeout=180)
         body = json.dumps(shopify_order(60_000 + n)).encode()
         headers = {
             "Content-Type": "application/json",
@@ -132,6 +137,7 @@ def test_a_postgresql_crash_mid_burst_loses_no_delivery_answered_2xx(tmp_path):
             futures = [pool.submit(platform.deliver, n) for n in range(DELIVERIES)]
             wait_until(lambda: len(platform.answers) >= CRASH_AFTER, within=120, what="the burst is under way")
             pg.crash()
+            platform.crashed.set()
             time.sleep(2)
             pg.start()
             for future in futures:
