@@ -54,12 +54,24 @@ def _human_age(age: timedelta) -> str:
     return duration_words(age)
 
 
+# Objects with a page of their own, where a person acts on them (by URL name: this app imports none of them).
+SUBJECT_PAGES = {
+    ("orders", "order"): "order-page",
+    ("returns", "return"): "return-page",
+    ("inventory", "sku"): "catalog-sku",
+    ("inventory", "expectedinbound"): "inbound-page",
+    ("alerts", "incident"): "incident",
+}
+
+
 def subject_url(item: ExceptionItem) -> str | None:
-    """Where a person fixes the cause: the object's page (orders have their own), else its console page."""
+    """Where a person fixes the cause: the object's own page (an order, a return, an incident …), else its console
+    page."""
     if item.content_type is None or item.object_id is None:
         return None
-    if item.content_type.app_label == "orders" and item.content_type.model == "order":
-        return reverse("order-page", args=[item.object_id])
+    page = SUBJECT_PAGES.get((item.content_type.app_label, item.content_type.model))
+    if page is not None:
+        return reverse(page, args=[item.object_id])
     if item.content_type.model == "expectedinboundline" and isinstance((item.detail or {}).get("inbound"), int):
         return reverse("inbound-page", args=[item.detail["inbound"]]) + "#variances"  # decided on the inbound's page
     try:

@@ -3,11 +3,18 @@
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
+from django.urls import reverse
 from django.utils import timezone
 
+from integrations.alerts.incidents import incident_open
+from integrations.alerts.models import AlertRule
+from integrations.alerts.rules import rules_ensure_defaults
+from integrations.services import connection_create
 from warehouse.errors import Reason
 from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState, TransitionRecord
 from warehouse.services import exception_open
+from warehouse.views import SUBJECT_PAGES
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +110,19 @@ def test_the_console_index_counts_open_exceptions_per_kind(client, make_user, br
     client.force_login(make_user("warehouse_manager"))
     counts = {c["kind"]: c["n"] for c in client.get("/admin/").context["exception_counts"]}
     assert counts == {"order_on_hold": 2, "picking_stalled": 1}
+
+
+def test_each_exception_links_to_the_page_where_its_cause_is_fixed(client, make_user, brand):
+    """An incident opens on its own page (runbook, acknowledge, review), not on its console record."""
+    rules_ensure_defaults()
+    conn = connection_create(brand=brand, platform="shopify", name="Acme shop", shop="acme.myshopify.com", actor=None)
+    rule = AlertRule.objects.get(code="catalog-drift")
+    incident, _ = incident_open(rule=rule, connection=conn, value=3, now=timezone.now())
+    client.force_login(make_user("warehouse_manager"))
+    body = client.get("/exceptions/").content.decode()
+    assert f'href="/incidents/{incident.pk}/"' in body
+    assert "/admin/alerts/incident/" not in body
+
+    for (app_label, model), name in SUBJECT_PAGES.items():
+        assert apps.get_model(app_label, model) is not None  # a renamed model fails here, not as a dead link
+        assert reverse(name, args=[1])
