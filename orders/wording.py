@@ -85,11 +85,15 @@ EVENT_WORDS: dict[str, tuple[str, str] | None] = {
 
 # Where a return is, in words (returns are the last chapter of "where is my order"; staff and brands read the same).
 RETURN_WORDS = {
+    "initiated": "requested",
+    "authorized": "authorised: the parcel can be sent back",
+    "shipped_back": "on its way back to the warehouse",
     "received": "received at the warehouse, in quarantine until inspected",
     "triaged": "inspected",
     "restocked": "inspected and restocked",
     "reworked": "sent to rework",
     "disposed": "disposed of after inspection",
+    "completed": "inspected: each unit restocked, reworked or disposed of as its grade decided",
 }
 
 
