@@ -278,9 +278,9 @@ class ExceptionItemAdmin(TransitionAdmin):
 
     def transition_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         # Resolving or escalating needs a note: the service refuses a blank one (shown as a message).
-        from warehouse.services import exception_escalate, exception_resolve
+        from warehouse.services import exception_escalate, exception_resolve_by_hand
 
-        service = {"resolve": exception_resolve, "escalate": exception_escalate}.get(name)
+        service = {"resolve": exception_resolve_by_hand, "escalate": exception_escalate}.get(name)
         if service is None or request.method != "POST":
             return super().transition_view(request, object_id, name)
         item = self._object_or_404(request, object_id)

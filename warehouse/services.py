@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from warehouse.errors import InvalidInput, Reason
+from warehouse.errors import InvalidInput, Reason, TransitionNotAllowed
 from warehouse.models import Brand, ExceptionItem, ExceptionKind, ExceptionState, Facility
 from warehouse.transitions import Actor, transition_apply
 
@@ -76,6 +76,23 @@ def _decide(*, item: ExceptionItem, actor: Actor, note: str, name: str) -> Excep
 def exception_resolve(*, item: ExceptionItem, actor: Actor, note: str) -> ExceptionItem:
     """A manager records the decision that closes the exception."""
     return _decide(item=item, actor=actor, note=note, name="resolve")
+
+
+# Kinds closed by the decision taken on their subject's page (a receiving variance: accept or reject the units there).
+# Resolving one from the queue, the console or the API would close it with the line undecided.
+DECIDED_ON_THEIR_PAGE = frozenset({ExceptionKind.RECEIVING_VARIANCE})
+
+
+def exception_resolve_by_hand(*, item: ExceptionItem, actor: Actor, note: str) -> ExceptionItem:
+    """Resolve from a generic place (the queue, the console record, the API): refused for the kinds whose decision
+    belongs on their subject's page, which closes them itself."""
+    if item.kind in DECIDED_ON_THEIR_PAGE:
+        raise TransitionNotAllowed(
+            f"Exception #{item.pk} is decided on its own page: {item.get_kind_display().lower()} closes when the "
+            "units are accepted or rejected there.",
+            reasons=[Reason("decided_on_its_page", "Decide it on the inbound's page")],
+        )
+    return exception_resolve(item=item, actor=actor, note=note)
 
 
 def exception_escalate(*, item: ExceptionItem, actor: Actor, note: str) -> ExceptionItem:

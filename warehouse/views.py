@@ -21,7 +21,7 @@ from warehouse.errors import DomainError
 from warehouse.filters import ExceptionFilter
 from warehouse.models import ExceptionItem, ExceptionKind
 from warehouse.selectors import exception_queue_for, exceptions_for
-from warehouse.services import exception_escalate, exception_resolve
+from warehouse.services import exception_escalate, exception_resolve_by_hand
 
 # How long each kind may wait before it is late (seed 001 control points: 4 h stalled picking, 24 h carrier ack).
 EXCEPTION_TARGETS: dict[str, timedelta] = {
@@ -171,7 +171,7 @@ def _bulk_decide(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     note = request.POST.get("note", "").strip()
     action = request.POST.get("action")
-    service = {"resolve": exception_resolve, "escalate": exception_escalate}.get(action or "")
+    service = {"resolve": exception_resolve_by_hand, "escalate": exception_escalate}.get(action or "")
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     back = HttpResponseRedirect(request.get_full_path())
     if service is None or not ids:

@@ -216,3 +216,21 @@ def test_a_preorder_schedule_refers_to_the_expected_inbound_line_it_arrives_on(p
         brand=brand, sku=tee, facility=facility, quantity=40, preorder_limit=30, expected_on=TODAY, expected_line=line
     )
     assert list(line.preorder_schedules.all()) == [schedule]
+
+
+def test_a_variance_is_not_closed_from_the_queue_without_deciding_its_line(client, people, brand, facility, skus):
+    """Bulk-resolving in the exception queue (or the API) would close the variance with its units still held."""
+    inbound = _inbound(brand, facility, people["mgr"], [("TEE-M", 10)])
+    line = inbound.lines.get()
+    inbound_receive_line(line=line, quantity=12, actor=people["ops"])
+    item = ExceptionItem.objects.get(kind=ExceptionKind.RECEIVING_VARIANCE, state=ExceptionState.OPEN)
+    client.force_login(people["mgr"])
+    page = client.post("/exceptions/", {"ids": [item.pk], "action": "resolve", "note": "fine"}, follow=True)
+    assert "decided on its own page" in page.content.decode()
+    api = client.post(f"/api/v1/exceptions/{item.pk}/resolve/", {"note": "fine"}, content_type="application/json")
+    assert api.status_code == 409 and api.json()["reasons"][0]["code"] == "decided_on_its_page"
+    item.refresh_from_db()
+    assert item.state == ExceptionState.OPEN
+    inbound_variance_decide(line=line, decision="accept", note="Supplier sent 2 extra; keep", actor=people["mgr"])
+    item.refresh_from_db()
+    assert item.state == ExceptionState.RESOLVED and _on_hand(skus[0], facility) == 12

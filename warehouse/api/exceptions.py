@@ -16,7 +16,7 @@ from warehouse.api.serializers import NoteSerializer
 from warehouse.filters import ExceptionFilter
 from warehouse.models import ExceptionItem
 from warehouse.selectors import exceptions_for
-from warehouse.services import exception_escalate, exception_resolve
+from warehouse.services import exception_escalate, exception_resolve_by_hand
 
 
 class ExceptionItemSerializer(serializers.ModelSerializer):
@@ -69,7 +69,7 @@ class ExceptionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     @extend_schema(request=NoteSerializer, responses=ExceptionItemSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
-        return self._decide(request, exception_resolve)
+        return self._decide(request, exception_resolve_by_hand)
 
     @extend_schema(request=NoteSerializer, responses=ExceptionItemSerializer)
     @action(detail=True, methods=["post"])
