@@ -14,8 +14,8 @@ from reports.slo.budget import Burning, burn_rates, burning
 from reports.slo.measures import SLOS
 from reports.slo.rollup import slo_minutes_rollup
 from warehouse.errors import Reason
-from warehouse.models import ExceptionKind
-from warehouse.services import exception_open
+from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState
+from warehouse.services import exception_open, exception_resolve
 
 
 def burn_words(b: Burning, connection: str) -> str:
@@ -37,7 +37,9 @@ def dedupe_key(connection_id: int, slo_key: str) -> str:
 
 
 def slo_evaluate(*, now: dt.datetime | None = None) -> list[Burning]:
-    """Evaluate every connection; open (or refresh) an incident for each that burns. Returns what fired."""
+    """Evaluate every connection; open (or refresh) an incident for each that burns, and close the ones whose burn
+    stopped (both windows of every alert back under its factor: the short window is what lets it reset quickly).
+    Returns what fired."""
     now = now or timezone.now()
     connections = {c.pk: c for c in Connection.objects.select_related("channel__brand").order_by("pk")}
     slo_minutes_rollup(now=now)  # the windows read the minute rollup: bring it up to the last whole minute first
@@ -59,4 +61,18 @@ def slo_evaluate(*, now: dt.datetime | None = None) -> list[Burning]:
                 "long_rate": round(b.long_rate, 2), "short_rate": round(b.short_rate, 2),
             },
         )  # fmt: skip
+    _close_recovered(burning_keys={dedupe_key(b.connection_id, b.slo.key) for b in fired}, now=now)
     return fired
+
+
+def _close_recovered(*, burning_keys: set[str], now: dt.datetime) -> int:
+    stopped = ExceptionItem.objects.filter(
+        kind=ExceptionKind.INCIDENT, state=ExceptionState.OPEN, dedupe_key__startswith="slo-burn:"
+    ).exclude(dedupe_key__in=burning_keys)
+    closed = 0
+    for item in stopped:
+        at = f"{timezone.localtime(now):%d %b %H:%M}"
+        note = f"Burn rate back under every alert's factor at {at}: closed by the evaluation."
+        exception_resolve(item=item, actor=None, note=note)
+        closed += 1
+    return closed

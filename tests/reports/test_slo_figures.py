@@ -171,6 +171,10 @@ def test_the_scheduled_evaluation_opens_one_incident_per_burning_slo(shop):
     incident = incidents.get()
     assert incident.brand == shop.channel.brand and incident.subject == shop
     assert incident.summary.startswith("Order ingest on Acme Shopify") and "fast burn" in incident.summary
+    # Three quarters of an hour without a miss: every alert's short window reads no burn, so the incident closes.
+    assert slo_evaluate(now=NOW + dt.timedelta(minutes=45)) == []
+    incident.refresh_from_db()
+    assert incident.state == ExceptionState.RESOLVED and "closed by the evaluation" in incident.decision_note
 
 
 def test_an_alerts_incident_reads_as_its_brand_words(shop):
