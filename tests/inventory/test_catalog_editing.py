@@ -123,6 +123,30 @@ def test_receipts_through_the_api_refuse_a_retired_alias_naming_the_new_code_and
     assert StockLevel.objects.get(sku=tee).on_hand == 4 and again.json()["line"]["quantity_received"] == 4
 
 
+def test_a_scan_of_no_units_through_the_api_is_refused_and_receives_nothing(api, brand, facility):
+    tee = SkuFactory(brand=brand, code="TEE-M", barcode="8412345000031")
+    inbound = expected_inbound_create(brand=brand, facility=facility, reference="ASN-2",
+                                      expected_on=timezone.localdate(), lines=[(tee, 4)], actor=None)  # fmt: skip
+    client, _ = api("operations", "ops")
+    for quantity in (0, -3):
+        body = {"code": "8412345000031", "quantity": quantity}
+        response = client.post(f"/api/v1/expected-inbound/{inbound.pk}/receive/", body, format="json")
+        assert response.status_code == 422 and _codes(response) == {"quantity_not_positive"}, response.json()
+    assert list(inbound.lines.values_list("quantity_received", "quantity_held")) == [(0, 0)]
+    assert not StockLevel.objects.filter(sku=tee).exists()
+
+
+def test_renaming_a_sku_to_a_code_the_brand_uses_through_the_api_is_a_409_and_changes_nothing(api, brand):
+    SkuFactory(brand=brand, code="TEE-M")
+    mug = SkuFactory(brand=brand, code="MUG")
+    client, _ = api("warehouse_manager", "mgr")
+    response = client.post(f"/api/v1/skus/{mug.pk}/change-code/", {"new_code": "TEE-M", "reason": "merge"},
+                           format="json")  # fmt: skip
+    assert response.status_code == 409 and _codes(response) == {"code_in_use"}
+    mug.refresh_from_db()
+    assert mug.code == "MUG" and not SkuAlias.objects.filter(sku=mug).exists()
+
+
 def test_the_schema_documents_the_new_actions_with_their_error_codes(api):
     client, _ = api("warehouse_manager", "mgr")
     schema = client.get("/api/schema/?format=json").json()

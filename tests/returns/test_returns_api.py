@@ -127,3 +127,20 @@ def test_the_warehouse_receives_by_scan_and_a_manager_triages_each_unit_then_res
     assert done.json()["state"] == ReturnState.RESTOCKED
     level = StockLevel.objects.get(sku=world["tee"], facility=world["facility"])
     assert (level.quarantine, level.available) == (0, 5)  # 5 received, 2 shipped, 2 back
+
+
+@pytest.mark.parametrize("action", ["triage-units", "triage"])
+def test_triage_without_a_grade_is_a_400_naming_the_field_and_records_nothing(world, action):
+    rma = _authorise(world, lines=[{"sku": "TEE-M", "quantity": 1}]).json()
+    ops, mgr = _client(world["users"]["ops"]), _client(world["users"]["mgr"])
+    assert ops.post(f"{URL}{rma['id']}/receive-scan/", {"code": "TEE-M"}, format="json").status_code == 200
+    level = StockLevel.objects.get(sku=world["tee"], facility=world["facility"])
+    moves = Movement.objects.count()
+    for body in ({"sku": "TEE-M", "disposition": "sellable"}, {"sku": "TEE-M", "grade": "", "disposition": "sellable"}):
+        body = body if action == "triage-units" else {k: v for k, v in body.items() if k != "sku"}
+        answer = mgr.post(f"{URL}{rma['id']}/{action}/", body, format="json")
+        assert answer.status_code == 400 and list(answer.json()) == ["grade"], answer.json()
+    returned = Return.objects.get(pk=rma["id"])
+    assert (returned.state, returned.grade, returned.decisions.count()) == (ReturnState.RECEIVED, "", 0)
+    after = StockLevel.objects.get(pk=level.pk)
+    assert (after.quarantine, after.available, Movement.objects.count()) == (1, level.available, moves)
