@@ -101,7 +101,14 @@ class StockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self) -> QuerySet[StockLevel]:
         return scope_to_brands(stock_levels(), self.request.user, field="sku__brand")  # type: ignore[arg-type]
 
-    @extend_schema(request=CountProposalSerializer, responses=ExceptionItemSerializer)
+    @extend_schema(
+        request=CountProposalSerializer,
+        responses={201: ExceptionItemSerializer},
+        description="Propose a physical count of this stock row (operations and managers: "
+        "`warehouse.add_exceptionitem`, else 403). It opens a count proposal in the exception queue for a manager "
+        "to approve (`/count-proposals/{id}/approve/`); stock changes only then. 400 for a count below 0 or no "
+        "reason, naming the field; 404 for another brand's row.",
+    )
     @action(detail=True, methods=["post"], url_path="propose-count")
     def propose_count(self, request: Request, pk: str | None = None) -> Response:
         body = CountProposalSerializer(data=request.data)
@@ -121,7 +128,15 @@ class CountDecisionViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[ExceptionItem]:
         return exception_queue_for(user=self.request.user)
 
-    @extend_schema(request=OptionalNoteSerializer, responses=ExceptionItemSerializer)
+    @extend_schema(
+        request=OptionalNoteSerializer,
+        responses=ExceptionItemSerializer,
+        description="Approve a count proposal (`inventory.approve_cycle_count`, else 403): the physical count wins, "
+        "on hand becomes the count and the ledger records expected, counted, variance, who counted and who "
+        "approved; the proposal closes and the channels get the new number on the next publishing cycle. 409 "
+        "`count_below_committed` (fewer than the units allocated, in pick, quarantined, damaged or reserved), "
+        "`wrong_state` when already decided, or an item that is not a count proposal.",
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         body = OptionalNoteSerializer(data=request.data)
@@ -131,7 +146,13 @@ class CountDecisionViewSet(viewsets.GenericViewSet):
         item.refresh_from_db()
         return Response(ExceptionItemSerializer(item).data)
 
-    @extend_schema(request=NoteSerializer, responses=ExceptionItemSerializer)
+    @extend_schema(
+        request=NoteSerializer,
+        responses=ExceptionItemSerializer,
+        description="Reject a count proposal with a note (e.g. a recount is needed): stock is unchanged, the "
+        "decision is recorded and the proposal closes. `inventory.approve_cycle_count`, else 403; 400 without a "
+        "note; 409 `wrong_state` when already decided, or an item that is not a count proposal.",
+    )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         body = NoteSerializer(data=request.data)

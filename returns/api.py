@@ -162,6 +162,9 @@ _STEPS: dict[str, Any] = {
 }
 
 
+_OPERATE = "Operations and managers (`returns.operate_return`, else 403)."
+
+
 def _sku_of(brand: Any, code: str, field: str) -> Any:
     try:
         return sku_resolve(brand=brand, code=code).sku
@@ -279,22 +282,46 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def complete(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, "complete")
 
-    @extend_schema(request=StepSerializer, responses=ReturnSerializer)
+    @extend_schema(
+        request=StepSerializer,
+        responses=ReturnSerializer,
+        description="Authorise a return the returns system recorded as initiated: it may then be shipped back and "
+        "received. Operations and managers, or a brand user for its own brand's returns (else 403). 409 `wrong_state` "
+        "unless initiated, `lines_required`.",
+    )
     @action(detail=True, methods=["post"])
     def authorize(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, "authorize")
 
-    @extend_schema(request=StepSerializer, responses=ReturnSerializer)
+    @extend_schema(
+        request=StepSerializer,
+        responses=ReturnSerializer,
+        description="Record that the customer sent an authorised return back (receiving also works without this "
+        "step). " + _OPERATE + " 409 `wrong_state` unless authorised.",
+    )
     @action(detail=True, methods=["post"], url_path="mark-shipped-back")
     def mark_shipped_back(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, "mark-shipped-back")
 
-    @extend_schema(request=StepSerializer, responses=ReturnSerializer)
+    @extend_schema(
+        request=StepSerializer,
+        responses=ReturnSerializer,
+        description="Log the whole return in at the warehouse: every authorised unit not yet scanned goes into "
+        "quarantine (on hand, never available) and the return waits in the exception queue for triage. From "
+        "authorised or shipped back. " + _OPERATE + " 409 `wrong_state`, `lines_required`, `facility_required`.",
+    )
     @action(detail=True, methods=["post"])
     def receive(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, "receive")
 
-    @extend_schema(request=TriageSerializer, responses=ReturnSerializer)
+    @extend_schema(
+        request=TriageSerializer,
+        responses=ReturnSerializer,
+        description="Triage every received unit not yet decided with one grade and one disposition (sellable, "
+        "rework or nonconforming) and close the triage; nothing leaves quarantine until the next step. Managers "
+        "(`returns.triage_return`, else 403). 400 without a grade or a disposition, naming the field; 409 "
+        "`wrong_state` unless received, `units_not_triaged` when no unit was received.",
+    )
     @action(detail=True, methods=["post"])
     def triage(self, request: Request, pk: str | None = None) -> Response:
         body = TriageSerializer(data=request.data)
@@ -302,17 +329,35 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         rma = services.return_triage(rma=self.get_object(), actor=request.user, **body.validated_data)  # type: ignore[arg-type]
         return Response(ReturnSerializer(self.get_queryset().get(pk=rma.pk)).data)
 
-    @extend_schema(request=StepSerializer, responses=ReturnSerializer)
+    @extend_schema(
+        request=StepSerializer,
+        responses=ReturnSerializer,
+        description="Restock a return triaged as sellable: its units leave quarantine and become available through "
+        "the ledger (the channels get the new number on the next publishing cycle). " + _OPERATE + " 409 "
+        "`triage_required` (nothing restocks before triage), `disposition_not_sellable`, `wrong_state`.",
+    )
     @action(detail=True, methods=["post"])
     def restock(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, "restock")
 
-    @extend_schema(request=StepSerializer, responses=ReturnSerializer)
+    @extend_schema(
+        request=StepSerializer,
+        responses=ReturnSerializer,
+        description="Send a return triaged for rework to rework: its units move from quarantine to damaged (on "
+        "hand, never available) through the ledger. " + _OPERATE + " 409 `triage_required`, "
+        "`disposition_not_rework`, `wrong_state`.",
+    )
     @action(detail=True, methods=["post"])
     def rework(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, "rework")
 
-    @extend_schema(request=StepSerializer, responses=ReturnSerializer)
+    @extend_schema(
+        request=StepSerializer,
+        responses=ReturnSerializer,
+        description="Dispose of a return triaged as nonconforming: its units leave quarantine and the building, "
+        "through the ledger. " + _OPERATE + " 409 `triage_required`, `disposition_not_nonconforming`, "
+        "`wrong_state`.",
+    )
     @action(detail=True, methods=["post"])
     def dispose(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, "dispose")

@@ -62,7 +62,16 @@ class ManualTrackingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         visible = order_list_visible_to(user=self.request.user)  # type: ignore[arg-type]
         return ManualTracking.objects.filter(shipment__order__in=visible).select_related("shipment", "entered_by")
 
-    @extend_schema(request=ManualTrackingInput, responses=ManualTrackingSerializer)
+    @extend_schema(
+        request=ManualTrackingInput,
+        responses={201: ManualTrackingSerializer, 200: ManualTrackingSerializer},
+        description="While a carrier's API is down, a manager keys in a packed order's carrier, tracking number and "
+        "hand-off time (`tracking.enter_manual_tracking`, else 403): the shipment is handed over, the order "
+        "dispatched and the channel told, and the entry waits for its re-check against the carrier's tracking. "
+        "201 with the entry; the same entry again answers 200 and adds nothing. 404 for an order not yours to see; "
+        "422 naming every problem at once: `unknown_carrier`, `tracking_number_required`, `handed_at_future`, "
+        "`handed_at_naive`, `order_not_packed`.",
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = ManualTrackingInput(data=request.data)
         body.is_valid(raise_exception=True)

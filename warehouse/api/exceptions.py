@@ -66,12 +66,23 @@ class ExceptionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         item = service(item=self.get_object(), actor=request.user, note=body.validated_data["note"])
         return Response(ExceptionItemSerializer(item).data)
 
-    @extend_schema(request=NoteSerializer, responses=ExceptionItemSerializer)
+    @extend_schema(
+        request=NoteSerializer,
+        responses=ExceptionItemSerializer,
+        description="Resolve an open or escalated exception with a note saying what was decided "
+        "(`warehouse.resolve_exceptionitem`, else 403). 400 without a note; 409 `wrong_state` when already "
+        "resolved, `decided_on_its_page` for a receiving variance (decided on the inbound's page).",
+    )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, exception_resolve_by_hand)
 
-    @extend_schema(request=NoteSerializer, responses=ExceptionItemSerializer)
+    @extend_schema(
+        request=NoteSerializer,
+        responses=ExceptionItemSerializer,
+        description="Escalate an open exception with a note (`warehouse.resolve_exceptionitem`, else 403): it stays "
+        "in the queue, marked escalated. 400 without a note; 409 `wrong_state` unless open.",
+    )
     @action(detail=True, methods=["post"])
     def escalate(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, exception_escalate)
