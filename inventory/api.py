@@ -134,8 +134,8 @@ class CountDecisionViewSet(viewsets.GenericViewSet):
         description="Approve a count proposal (`inventory.approve_cycle_count`, else 403): the physical count wins, "
         "on hand becomes the count and the ledger records expected, counted, variance, who counted and who "
         "approved; the proposal closes and the channels get the new number on the next publishing cycle. 409 "
-        "`count_below_committed` (fewer than the units allocated, in pick, quarantined, damaged or reserved), "
-        "`wrong_state` when already decided, or an item that is not a count proposal.",
+        "`count_below_committed` (fewer than the units allocated, in pick, quarantined, damaged or reserved) "
+        "or an item that is not a count proposal; 404 once decided (it leaves the queue).",
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
@@ -151,7 +151,7 @@ class CountDecisionViewSet(viewsets.GenericViewSet):
         responses=ExceptionItemSerializer,
         description="Reject a count proposal with a note (e.g. a recount is needed): stock is unchanged, the "
         "decision is recorded and the proposal closes. `inventory.approve_cycle_count`, else 403; 400 without a "
-        "note; 409 `wrong_state` when already decided, or an item that is not a count proposal.",
+        "note; 404 once decided (it leaves the queue); 409 for an item that is not a count proposal.",
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:

@@ -320,7 +320,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         description="Triage every received unit not yet decided with one grade and one disposition (sellable, "
         "rework or nonconforming) and close the triage; nothing leaves quarantine until the next step. Managers "
         "(`returns.triage_return`, else 403). 400 without a grade or a disposition, naming the field; 409 "
-        "`wrong_state` unless received, `units_not_triaged` when no unit was received.",
+        "`wrong_state` unless received.",
     )
     @action(detail=True, methods=["post"])
     def triage(self, request: Request, pk: str | None = None) -> Response:

@@ -5,7 +5,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from inventory.models import Movement, MovementKind, StockLevel
-from inventory.services import stock_receive
+from inventory.services import stock_allocate, stock_receive
 from tests.inventory.factories import SkuFactory
 from warehouse.models import ExceptionItem, ExceptionState
 
@@ -96,5 +96,27 @@ def test_bad_count_proposals_are_400_and_change_nothing(make_user, stocked, body
     response = _client(make_user("operations")).post(f"/api/v1/stock/{mine.pk}/propose-count/", body, format="json")
     assert response.status_code == 400
     assert ExceptionItem.objects.count() == 0
+    mine.refresh_from_db()
+    assert mine.on_hand == 100
+
+
+def test_a_count_below_the_committed_units_is_409_and_a_decided_proposal_is_404(make_user, stocked, facility):
+    """What the schema's descriptions of approve and reject promise, held to it."""
+    mine, _ = stocked
+    stock_allocate(facility=facility, lines=[(mine.sku, 30)], event_id="alloc-30", actor=None)
+    manager = _client(make_user("warehouse_manager"))
+    proposed = _client(make_user("operations")).post(
+        f"/api/v1/stock/{mine.pk}/propose-count/", {"counted": 20, "reason": "aisle 4"}, format="json"
+    )
+    item_id = proposed.json()["id"]
+    refused = manager.post(f"/api/v1/count-proposals/{item_id}/approve/", {}, format="json")
+    assert refused.status_code == 409 and [r["code"] for r in refused.json()["reasons"]] == ["count_below_committed"]
+    mine.refresh_from_db()
+    assert (mine.on_hand, Movement.objects.filter(kind=MovementKind.CYCLE_COUNT).count()) == (100, 0)
+    rejected = manager.post(f"/api/v1/count-proposals/{item_id}/reject/", {"note": "recount"}, format="json")
+    assert rejected.status_code == 200 and rejected.json()["state"] == "resolved"
+    for action in ("approve", "reject"):
+        again = manager.post(f"/api/v1/count-proposals/{item_id}/{action}/", {"note": "again"}, format="json")
+        assert again.status_code == 404
     mine.refresh_from_db()
     assert mine.on_hand == 100

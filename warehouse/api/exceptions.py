@@ -70,8 +70,8 @@ class ExceptionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         request=NoteSerializer,
         responses=ExceptionItemSerializer,
         description="Resolve an open or escalated exception with a note saying what was decided "
-        "(`warehouse.resolve_exceptionitem`, else 403). 400 without a note; 409 `wrong_state` when already "
-        "resolved, `decided_on_its_page` for a receiving variance (decided on the inbound's page).",
+        "(`warehouse.resolve_exceptionitem`, else 403). 400 without a note; 404 once resolved (it leaves the "
+        "queue); 409 `decided_on_its_page` for a receiving variance (decided on the inbound's page).",
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
@@ -81,7 +81,8 @@ class ExceptionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         request=NoteSerializer,
         responses=ExceptionItemSerializer,
         description="Escalate an open exception with a note (`warehouse.resolve_exceptionitem`, else 403): it stays "
-        "in the queue, marked escalated. 400 without a note; 409 `wrong_state` unless open.",
+        "in the queue, marked escalated. 400 without a note; 404 once resolved; 409 `wrong_state` when already "
+        "escalated.",
     )
     @action(detail=True, methods=["post"])
     def escalate(self, request: Request, pk: str | None = None) -> Response:
