@@ -96,7 +96,10 @@ def test_the_live_counts_are_the_orms_rows_for_every_filter(world):
 
 def test_the_rollups_rows_are_the_orms_rows_for_every_filter(world):
     volume_rollup(today=dt.date(2026, 12, 1))
-    assert _check(ROLLED, _rolled_query, _rolled_params(world), channel_at=2) > 20
+    params = _rolled_params(world)
+
+    assert _check(ROLLED, _rolled_query, params, channel_at=2) > 20
+    assert {r[1] for r in ROLLED.rows(params[0])} == {world["acme"].pk, world["other"].pk, None}  # None: day markers
 
 
 def test_a_backend_that_changes_values_compiles_each_call_and_gives_the_same_rows(world, monkeypatch):
