@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from reports.finance.billing import storage_snapshot_take
-from reports.finance.exports import csv_lines, export_name, xlsx_write
+from reports.finance.exports import csv_write, export_name, xlsx_write
 from reports.finance.filters import report_filter
 from reports.finance.registry import REPORTS
 from reports.finance.volume import volume_rollup as volume_rollup_days
@@ -46,12 +46,7 @@ def export_run(job_id: int) -> None:
     try:
         with tempfile.TemporaryFile() as out:
             if job.file_format == "csv":
-                n = 0
-                for n, line in enumerate(csv_lines(report, report.rows(f)), start=-1):
-                    out.write(line)
-                    if n > 0 and n % PROGRESS_EVERY == 0:
-                        progress(n)
-                n = max(n, 0)
+                n = csv_write(report, report.rows(f), out, progress, every=PROGRESS_EVERY)
             else:
                 n = xlsx_write(report, report.rows(f), out, progress)
             out.seek(0)
@@ -88,8 +83,7 @@ def scheduled_exports(reports: list[str] | None = None) -> list[str]:
         report = REPORTS[slug]
         f = report_filter({"from": yesterday.isoformat(), "to": yesterday.isoformat()}, reader)
         with tempfile.TemporaryFile() as out:
-            for line in csv_lines(report, report.rows(f)):
-                out.write(line)
+            csv_write(report, report.rows(f), out)
             out.seek(0)
             written.append(target.save(export_name(report, "csv"), File(out)))
     return written

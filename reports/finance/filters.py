@@ -27,7 +27,6 @@ class ReportFilter:
     brand: Brand | None = None
     errors: list[str] = field(default_factory=list)
     visible: list[Brand] = field(default_factory=list)  # the user's brands (names for the rows, without a query)
-    channels: list[SalesChannel] | None = None  # their channels, when the page loaded them already
 
     @property
     def start(self) -> dt.datetime:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from reports.charts import Bar, bar_chart
 from reports.finance.access import can_export, can_read
 from reports.finance.base import PAGE_ROWS, Report, display
-from reports.finance.exports import FORMATS, csv_lines, export_name, inline_limit, xlsx_file
+from reports.finance.exports import FORMATS, csv_chunks, export_name, inline_limit, xlsx_file
 from reports.finance.filters import ReportFilter, report_filter
 from reports.finance.registry import REPORTS
 from reports.models import ExportJob, ExportState
@@ -70,7 +70,6 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     assert report is not None
     choices = _choices(request)
     f = report_filter(request.GET, request.user, visible=choices["brands"])
-    f.channels = choices["channels"]
     rows = list(islice(report.rows(f), PAGE_ROWS + 1))
     series = report.chart(rows[:PAGE_ROWS])
     chart = bar_chart(series.title, [Bar(label, value) for label, value in series.points], unit=series.unit)
@@ -152,7 +151,7 @@ def report_export(request: HttpRequest, slug: str, file_format: str) -> HttpResp
     name = export_name(report, file_format)
     if file_format == "csv":
         response: HttpResponseBase = StreamingHttpResponse(
-            csv_lines(report, report.rows(f)), content_type=CONTENT_TYPES["csv"]
+            csv_chunks(report, report.rows(f)), content_type=CONTENT_TYPES["csv"]
         )
     else:
         response = FileResponse(xlsx_file(report, report.rows(f)), content_type=CONTENT_TYPES["xlsx"])

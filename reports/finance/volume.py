@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from orders.models import Order, OrderState, Shipment
 from reports.finance.base import Column, Report, Series
+from reports.finance.compiled import CompiledQuery, Params
 from reports.finance.filters import ReportFilter
 from reports.models import VolumeDay
 from returns.models import Return
@@ -28,12 +29,12 @@ from warehouse.models import Brand, SalesChannel, TransitionRecord
 COUNTS = ("received", "shipped", "cancelled", "returned")
 
 
-def _orders(f: ReportFilter, prefix: str = "") -> Q:
-    q = Q(**{f"{prefix}brand_id__in": f.brand_ids})
-    if f.channel is not None:
-        q &= Q(**{f"{prefix}channel_id": f.channel.pk})
-    if f.facility is not None:
-        q &= Q(**{f"{prefix}facility_id": f.facility.pk})
+def _orders(p: Params, prefix: str = "") -> Q:
+    q = Q(**{f"{prefix}brand_id__in": p["brands"]})
+    if p["channel"] is not None:
+        q &= Q(**{f"{prefix}channel_id": p["channel"]})
+    if p["facility"] is not None:
+        q &= Q(**{f"{prefix}facility_id": p["facility"]})
     return q
 
 
@@ -52,62 +53,101 @@ def _grouped(
     )
 
 
-def live_counts(f: ReportFilter, start: dt.datetime, end: dt.datetime) -> dict[Key, dict[str, int]]:
-    """Counted from the events themselves, in four grouped queries: for days the rollup does not hold yet."""
-    found: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
-    received = Order.objects.filter(_orders(f), created_at__gte=start, created_at__lt=end)
-    shipped = Shipment.objects.filter(_orders(f, "order__"), handed_at__gte=start, handed_at__lt=end)
+def _live_query(p: Params) -> QuerySet[Any]:
+    """Rows (kind, day, brand, channel, facility, n): the four grouped counts between `start` and `end` as one
+    UNION ALL (one round trip), each row tagged with its kind."""
+    received = Order.objects.filter(_orders(p), created_at__gte=p["start"], created_at__lt=p["end"])
+    shipped = Shipment.objects.filter(_orders(p, "order__"), handed_at__gte=p["start"], handed_at__lt=p["end"])
     # A cancel is a transition record of the order (a generic relation): its brand and channel come from the order.
     order = Order.objects.filter(pk=OuterRef("object_id"))
     cancelled = TransitionRecord.objects.filter(
-        content_type=ContentType.objects.get_for_model(Order),
+        content_type_id=p["order_type"],
         target=OrderState.CANCELLED,
-        at__gte=start,
-        at__lt=end,
-        object_id__in=Order.objects.filter(_orders(f)).values("pk"),
+        at__gte=p["start"],
+        at__lt=p["end"],
+        object_id__in=Order.objects.filter(_orders(p)).values("pk"),
     ).annotate(
         brand_id=Subquery(order.values("brand_id")),
         channel_id=Subquery(order.values("channel_id")),
         facility_id=Subquery(order.values("facility_id")),
     )
-    returned = Return.objects.filter(brand_id__in=f.brand_ids, created_at__gte=start, created_at__lt=end)
-    if f.channel is not None:
-        returned = returned.filter(order__channel_id=f.channel.pk)
-    if f.facility is not None:
-        returned = returned.filter(facility_id=f.facility.pk)
-    # One round trip: the four grouped counts as one UNION ALL, each row tagged with its kind.
-    counted = _grouped(received, "received", "created_at", "brand_id", "channel_id", "facility_id", "id").union(
+    returned = Return.objects.filter(brand_id__in=p["brands"], created_at__gte=p["start"], created_at__lt=p["end"])
+    if p["channel"] is not None:
+        returned = returned.filter(order__channel_id=p["channel"])
+    if p["facility"] is not None:
+        returned = returned.filter(facility_id=p["facility"])
+    return _grouped(received, "received", "created_at", "brand_id", "channel_id", "facility_id", "id").union(
         _grouped(shipped, "shipped", "handed_at", "order__brand_id", "order__channel_id", "order__facility_id",
                  "order_id"),
         _grouped(returned, "returned", "created_at", "brand_id", "order__channel_id", "facility_id", "id"),
         _grouped(cancelled, "cancelled", "at", "brand_id", "channel_id", "facility_id", "id"),
         all=True,
     )  # fmt: skip
-    for kind, day, brand_id, channel_id, facility_id, n in counted:
+
+
+def _rolled_query(p: Params) -> QuerySet[Any]:
+    """Rows (day, brand, channel, received, shipped, cancelled, returned) the rollup holds for the range, with the
+    "day complete" marker rows (no brand)."""
+    rolled = VolumeDay.objects.filter(day__gte=p["date_from"], day__lte=p["date_to"]).filter(
+        Q(brand_id__in=p["brands"]) | Q(brand__isnull=True)
+    )
+    if p["channel"] is not None:
+        rolled = rolled.filter(Q(channel_id=p["channel"]) | Q(brand__isnull=True))
+    if p["facility"] is not None:
+        rolled = rolled.filter(Q(facility_id=p["facility"]) | Q(brand__isnull=True))
+    return rolled.order_by().values_list("day", "brand_id", "channel_id", *COUNTS)
+
+
+# Both queries bring each row's channel name along (a channel's rows name it: no second query for the names).
+_CHANNELS = SalesChannel._meta.db_table
+_NAMED = f'SELECT q.*, c."name" FROM ({{}}) q LEFT JOIN "{_CHANNELS}" c ON c."id" = q."channel_id"'  # noqa: S608
+LIVE = CompiledQuery(_live_query, wrap=_NAMED)
+ROLLED = CompiledQuery(_rolled_query, wrap=_NAMED)
+
+
+def _params(f: ReportFilter) -> Params:
+    return {
+        "brands": list(f.brand_ids),
+        "channel": f.channel.pk if f.channel is not None else None,
+        "facility": f.facility.pk if f.facility is not None else None,
+    }
+
+
+def _live_rows(f: ReportFilter, start: dt.datetime, end: dt.datetime) -> list[tuple[Any, ...]]:
+    """(kind, day, brand, channel, facility, n, channel name), counted from the events themselves."""
+    order_type = ContentType.objects.get_for_model(Order).pk
+    return LIVE.rows({**_params(f), "start": start, "end": end, "order_type": order_type})
+
+
+def live_counts(f: ReportFilter, start: dt.datetime, end: dt.datetime) -> dict[Key, dict[str, int]]:
+    """Counted from the events themselves, in one query: for days the rollup does not hold yet."""
+    found: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    for kind, day, brand_id, channel_id, facility_id, n, _ in _live_rows(f, start, end):
         found[(day, brand_id, channel_id, facility_id)][kind] += n
     return found
 
 
-def volume_counts(f: ReportFilter) -> dict[tuple[Any, int, int | None], dict[str, int]]:
-    """{(day, brand_id, channel_id): {received, shipped, cancelled, returned}}.
+VolumeKey = tuple[dt.date, int, int | None]  # day, brand, channel
+
+
+def volume_counts(f: ReportFilter) -> tuple[dict[VolumeKey, dict[str, int]], dict[int, str]]:
+    """{(day, brand_id, channel_id): {received, shipped, cancelled, returned}}, and the channels' names.
 
     Days the rollup holds (`VolumeDay`, with its "day complete" marker row) come from it in one query; the days after
-    (today, or every day before the first rollup ran) are counted live."""
-    rolled = VolumeDay.objects.filter(day__gte=f.date_from, day__lte=f.date_to).filter(
-        Q(brand_id__in=f.brand_ids) | Q(brand__isnull=True)
-    )
-    if f.channel is not None:
-        rolled = rolled.filter(Q(channel_id=f.channel.pk) | Q(brand__isnull=True))
-    if f.facility is not None:
-        rolled = rolled.filter(Q(facility_id=f.facility.pk) | Q(brand__isnull=True))
-    found: dict[tuple[Any, int, int | None], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    (today, or every day before the first rollup ran) are counted live in a second one."""
+    found: dict[VolumeKey, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    names: dict[int, str] = {}
     complete: set[dt.date] = set()
-    for day, brand_id, channel_id, *counts in rolled.values_list("day", "brand_id", "channel_id", *COUNTS):
+    for day, brand_id, channel_id, *counts, name in ROLLED.rows(
+        {**_params(f), "date_from": f.date_from, "date_to": f.date_to}
+    ):
         if brand_id is None:
             complete.add(day)
             continue
-        for name, n in zip(COUNTS, counts, strict=True):
-            found[(day, brand_id, channel_id)][name] += n
+        if name is not None:
+            names[channel_id] = name
+        for column, n in zip(COUNTS, counts, strict=True):
+            found[(day, brand_id, channel_id)][column] += n
     day, live_from = f.date_from, None
     while day <= f.date_to:  # the first day the rollup does not hold, and every day after it, are counted live
         if day not in complete:
@@ -115,13 +155,14 @@ def volume_counts(f: ReportFilter) -> dict[tuple[Any, int, int | None], dict[str
             break
         day += dt.timedelta(days=1)
     if live_from is not None:
-        for day, brand_id, channel_id in [k for k in found if k[0] >= live_from]:
-            del found[(day, brand_id, channel_id)]
+        for key in [k for k in found if k[0] >= live_from]:
+            del found[key]
         start = timezone.make_aware(dt.datetime.combine(live_from, dt.time.min))
-        for (day, brand_id, channel_id, _), counts in live_counts(f, start, f.end).items():
-            for name, n in counts.items():
-                found[(day, brand_id, channel_id)][name] += n
-    return found
+        for kind, day, brand_id, channel_id, _, n, name in _live_rows(f, start, f.end):
+            if name is not None:
+                names[channel_id] = name
+            found[(day, brand_id, channel_id)][kind] += n
+    return found, names
 
 
 ROLLUP_REVISIT_DAYS = 7  # a hand-off time keyed in later (manual tracking) can land up to a few days back
@@ -175,12 +216,8 @@ class VolumeReport(Report):
     ]
 
     def rows(self, f: ReportFilter) -> Iterator[tuple[Any, ...]]:
-        counts = volume_counts(f)
+        counts, channels = volume_counts(f)
         brands = {b.pk: b.name for b in f.visible}
-        if f.channels is not None:
-            channels = {c.pk: c.name for c in f.channels}
-        else:
-            channels = dict(SalesChannel.objects.filter(pk__in={k[2] for k in counts}).values_list("pk", "name"))
         if missing := {k[1] for k in counts} - brands.keys():
             brands.update(Brand.objects.filter(pk__in=missing).values_list("pk", "name"))
         for (day, brand_id, channel_id), n in sorted(
