@@ -234,7 +234,7 @@ class DhlParcelDeConnector:
                         tracking_number=number,
                         code=detailed or coarse,
                         kind=kind,
-                        occurred_at=_timestamp(str(raw.get("timestamp") or "")),
+                        occurred_at=timestamp_utc(str(raw.get("timestamp") or "")),
                         location=", ".join(
                             str(v) for v in (address.get("addressLocality"), address.get("countryCode")) if v
                         ),
@@ -421,7 +421,8 @@ def _label(document: Mapping[str, Any] | None) -> Label | None:
     return None
 
 
-def _timestamp(text: str) -> dt.datetime:
+def timestamp_utc(text: str) -> dt.datetime:
+    """A DHL timestamp in UTC (one without an offset is German local time)."""
     when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if when.tzinfo is None:
         when = when.replace(tzinfo=LOCAL_TIME_ZONE)
