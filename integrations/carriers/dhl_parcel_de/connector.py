@@ -66,6 +66,13 @@ LOCAL_TIME_ZONE = zoneinfo.ZoneInfo("Europe/Berlin")  # DHL's timestamps without
 class DhlParcelDeConnector:
     code = "dhl_parcel_de"
     name = "DHL Parcel DE"
+    display_name = "DHL Paket"
+    channel_names = {
+        "shopify": "DHL",  # Shopify's supported tracking companies list DHL Paket as "DHL" (Germany's list)
+        "woocommerce": "DHL Paket",  # the customer's note names it
+        "bigcommerce": "dhl-germany",  # not a `shipping_provider`: its AfterShip `tracking_carrier` slug
+    }
+    tracking_url = "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html?piececode={number}"
     credential_fields = (
         CredentialField("api_key", "API key", "The app's key from DHL's developer portal (header dhl-api-key)"),
         CredentialField("username", "User", "The business customer portal user (GKP) for the API", secret=False),
