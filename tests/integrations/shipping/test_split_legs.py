@@ -48,7 +48,9 @@ def split_world(settings, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_split_order_ships_each_leg_under_its_facilitys_rule_and_becomes_two_fulfilments(live_server, split_world):
+def test_a_split_order_ships_each_leg_under_its_facilitys_rule_and_becomes_two_fulfilments(
+    live_server, split_world, client, make_user
+):
     from integrations.platforms.shopify.simulator import ShopifySimulator
     from tests.integrations.conftest import run_queued_tasks
     from tests.integrations.factories import ConnectionFactory
@@ -81,7 +83,15 @@ def test_a_split_order_ships_each_leg_under_its_facilitys_rule_and_becomes_two_f
         assert [r.code for r in refused.value.reasons] == ["facility_not_in_order"]
         assert not Shipment.objects.exists()
 
-        first = services.order_ship(order=order, actor=packer, facility="NJ1")
+        client.force_login(make_user("warehouse_manager"))
+        page = client.get(f"/shipping/orders/{order.pk}/").content.decode()
+        assert 'data-leg="NJ1"' in page and 'data-leg="NV1"' in page  # one form per leg, each its rule's choice
+        assert 'id="chosen-service-NJ1" data-carrier="ups" data-service="03"' in page
+        assert 'id="chosen-service-NV1" data-carrier="ups" data-service="02"' in page
+        answer = client.post(f"/shipping/orders/{order.pk}/ship/", {"facility": "NJ1"}, follow=True)  # New Jersey's
+        assert "Labels bought: ups 03" in answer.content.decode()
+        (label,) = Label.objects.all()
+        first = services.Shipped(label.shipment, [label])
         second = services.order_ship(order=Order.objects.get(pk=order.pk), actor=packer)  # the leg still waiting
 
         assert (first.shipment.facility, first.shipment.service) == (nj, "03")
