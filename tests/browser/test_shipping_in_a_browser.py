@@ -74,6 +74,12 @@ def test_a_manager_ships_a_packed_order_end_to_end(make_user, packed, page, sign
     page.click(f"#packed-orders a[href='/shipping/orders/{packed.pk}/']")
     assert page.locator("#chosen-service").get_attribute("data-service") == "V01PAK"  # the rules chose
 
+    page.click("#ship-form summary")  # a zero weight typed at the dock: refused with the reason, nothing bought
+    page.fill("input[name='weight:1']", "0")
+    page.click("#buy-labels")
+    page.wait_for_selector("text=parcel 1: weight must be a positive number of grams")
+    assert not Label.objects.exists() and dhl_sim.parcels == {}
+
     page.click("#buy-labels")  # bought from the carrier while the manager waits
     page.wait_for_selector("text=Labels bought")
     label = Label.objects.get()
@@ -109,6 +115,7 @@ def test_a_manager_ships_a_packed_order_end_to_end(make_user, packed, page, sign
     outbox_drain_due()
     (fulfilment,) = shopify_sim.ledger()["fulfillments"]
     assert fulfilment["tracking_numbers"] == [label.tracking_number]
+    assert fulfilment["tracking_company"] == "DHL"  # as Shopify names DHL Paket, not our code dhl_parcel_de
 
     page.goto(f"{live_server.url}/shipping/orders/{packed.pk}/")
     assert page.locator(f"#labels tr[data-tracking='{label.tracking_number}'] >> text=With the carrier").is_visible()
