@@ -66,6 +66,10 @@ def _order_label(order: Order, leg: ShipLeg | None = None) -> str:
 # --- holds ----------------------------------------------------------------------------------------------------------
 
 
+# What shipping holds an order for (its rule outcome): only a hold of these is lifted by buying labels again.
+SHIPPING_HOLD_CODES = frozenset({"no_shipping_rule", "customs_data_missing"})
+
+
 def packed_order_hold(*, order: Order, reasons: list[Reason], actor: Actor) -> None:
     """The hook that holds a packed order in the order state machine, so it leaves `packed` with the reason named.
 
@@ -81,10 +85,11 @@ def packed_order_resume(*, order: Order, actor: Actor) -> Order:
     """The hook that resumes an order held for shipping (by `packed_order_hold`) to packed before its labels are
     bought again, once its rule or customs data is fixed.
 
-    TODO(pick-merge): once branch `pick` is merged, when the order is on the floor hold (its state, e.g. held from
-    packed):
+    TODO(pick-merge): once branch `pick` is merged, when the order is on the floor hold and every hold reason is
+    shipping's own (`SHIPPING_HOLD_CODES`; a hold of the floor's, e.g. a damaged carton, is not ours to lift):
         return order_resume_from_floor_hold(order=order, actor=actor)
-    Until then nothing holds a packed order in the state machine, so there is nothing to resume."""
+    If the rule or customs data is still missing, `shipment_plan` holds it again with the reason named. Until then
+    nothing holds a packed order in the state machine, so there is nothing to resume."""
     return order
 
 
