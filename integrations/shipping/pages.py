@@ -113,7 +113,7 @@ def shipping_order_page(request: HttpRequest, pk: int) -> HttpResponse:
                 "suffix": f"-{leg.facility.code}" if leg.split else "",
                 "unlabelled": unlabelled,
                 "choice": unlabelled and service_choose(order=order, parcels=unlabelled, facility=leg.facility),
-                "missing_customs": customs_missing(order, leg.sku_ids) if unlabelled else [],
+                "missing_customs": customs_missing(order, leg) if unlabelled else [],
             }
         )
     labels = list(

@@ -236,7 +236,7 @@ def shipment_plan(
             reasons.append(Reason("no_shipping_rule", choice.reason))
         else:
             rule, carrier, service = choice.rule, choice.rule.carrier, choice.rule.service
-    reasons += [Reason("customs_data_missing", problem) for problem in customs_missing(order, leg.sku_ids)]
+    reasons += [Reason("customs_data_missing", problem) for problem in customs_missing(order, leg)]
     shipping_gate(order=order, reasons=reasons, actor=actor, hold=hold, leg=leg)
     account = account_for(carrier=carrier, order=order, facility=leg.facility)
     if account is None:
@@ -277,7 +277,7 @@ def _request(plan: Plan, label_format: str) -> ShipmentRequest:
         parcels=tuple(KitParcel(str(p.pk), p.weight_grams, p.length_mm, p.width_mm, p.height_mm) for p in plan.parcels),
         label_format=label_format,
         ship_date=timezone.localdate(),
-        customs=tuple(customs_lines(order, plan.leg.lines)),
+        customs=tuple(customs_lines(order, plan.leg)),
     )
 
 

@@ -20,6 +20,9 @@ from tests.factories import BrandFactory, UserFactory
 from tests.inventory.factories import SkuFactory
 from warehouse.errors import InvalidInput
 
+NEW_YORK_ADDRESS = {"name": "Sam Lee", "address1": "350 5th Ave", "address2": "", "zip": "10118", "city": "New York",
+                    "province_code": "NY", "country_code": "US", "phone": "+1 212 555 0100"}  # fmt: skip
+
 
 def _ups_credentials():
     return connector_for("ups").demo_credentials(lambda name: f"{name}-split-legs")
@@ -67,7 +70,10 @@ def test_a_split_order_ships_each_leg_under_its_facilitys_rule_and_becomes_two_f
                                   hub_url=hub_url) as shop:  # fmt: skip
         connection.api_base_url = shop.url
         connection.save(update_fields=["api_base_url"])
-        created = shop.upsert_order({"line_items": [{"sku": "SHIRT", "quantity": 2}, {"sku": "CAP", "quantity": 1}]})
+        created = shop.upsert_order({
+            "line_items": [{"sku": "SHIRT", "quantity": 2}, {"sku": "CAP", "quantity": 1}],
+            "shipping_address": NEW_YORK_ADDRESS,  # domestic from both US facilities: no customs data needed
+        })  # fmt: skip
         run_queued_tasks()
         order = Order.objects.get(channel=connection.channel, platform_order_id=str(created["id"]))
         order = order_release_to_pick(order=order, actor=None)
