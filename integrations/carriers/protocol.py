@@ -236,6 +236,11 @@ class Carrier(Protocol):
     # --- identity ---------------------------------------------------------------------------------------------------
     code: str  # "dhl_parcel_de": the registry key, `CarrierAccount.carrier`, the folder's name
     name: str  # "DHL Parcel DE"
+    # How the sales channels name it on a fulfilment, platform code → name, each from that platform's own list
+    # (`integrations.carriers.channel_names` reads it; a platform not listed gets `display_name`).
+    display_name: str  # what a customer reads: "DHL Paket"
+    channel_names: Mapping[str, str]
+    tracking_url: str  # the carrier's public tracking page, "{number}" where the tracking number goes
 
     # --- credentials and hosts --------------------------------------------------------------------------------------
     credential_fields: tuple[CredentialField, ...]

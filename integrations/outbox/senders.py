@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
+from integrations.carriers.channel_names import carrier_tracking_url, channel_carrier_name
 from integrations.connections import client_for
 from integrations.http import (
     AmbiguousWrite,
@@ -80,13 +81,16 @@ def payload_problem(message: OutboundMessage) -> str:
 
 def fulfilment_write(message: OutboundMessage) -> FulfilmentWrite:
     """A fulfilment or tracking payload (`order_id, tracking_number, carrier?, tracking_url?, lines?, complete?,
-    previous_tracking_number?`) in the connector's terms; the message's key is the write's idempotency key."""
+    previous_tracking_number?`) in the connector's terms; the message's key is the write's idempotency key. The
+    carrier is named as the platform knows it (`channel_carrier_name`), with the carrier's tracking page unless the
+    payload brings one."""
     payload = message.payload
+    carrier, number = str(payload.get("carrier") or ""), str(payload["tracking_number"])
     return FulfilmentWrite(
         order_id=str(payload["order_id"]),
-        tracking_number=str(payload["tracking_number"]),
-        carrier=str(payload.get("carrier") or ""),
-        tracking_url=str(payload.get("tracking_url") or ""),
+        tracking_number=number,
+        carrier=channel_carrier_name(carrier, message.platform),
+        tracking_url=str(payload.get("tracking_url") or "") or carrier_tracking_url(carrier, number),
         idempotency_key=message.idempotency_key,
         lines=payload.get("lines") or None,
         complete=bool(payload.get("complete", True)),
@@ -103,7 +107,7 @@ def status_write(message: OutboundMessage) -> StatusWrite:
         tracking_number=str(payload["tracking_number"]),
         status=str(payload["status"]),
         occurred_at=dt.datetime.fromisoformat(str(payload["occurred_at"])),
-        carrier=str(payload.get("carrier") or ""),
+        carrier=channel_carrier_name(str(payload.get("carrier") or ""), message.platform),
         idempotency_key=message.idempotency_key,
     )
 

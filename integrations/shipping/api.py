@@ -2,7 +2,8 @@
 same services. Errors: 403 without `orders.operate_shipment`; 409 `order_not_packed`, `handed_over`,
 `no_carrier_confirmation`, or a hold (`no_shipping_rule`, `customs_data_missing`: the order is held with that reason);
 422 `no_parcels`, `bad_weight`, `unknown_service`, `override_reason_required`, `no_carrier_account`,
-`carrier_rejected` (the carrier's own message in `detail`); 503 `carrier_unavailable` (nothing bought)."""
+`facility_not_in_order`, `carrier_rejected` (the carrier's own message in `detail`); 503 `carrier_unavailable`
+(nothing bought)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,10 @@ class ShipRequestSerializer(StrictSerializer):
     weights = serializers.DictField(
         child=serializers.IntegerField(), required=False, default=dict, help_text="Parcel number → grams at the dock"
     )
+    facility = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=20,
+        help_text="A split order's leg: the facility code it ships from (default: the first leg with parcels waiting)",
+    )  # fmt: skip
 
 
 class ShippedSerializer(serializers.Serializer):
@@ -127,12 +132,13 @@ class ShippingOrderViewSet(viewsets.GenericViewSet):
                 s403="orders.operate_shipment missing",
                 s409="order_not_packed, no_shipping_rule or customs_data_missing (the order is held with the reason)",
                 s422="no_parcels, bad_weight, unknown_service, override_reason_required, no_carrier_account, "
-                "carrier_rejected (the carrier's message in detail)",
+                "facility_not_in_order, carrier_rejected (the carrier's message in detail)",
                 s503="carrier_unavailable: the carrier did not answer, nothing was bought",
             ),
         },
         description="Create the shipment of a packed order's parcels and buy one label per parcel. The rules choose "
-        "the service; `carrier` and `service` override them and need `override_reason`.",
+        "the service; `carrier` and `service` override them and need `override_reason`. A split order ships one leg "
+        "per call (`facility`: its code), each leg its own shipment and fulfilment.",
     )
     @action(detail=True, methods=["post"])
     def ship(self, request: Request, pk: str | None = None) -> Response:
@@ -146,6 +152,7 @@ class ShippingOrderViewSet(viewsets.GenericViewSet):
             service=data["service"],
             override_reason=data["override_reason"],
             weights=_weights(data["weights"]),
+            facility=data["facility"] or None,
         )
         shipment = shipped.shipment
         return Response(

@@ -24,6 +24,7 @@ from integrations.carriers.protocol import LABEL_MEDIA_TYPES, LABEL_SUFFIXES, PD
 from integrations.carriers.registry import connectors
 from integrations.shipping import services
 from integrations.shipping.customs import customs_missing
+from integrations.shipping.legs import leg_waiting_parcels, shipping_legs
 from integrations.shipping.models import Label, LabelFile, Manifest
 from integrations.shipping.rules import rules_dry_run, service_choose
 from orders.models import Order, OrderState, Parcel
@@ -102,9 +103,19 @@ def shipping_desk(request: HttpRequest) -> HttpResponse:
 def shipping_order_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reader(request)
     order = _order(user, pk)
-    parcels = list(Parcel.objects.filter(order=order).order_by("number"))
-    unlabelled = [p for p in parcels if p.shipment_id is None]
-    choice = service_choose(order=order, parcels=unlabelled) if unlabelled else None
+    parcels = list(Parcel.objects.filter(order=order).select_related("facility").order_by("number"))
+    legs: list[dict[str, Any]] = []
+    for leg in shipping_legs(order):
+        unlabelled = leg_waiting_parcels(order, leg)
+        legs.append(
+            {
+                "leg": leg,
+                "suffix": f"-{leg.facility.code}" if leg.split else "",
+                "unlabelled": unlabelled,
+                "choice": unlabelled and service_choose(order=order, parcels=unlabelled, facility=leg.facility),
+                "missing_customs": customs_missing(order, leg) if unlabelled else [],
+            }
+        )
     labels = list(
         Label.objects.filter(shipment__order=order).select_related("shipment", "manifest").prefetch_related("files")
     )
@@ -118,12 +129,11 @@ def shipping_order_page(request: HttpRequest, pk: int) -> HttpResponse:
             "nav": "shipping",
             "order": order,
             "parcels": parcels,
-            "unlabelled": unlabelled,
-            "choice": choice,
+            "legs": legs,
+            "split": any(x["leg"].split for x in legs),
             "labels": labels,
             "services_on_offer": services_on_offer,
             "may_operate": user.has_perm(services.OPERATE_SHIPMENT),
-            "missing_customs": customs_missing(order) if unlabelled else [],
         },
     )
 
@@ -150,6 +160,7 @@ def shipping_order_ship(request: HttpRequest, pk: int) -> HttpResponse:
             service=service,
             override_reason=request.POST.get("override_reason", ""),
             weights=weights,
+            facility=request.POST.get("facility", "").strip() or None,
         )
     except DomainError as exc:
         _outcome(request, exc)

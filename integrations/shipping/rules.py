@@ -13,6 +13,7 @@ from django.db.models import Q
 from integrations.carriers.base import CUSTOMS_UNION
 from integrations.shipping.models import Requirement, ShippingRule, Zone
 from orders.models import Order, OrderState, Parcel
+from warehouse.models import Facility
 
 NEXT_DAY_WORDS = {"next_day", "next-day", "nextday", "express", "overnight", "priority"}
 ECONOMY_WORDS = {"economy", "ground", "saver", "slow"}
@@ -69,11 +70,12 @@ def requirement_of(order: Order) -> str:
     return Requirement.STANDARD
 
 
-def order_facts(order: Order, parcels: Sequence[Parcel]) -> OrderFacts:
-    facility = order.facility
+def order_facts(order: Order, parcels: Sequence[Parcel], facility: Facility | None = None) -> OrderFacts:
+    """The order's facts as the rules see them; `facility` is the leg's of a split order (default the order's)."""
+    facility = facility or order.facility
     return OrderFacts(
         brand_id=order.brand_id,
-        facility_id=order.facility_id,
+        facility_id=facility.pk if facility else None,
         facility_country=(facility.country if facility else "").upper(),
         channel_id=order.channel_id,
         requirement=requirement_of(order),
@@ -125,18 +127,21 @@ def choose(facts: OrderFacts, rules: Iterable[ShippingRule]) -> Choice:
     return Choice(None, _why_none(facts))
 
 
-def rules_for(order: Order, *, proposed: bool = False) -> list[ShippingRule]:
-    """The rules that could apply to the order (its brand's or everyone's, its facility's or everywhere)."""
+def rules_for(order: Order, *, proposed: bool = False, facility: Facility | None = None) -> list[ShippingRule]:
+    """The rules that could apply to the order (its brand's or everyone's, its facility's, or the leg's `facility`,
+    or everywhere)."""
     flag = Q(proposed=True) if proposed else Q(active=True)
+    facility_id = facility.pk if facility is not None else order.facility_id
     return list(
         ShippingRule.objects.filter(flag)
         .filter(Q(brand__isnull=True) | Q(brand_id=order.brand_id))
-        .filter(Q(facility__isnull=True) | Q(facility_id=order.facility_id))
+        .filter(Q(facility__isnull=True) | Q(facility_id=facility_id))
     )
 
 
-def service_choose(*, order: Order, parcels: Sequence[Parcel]) -> Choice:
-    return choose(order_facts(order, parcels), rules_for(order))
+def service_choose(*, order: Order, parcels: Sequence[Parcel], facility: Facility | None = None) -> Choice:
+    """The service for the order's parcels; for one leg of a split order, under the rules of the leg's facility."""
+    return choose(order_facts(order, parcels, facility), rules_for(order, facility=facility))
 
 
 @dataclass(frozen=True)

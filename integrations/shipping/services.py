@@ -7,8 +7,12 @@ Order of work in `order_ship`: permission, then every check of the input (nothin
 `orders.services.shipment_create`, the labels and the parcels. If that transaction fails, the labels just bought
 are voided at the carrier, so nothing is paid for that the hub does not know.
 
+A split order ships one leg at a time (`integrations.shipping.legs`): the leg's facility's rules and carrier
+account, the leg's parcels and customs lines, one shipment per leg (its fulfilment carries the leg's lines).
+
 Holding a packed order: orders' `order_hold` takes only orders before pick, so a packed order that cannot ship is
-held here in the exception queue (`ORDER_ON_HOLD`, reason named) and stays packed; see `shipping_hold`."""
+held here in the exception queue (`ORDER_ON_HOLD`, reason named); `shipping_gate` is the one place that decides, and
+`packed_order_hold` the one-line hook for the floor hold of the order state machine (TODO(pick-merge))."""
 
 from __future__ import annotations
 
@@ -32,14 +36,15 @@ from integrations.carriers.registry import connector_for, is_registered
 from integrations.http import HttpError
 from integrations.shipping.customs import customs_lines, customs_missing
 from integrations.shipping.errors import CarrierRefused, CarrierUnavailable, ShippingHeld
+from integrations.shipping.legs import ShipLeg, leg_to_ship, leg_waiting_parcels
 from integrations.shipping.models import Label, LabelFile, Manifest, ShippingRule
 from integrations.shipping.rules import service_choose
-from orders.models import HOLDABLE_STATES, Order, OrderState, Parcel, Shipment, ShipmentState, is_split
+from orders.models import HOLDABLE_STATES, Order, OrderState, Parcel, Shipment, ShipmentState
 from orders.services import order_hold, shipment_create, shipment_hand_to_carrier
 from warehouse.errors import InvalidInput, NotPermitted, Reason, TransitionNotAllowed
 from warehouse.history import save_with_history
 from warehouse.limits import text_within
-from warehouse.models import ExceptionKind
+from warehouse.models import ExceptionKind, Facility
 from warehouse.services import exception_open
 from warehouse.transitions import Actor
 
@@ -53,27 +58,72 @@ def require_operate(actor: Actor) -> None:
         raise NotPermitted("You may not ship orders.", reasons=[Reason("not_permitted", OPERATE_SHIPMENT)])
 
 
-def _order_label(order: Order) -> str:
-    return order.platform_order_id or f"#{order.pk}"
+def _order_label(order: Order, leg: ShipLeg | None = None) -> str:
+    part = f" ({leg.facility.code} leg)" if leg is not None and leg.split else ""
+    return (order.platform_order_id or f"#{order.pk}") + part
 
 
 # --- holds ----------------------------------------------------------------------------------------------------------
 
 
-def shipping_hold(*, order: Order, reasons: list[Reason], actor: Actor) -> None:
+# What shipping holds an order for (its rule outcome): only a hold of these is lifted by buying labels again.
+SHIPPING_HOLD_CODES = frozenset({"no_shipping_rule", "customs_data_missing"})
+
+
+def packed_order_hold(*, order: Order, reasons: list[Reason], actor: Actor) -> None:
+    """The hook that holds a packed order in the order state machine, so it leaves `packed` with the reason named.
+
+    TODO(pick-merge): branch `pick` adds the floor hold (`order_hold_on_floor`, resumed to packed by
+    `order_resume_from_floor_hold`). Once merged, this body is one line:
+        order_hold_on_floor(order=order, reasons=reasons, actor=actor)
+    and `packed_order_resume` below resumes it; tests/integrations/shipping/test_shipping_holds.py has the xfail test
+    that then passes. Until then the packed order stays packed, held in the exception queue only."""
+    return None
+
+
+def packed_order_resume(*, order: Order, actor: Actor) -> Order:
+    """The hook that resumes an order held for shipping (by `packed_order_hold`) to packed before its labels are
+    bought again, once its rule or customs data is fixed.
+
+    TODO(pick-merge): once branch `pick` is merged, when the order is on the floor hold and every hold reason is
+    shipping's own (`SHIPPING_HOLD_CODES`; a hold of the floor's, e.g. a damaged carton, is not ours to lift):
+        return order_resume_from_floor_hold(order=order, actor=actor)
+    If the rule or customs data is still missing, `shipment_plan` holds it again with the reason named. Until then
+    nothing holds a packed order in the state machine, so there is nothing to resume."""
+    return order
+
+
+def shipping_hold(*, order: Order, reasons: list[Reason], actor: Actor, leg: ShipLeg | None = None) -> None:
     """Hold an order that cannot ship, with every reason named. Before pick it is orders' own hold; a packed order
-    (orders' hold does not take it) stays packed and goes to the exception queue, idempotent while open."""
+    goes to the exception queue (idempotent while open) and to `packed_order_hold`."""
     if order.state in HOLDABLE_STATES:
         order_hold(order=order, reasons=reasons, actor=actor)
         return
+    where = f":{leg.facility.code}" if leg is not None and leg.split else ""
     exception_open(
         kind=ExceptionKind.ORDER_ON_HOLD,
-        summary=f"Order {_order_label(order)} held for shipping: " + "; ".join(r.message for r in reasons),
+        summary=f"Order {_order_label(order, leg)} held for shipping: " + "; ".join(r.message for r in reasons),
         reasons=reasons,
         subject=order,
         brand=order.brand,
-        facility=order.facility,
-        dedupe_key=f"shipping:{order.pk}:" + ",".join(sorted(r.code for r in reasons)),
+        facility=leg.facility if leg is not None else order.facility,
+        dedupe_key=f"shipping:{order.pk}{where}:" + ",".join(sorted(r.code for r in reasons)),
+    )
+    if order.state == OrderState.PACKED:
+        packed_order_hold(order=order, reasons=reasons, actor=actor)
+
+
+def shipping_gate(
+    *, order: Order, reasons: list[Reason], actor: Actor, hold: bool = True, leg: ShipLeg | None = None
+) -> None:
+    """The rule outcome decides: nothing stops the order (`reasons` empty), so it proceeds; or it is held with every
+    reason named (`no_shipping_rule`, `customs_data_missing`) and `ShippingHeld` says so, nothing bought."""
+    if not reasons:
+        return
+    if hold:
+        shipping_hold(order=order, reasons=reasons, actor=actor, leg=leg)
+    raise ShippingHeld(
+        f"Order {_order_label(order, leg)} is held: " + "; ".join(r.message for r in reasons), reasons=reasons
     )
 
 
@@ -85,6 +135,7 @@ class Plan:
     """What would be bought: carrier, service, account, parcels; `rule` None when a person overrode the rules."""
 
     order: Order
+    leg: ShipLeg
     parcels: list[Parcel]
     carrier: str
     service: str
@@ -93,12 +144,12 @@ class Plan:
     override_reason: str = ""
 
 
-def _parcels(order: Order, weights: dict[int, Any] | None) -> list[Parcel]:
-    parcels = list(Parcel.objects.filter(order=order, shipment__isnull=True).order_by("number"))
+def _parcels(order: Order, leg: ShipLeg, weights: dict[int, Any] | None) -> list[Parcel]:
+    parcels = leg_waiting_parcels(order, leg)
     if not parcels:
         raise InvalidInput(
-            f"Order {_order_label(order)} has no parcel waiting for a label: weigh and measure its cartons at the "
-            "pack station first.",
+            f"Order {_order_label(order, leg)} has no parcel waiting for a label: weigh and measure its cartons at "
+            "the pack station first.",
             reasons=[Reason("no_parcels", "no parcel without a label")],
         )
     problems = []
@@ -124,11 +175,13 @@ def _parcels(order: Order, weights: dict[int, Any] | None) -> list[Parcel]:
     return parcels
 
 
-def account_for(*, carrier: str, order: Order) -> CarrierAccount | None:
-    """The brand's own contract at the facility when it has one, else the facility's account."""
-    if order.facility_id is None:
+def account_for(*, carrier: str, order: Order, facility: Facility | None = None) -> CarrierAccount | None:
+    """The brand's own contract at the facility (the leg's, else the order's) when it has one, else the facility's
+    account."""
+    facility_id = facility.pk if facility is not None else order.facility_id
+    if facility_id is None:
         return None
-    accounts = CarrierAccount.objects.filter(carrier=carrier, facility_id=order.facility_id, active=True).filter(
+    accounts = CarrierAccount.objects.filter(carrier=carrier, facility_id=facility_id, active=True).filter(
         Q(brand__isnull=True) | Q(brand_id=order.brand_id)
     )
     return sorted(accounts, key=lambda a: a.brand_id is None)[0] if accounts else None
@@ -143,22 +196,21 @@ def shipment_plan(
     override_reason: str = "",
     weights: dict[int, Any] | None = None,
     hold: bool = True,
+    facility: str | int | Facility | None = None,
 ) -> Plan:
     """Every check before anything is bought or written (a hold excepted: it is the answer to "no rule", "no
-    customs data"). Raises `InvalidInput` (nothing written), `TransitionNotAllowed` (not packed) or `ShippingHeld`."""
+    customs data"). Raises `InvalidInput` (nothing written), `TransitionNotAllowed` (not packed) or `ShippingHeld`.
+    `facility` names the leg of a split order (default: the first leg with parcels waiting)."""
     require_operate(actor)
     override_reason = text_within(override_reason, field="override_reason", limit=300).strip()
+    order = packed_order_resume(order=order, actor=actor) if hold else order
     if order.state != OrderState.PACKED:
         raise TransitionNotAllowed(
             f"Order {_order_label(order)} is {order.get_state_display().lower()}: labels are bought once it is packed.",
             reasons=[Reason("order_not_packed", f"the order is {order.state}, not packed")],
         )
-    if is_split(order):
-        raise InvalidInput(
-            f"Order {_order_label(order)} ships from several facilities: ship each leg from the console.",
-            reasons=[Reason("split_order", "split orders are shipped per leg")],
-        )
-    parcels = _parcels(order, weights)
+    leg = leg_to_ship(order, facility)
+    parcels = _parcels(order, leg, weights)
     rule: ShippingRule | None = None
     if carrier or service:
         if not is_registered(carrier):
@@ -179,35 +231,29 @@ def shipment_plan(
             )
     reasons: list[Reason] = []
     if not (carrier or service):
-        choice = service_choose(order=order, parcels=parcels)
+        choice = service_choose(order=order, parcels=parcels, facility=leg.facility)
         if choice.rule is None:
             reasons.append(Reason("no_shipping_rule", choice.reason))
         else:
             rule, carrier, service = choice.rule, choice.rule.carrier, choice.rule.service
-    reasons += [Reason("customs_data_missing", problem) for problem in customs_missing(order)]
-    if reasons:
-        if hold:
-            shipping_hold(order=order, reasons=reasons, actor=actor)
-        raise ShippingHeld(
-            f"Order {_order_label(order)} is held: " + "; ".join(r.message for r in reasons), reasons=reasons
-        )
-    account = account_for(carrier=carrier, order=order)
+    reasons += [Reason("customs_data_missing", problem) for problem in customs_missing(order, leg)]
+    shipping_gate(order=order, reasons=reasons, actor=actor, hold=hold, leg=leg)
+    account = account_for(carrier=carrier, order=order, facility=leg.facility)
     if account is None:
         raise InvalidInput(
             f"No active {connector_for(carrier).name} account at this facility: an administrator adds one.",
             reasons=[Reason("no_carrier_account", carrier)],
         )
-    return Plan(order, parcels, carrier, service, account, rule, override_reason)
+    return Plan(order, leg, parcels, carrier, service, account, rule, override_reason)
 
 
 # --- buying ---------------------------------------------------------------------------------------------------------
 
 
 def _request(plan: Plan, label_format: str) -> ShipmentRequest:
-    order, facility = plan.order, plan.order.facility
-    assert facility is not None
+    order, facility = plan.order, plan.leg.facility
     return ShipmentRequest(
-        reference=f"Order {_order_label(order)}",
+        reference=f"Order {_order_label(order, plan.leg)}",
         service=plan.service,
         shipper=Address(
             name=order.brand.name,
@@ -231,7 +277,7 @@ def _request(plan: Plan, label_format: str) -> ShipmentRequest:
         parcels=tuple(KitParcel(str(p.pk), p.weight_grams, p.length_mm, p.width_mm, p.height_mm) for p in plan.parcels),
         label_format=label_format,
         ship_date=timezone.localdate(),
-        customs=tuple(customs_lines(order)),
+        customs=tuple(customs_lines(order, plan.leg)),
     )
 
 
@@ -296,11 +342,14 @@ def order_ship(
     service: str = "",
     override_reason: str = "",
     weights: dict[int, Any] | None = None,
+    facility: str | int | Facility | None = None,
 ) -> Shipped:
-    """Create the shipment of a packed order's parcels and buy one label per parcel, while the person waits."""
+    """Create the shipment of a packed order's parcels and buy one label per parcel, while the person waits. A split
+    order ships one leg per call (`facility`, default the first leg with parcels waiting): its own shipment."""
     plan = shipment_plan(
-        order=order, actor=actor, carrier=carrier, service=service, override_reason=override_reason, weights=weights
-    )
+        order=order, actor=actor, carrier=carrier, service=service, override_reason=override_reason, weights=weights,
+        facility=facility,
+    )  # fmt: skip
     connector = connector_for(plan.carrier)
     label_format = PDF if PDF in connector.label_formats else (ZPL if ZPL in connector.label_formats else "")
     label_format = label_format or connector.label_formats[0]
@@ -342,6 +391,7 @@ def _record(plan: Plan, result: ShipmentResult, files: dict[str, list[tuple[str,
             reusable = (
                 Shipment.objects.select_for_update()
                 .filter(order=order, state=ShipmentState.STAGED, labels__voided_at__isnull=False)
+                .filter(Q(facility=plan.leg.facility) if plan.leg.split else Q())
                 .exclude(labels__voided_at__isnull=True)
                 .first()
             )
@@ -358,8 +408,9 @@ def _record(plan: Plan, result: ShipmentResult, files: dict[str, list[tuple[str,
                 )
             else:
                 shipment = shipment_create(
-                    order=order, carrier=plan.carrier, service=plan.service, tracking_number=first, actor=actor
-                )
+                    order=order, carrier=plan.carrier, service=plan.service, tracking_number=first, actor=actor,
+                    facility=plan.leg.facility if plan.leg.split else None,
+                )  # fmt: skip
             labels = []
             for parcel_result in result.parcels:
                 parcel = by_ref[parcel_result.parcel_reference]

@@ -96,6 +96,10 @@ class Parcel(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="parcels")
     number = models.PositiveSmallIntegerField(help_text="1, 2, … within the order")
+    facility = models.ForeignKey(
+        Facility, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Packed at (one leg of a split order); empty: the order's facility",
+    )  # fmt: skip
     shipment = models.ForeignKey(
         Shipment, null=True, blank=True, on_delete=models.PROTECT, related_name="parcels", help_text="Carried by"
     )

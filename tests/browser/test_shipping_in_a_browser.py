@@ -74,6 +74,12 @@ def test_a_manager_ships_a_packed_order_end_to_end(make_user, packed, page, sign
     page.click(f"#packed-orders a[href='/shipping/orders/{packed.pk}/']")
     assert page.locator("#chosen-service").get_attribute("data-service") == "V01PAK"  # the rules chose
 
+    page.click("#ship-form summary")  # a zero weight typed at the dock: refused with the reason, nothing bought
+    page.fill("input[name='weight:1']", "0")
+    page.click("#buy-labels")
+    page.wait_for_selector("text=parcel 1: weight must be a positive number of grams")
+    assert not Label.objects.exists() and dhl_sim.parcels == {}
+
     page.click("#buy-labels")  # bought from the carrier while the manager waits
     page.wait_for_selector("text=Labels bought")
     label = Label.objects.get()
@@ -109,10 +115,59 @@ def test_a_manager_ships_a_packed_order_end_to_end(make_user, packed, page, sign
     outbox_drain_due()
     (fulfilment,) = shopify_sim.ledger()["fulfillments"]
     assert fulfilment["tracking_numbers"] == [label.tracking_number]
+    assert fulfilment["tracking_company"] == "DHL"  # as Shopify names DHL Paket, not our code dhl_parcel_de
 
     page.goto(f"{live_server.url}/shipping/orders/{packed.pk}/")
     assert page.locator(f"#labels tr[data-tracking='{label.tracking_number}'] >> text=With the carrier").is_visible()
     assert page.locator("#labels .void-label").count() == 0  # no void after hand-off
+
+
+def test_a_manager_ships_a_split_order_one_leg_per_facility(make_user, page, sign_in, live_server):
+    """A split order's shipping page shows each facility's leg with the service its facility's rules choose; each
+    leg's own button buys that leg's label on that facility's carrier account."""
+    from tests.allocation.test_split_orders import ingest, make_sites, receive
+    from tests.factories import BrandFactory
+    from tests.inventory.factories import SkuFactory
+
+    brand = BrandFactory(slug="split-browser")
+    nj, nv = make_sites()
+    receive(SkuFactory(brand=brand, code="SHIRT"), nj, 2)
+    receive(SkuFactory(brand=brand, code="CAP"), nv, 2)
+    ShippingRule.objects.create(name="NJ ground", facility=nj, carrier="ups", service="03")
+    ShippingRule.objects.create(name="NV 2nd day", facility=nv, carrier="ups", service="02")
+    ups = connector_for("ups")
+    credentials = ups.demo_credentials(lambda n: f"{n}-browser-split")
+    with ups.simulator(credentials=credentials).running() as sim:
+        for site in (nj, nv):
+            account = CarrierAccount.objects.create(carrier="ups", name=f"UPS {site.code}", facility=site,
+                                                    api_base_url=sim.url)  # fmt: skip
+            carrier_account_set_credentials(account=account, credentials=credentials, actor=None)
+        order = ingest(brand, line("SHIRT", 1), line("CAP", 1), pid="SPLIT-B1")
+        for step in (order_release_to_pick, order_confirm_picked, order_pack):
+            order = step(order=order, actor=None)
+        for number, site in ((1, nj), (2, nv)):
+            Parcel.objects.create(order=order, number=number, facility=site, weight_grams=500, length_mm=200,
+                                  width_mm=150, height_mm=100)  # fmt: skip
+
+        page.set_default_timeout(30_000)
+        page = sign_in(make_user("warehouse_manager"))
+        page.click("nav >> text=Shipping")
+        page.click(f"#packed-orders a[href='/shipping/orders/{order.pk}/']")
+        assert page.locator("#split-note").is_visible()
+        assert page.locator("#chosen-service-NJ1").get_attribute("data-service") == "03"
+        assert page.locator("#chosen-service-NV1").get_attribute("data-service") == "02"
+        assert page.locator("#customs-missing-NJ1").count() == 0  # New Jersey to New York: no customs border
+
+        page.click("#buy-labels-NV1")  # Nevada's carton first: each leg on its own
+        page.wait_for_selector("text=Labels bought: ups 02")
+        assert page.locator("#buy-labels-NV1").count() == 0 and page.locator("#buy-labels-NJ1").is_visible()
+        page.click("#buy-labels-NJ1")
+        page.wait_for_selector("text=Labels bought: ups 03")
+
+        shipments = {s.facility.code: (s.service, [p.number for p in s.parcels.all()]) for s in Shipment.objects.all()}
+        assert shipments == {"NJ1": ("03", [1]), "NV1": ("02", [2])}
+        assert {label.account.facility.code for label in Label.objects.all()} == {"NJ1", "NV1"}
+        assert page.locator("#labels tbody tr").count() == 2
 
 
 def test_the_shipping_pages_fit_a_375px_screen(make_user, packed, chromium, live_server):

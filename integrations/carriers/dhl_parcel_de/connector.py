@@ -66,6 +66,13 @@ LOCAL_TIME_ZONE = zoneinfo.ZoneInfo("Europe/Berlin")  # DHL's timestamps without
 class DhlParcelDeConnector:
     code = "dhl_parcel_de"
     name = "DHL Parcel DE"
+    display_name = "DHL Paket"
+    channel_names = {
+        "shopify": "DHL",  # Shopify's supported tracking companies list DHL Paket as "DHL" (Germany's list)
+        "woocommerce": "DHL Paket",  # the customer's note names it
+        "bigcommerce": "dhl-germany",  # not a `shipping_provider`: its AfterShip `tracking_carrier` slug
+    }
+    tracking_url = "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html?piececode={number}"
     credential_fields = (
         CredentialField("api_key", "API key", "The app's key from DHL's developer portal (header dhl-api-key)"),
         CredentialField("username", "User", "The business customer portal user (GKP) for the API", secret=False),
@@ -234,7 +241,7 @@ class DhlParcelDeConnector:
                         tracking_number=number,
                         code=detailed or coarse,
                         kind=kind,
-                        occurred_at=_timestamp(str(raw.get("timestamp") or "")),
+                        occurred_at=timestamp_utc(str(raw.get("timestamp") or "")),
                         location=", ".join(
                             str(v) for v in (address.get("addressLocality"), address.get("countryCode")) if v
                         ),
@@ -421,7 +428,8 @@ def _label(document: Mapping[str, Any] | None) -> Label | None:
     return None
 
 
-def _timestamp(text: str) -> dt.datetime:
+def timestamp_utc(text: str) -> dt.datetime:
+    """A DHL timestamp in UTC (one without an offset is German local time)."""
     when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if when.tzinfo is None:
         when = when.replace(tzinfo=LOCAL_TIME_ZONE)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from integrations.carriers.base import grams_from, load_fixture
-from integrations.carriers.dhl_parcel_de.connector import FIXTURES
+from integrations.carriers.dhl_parcel_de.connector import FIXTURES, LOCAL_TIME_ZONE, timestamp_utc
 from integrations.carriers.simulator_kit import (
     BAD_POSTAL_CODE,
     CarrierSimulator,
@@ -35,12 +36,26 @@ def _fixture(name: str) -> dict[str, Any]:
     return copy.deepcopy(load_fixture(FIXTURES, name))
 
 
+def shifted_to(events: list[dict[str, Any]], pickup: dt.datetime) -> list[dict[str, Any]]:
+    """`events` (oldest first) moved in time so the pickup, the first event that is not pre-transit, is at `pickup`;
+    order and spacing kept. Timestamps stay in the fixture's form: German local time without an offset."""
+    if not events:
+        return events
+    moments = [timestamp_utc(str(e["timestamp"])) for e in events]
+    anchor = next((m for e, m in zip(events, moments, strict=True) if e.get("statusCode") != "pre-transit"), moments[0])
+    shift = pickup.astimezone(dt.UTC) - anchor
+    for event, moment in zip(events, moments, strict=True):
+        event["timestamp"] = (moment + shift).astimezone(LOCAL_TIME_ZONE).replace(tzinfo=None).isoformat()
+    return events
+
+
 class DhlParcelDeSimulator(CarrierSimulator):
     carrier = "dhl_parcel_de"
 
     def __init__(self, *, credentials: dict[str, Any], hang_seconds: float = 2.0) -> None:
         super().__init__(hang_seconds=hang_seconds)
         self.credentials = credentials
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)  # when a scan picks the parcel up
 
     # -- auth and errors ---------------------------------------------------------------------------------------------
 
@@ -255,8 +270,12 @@ class DhlParcelDeSimulator(CarrierSimulator):
         )
 
     def fixture_events(self, tracking_number: str) -> list[dict[str, Any]]:
+        """The official fixture's journey, oldest first, moved from April 2024 to now: the pickup (the first event
+        after the pre-transit label data) happens at the moment of the scan, and every other event keeps its place
+        and spacing around it (the label data hours before, delivery about 17 hours after). The alarms and the SLO
+        figures then see a hand-off of today, never of 2024. The fixture files themselves are untouched."""
         shipment = _fixture("tracking__unified_delivered.json")["shipments"][0]
-        return list(reversed(shipment["events"]))  # played oldest first
+        return shifted_to(list(reversed(shipment["events"])), self.clock())
 
     def own_ledger(self) -> dict[str, Any]:
         return {"now": dt.datetime.now(dt.UTC).isoformat()}

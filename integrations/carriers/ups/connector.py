@@ -68,6 +68,13 @@ STATUS_TYPES = {
 class UpsConnector:
     code = "ups"
     name = "UPS"
+    display_name = "UPS"
+    channel_names = {
+        "shopify": "UPS",  # Shopify's supported tracking companies (every country)
+        "woocommerce": "UPS",
+        "bigcommerce": "ups",  # one of BigCommerce's `shipping_provider` values
+    }
+    tracking_url = "https://www.ups.com/track?tracknum={number}"
     credential_fields = (
         CredentialField("client_id", "Client ID", "The app's client id (OAuth client credentials)"),
         CredentialField("client_secret", "Client secret", "The app's secret"),

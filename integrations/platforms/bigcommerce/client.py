@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import format_datetime
@@ -33,6 +34,8 @@ TRACKING_MAX = 50  # BigCommerce refuses a longer tracking number (400)
 SHIPPING_PROVIDERS = frozenset(
     {"auspost", "canadapost", "endicia", "usps", "fedex", "royalmail", "ups", "upsready", "shipperhq"}
 )
+# An AfterShip courier slug ("dhl-germany"), what `tracking_carrier` takes.
+AFTERSHIP_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 REASON = "warehouse hub: stock level"
 
 
@@ -217,10 +220,14 @@ class BigCommerceClient:
 
     @staticmethod
     def _shipment_body(tracking_number: str, carrier: str, tracking_url: str) -> dict[str, Any]:
+        """`carrier` is one of BigCommerce's `shipping_provider` values, or else an AfterShip slug, its
+        `tracking_carrier` (either gives the customer a tracking link); any other name is in the comments only."""
         provider = carrier.strip().lower()
+        standard = provider in SHIPPING_PROVIDERS
         body: dict[str, Any] = {
             "tracking_number": tracking_number,
-            "shipping_provider": provider if provider in SHIPPING_PROVIDERS else "",
+            "shipping_provider": provider if standard else "",
+            "tracking_carrier": provider if not standard and AFTERSHIP_SLUG.fullmatch(provider) else "",
             "comments": f"Shipped with {carrier}" if carrier else "Shipped",
         }
         if tracking_url:

@@ -202,3 +202,23 @@ def test_ups_outside_the_customs_union_with_customs_data_buys_a_zpl_label_and_a_
     files = {f.format: default_storage.open(f.path).read() for f in label.files.all()}
     assert files["ZPL"].startswith(b"^XA") and files["PDF"].startswith(b"%PDF")
     assert label.cost is not None and label.currency
+
+
+@pytest.mark.parametrize(
+    ("origin", "destination", "needed"),
+    [
+        ("ES", "ES", False),  # domestic
+        ("ES", "DE", False),  # inside the EU customs union
+        ("ES", "CH", True),  # leaving it
+        ("US", "US", False),  # a US facility's domestic parcel needs no customs data
+        ("US", "DE", True),  # entering the union from outside
+        ("GB", "CH", True),
+        ("", "CH", True),  # a facility without a country: whenever the parcel leaves the union
+        ("", "FR", False),
+    ],
+)
+def test_customs_data_is_needed_when_the_parcel_crosses_a_customs_border(origin, destination, needed):
+    from integrations.shipping.customs import needs_customs
+    from warehouse.models import Facility
+
+    assert needs_customs(Order(delivery_country=destination), Facility(country=origin)) is needed

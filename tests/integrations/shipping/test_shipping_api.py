@@ -95,3 +95,54 @@ def test_an_administrator_edits_a_rule_in_the_console_and_history_records_who_an
     ops = make_user("operations")
     client.force_login(ops)
     assert client.post("/admin/shipping/shippingrule/add/", form).status_code == 403
+
+
+def _state(order):
+    from integrations.shipping.models import Manifest
+    from orders.models import Order, Parcel
+
+    parcels = list(Parcel.objects.values_list("shipment_id", "weight_grams").order_by("pk"))
+    return (
+        Order.objects.get(pk=order.pk).state,
+        Shipment.objects.count(),
+        Label.objects.count(),
+        Manifest.objects.count(),
+        parcels,
+    )
+
+
+def test_the_issues_bad_input_list_over_the_api_each_named_and_nothing_changed(
+    make_user, brand, facility, dhl_account, eu_rule, dhl_sim
+):
+    """No parcels, zero or negative weight, an unknown service, customs data missing outside the customs union, a
+    label for an order that is not packed: each a clear error naming the field or reason, nothing bought or kept."""
+    from orders.models import Order, OrderState
+
+    api = _api(make_user("operations"))
+    ShippingRule.objects.create(name="World", zone="outside", carrier="dhl_parcel_de", service="V53WPAK")
+    order = packed_order(brand, facility)
+    no_parcels = packed_order(brand, facility, parcels=())
+    to_switzerland = packed_order(brand, facility, code="MUG", country="CH", postal_code="8001")
+    picked = packed_order(brand, facility)
+    Order.objects.filter(pk=picked.pk).update(state=OrderState.PICKED)
+    cases = [
+        (no_parcels, {}, 422, "no_parcels", "no parcel waiting for a label"),
+        (order, {"weights": {"1": 0}}, 422, "bad_weight", "parcel 1: weight must be a positive number of grams"),
+        (order, {"weights": {"1": -250}}, 422, "bad_weight", "parcel 1: weight must be a positive number of grams"),
+        (order, {"weights": {"7": 500}}, 422, "unknown_parcel", "parcel 7 is not a parcel of this order"),
+        (order, {"carrier": "dhl_parcel_de", "service": "V99", "override_reason": "x"}, 422, "unknown_service",
+         "'V99' is not a DHL Parcel DE service; on offer: V01PAK (DHL Paket)"),
+        (to_switzerland, {}, 409, "customs_data_missing", "SKU MUG: customs value, country of origin missing"),
+        (picked, {}, 409, "order_not_packed", "labels are bought once it is packed"),
+    ]  # fmt: skip
+    for subject, body, status, code, words in cases:
+        before, calls = _state(subject), len(dhl_sim.requests)
+        answer = api.post(f"/api/v1/shipping/orders/{subject.pk}/ship/", body, format="json")
+        assert answer.status_code == status, (body, answer.content)
+        assert code in [r["code"] for r in answer.json()["reasons"]], answer.json()
+        assert words in answer.json()["detail"], answer.json()["detail"]
+        assert _state(subject) == before and len(dhl_sim.requests) == calls, body  # nothing bought, nothing kept
+
+    typo = api.post(f"/api/v1/shipping/orders/{order.pk}/ship/", {"weights": {"1": "heavy"}}, format="json")
+    assert typo.status_code == 400 and "weights" in typo.content.decode()  # the field is named
+    assert _state(order)[1:3] == (0, 0)

@@ -128,7 +128,9 @@ def test_statuses_reach_the_shopify_fulfilment_and_the_brand_may_stay_silent(
     outbox_drain(connection_id=shop.pk)
     order_id = int(shipment.order.platform_order_id)
     (fulfilment,) = shopify_sim.fulfilments_of(order_id)
-    assert fulfilment["tracking_number"] == "1ZTRACK0001" and fulfilment["tracking_company"] == "ups"
+    assert (
+        fulfilment["tracking_number"] == "1ZTRACK0001" and fulfilment["tracking_company"] == "UPS"
+    )  # the carrier as Shopify names it
     assert fulfilment["notify_customer"] is False  # the brand chose no e-mail
     sent = [e["status"] for e in shopify_sim.fulfillment_events if e["fulfillment_id"] == fulfilment["id"]]
     assert sent == ["in_transit", "out_for_delivery", "delivered"]
