@@ -58,6 +58,15 @@ def create_triggers(apps, schema_editor):
     _run(schema_editor, PG_CREATE, SQLITE_CREATE)
 
 
+def restore_old_triggers(apps, schema_editor):
+    """Backwards: the copied `sku_id` column is back, and so is 0004's trigger reading it."""
+
+    def old(sql):
+        return sql.replace(LINE_SKU, "NEW.sku_id")
+
+    _run(schema_editor, old(PG_CREATE), [old(statement) for statement in SQLITE_CREATE])
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("allocation", "0008_preorder_schedule_lines"),
@@ -65,7 +74,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(drop_triggers, migrations.RunPython.noop),
+        migrations.RunPython(drop_triggers, restore_old_triggers),
         migrations.AlterModelOptions(
             name="scheduledinbound",
             options={"ordering": ["id"], "verbose_name_plural": "scheduled inbound"},
