@@ -208,3 +208,26 @@ def test_the_schema_documents_both_resources_and_their_refusals(client):
     for path in ("/api/v1/reservations/", "/api/v1/scheduled-inbound/"):
         assert path in schema
     assert "quantity_over_available" in schema and "expected_on" in schema
+
+
+def _page_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_list_pages_read_a_fixed_number_of_queries(brand, facility, tee, people, client):
+    client.force_login(people["mgr"])
+    _reserve(brand, facility, people["mgr"], quantity=1)
+    _schedule(brand, facility, people["mgr"])
+    few = {url: _page_queries(client, url) for url in ("/reservations/", "/scheduled-inbound/")}
+    for n in range(8):
+        sku = SkuFactory(brand=brand, code=f"S{n}")
+        stock_receive(sku=sku, facility=facility, quantity=2, event_id=f"rcv-{n}", actor=None)
+        _reserve(brand, facility, people["mgr"], sku=sku.code, quantity=1)
+        _schedule(brand, facility, people["mgr"], sku=sku.code)
+    many = {url: _page_queries(client, url) for url in few}
+    assert many == few and max(many.values()) <= 12, many
