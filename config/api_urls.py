@@ -9,6 +9,7 @@ from integrations.shipping.api import LabelViewSet, ManifestViewSet, ShippingOrd
 from integrations.tracking.api import ManualTrackingViewSet
 from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
 from inventory.receiving_api import ExpectedInboundViewSet
+from orders.allocation.entry_api import ContractReservationViewSet, ScheduledInboundViewSet
 from orders.api import OrderViewSet, ShipmentViewSet
 from returns.api import ReturnViewSet
 from warehouse.api.exceptions import ExceptionItemViewSet
@@ -21,6 +22,8 @@ router.register("skus", SkuViewSet, basename="sku")
 router.register("stock", StockViewSet, basename="stock")
 router.register("expected-inbound", ExpectedInboundViewSet, basename="expected-inbound")
 router.register("returns", ReturnViewSet, basename="return")
+router.register("reservations", ContractReservationViewSet, basename="reservation")
+router.register("scheduled-inbound", ScheduledInboundViewSet, basename="scheduled-inbound")
 router.register("orders", OrderViewSet, basename="order")
 router.register("shipments", ShipmentViewSet, basename="shipment")
 router.register("shipping/orders", ShippingOrderViewSet, basename="shipping-order")

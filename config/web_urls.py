@@ -10,6 +10,7 @@ from inventory import catalog_pages, receiving_pages
 from inventory import views as inventory_views
 from orders import order_page_actions as order_actions
 from orders import views as order_views
+from orders.allocation import entry_pages
 from orders.allocation import views as allocation_views
 from returns import views as return_views
 from warehouse import views
@@ -69,6 +70,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("onboarding/<int:pk>/tick/", onboarding.onboarding_tick_page, name="onboarding-tick"),
     path("onboarding/<int:pk>/go-live/", onboarding.onboarding_go_live_page, name="onboarding-go-live"),
     path("allocation-policy/", allocation_views.allocation_policy_page, name="allocation-policy"),
+    path("reservations/", entry_pages.reservations_page, name="reservations"),
+    path("scheduled-inbound/", entry_pages.scheduled_inbound_page, name="scheduled-inbound"),
     path("", include("integrations.alerts.urls")),
     path("shipping/", shipping_pages.shipping_desk, name="shipping"),
     path("shipping/rules/dry-run/", shipping_pages.shipping_rules_dry_run, name="shipping-dry-run"),

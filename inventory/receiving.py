@@ -222,9 +222,11 @@ def inbound_receive_line(
         message = f"Receipt {client_event} was already recorded; nothing received again"
         return Receipt(line=line, into_stock=0, held=0, warnings=[Reason("already_received", message)])
     with transaction.atomic():
-        locked = ExpectedInboundLine.objects.select_for_update().select_related("sku").get(pk=line.pk)
+        locked = ExpectedInboundLine.objects.select_for_update(of=("self",)).select_related("sku").get(pk=line.pk)
         locked.inbound = (
-            ExpectedInbound.objects.select_for_update().select_related("brand", "facility").get(pk=inbound.pk)
+            ExpectedInbound.objects.select_for_update(of=("self",))
+            .select_related("brand", "facility")
+            .get(pk=inbound.pk)
         )
         _refuse_closed(locked.inbound)
         if locked.inbound.state == InboundState.EXPECTED:
@@ -303,7 +305,11 @@ def inbound_finish(*, inbound: ExpectedInbound, actor: Actor) -> ExpectedInbound
     if actor is not None and not actor.has_perm(RECEIVE):
         raise NotPermitted("You may not receive inbound.")
     with transaction.atomic():
-        locked = ExpectedInbound.objects.select_for_update().select_related("brand", "facility").get(pk=inbound.pk)
+        locked = (
+            ExpectedInbound.objects.select_for_update(of=("self",))
+            .select_related("brand", "facility")
+            .get(pk=inbound.pk)
+        )
         _refuse_closed(locked)
         short = locked.lines.select_related("sku").filter(
             quantity_received__lt=F("quantity_expected"), variance_state=VarianceState.NONE
@@ -346,9 +352,11 @@ def inbound_variance_decide(*, line: ExpectedInboundLine, decision: str, note: s
     if decision not in DECISIONS:
         raise InvalidInput(f"Unknown decision {decision!r}.", reasons=[Reason("decision_invalid", "accept or reject")])
     with transaction.atomic():
-        locked = ExpectedInboundLine.objects.select_for_update().select_related("sku").get(pk=line.pk)
+        locked = ExpectedInboundLine.objects.select_for_update(of=("self",)).select_related("sku").get(pk=line.pk)
         locked.inbound = (
-            ExpectedInbound.objects.select_for_update().select_related("brand", "facility").get(pk=line.inbound_id)
+            ExpectedInbound.objects.select_for_update(of=("self",))
+            .select_related("brand", "facility")
+            .get(pk=line.inbound_id)
         )
         if locked.variance_state != VarianceState.OPEN:
             message = f"{locked.inbound.reference} line {locked.number} has no variance waiting for a decision"

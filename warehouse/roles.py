@@ -34,7 +34,12 @@ FINANCE = "finance"
 BRAND = "brand"
 
 # Allocation policy and cutoffs are configuration: administrators edit them (console), staff roles read them.
-_SEE_ALLOCATION = ["allocation.view_allocationpolicy", "allocation.view_cutoff"]
+_SEE_ALLOCATION = [
+    "allocation.view_allocationpolicy",
+    "allocation.view_cutoff",
+    "allocation.view_contractreservation",
+    "allocation.view_scheduledinbound",
+]
 _EDIT_ALLOCATION = [
     "allocation.add_allocationpolicy",
     "allocation.change_allocationpolicy",
@@ -95,6 +100,8 @@ ROLES: dict[str, list[str]] = {
         "alerts.view_*",
         *_EDIT_CATALOG,
         "inventory.add_expectedinbound",  # announce an inbound for a brand (brands and ERPs do it through the API)
+        "allocation.add_contractreservation",  # a wholesale reservation (orders/allocation/entries.py)
+        "allocation.add_scheduledinbound",  # a scheduled inbound for pre-orders (brands and ERPs: the API)
         "tracking.enter_manual_tracking",  # the carrier's API is down: tracking keyed in, re-checked later
         "tracking.view_*",
     ],

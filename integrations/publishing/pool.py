@@ -52,11 +52,12 @@ def sellable(skus: Iterable[Sku]) -> dict[int, int]:
     pools = _plain_pools(stocked)
     virtual: dict[int, int] = {}
     for row in (
-        ScheduledInbound.objects.filter(sku_id__in=list(stocked), received=False)
-        .values("sku_id")
+        ScheduledInbound.objects.open()
+        .of_skus(stocked)
+        .values("expected_line__sku_id")
         .annotate(units=Sum(F("preorder_limit") - F("preordered")))
     ):
-        virtual[row["sku_id"]] = max(0, int(row["units"] or 0))
+        virtual[row["expected_line__sku_id"]] = max(0, int(row["units"] or 0))
     result: dict[int, int] = {}
     for sku in skus:
         if sku.is_kit:  # per facility: a kit is built in one place

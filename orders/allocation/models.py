@@ -160,39 +160,49 @@ class ContractReservation(models.Model):
         return self.quantity - self.drawn
 
 
-class ScheduledInbound(models.Model):
-    """Stock expected at a facility on a date. Pre-orders are promised against it (virtual stock), up to
-    `preorder_limit` units, and are allocated from it first when it is received."""
+class ScheduledInboundQuerySet(models.QuerySet["ScheduledInbound"]):
+    """Schedules are read through their expected inbound line: SKU, facility, date and quantity are the line's."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="scheduled_inbound")
-    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="scheduled_inbound")
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="scheduled_inbound")
-    quantity = models.PositiveIntegerField()
-    preorder_limit = models.PositiveIntegerField(default=0, help_text="Units sold ahead as pre-orders")
-    preordered = models.PositiveIntegerField(default=0)
-    expected_on = models.DateField()
-    received = models.BooleanField(default=False)
-    # Issue 16 §1: the announced inbound line (inventory.ExpectedInboundLine) these pre-orders are promised against,
-    # so the receipt of that line is the receipt of this inbound. Nullable while older rows carry their own copy.
-    expected_line = models.ForeignKey(
+    def open(self) -> ScheduledInboundQuerySet:
+        return self.filter(received=False)
+
+    def of_skus(self, sku_ids: Any) -> ScheduledInboundQuerySet:
+        return self.filter(expected_line__sku_id__in=list(sku_ids))
+
+    def at(self, facility: Any) -> ScheduledInboundQuerySet:
+        return self.filter(expected_line__inbound__facility=facility)
+
+    def with_line(self) -> ScheduledInboundQuerySet:
+        return self.select_related(
+            "expected_line__sku", "expected_line__inbound__facility", "expected_line__inbound__brand"
+        )
+
+    def soonest_first(self) -> ScheduledInboundQuerySet:
+        return self.order_by("expected_line__inbound__expected_on", "pk")
+
+
+class ScheduledInbound(models.Model):
+    """The pre-order side of one expected inbound line (issue 16 §1: one model, not two): pre-orders are promised
+    against the line's units (virtual stock), up to `preorder_limit` of them, and are allocated from them first when
+    the line is received. SKU, facility, brand, expected date and quantity are the line's and its inbound's."""
+
+    expected_line = models.OneToOneField(
         "inventory.ExpectedInboundLine",
-        null=True,
-        blank=True,
         on_delete=models.PROTECT,
-        related_name="preorder_schedules",
+        related_name="preorder_schedule",
         help_text="The expected inbound line (ASN/PO) this stock arrives on",
     )
+    preorder_limit = models.PositiveIntegerField(default=0, help_text="Units sold ahead as pre-orders")
+    preordered = models.PositiveIntegerField(default=0)
+    received = models.BooleanField(default=False)
     history = HistoricalRecords()
 
+    objects = ScheduledInboundQuerySet.as_manager()
+
     class Meta:
-        ordering = ["expected_on", "id"]
+        ordering = ["id"]
         verbose_name_plural = "scheduled inbound"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(preorder_limit__lte=F("quantity")),
-                name="preorder_limit_within_inbound",
-                violation_error_message="Cannot pre-sell more than is inbound.",
-            ),
             models.CheckConstraint(
                 condition=Q(preordered__lte=F("preorder_limit")),
                 name="preordered_within_limit",
@@ -202,6 +212,39 @@ class ScheduledInbound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku.code} @ {self.facility.code} on {self.expected_on}"
+
+    # The line's facts, read through the reference (select `with_line()` to read them without a query each).
+    @property
+    def sku(self) -> Sku:
+        return self.expected_line.sku
+
+    @property
+    def sku_id(self) -> int:
+        return self.expected_line.sku_id
+
+    @property
+    def facility(self) -> Facility:
+        return self.expected_line.inbound.facility
+
+    @property
+    def facility_id(self) -> int:
+        return self.expected_line.inbound.facility_id
+
+    @property
+    def brand(self) -> Brand:
+        return self.expected_line.inbound.brand
+
+    @property
+    def brand_id(self) -> int:
+        return self.expected_line.inbound.brand_id
+
+    @property
+    def quantity(self) -> int:
+        return self.expected_line.quantity_expected
+
+    @property
+    def expected_on(self) -> dt.date:
+        return self.expected_line.inbound.expected_on
 
     @property
     def preorder_open(self) -> int:

@@ -4,12 +4,14 @@ it, and is allocated from stock once it arrived; a cancelled one gives its claim
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from inventory.models import Sku
+from inventory.models import ExpectedInboundLine, InboundState, Sku
+from inventory.receiving import expected_inbound_create
 from orders.allocation.models import (
     PreorderClaim,
     ScheduledInbound,
@@ -31,18 +33,38 @@ def scheduled_inbound_create(
     expected_on: dt.date,
     actor: Actor,
     preorder_limit: int = 0,
+    reference: str = "",
 ) -> ScheduledInbound:
+    """Announce the inbound (an expected inbound of one line, `inventory.receiving`) and open it to pre-orders."""
+    _check_limit(quantity=quantity, preorder_limit=preorder_limit)
+    with transaction.atomic():
+        inbound = expected_inbound_create(
+            brand=brand, facility=facility, reference=reference or f"PRE-{uuid.uuid4().hex[:10].upper()}",
+            expected_on=expected_on, lines=[(sku, quantity)], actor=actor,
+        )  # fmt: skip
+        return preorder_schedule_create(line=inbound.lines.get(), preorder_limit=preorder_limit, actor=actor)
+
+
+def preorder_schedule_create(*, line: ExpectedInboundLine, preorder_limit: int, actor: Actor) -> ScheduledInbound:
+    """Open an announced inbound line to pre-orders: up to `preorder_limit` of its units may be sold ahead."""
+    _check_limit(quantity=line.quantity_expected, preorder_limit=preorder_limit)
+    if line.quantity_received or line.inbound.state == InboundState.CLOSED:
+        message = f"{line.inbound.reference} line {line.number} is already being received: too late to pre-sell it"
+        raise Conflict(message, reasons=[Reason("line_already_received", message)])
+    if ScheduledInbound.objects.filter(expected_line=line).exists():
+        message = f"{line.inbound.reference} line {line.number} is already open to pre-orders"
+        raise Conflict(message, reasons=[Reason("line_already_scheduled", message)])
+    schedule = ScheduledInbound(expected_line=line, preorder_limit=preorder_limit)
+    save_with_history(schedule, actor=actor, reason="inbound scheduled for pre-orders")
+    return schedule
+
+
+def _check_limit(*, quantity: int, preorder_limit: int) -> None:
     if quantity <= 0 or not 0 <= preorder_limit <= quantity:
         raise InvalidInput(
             "Inbound needs a positive quantity and a pre-order limit within it.",
             reasons=[Reason("inbound_invalid", "0 ≤ pre-order limit ≤ quantity, quantity ≥ 1")],
         )
-    inbound = ScheduledInbound(
-        brand=brand, sku=sku, facility=facility, quantity=quantity, expected_on=expected_on,
-        preorder_limit=preorder_limit,
-    )  # fmt: skip
-    save_with_history(inbound, actor=actor, reason="inbound scheduled")
-    return inbound
 
 
 def is_preorder(order: Order) -> bool:
@@ -54,15 +76,19 @@ def preorder_facility(*, order: Order, required: list[list[int]]) -> Facility | 
     """Where a pre-order ships from: where its claims are, else the facility of the earliest open inbound that can
     still pre-sell one of its SKUs in full (None: routing decides, and the claim will be refused)."""
     held = (
-        PreorderClaim.objects.filter(order=order, released_at__isnull=True).select_related("inbound__facility").first()
+        PreorderClaim.objects.filter(order=order, released_at__isnull=True)
+        .select_related("inbound__expected_line__inbound__facility")
+        .first()
     )
     if held is not None:
         return held.inbound.facility
     wanted = {int(sku_id): int(qty) for sku_id, qty in required}
     for inbound in (
-        ScheduledInbound.objects.filter(sku_id__in=list(wanted), received=False, preordered__lt=F("preorder_limit"))
-        .select_related("facility")
-        .order_by("expected_on", "pk")
+        ScheduledInbound.objects.open()
+        .of_skus(wanted)
+        .filter(preordered__lt=F("preorder_limit"))
+        .with_line()
+        .soonest_first()
     ):
         if inbound.preorder_limit - inbound.preordered >= wanted[inbound.sku_id]:
             return inbound.facility
@@ -100,14 +126,14 @@ def preorder_claim(*, sku: Sku, quantity: int, facility: Facility | None = None)
     """Promise `quantity` units of the earliest open inbound (at `facility`, if given) that still has room to a
     pre-order (virtual stock); refused with `preorder_sold_out` when none has. One conditional UPDATE per inbound:
     concurrent pre-orders never over-promise. Orders claim through `preorder_hold_reason`, which records the claim."""
-    inbounds = ScheduledInbound.objects.filter(sku=sku, received=False, preordered__lte=F("preorder_limit") - quantity)
+    inbounds = ScheduledInbound.objects.open().of_skus([sku.pk]).filter(preordered__lte=F("preorder_limit") - quantity)
     if facility is not None:
-        inbounds = inbounds.filter(facility=facility)
-    for inbound in inbounds.order_by("expected_on", "pk"):
+        inbounds = inbounds.at(facility)
+    for inbound in inbounds.with_line().soonest_first():
         if ScheduledInbound.objects.filter(
             pk=inbound.pk, received=False, preordered__lte=F("preorder_limit") - quantity
         ).update(preordered=F("preordered") + quantity):
-            inbound.refresh_from_db()
+            inbound.refresh_from_db(fields=["preordered", "received"])
             return inbound
     where = f" at {facility.code}" if facility is not None else ""
     message = (
@@ -122,7 +148,11 @@ def _claims_sync(*, order: Order, required: list[list[int]], actor: Actor) -> li
     (retries, redeliveries and revisions that keep the lines claim nothing again); a changed or removed one is given
     back; a new or changed one claims the earliest open inbound with room (raises `Conflict` when none has)."""
     want = {int(sku_id): int(qty) for sku_id, qty in required}
-    active = list(PreorderClaim.objects.filter(order=order, released_at__isnull=True).select_related("inbound"))
+    active = list(
+        PreorderClaim.objects.filter(order=order, released_at__isnull=True).select_related(
+            "inbound__expected_line__inbound"
+        )
+    )
     keep: list[PreorderClaim] = []
     for claim in active:
         fits = (

@@ -34,8 +34,8 @@ def reservation_list(*, brand: Brand | None = None) -> QuerySet[ContractReservat
 
 
 def scheduled_inbound_open(*, brand: Brand | None = None) -> QuerySet[ScheduledInbound]:
-    found = ScheduledInbound.objects.filter(received=False).select_related("sku", "facility")
-    return found.filter(brand=brand) if brand is not None else found
+    found = ScheduledInbound.objects.open().with_line().soonest_first()
+    return found.filter(expected_line__inbound__brand=brand) if brand is not None else found
 
 
 AT_RISK_STATES = (

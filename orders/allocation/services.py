@@ -31,6 +31,7 @@ from orders.allocation.preorders import (
     preorder_claims_release,
     preorder_facility,
     preorder_hold_reason,
+    preorder_schedule_create,
     scheduled_inbound_create,
 )
 from orders.allocation.routing import Destination, route_order
@@ -57,6 +58,7 @@ __all__ = [
     "preorder_claims_release",
     "preorder_facility",
     "preorder_hold_reason",
+    "preorder_schedule_create",
     "scheduled_inbound_create",
     "wholesale_customer",
 ]

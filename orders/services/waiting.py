@@ -12,7 +12,7 @@ from django.db.models import F, Q
 
 from inventory.kits import expand_lines
 from inventory.models import KitComponent, Sku
-from inventory.services import StockResult, stock_receive
+from inventory.receiving import Receipt, inbound_receive_line
 from orders.allocation.contracts import contract_reservations_fill, wholesale_customer
 from orders.allocation.models import (
     AllocationPolicy,
@@ -158,27 +158,28 @@ def _open_contract_skus(*, facility: Facility, sku_ids: Collection[int] | None) 
 def _preorder_room(*, facility: Facility, required: list[list[int]]) -> bool:
     """Every SKU of a pre-order without claims has an open inbound at the facility that can still pre-sell it."""
     return all(
-        ScheduledInbound.objects.filter(
-            sku_id=sku_id, facility=facility, received=False, preordered__lte=F("preorder_limit") - qty
-        ).exists()
+        ScheduledInbound.objects.open()
+        .of_skus([sku_id])
+        .at(facility)
+        .filter(preordered__lte=F("preorder_limit") - qty)
+        .exists()
         for sku_id, qty in required
     )
 
 
-def scheduled_inbound_receive(*, inbound: ScheduledInbound, quantity: int, event_id: str, actor: Actor) -> StockResult:
-    """The inbound arrived: receive it into stock, mark it received and, in the same transaction, allocate the
-    pre-orders that claimed it (policy order, all or nothing each), so no order arriving meanwhile can take the
-    units promised to them. Locks follow intake's order (the order, then the inbound and stock): the claiming
-    orders first, then the inbound; claims committed in between are locked after it."""
+def scheduled_inbound_receive(*, inbound: ScheduledInbound, quantity: int, event_id: str, actor: Actor) -> Receipt:
+    """The inbound arrived: receive its expected line (`inventory.receiving`, one path for every receipt), which marks
+    the schedule received and, in the same transaction, allocates the pre-orders that claimed it (policy order, all
+    or nothing each), so no order arriving meanwhile can take the units promised to them. Locks follow intake's order
+    (the order, then the inbound and stock): the claiming orders first, then the schedule, then the line and stock;
+    claims committed in between are locked after it."""
     with transaction.atomic():
         locked, claimers = _lock_for_arrival(inbound)
-        result = stock_receive(
-            sku=locked.sku, facility=locked.facility, quantity=quantity, event_id=event_id, actor=actor,
-            reason=f"scheduled inbound {locked.pk}",
-        )  # fmt: skip
-        _arrived(locked, claimers=claimers, actor=actor)
+        receipt = inbound_receive_line(line=locked.expected_line, quantity=quantity, actor=actor, event_id=event_id)
+        locked.refresh_from_db(fields=["received", "preordered"])  # the receipt's signal marked it and accepted them
+        _arrived(locked, claimers=claimers, actor=actor)  # … unless the receipt was a replay: then it is done here
     inbound.received = True
-    return result
+    return receipt
 
 
 def scheduled_inbound_arrived(*, inbound: ScheduledInbound, actor: Actor) -> list[int]:
@@ -197,7 +198,7 @@ def _lock_for_arrival(inbound: ScheduledInbound) -> tuple[ScheduledInbound, set[
     _lock_orders(claimers)
     # Only the inbound row: locking the joined SKU and facility FOR UPDATE would block every concurrent order's
     # foreign-key checks on them (KEY SHARE) and deadlock with an allocation holding the SKU's dirty mark.
-    inbounds = ScheduledInbound.objects.select_for_update(of=("self",)).select_related("sku", "facility")
+    inbounds = ScheduledInbound.objects.select_for_update(of=("self",)).with_line()
     locked = inbounds.get(pk=inbound.pk)
     late = _claimers(locked) - claimers
     _lock_orders(late)

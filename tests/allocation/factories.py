@@ -4,7 +4,7 @@ import datetime as dt
 
 import factory
 
-from orders.allocation.models import AllocationPolicy, ContractReservation, Cutoff, ScheduledInbound
+from orders.allocation.models import AllocationPolicy, ContractReservation, Cutoff
 from tests.factories import BrandFactory, FacilityFactory
 from tests.inventory.factories import SkuFactory
 
@@ -36,15 +36,3 @@ class ContractReservationFactory(factory.django.DjangoModelFactory):
     sku = factory.SubFactory(SkuFactory, brand=factory.SelfAttribute("..brand"))
     facility = factory.SubFactory(FacilityFactory)
     quantity = 5
-
-
-class ScheduledInboundFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ScheduledInbound
-
-    brand = factory.SubFactory(BrandFactory)
-    sku = factory.SubFactory(SkuFactory, brand=factory.SelfAttribute("..brand"))
-    facility = factory.SubFactory(FacilityFactory)
-    quantity = 10
-    preorder_limit = 10
-    expected_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=14))

@@ -45,10 +45,7 @@ def announce(brand, facility, *lines, reference="ASN-7"):
 
 def schedule_on(inbound_line, *, limit):
     """The pre-order schedule of the issue's model: a reference to the announced line."""
-    return ScheduledInbound.objects.create(
-        brand=inbound_line.inbound.brand, sku=inbound_line.sku, facility=inbound_line.inbound.facility,
-        quantity=inbound_line.quantity_expected, preorder_limit=limit, expected_on=DEC_1, expected_line=inbound_line,
-    )  # fmt: skip
+    return ScheduledInbound.objects.create(preorder_limit=limit, expected_line=inbound_line)
 
 
 def ingest(brand, *lines, pid, priority="preorder", paid_at=T0):

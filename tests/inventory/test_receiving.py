@@ -207,15 +207,15 @@ def test_finance_and_strangers_receive_nothing(people, brand, facility, skus):
 
 
 def test_a_preorder_schedule_refers_to_the_expected_inbound_line_it_arrives_on(people, brand, facility, skus):
-    from orders.allocation.models import ScheduledInbound
+    from orders.allocation.services import preorder_schedule_create
 
     tee, _ = skus
     inbound = _inbound(brand, facility, people["mgr"], [("TEE-M", 40)])
     line = inbound.lines.get()
-    schedule = ScheduledInbound.objects.create(
-        brand=brand, sku=tee, facility=facility, quantity=40, preorder_limit=30, expected_on=TODAY, expected_line=line
-    )
-    assert list(line.preorder_schedules.all()) == [schedule]
+    schedule = preorder_schedule_create(line=line, preorder_limit=30, actor=people["mgr"])
+    assert line.preorder_schedule == schedule
+    # One model, not two: the SKU, facility, date and quantity are the line's.
+    assert (schedule.sku, schedule.facility, schedule.expected_on, schedule.quantity) == (tee, facility, TODAY, 40)
 
 
 def test_a_variance_is_not_closed_from_the_queue_without_deciding_its_line(client, people, brand, facility, skus):

@@ -59,6 +59,15 @@ INBOUND_NEW = {"brand": "acme", "facility": "VLC1", "reference": "API-ASN", "exp
                "lines": [{"sku": "TEE-M", "quantity": 5}]}  # fmt: skip
 INBOUND_FORM = {"brand": "acme", "facility": "VLC1", "reference": "ASN-P1", "expected_on": "2026-12-10",
                 "lines": "TEE-M, 5"}  # fmt: skip
+# Wholesale reservations and scheduled inbound for pre-orders (issue 16 §5): managers, or a user of the brand named
+RESERVATION_FIELDS = {"id", "brand", "customer", "sku", "facility", "quantity", "drawn"}
+SCHEDULE_FIELDS = {"id", "brand", "sku", "facility", "quantity", "expected_on", "preorder_limit", "preordered"}
+RESERVATION_FORM = {"brand": "acme", "customer": "Big Retail", "sku": "TEE-M", "facility": "VLC1", "quantity": "2"}
+RESERVATION_NEW = {"brand": "acme", "customer": "Big Retail", "sku": "TEE-M", "facility": "VLC1", "quantity": 2}
+SCHEDULE_FORM = {"brand": "acme", "sku": "TEE-M", "facility": "VLC1", "quantity": "10", "preorder_limit": "4",
+                 "expected_on": "2030-01-15"}  # fmt: skip
+SCHEDULE_NEW = {"brand": "acme", "sku": "TEE-M", "facility": "VLC1", "quantity": 10, "preorder_limit": 4,
+                "expected_on": "2030-01-15"}  # fmt: skip
 # Authorising a return of one TEE-M shipped on the world's shipped order ("<key>": the pk of the world's object).
 RETURN_AUTHORISATION = {"order": "<shipped_order>", "lines": [{"sku": "TEE-M", "quantity": 1}]}
 RETURN_FORM = {"sku": ["<sku>"], "quantity": ["1"], "reason": "Too small"}
@@ -152,6 +161,10 @@ POLICY: list[Rule] = [
     rule("incident-replay", "POST", "incident", {},                                        "302 403 302 302 403 403 403"),
     rule("allocation-policy", "GET", None, None,                                           "302 200 200 200 200 200 200"),
     rule("allocation-policy", "POST", None, POLICY_EDIT,                                   "302 403 403 302 403 302 302"),
+    rule("reservations", "GET", None, None,                                                "302 200 200 200 200 200 200"),
+    rule("reservations", "POST", None, RESERVATION_FORM,                                   "302 403 302 403 403 302 200"),
+    rule("scheduled-inbound", "GET", None, None,                                           "302 200 200 200 200 200 200"),
+    rule("scheduled-inbound", "POST", None, SCHEDULE_FORM,                                 "302 403 302 403 403 302 200"),
     # Finance reports (reports/finance/): finance, managers, administrators; brand users their own slice
     rule("finance-reports", "GET", None, None,                                             "302 403 200 200 200 200 200"),
     rule("finance-report", "GET", None, None,                                              "302 403 200 200 200 200 200", slug="volume"),
@@ -202,6 +215,15 @@ POLICY: list[Rule] = [
     rule("expected-inbound-receive", "POST", "inbound", {"line": 1, "quantity": 0},        "401 422 422 403 403 403 404", api=True),
     rule("expected-inbound-finish", "POST", "inbound", None,                               "401 200 200 403 403 403 404", INBOUND_FIELDS, api=True),
     rule("expected-inbound-decide", "POST", "inbound", {"line": 1, "decision": "accept", "note": "ok"}, "401 403 409 403 403 403 404", api=True),
+    # API: wholesale reservations and scheduled inbound for pre-orders (issue 16 §5): managers and the brand enter
+    rule("reservation-list", "GET", None, None,                                            "401 200 200 200 200 200 200", RESERVATION_FIELDS, api=True),
+    rule("reservation-list", "POST", None, RESERVATION_NEW,                                "401 403 201 403 403 201 404", RESERVATION_FIELDS, api=True),
+    rule("reservation-list", "POST", None, {**RESERVATION_NEW, "quantity": 0},             "401 403 400 403 403 400 404", api=True),
+    rule("reservation-detail", "GET", "reservation", None,                                 "401 200 200 200 200 200 404", RESERVATION_FIELDS, api=True),
+    rule("scheduled-inbound-list", "GET", None, None,                                      "401 200 200 200 200 200 200", SCHEDULE_FIELDS, api=True),
+    rule("scheduled-inbound-list", "POST", None, SCHEDULE_NEW,                             "401 403 201 403 403 201 404", SCHEDULE_FIELDS, api=True),
+    rule("scheduled-inbound-list", "POST", None, {**SCHEDULE_NEW, "expected_on": "2020-01-01"}, "401 403 400 403 403 400 404", api=True),
+    rule("scheduled-inbound-detail", "GET", "schedule", None,                              "401 200 200 200 200 200 404", SCHEDULE_FIELDS, api=True),
     rule("stock-propose-count", "POST", "stock", {"counted": 7, "reason": "Shelf count"},  "401 201 201 403 403 403 404", EXCEPTION_FIELDS, api=True),
     # API: returns (brand data; each step's permission is checked by the service, after the state: 409 first)
     rule("return-list", "GET", None, None,                                                 "401 200 200 403 200 200 200", RETURN_FIELDS, api=True),

@@ -26,7 +26,12 @@ from inventory.proposals import count_propose
 from inventory.receiving import expected_inbound_create
 from inventory.services import stock_receive
 from orders.allocation.models import AllocationPolicy, Cutoff
-from orders.allocation.services import allocation_policy_update, cutoff_set
+from orders.allocation.services import (
+    allocation_policy_update,
+    contract_reservation_create,
+    cutoff_set,
+    scheduled_inbound_create,
+)
 from orders.models import Order, Shipment
 from returns import services as returns_services
 from returns.models import Return
@@ -96,6 +101,13 @@ def build_world(make_user: Any) -> World:
     world.objects["inbound"] = expected_inbound_create(
         brand=world.brand, facility=facility, reference="ASN-W1", expected_on=dt.date(2026, 12, 10),
         lines=[(sku, 5)], actor=None,
+    )  # fmt: skip
+    world.objects["reservation"] = contract_reservation_create(
+        brand=world.brand, customer="World Retail", sku=sku, facility=facility, quantity=2, actor=None
+    )
+    world.objects["schedule"] = scheduled_inbound_create(
+        brand=world.brand, sku=sku, facility=facility, quantity=10, preorder_limit=4, expected_on=dt.date(2026, 12, 20),
+        reference="PRE-W1", actor=None,
     )  # fmt: skip
     other_stock = StockLevel.objects.get(sku=other_sku)
     world.objects["proposal"] = count_propose(

@@ -23,8 +23,12 @@ from tests.permissions.policy import (  # noqa: F401  (bodies shared)
     ONBOARDING_TICK,
     OWNERSHIP_FORM,
     POLICY_EDIT,
+    RESERVATION_FORM,
+    RESERVATION_NEW,
     RETURN_AUTHORISATION,
     RETURN_FORM,
+    SCHEDULE_FORM,
+    SCHEDULE_NEW,
     SKU_FORM,
     SKU_NEW,
 )
@@ -61,6 +65,11 @@ def change_or_own_drift(user: Any, obj: Any) -> bool:
 def announce(user: Any, obj: Any) -> bool:
     """Announcing inbound for the brand "acme" (the bodies name it): managers, or a user of that brand."""
     return bool(user.has_perm("inventory.add_expectedinbound")) or _brand_user_of_acme(user)
+
+
+def enter_for_acme(permission: str) -> Allowed:
+    """A wholesale reservation or a pre-order schedule for "acme" (the bodies name it): managers, or its users."""
+    return lambda user, obj: bool(user.has_perm(permission)) or _brand_user_of_acme(user)
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,10 @@ WRITES: dict[str, list[Write]] = {
     "allocation-policy": [Write("allocation-policy",
                                 any_of("allocation.change_allocationpolicy", "allocation.adjust_own_policy"),
                                 None, POLICY_EDIT)],
+    "reservations": [Write("reservations", enter_for_acme("allocation.add_contractreservation"), None,
+                           RESERVATION_FORM)],
+    "scheduled-inbound": [Write("scheduled-inbound", enter_for_acme("allocation.add_scheduledinbound"), None,
+                                SCHEDULE_FORM)],
     "connection-mappings": [Write("connection-mappings", perm("integrations.change_connection"), "connection",
                                   MAPPING_EDIT)],
     "onboarding-tick": [Write("onboarding-tick", perm("integrations.tick_onboardingitem"), "brand", ONBOARDING_TICK)],
@@ -198,6 +211,10 @@ WRITES: dict[str, list[Write]] = {
     "sku-aliases": [Write("sku-aliases", perm("inventory.change_sku"), "sku", {"code": "TEE-ALT", "reason": "x"},
                           api=True)],
     "sku-components": [Write("sku-components", NOBODY, "sku", {"components": [], "reason": "x"}, api=True)],  # PUT
+    "reservation-list": [Write("reservation-list", enter_for_acme("allocation.add_contractreservation"), None,
+                               RESERVATION_NEW, api=True)],
+    "scheduled-inbound-list": [Write("scheduled-inbound-list", enter_for_acme("allocation.add_scheduledinbound"),
+                                     None, SCHEDULE_NEW, api=True)],
     "expected-inbound-list": [Write("expected-inbound-list", announce, None, INBOUND_NEW, api=True)],
     "expected-inbound-receive": [Write("expected-inbound-receive", perm("inventory.operate_expectedinbound"),
                                        "inbound", {"line": 1, "quantity": 1}, api=True)],
@@ -262,6 +279,8 @@ READ_ONLY = {
     "inbound",
     "inbound-page",
     "expected-inbound-detail",
+    "reservation-detail",
+    "scheduled-inbound-detail",
     "stock-list",
     "stock-detail",
     "return-detail",
