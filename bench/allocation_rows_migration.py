@@ -7,6 +7,10 @@ through the real services (two lines, two SKUs, accepted); the database is migra
 column returns), the template's JSON is set the way the old code wrote it (`[[sku_id, quantity], ...]`), and ORDERS−1
 copies of the order and its lines are inserted in SQL. Then `migrate orders 0010` is timed, every order is checked to
 hold rows that add up to its JSON, and `migrate orders 0011` (dropping the column) is timed.
+Then the migrations that make shipments and route legs refer to the rows are timed on the same orders: each order gets
+a route whose leg repeats its lines (the old shape) and a shipment, `migrate allocation 0010` (strip the lines from
+the legs) and `migrate orders 0014` (check the shipments' lines against the rows, drop the column) are timed, and
+every route is checked to have lost its lines (`legs_match`).
 Last line: JSON with orders, rows, seconds, orders_per_s, and whether every order's rows match (`rows_match`)."""
 
 from __future__ import annotations
@@ -96,6 +100,54 @@ def _clone(template: int, allocated: list[list[int]], copies: int) -> None:
         cursor.execute("ANALYZE orders_order; ANALYZE orders_orderline")
 
 
+def _legs_and_shipments(template: int, allocated: list[list[int]]) -> dict[str, object]:
+    """Every order gets a route whose leg repeats its lines (as before allocation.0010) and a shipment (as before
+    orders.0014); both migrations are timed."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", "allocation", "0009", verbosity=0)
+    call_command("migrate", "orders", "0013", verbosity=0)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT facility_id, brand_id FROM orders_order WHERE id = %s", [template])
+        facility_id, brand_id = cursor.fetchone()
+        cursor.execute("SELECT code FROM warehouse_facility WHERE id = %s", [facility_id])
+        (code,) = cursor.fetchone()
+        legs = json.dumps([{"facility": code, "facility_id": facility_id, "lines": allocated}])
+        cursor.execute("DELETE FROM allocation_orderroute")
+        cursor.execute(
+            "INSERT INTO allocation_orderroute (order_id, brand_id, legs, split_fee, cutoff_met, short, decided_at) "
+            "SELECT id, %s, %s::jsonb, 0, true, '[]'::jsonb, now() FROM orders_order",
+            [brand_id, legs],
+        )
+        cursor.execute(
+            "INSERT INTO orders_shipment (order_id, facility_id, lines, carrier, service, tracking_number, "
+            "carrier_receipt, state, closed_manually_reason, created_at) "
+            "SELECT id, facility_id, '[]'::jsonb, 'UPS', '', '', '', 'staged', '', now() FROM orders_order"
+        )
+        cursor.execute("ANALYZE allocation_orderroute; ANALYZE orders_shipment")
+    seeded = time.perf_counter() - started
+    print(f"seeded {ORDERS:,} routes with lines in their legs and {ORDERS:,} shipments in {seeded:.1f}s", flush=True)
+    started = time.perf_counter()
+    call_command("migrate", "allocation", "0010", verbosity=0)
+    legs_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    call_command("migrate", "orders", "0014", verbosity=0)
+    shipments_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM allocation_orderroute WHERE legs <> %s::jsonb",
+            [json.dumps([{"facility": code, "facility_id": facility_id}])],
+        )
+        (left,) = cursor.fetchone()
+    print(f"allocation.0010: {ORDERS:,} routes' legs without lines in {legs_seconds:.1f}s ({left} not as expected); "
+          f"orders.0014 (check {ORDERS:,} shipments, drop the column) {shipments_seconds:.1f}s")  # fmt: skip
+    return {
+        "route_legs_s": round(legs_seconds, 1), "shipment_lines_s": round(shipments_seconds, 1), "legs_match": left == 0,
+    }  # fmt: skip
+
+
 def main() -> None:
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warehouse")
     url, maintenance = with_db(base_url, BENCH_DB), with_db(base_url, "postgres")
@@ -141,13 +193,14 @@ def main() -> None:
         drop_seconds = time.perf_counter() - started
         print(f"orders.0010: {ORDERS:,} orders → {rows:,} rows in {seconds:.1f}s ({ORDERS / seconds:,.0f} orders/s); "
               f"{mismatched} mismatched; orders.0011 (drop the column) {drop_seconds:.1f}s")  # fmt: skip
+        legs = _legs_and_shipments(template, allocated)
         print(json.dumps({
             "orders": ORDERS, "rows": rows, "seconds": round(seconds, 1),
             "orders_per_s": round(ORDERS / seconds), "drop_column_s": round(drop_seconds, 1),
-            "seed_s": round(seeded, 1), "rows_match": mismatched == 0,
+            "seed_s": round(seeded, 1), "rows_match": mismatched == 0, **legs,
         }))  # fmt: skip
         connection.close()
-        if mismatched:
+        if mismatched or not legs["legs_match"]:
             sys.exit(1)
     finally:
         admin_sql(maintenance, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')

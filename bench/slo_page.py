@@ -112,9 +112,9 @@ def load() -> dict:
     print(f"orders, timelines, deliveries: {time.perf_counter() - t0:.1f} s", flush=True)
     t1 = time.perf_counter()
     _sql(f"""
-        INSERT INTO orders_shipment (order_id, lines, carrier, service, tracking_number, carrier_receipt,
+        INSERT INTO orders_shipment (order_id, carrier, service, tracking_number, carrier_receipt,
             handed_at, state, closed_manually_reason, created_at)
-        SELECT id, '[]', 'UPS', '', '1Z' || id, 'R' || id, placed_at + interval '2 hours', 'handed_to_carrier', '',
+        SELECT id, 'UPS', '', '1Z' || id, 'R' || id, placed_at + interval '2 hours', 'handed_to_carrier', '',
             placed_at + interval '1 hour'
         FROM orders_order WHERE id % {max(ORDERS // WRITES, 1)} = 0
           AND placed_at < now() - interval '2 hours 10 minutes'

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from orders.models import AllocationRow, Order, OrderEvent, OrderLine, Shipment
+from orders.models import AllocationRow, Order, OrderEvent, OrderLine, Shipment, shipment_rows
 from orders.selectors import by_platform_order_id
 from orders.transition_services import transition_service
 from warehouse.admin import TransitionAdmin
@@ -103,9 +103,15 @@ class ShipmentAdmin(TransitionAdmin):
         "delivered_at",
         "created_at",
         "closed_manually_reason",
+        "carries",
     ]
     brand_field = "order__brand"
     offer_without_service = False
+
+    @admin.display(description="Carries (the order's allocation rows at its facility)")
+    def carries(self, obj: Shipment) -> str:
+        rows = shipment_rows(obj)
+        return "; ".join(f"line {r.line.line_number}: {r.quantity} × {r.sku.code} ({r.source})" for r in rows) or "—"
 
     def get_transition_service(self, name: str) -> Any:
         if name == "deliver":  # a manager's manual close: only through the force form, with a reason

@@ -119,10 +119,12 @@ def shipment_fulfilment_enqueue(*, shipment: Any) -> OutboundMessage | None:
         "tracking_url": getattr(shipment, "tracking_url", "") or "",
         "notify_customer": brand_notifies_customer(getattr(order, "brand_id", None)),
     }
-    if getattr(shipment, "lines", None):  # one leg of a split order: fulfil its lines; the last leg completes it
-        from orders.models import LEFT_BUILDING_STATES, Order, shipment_platform_lines
+    from orders.models import LEFT_BUILDING_STATES, Order, Shipment, shipment_platform_lines
 
-        payload["lines"] = shipment_platform_lines(shipment)
+    # The leg is read from the allocation rows at the shipment's facility (a stand-in without rows has none).
+    leg = shipment_platform_lines(shipment) if isinstance(shipment, Shipment) else []
+    if leg:  # one leg of a split order: fulfil its lines; the last leg completes it
+        payload["lines"] = leg
         payload["complete"] = Order.objects.filter(pk=order.pk, state__in=LEFT_BUILDING_STATES).exists()
     return outbound_enqueue(
         connection=connection,

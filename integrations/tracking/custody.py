@@ -28,7 +28,7 @@ from integrations.carriers.registry import connector_for, is_registered
 from integrations.tracking.channel import shipment_status_enqueue
 from integrations.tracking.models import CarrierEvent
 from inventory.models import KitComponent
-from orders.models import OrderLine, Shipment, ShipmentState
+from orders.models import OrderLine, Shipment, ShipmentState, shipment_lines
 from orders.services import shipment_hand_to_carrier, shipment_record_scan
 from returns.models import ReturnState
 from returns.services import return_authorize, return_initiate, return_mark_shipped_back
@@ -194,9 +194,10 @@ def return_lines(shipment: Shipment) -> list[tuple[object, int]]:
     from inventory.models import Sku
 
     wanted: dict[int, int] = {}
-    if shipment.lines:
-        for sku_id, quantity in shipment.lines:
-            wanted[int(sku_id)] = wanted.get(int(sku_id), 0) + int(quantity)
+    leg = shipment_lines(shipment)  # a split order's leg, from its allocation rows; empty: the whole order
+    if leg:
+        for leg_sku_id, leg_quantity in leg:
+            wanted[leg_sku_id] = wanted.get(leg_sku_id, 0) + leg_quantity
     else:
         lines = OrderLine.objects.filter(order_id=shipment.order_id, sku__isnull=False, cancelled_at__isnull=True)
         for sku_id, quantity in lines.values_list("sku_id", "quantity"):

@@ -254,11 +254,13 @@ class ScheduledInbound(models.Model):
 
 class OrderRoute(models.Model):
     """Where one order ships from, as routing decided it: one leg normally, several for a split, with the estimated
-    split fee the brand sees on the order and in its view."""
+    split fee the brand sees on the order and in its view. It keeps what only routing can say (the facilities in leg
+    order, the fee, whether the cutoff is met, why it is short); what each leg holds is the order's allocation rows
+    at that facility (`leg_lines`), never a copy."""
 
     order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="route")
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="order_routes")
-    legs = models.JSONField(default=list, help_text='[{"facility": code, "facility_id": id, "lines": [[sku_id, qty]]}]')
+    legs = models.JSONField(default=list, help_text='[{"facility": code, "facility_id": id}, ...] in leg order')
     split_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
     cutoff_met = models.BooleanField(default=True)
     short = models.JSONField(default=list, blank=True, help_text="Reasons no facility nor split covers the order")
@@ -275,6 +277,19 @@ class OrderRoute(models.Model):
     @property
     def is_split(self) -> bool:
         return len(self.legs) > 1
+
+    def leg_lines(self) -> list[tuple[str, list[list[int]]]]:
+        """`[(facility code, [[sku_id, quantity], ...]), ...]` in leg order: each leg's lines are the order's
+        allocation rows at its facility (by SKU); empty lines while the order holds nothing there."""
+        held: dict[int, dict[int, int]] = {}
+        rows = self.order.allocation_rows.values_list("facility_id", "sku_id", "quantity")
+        for facility_id, sku_id, quantity in rows:
+            at = held.setdefault(facility_id, {})
+            at[sku_id] = at.get(sku_id, 0) + quantity
+        return [
+            (leg["facility"], [[s, n] for s, n in sorted(held.get(int(leg["facility_id"]), {}).items())])
+            for leg in self.legs
+        ]
 
 
 class PreorderClaim(models.Model):

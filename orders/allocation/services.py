@@ -34,7 +34,7 @@ from orders.allocation.preorders import (
     preorder_schedule_create,
     scheduled_inbound_create,
 )
-from orders.allocation.routing import Destination, route_order
+from orders.allocation.routing import Destination, RoutePlan, route_order
 from orders.allocation.selectors import allocation_policy_for
 from orders.models import Order, created_now, order_skus
 from warehouse.errors import InvalidInput, Reason
@@ -126,10 +126,12 @@ def order_destination(order: Order) -> Destination:
     return Destination(country=order.delivery_country or "", postal_code=order.delivery_postal_code or "")
 
 
-def order_route_decide(*, order: Order, now: dt.datetime | None = None) -> OrderRoute:
+def order_route_decide(*, order: Order, now: dt.datetime | None = None) -> tuple[OrderRoute, RoutePlan]:
     """Route the order (nearest facility holding all of it that can meet the cutoff; a split only when no single
     one can) and record the decision with its estimated split fee. Orders call it at ingestion to pick the facility;
-    re-running it re-decides (the old decision stays in history)."""
+    re-running it re-decides (the old decision stays in history). Returns the route as recorded (its legs name the
+    facilities in order, never the lines: the allocation rows hold those) and the plan with each leg's lines, which
+    the allocation that follows draws."""
     now = now or timezone.now()
     required = order.required_stock()
     skus = order_skus(order)
@@ -152,13 +154,10 @@ def order_route_decide(*, order: Order, now: dt.datetime | None = None) -> Order
         route = (None if fresh else OrderRoute.objects.select_for_update().filter(order=order).first()) or OrderRoute(
             order=order, brand=order.brand
         )
-        route.legs = [
-            {"facility": leg.facility.code, "facility_id": leg.facility.pk, "lines": [[s.pk, n] for s, n in leg.lines]}
-            for leg in plan.legs
-        ]
+        route.legs = [{"facility": leg.facility.code, "facility_id": leg.facility.pk} for leg in plan.legs]
         route.split_fee = plan.split_fee
         route.cutoff_met = plan.cutoff_met
         route.short = [r.as_dict() for r in plan.short]
         route.decided_at = now
         save_with_history(route, actor=None, reason="split across facilities" if plan.is_split else "routed")
-    return route
+    return route, plan

@@ -46,7 +46,9 @@ from orders.models.shipment import (
     has_carrier_receipt,
     has_handed_at,
     has_tracking_number,
+    shipment_lines,
     shipment_platform_lines,
+    shipment_rows,
 )
 from orders.models.states import (
     CANCELLABLE_STATES,
@@ -104,5 +106,7 @@ __all__ = [
     "order_skus",
     "phone_is_plausible",
     "remember_lines",
+    "shipment_lines",
     "shipment_platform_lines",
+    "shipment_rows",
 ]

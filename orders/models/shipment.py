@@ -10,7 +10,8 @@ from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
-from orders.models.order import Order, OrderLine
+from orders.models.allocation import AllocationRow
+from orders.models.order import Order
 from orders.models.states import OPERATE_SHIPMENT, ShipmentState
 from warehouse.fsm import guard
 from warehouse.models import Facility
@@ -37,9 +38,6 @@ class Shipment(FSMModelMixin, models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments")
     facility = models.ForeignKey(
         Facility, null=True, blank=True, on_delete=models.PROTECT, related_name="shipments", help_text="Ships from"
-    )
-    lines = models.JSONField(
-        default=list, blank=True, help_text="[[sku_id, quantity], ...] of one leg of a split order; empty: all of it"
     )
     carrier = models.CharField(max_length=60)
     service = models.CharField(max_length=60, blank=True)
@@ -68,6 +66,12 @@ class Shipment(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number or '(no tracking)'} ({self.get_state_display()})"
+
+    @property
+    def lines(self) -> list[list[int]]:
+        """`[[sku_id, quantity], ...]` of the leg this shipment carries, read from the allocation rows
+        (`shipment_lines`); empty: the shipment is the whole order."""
+        return shipment_lines(self)
 
     @transition(
         field=state, source=ShipmentState.STAGED, target=ShipmentState.HANDED_TO_CARRIER,
@@ -149,15 +153,40 @@ class ShipmentEvent(models.Model):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.status} {self.description}"
 
 
+def shipment_rows(shipment: Shipment) -> list[AllocationRow]:
+    """The allocation rows a shipment carries: its order's rows at its facility, the leg of a split order or the whole
+    order (several parcels of one leg share its rows). A shipment keeps no copy of its lines: the rows say them."""
+    rows = AllocationRow.objects.filter(order_id=shipment.order_id).select_related("line", "sku", "facility")
+    if shipment.facility_id is not None:
+        rows = rows.filter(facility_id=shipment.facility_id)
+    return list(rows.order_by("id"))
+
+
+def _leg_rows(shipment: Shipment) -> list[AllocationRow]:
+    """`shipment_rows` of a leg of a split order; empty when the order is allocated at one facility (whole)."""
+    rows = list(AllocationRow.objects.filter(order_id=shipment.order_id).select_related("line").order_by("id"))
+    if len({row.facility_id for row in rows}) < 2:
+        return []
+    return [row for row in rows if row.facility_id == shipment.facility_id]
+
+
+def shipment_lines(shipment: Shipment) -> list[list[int]]:
+    """`[[sku_id, quantity], ...]` (by SKU) of the leg of a split order this shipment carries, from the order's
+    allocation rows at its facility. Empty: the order ships whole from one facility, so the shipment is all of it."""
+    totals: dict[int, int] = {}
+    for row in _leg_rows(shipment):
+        totals[row.sku_id] = totals.get(row.sku_id, 0) + row.quantity
+    return [[sku_id, quantity] for sku_id, quantity in sorted(totals.items())]
+
+
 def shipment_platform_lines(shipment: Shipment) -> list[dict[str, Any]]:
-    """A leg shipment's lines as its channel knows them, `{line_item_id, sku, quantity}` per order line (a SKU on
-    several lines fills them in line order), for a fulfilment of just that leg. Empty: the shipment is the whole
-    order."""
-    left = {int(sku_id): int(qty) for sku_id, qty in shipment.lines or []}
-    found: list[dict[str, Any]] = []
-    for line in OrderLine.objects.filter(order_id=shipment.order_id, sku__isnull=False).order_by("line_number"):
-        n = min(left.get(line.sku_id, 0), line.quantity or 0)  # type: ignore[arg-type]
-        if n:
-            left[line.sku_id] -= n  # type: ignore[index]
-            found.append({"line_item_id": line.external_line_id, "sku": line.sku_code, "quantity": n})
-    return found
+    """A leg shipment's lines as its channel knows them, `{line_item_id, sku, quantity}` per order line (in line
+    order), for a fulfilment of just that leg: the allocation rows at the leg's facility name their order lines.
+    Empty: the shipment is the whole order."""
+    per_line: dict[int, dict[str, Any]] = {}
+    for row in sorted(_leg_rows(shipment), key=lambda row: (row.line.line_number, row.id)):
+        found = per_line.setdefault(
+            row.line_id, {"line_item_id": row.line.external_line_id, "sku": row.line.sku_code, "quantity": 0}
+        )
+        found["quantity"] += row.quantity
+    return list(per_line.values())

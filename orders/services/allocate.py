@@ -17,8 +17,9 @@ from inventory.models import Sku, StockLevel
 from inventory.services import stock_allocate, stock_allocate_reserved
 from orders.allocation.contracts import contract_reservation_draw, contract_reservations_fill, wholesale_customer
 from orders.allocation.cutoffs import ship_by_compute
-from orders.allocation.models import ContractReservation, OrderRoute, PriorityClass
+from orders.allocation.models import ContractReservation, PriorityClass
 from orders.allocation.preorders import preorder_facility, preorder_hold_reason
+from orders.allocation.routing import RoutePlan
 from orders.allocation.services import order_priority, order_route_decide
 from orders.models import (
     AllocationRow,
@@ -36,7 +37,6 @@ from orders.services.stock import allocation_release
 from orders.services.timeline import timeline_add
 from warehouse.errors import InsufficientStock, Reason
 from warehouse.models import ExceptionKind, Facility
-from warehouse.selectors import facility_by_pk
 from warehouse.transitions import Actor
 
 
@@ -99,13 +99,13 @@ def allocation_apply(order: Order, *, actor: Actor, reroute: bool) -> Shortfall 
     if split is None:
         message = f"Allocated {sum(qty for _, qty in required)} unit(s) at {order.facility.code}{source}"
     else:
-        parts = [f"{sum(qty for _, qty in leg['lines'])} unit(s) at {leg['facility']}" for leg in split.legs]
+        parts = [f"{sum(qty for _, qty in draw.lines)} unit(s) at {draw.facility.code}" for draw in draws]
         message = f"{_split_words(split)}: allocated {', '.join(parts)}{source}"
     timeline_add(order, OrderEventKind.ALLOCATED, message, actor=actor)
     return None
 
 
-def _route(order: Order) -> OrderRoute | None:
+def _route(order: Order) -> RoutePlan | None:
     """Before the first allocation: choose the facility (the nearest holding all the stock that can meet the cutoff,
     per orders.allocation.routing; a pre-order goes where its scheduled inbound arrives) and compute ship-by there.
     No routable facility: the brand's default facility stays. A split (only when the brand's policy allows it and no
@@ -116,15 +116,15 @@ def _route(order: Order) -> OrderRoute | None:
         return None  # nothing to route, or already allocated where it is
     priority = order_priority(order=order)
     facility: Facility | None = None
-    split: OrderRoute | None = None
+    split: RoutePlan | None = None
     if priority == PriorityClass.PREORDER:
         facility = preorder_facility(order=order, required=required)
     if facility is None:
-        route = order_route_decide(order=order)
-        if route.legs:
-            facility = facility_by_pk(route.legs[0]["facility_id"])
-        if route.is_split:
-            split = route
+        _, plan = order_route_decide(order=order)
+        if plan.legs:
+            facility = plan.legs[0].facility
+        if plan.is_split:
+            split = plan
     if facility is not None and facility.pk != order.facility_id:
         order.facility = facility
     paid_at = order.paid_at or order.placed_at
@@ -144,25 +144,23 @@ def _route(order: Order) -> OrderRoute | None:
     return split
 
 
-def _split_words(split: OrderRoute) -> str:
-    codes = [leg["facility"] for leg in split.legs]
+def _split_words(split: RoutePlan) -> str:
+    codes = [leg.facility.code for leg in split.legs]
     return f"Split across {', '.join(codes[:-1])} and {codes[-1]} (estimated fee {split.split_fee})"
 
 
-def _allocate_legs(order: Order, split: OrderRoute, *, priority: str, actor: Actor) -> list[Draw]:
-    """A split: each leg allocated at its own facility, every leg or none (one savepoint). Facilities are taken in
-    id order, so concurrent splits lock stock rows in one global order and cannot deadlock. Draws in leg order (the
-    first leg is `Order.facility`)."""
+def _allocate_legs(order: Order, split: RoutePlan, *, priority: str, actor: Actor) -> list[Draw]:
+    """A split: each leg of the plan routing just made allocated at its own facility, every leg or none (one
+    savepoint). Facilities are taken in id order, so concurrent splits lock stock rows in one global order and cannot
+    deadlock. Draws in leg order (the first leg is `Order.facility`)."""
     draws: dict[int, Draw] = {}
     with transaction.atomic():
-        for leg in sorted(split.legs, key=lambda leg: int(leg["facility_id"])):
-            facility = facility_by_pk(int(leg["facility_id"]))
-            if facility is None:
-                raise InsufficientStock(f"{leg['facility']} no longer exists", reasons=[])
-            draws[facility.pk] = _allocate_at(
-                order, leg["lines"], priority=priority, actor=actor, facility=facility, suffix=leg_suffix(facility)
+        for leg in sorted(split.legs, key=lambda leg: leg.facility.pk):
+            lines = [[sku.pk, n] for sku, n in leg.lines]
+            draws[leg.facility.pk] = _allocate_at(
+                order, lines, priority=priority, actor=actor, facility=leg.facility, suffix=leg_suffix(leg.facility)
             )
-    return [draws[int(leg["facility_id"])] for leg in split.legs]
+    return [draws[leg.facility.pk] for leg in split.legs]
 
 
 def _allocate_at(

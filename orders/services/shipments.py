@@ -53,7 +53,7 @@ def shipment_create(
     facility: Facility | None = None,
 ) -> Shipment:
     """A packed order gets a shipment (staged) and its label. An order split across facilities gets one per leg,
-    each with its facility and lines."""
+    each with its facility: its lines are the order's allocation rows there (`orders.models.shipment_rows`)."""
     require_perm(actor, OPERATE_SHIPMENT, "You may not create shipments.")
     carrier = text_received(carrier, 60, "carrier")
     if not carrier:
@@ -71,7 +71,6 @@ def shipment_create(
         shipment = Shipment(
             order=order,
             facility=leg.facility if leg is not None else order.facility,
-            lines=[[sku.pk, qty] for sku, qty in leg.lines] if leg is not None and leg.suffix else [],
             carrier=carrier,
             service=text_received(service, 60, "service"),
             tracking_number=text_received(tracking_number, 100, "tracking_number"),
