@@ -10,6 +10,7 @@ from integrations.tracking.api import ManualTrackingViewSet
 from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
 from inventory.receiving_api import ExpectedInboundViewSet
 from orders.api import OrderViewSet, ShipmentViewSet
+from orders.picking_api import PickingViewSet
 from returns.api import ReturnViewSet
 from warehouse.api.exceptions import ExceptionItemViewSet
 from warehouse.api.tokens import TokenLoginView, TokenLogoutAllView, TokenLogoutView
@@ -21,6 +22,7 @@ router.register("skus", SkuViewSet, basename="sku")
 router.register("stock", StockViewSet, basename="stock")
 router.register("expected-inbound", ExpectedInboundViewSet, basename="expected-inbound")
 router.register("returns", ReturnViewSet, basename="return")
+router.register("picking/orders", PickingViewSet, basename="picking-order")
 router.register("orders", OrderViewSet, basename="order")
 router.register("shipments", ShipmentViewSet, basename="shipment")
 router.register("shipping/orders", ShippingOrderViewSet, basename="shipping-order")

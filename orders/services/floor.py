@@ -15,12 +15,13 @@ from django.db.models import F
 from inventory.services import stock_allocate, stock_start_pick
 from orders.models import (
     FLOOR_HOLDABLE_STATES,
+    OPERATE_ORDER,
     Order,
     OrderEventKind,
     OrderState,
     PickLine,
 )
-from orders.services.common import FORCE_ORDER, order_label, order_lock, reasons_text
+from orders.services.common import FORCE_ORDER, order_label, order_lock, reasons_text, require_perm
 from orders.services.timeline import order_exception_open, timeline_add
 from warehouse.errors import InvalidInput, NotPermitted, Reason, TransitionNotAllowed
 from warehouse.limits import text_within
@@ -85,6 +86,7 @@ def order_resume_from_floor_hold(
     Held from picking, this is the manager's "the stock was found": the units reported short are taken again
     (allocated and in pick); when the shelf still lacks them it is refused, naming each SKU, and nothing changes.
     Resuming picking needs `orders.force_order_transition` (a manager's decision); a packed order, operating rights."""
+    require_perm(actor, OPERATE_ORDER, "You may not resume orders.")
     note = text_within(note, field="note", limit=300).strip()
     if not note:
         raise InvalidInput("Say why the hold is over.", reasons=[Reason("note", "the note is blank")])
@@ -147,8 +149,8 @@ def confirm_if_all_picked(order: Order, *, actor: Actor) -> Order:
     return confirm_picked_locked(order, actor=actor, reason="last line picked")
 
 
-def confirm_picked_locked(order: Order, *, actor: Actor, reason: str) -> Order:
+def confirm_picked_locked(order: Order, *, actor: Actor, reason: str, words: str = "") -> Order:
     order = transition_apply(obj=order, name="confirm_picked", actor=actor, reason=reason, lock=False)
-    timeline_add(order, OrderEventKind.PICKED, "Picked: every line confirmed; goods go to packing", actor=actor)
+    timeline_add(order, OrderEventKind.PICKED, f"Picked: every line confirmed{words}; goods go to packing", actor=actor)
     exceptions_resolve_if_cleared(subject=order, kind=ExceptionKind.PICKING_STALLED, note="Picking finished.")
     return order

@@ -47,6 +47,7 @@ from warehouse.transitions import Actor, transition_apply
 def order_release_to_pick(*, order: Order, actor: Actor, reason: str = "") -> Order:
     """Accepted → picking: the allocation moves to in pick and the pick list is written. From here the warehouse owns
     the order."""
+    require_perm(actor, OPERATE_ORDER, "You may not release orders to pick.")
     with transaction.atomic():
         order = transition_apply(obj=order, name="release_to_pick", actor=actor, reason=reason or "released to pick")
         legs = order_legs(order)
@@ -100,7 +101,7 @@ def _require_picking(order: Order) -> None:
         )
     if order.state != OrderState.PICKING:
         raise TransitionNotAllowed(
-            f"Order {order_label(order)} is {order.get_state_display().lower()}, not picking.",
+            f"Order {order_label(order)} is {order.state}, not picking.",
             reasons=[Reason("wrong_state", f"picking needs state picking, not {order.state}")],
         )
 
@@ -310,10 +311,8 @@ def order_confirm_picked(*, order: Order, actor: Actor, reason: str = "") -> Ord
         units = sum(p.expected - p.picked for p in open_lines)
         if units:
             open_lines.update(picked=F("expected"), picked_at=timezone.now(), picked_by=actor)
-            timeline_add(
-                order, OrderEventKind.PICK_ACTIVITY, f"{units} unit(s) confirmed picked without a scan", actor=actor
-            )
-        return confirm_picked_locked(order, actor=actor, reason=reason or "last line picked")
+        words = f" ({units} unit(s) confirmed without a scan)" if units else ""
+        return confirm_picked_locked(order, actor=actor, reason=reason or "last line picked", words=words)
 
 
 def order_pack(*, order: Order, actor: Actor, reason: str = "") -> Order:
