@@ -52,7 +52,8 @@ def count_task_record(*, task: CountTask, counted: Any, actor: Actor, note: str 
             raise TransitionNotAllowed(
                 "This count task is already done.", reasons=[Reason("count_task_done", "the shelf was counted")]
             )
-        before = StockLevel.objects.filter(sku=task.sku, facility=task.facility).values_list("on_hand", flat=True)
+        level = StockLevel.objects.filter(sku=task.sku, facility=task.facility).values_list("on_hand", flat=True)
+        before = level.first() or 0  # read now: the count changes it
         event_id = f"count-task:{task.pk}"
         stock_cycle_count(
             sku=task.sku,
@@ -63,7 +64,7 @@ def count_task_record(*, task: CountTask, counted: Any, actor: Actor, note: str 
             approver=actor,
             reason=f"count task: {task.reason}" + (f" ({note})" if note else ""),
         )
-        task.expected = next(iter(before), 0)
+        task.expected = before
         task.counted, task.event_id, task.state = units, event_id, CountTaskState.DONE
         task.done_by, task.done_at = actor, timezone.now()
         task.save(update_fields=["expected", "counted", "event_id", "state", "done_by", "done_at"])

@@ -169,7 +169,8 @@ def test_resuming_while_the_shelf_is_still_short_is_refused_and_changes_nothing(
     cap = lines_of(picking)["CAP-1"]
     order = order_short_pick(order=picking, pick_line=cap.pk, actor=operator)
     task = CountTask.objects.get(sku=stock["CAP-1"])
-    count_task_record(task=task, counted=0, actor=manager)  # none on the shelf: on hand 3 → 0
+    task = count_task_record(task=task, counted=0, actor=manager)  # none on the shelf: on hand 3 → 0
+    assert (task.expected, task.counted, task.state) == (3, 0, CountTaskState.DONE)
     assert level(stock["CAP-1"], facility).on_hand == 0
     refused(lambda: order_resume_from_floor_hold(order=order, actor=manager, note="try"), "insufficient_stock")
     order.refresh_from_db()
