@@ -1,14 +1,17 @@
 """Issue 16 §3 in a real browser, clicking what the pages show: an operations user opens the pick queue, releases an
 order, scans its lines (a barcode and a typed code, a wrong SKU refused naming the expected one), packs it into two
 parcels and the order shows packed; and a short pick holds the order until a manager cancels the short line with a
-reason, after which it goes on to pack. Both end with the ledger and the page, at 375 px too."""
+reason, after which it goes on to pack; and a bundle is picked as its components. Each ends with the ledger and
+the page (the first two at 375 px)."""
 
 import pytest
 
 from inventory.models import CountTask, StockLevel
+from inventory.services import kit_set_components
 from orders.models import Order, OrderEvent, OrderEventKind, OrderState, Parcel
 from orders.services import order_ingest
 from tests.browser.test_narrow_screens import OFFENDERS_JS
+from tests.inventory.factories import KitFactory
 from tests.orders.factories import CanonicalOrderFactory, line, stocked_sku
 from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState
 
@@ -133,3 +136,33 @@ def test_a_short_pick_waits_until_a_manager_cancels_the_short_line(accepted, fac
     page.click("#count-tasks tr[data-sku='CAP-1'] button[type=submit]")
     _message(page, "counted 0 (the system had 3)")
     assert StockLevel.objects.get(sku=cap, facility=facility).on_hand == 0
+
+
+def test_a_bundle_is_picked_as_its_components(brand, facility, make_user, sign_in, live_server):
+    kit = KitFactory(brand=brand, code="SPA-KIT")
+    soap, towel = (stocked_sku(brand=brand, facility=facility, code=c, units=10) for c in ("SOAP", "TOWEL"))
+    kit_set_components(kit=kit, components=[(soap, 2), (towel, 1)], actor=None)
+    result = order_ingest(
+        canonical=CanonicalOrderFactory(platform_order_id="#5002", lines=(line("SPA-KIT", 2),)),
+        brand=brand,
+        source="manual",
+    )
+    order = Order.objects.get(pk=result.order.pk)
+    page = sign_in(make_user("operations", username="olga"))
+    page.goto(f"{live_server.url}/picking/{order.pk}/")
+    page.click("#release button[type=submit]")
+    _message(page, "released to pick")
+    assert page.locator("#pick-lines tr[data-sku='SOAP'] [data-picked]").inner_text() == "0 / 4"
+    assert page.locator("#pick-lines tr[data-sku='TOWEL'] [data-picked]").inner_text() == "0 / 2"
+    _scan(page, "SPA-KIT")
+    _message(page, "does not need")  # the kit has no shelf of its own: its components are picked
+    _scan(page, soap.barcodes.get().value, 4)
+    _scan(page, "TOWEL", 2)
+    _message(page, "on to packing")
+    _parcel(page, 1200, 400, 300, 200)
+    page.click("#packed button[type=submit]")
+    _message(page, "Packed")
+    order.refresh_from_db()
+    assert order.state == OrderState.PACKED
+    for sku, units in ((soap, 4), (towel, 2)):
+        assert StockLevel.objects.get(sku=sku, facility=facility).in_pick == units
