@@ -11,6 +11,7 @@ from inventory.api import CountDecisionViewSet, SkuViewSet, StockViewSet
 from inventory.receiving_api import ExpectedInboundViewSet
 from orders.allocation.entry_api import ContractReservationViewSet, ScheduledInboundViewSet
 from orders.api import OrderViewSet, ShipmentViewSet
+from orders.picking_api import PickingViewSet
 from returns.api import ReturnViewSet
 from warehouse.api.exceptions import ExceptionItemViewSet
 from warehouse.api.tokens import TokenLoginView, TokenLogoutAllView, TokenLogoutView
@@ -24,6 +25,7 @@ router.register("expected-inbound", ExpectedInboundViewSet, basename="expected-i
 router.register("returns", ReturnViewSet, basename="return")
 router.register("reservations", ContractReservationViewSet, basename="reservation")
 router.register("scheduled-inbound", ScheduledInboundViewSet, basename="scheduled-inbound")
+router.register("picking/orders", PickingViewSet, basename="picking-order")
 router.register("orders", OrderViewSet, basename="order")
 router.register("shipments", ShipmentViewSet, basename="shipment")
 router.register("shipping/orders", ShippingOrderViewSet, basename="shipping-order")

@@ -6,9 +6,10 @@ from integrations import onboarding_pages as onboarding
 from integrations.mapping_pages import connection_mappings_page
 from integrations.shipping import pages as shipping_pages
 from integrations.tracking import views as tracking_views
-from inventory import catalog_pages, receiving_pages
+from inventory import catalog_pages, count_pages, receiving_pages
 from inventory import views as inventory_views
 from orders import order_page_actions as order_actions
+from orders import picking_pages
 from orders import views as order_views
 from orders.allocation import entry_pages
 from orders.allocation import views as allocation_views
@@ -41,6 +42,23 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("inbound/<int:pk>/lines/<int:number>/decide/", receiving_pages.inbound_decide, name="inbound-decide"),
     path("inbound/<int:pk>/finish/", receiving_pages.inbound_finish, name="inbound-finish"),
+    path("picking/", picking_pages.pick_queue, name="picking"),
+    path("picking/<int:pk>/", picking_pages.pick_page, name="pick-page"),
+    path("picking/<int:pk>/release/", picking_pages.pick_release, name="pick-release"),
+    path("picking/<int:pk>/scan/", picking_pages.pick_scan, name="pick-scan"),
+    path("picking/<int:pk>/short/", picking_pages.pick_short, name="pick-short"),
+    path("picking/<int:pk>/resume/", picking_pages.pick_resume, name="pick-resume"),
+    path("picking/<int:pk>/cancel-line/", picking_pages.pick_cancel_line, name="pick-cancel-line"),
+    path("picking/<int:pk>/pack/", picking_pages.pack_page, name="pack-page"),
+    path("picking/<int:pk>/pack/parcels/", picking_pages.pack_parcel_add, name="pack-parcel-add"),
+    path(
+        "picking/<int:pk>/pack/parcels/<int:number>/remove/",
+        picking_pages.pack_parcel_remove,
+        name="pack-parcel-remove",
+    ),
+    path("picking/<int:pk>/pack/done/", picking_pages.pack_done, name="pack-done"),
+    path("count-tasks/", count_pages.count_task_list, name="count-tasks"),
+    path("count-tasks/<int:pk>/record/", count_pages.count_task_record_page, name="count-task-record"),
     path("orders/", order_views.order_list, name="orders"),
     path("orders/at-risk/", allocation_views.orders_at_risk_page, name="orders-at-risk"),
     path("orders/<int:pk>/", order_views.order_detail, name="order-page"),

@@ -540,3 +540,33 @@ class ExpectedInboundLine(models.Model):
     @property
     def outstanding(self) -> int:
         return max(0, self.quantity_expected - self.quantity_received)
+
+
+class CountTaskState(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Counted"
+
+
+class CountTask(models.Model):
+    """Count this SKU's shelf at this facility: opened by a short pick (the shelf had fewer than the system), done
+    by recording a cycle count (`stock_cycle_count`: the physical count wins, the variance is traced)."""
+
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="count_tasks")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="count_tasks")
+    reason = models.CharField(max_length=300, help_text="Why the shelf is counted (e.g. a short pick on order X)")
+    state = models.CharField(max_length=10, choices=CountTaskState.choices, default=CountTaskState.OPEN, db_index=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")  # fmt: skip
+    counted = models.IntegerField(null=True, blank=True)
+    expected = models.IntegerField(null=True, blank=True, help_text="On hand before the count")
+    event_id = models.CharField(max_length=200, blank=True, help_text="The cycle count's ledger event")
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")  # fmt: skip
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"count {self.sku.code} @ {self.facility.code} ({self.get_state_display()})"

@@ -48,6 +48,7 @@ HOLD_WORDS: dict[str, str | None] = {
     "insufficient_reserved": "waiting for stock to arrive",
     "not_allocatable": "some lines still need a valid product and quantity",
     "facility_missing": "the warehouse that ships it is still being chosen",
+    "short_pick": "an item was not on the shelf; the warehouse team is checking the stock",
 }
 HOLD_OTHER = "the warehouse team is checking a detail"
 
@@ -67,6 +68,10 @@ EVENT_WORDS: dict[str, tuple[str, str] | None] = {
     OrderEventKind.ACCEPTED: ("Accepted", "The order is accepted and waits to be picked."),
     OrderEventKind.RELEASED_TO_PICK: ("Picking", "The warehouse started picking the order."),
     OrderEventKind.PICK_ACTIVITY: None,
+    OrderEventKind.SHORT_PICK: None,  # the floor hold that follows says it in the brand's words
+    OrderEventKind.FLOOR_HOLD: ("On hold", "On hold: {reasons}."),
+    OrderEventKind.FLOOR_RESUMED: ("Resumed", "The warehouse team resumed the order."),
+    OrderEventKind.LINE_CANCELLED: ("Item removed", "An item that was not in stock was removed; the rest goes on."),
     OrderEventKind.PICKED: ("Picked", "Every item is picked; the order goes to packing."),
     OrderEventKind.PACKED: ("Packed", "The order is packed and waits for the carrier."),
     OrderEventKind.LABEL_CREATED: ("Label created", "A shipping label was created."),

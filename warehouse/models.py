@@ -104,6 +104,7 @@ class ExceptionKind(models.TextChoices):
     ORDER_UPDATE_CONFLICT = "order_update_conflict", "Platform update conflicts with a person's fix"
     CANCEL_AFTER_PACK = "cancel_after_pack", "Cancellation after packing"
     PICKING_STALLED = "picking_stalled", "Picking stalled (no activity for 4 h)"
+    SHORT_PICK = "short_pick", "Short pick: the shelf has fewer than the system"
     CARRIER_ACK_MISSING = "carrier_ack_missing", "No carrier acknowledgement within 24 h"
     DELIVERY_FAILED = "delivery_failed", "The carrier could not deliver"
     MANUAL_TRACKING = "manual_tracking", "Tracking entered manually: review against the carrier"

@@ -26,6 +26,7 @@ from warehouse.services import exception_escalate, exception_resolve_by_hand
 # How long each kind may wait before it is late (seed 001 control points: 4 h stalled picking, 24 h carrier ack).
 EXCEPTION_TARGETS: dict[str, timedelta] = {
     ExceptionKind.PICKING_STALLED: timedelta(hours=1),
+    ExceptionKind.SHORT_PICK: timedelta(hours=2),
     ExceptionKind.CARRIER_ACK_MISSING: timedelta(hours=4),
     ExceptionKind.ORDER_ON_HOLD: timedelta(hours=4),
     ExceptionKind.ORDER_SHORT: timedelta(hours=8),

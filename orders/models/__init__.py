@@ -7,7 +7,8 @@ way in):
     allocation  `AllocationRow`: what an order holds of the stock, per line, facility and source
     timeline    `OrderEvent`, the plain-words timeline
     shipment    `Shipment`, `Parcel`, `ShipmentEvent`
-    manual      `ManualOrderRequest`, the idempotency record of manual orders"""
+    manual      `ManualOrderRequest`, the idempotency record of manual orders
+    picking     `PickLine`: what the floor picks for each allocation row (a kit row: one per component)"""
 
 from orders.models.allocation import AllocationRow, AllocationSource
 from orders.models.mandatory import (
@@ -39,6 +40,7 @@ from orders.models.order import (
     order_skus,
     remember_lines,
 )
+from orders.models.picking import PickLine
 from orders.models.shipment import (
     Parcel,
     Shipment,
@@ -53,6 +55,7 @@ from orders.models.shipment import (
 from orders.models.states import (
     CANCELLABLE_STATES,
     EDITABLE_STATES,
+    FLOOR_HOLDABLE_STATES,
     HOLDABLE_STATES,
     LEFT_BUILDING_STATES,
     OPERATE_ORDER,
@@ -66,6 +69,7 @@ from orders.models.timeline import OrderEvent, OrderEventKind
 __all__ = [
     "CANCELLABLE_STATES",
     "EDITABLE_STATES",
+    "FLOOR_HOLDABLE_STATES",
     "HOLDABLE_STATES",
     "LEFT_BUILDING_STATES",
     "MANDATORY_CODES",
@@ -83,6 +87,7 @@ __all__ = [
     "OrderSource",
     "OrderState",
     "Parcel",
+    "PickLine",
     "Shipment",
     "ShipmentEvent",
     "ShipmentState",

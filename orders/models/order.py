@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 from orders.models.mandatory import mandatory_guards
 from orders.models.states import (
     CANCELLABLE_STATES,
+    FLOOR_HOLDABLE_STATES,
     HOLDABLE_STATES,
     OPERATE_ORDER,
     OPERATE_SHIPMENT,
@@ -146,6 +147,16 @@ def has_carrier_proof(order: Order) -> bool:
     return legs <= set(handed.values_list("facility_id", flat=True))
 
 
+@guard("held_from_elsewhere", "the order was not held from picking")
+def held_from_picking(order: Order) -> bool:
+    return order.held_from == OrderState.PICKING
+
+
+@guard("held_from_elsewhere", "the order was not held once packed")
+def held_from_packed(order: Order) -> bool:
+    return order.held_from == OrderState.PACKED
+
+
 # The mandatory-field rules (`orders.models.mandatory`), one guard per reason code.
 VALIDATION_GUARDS = mandatory_guards(order_lines)
 
@@ -185,6 +196,9 @@ class Order(FSMModelMixin, models.Model):
     facility = models.ForeignKey(Facility, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     state = FSMField(default=OrderState.RECEIVED, choices=OrderState.choices, protected=True, db_index=True)
     hold_reasons = models.JSONField(default=list, blank=True, help_text='[{"code", "message"}] while on hold')
+    held_from = models.CharField(
+        max_length=20, blank=True, help_text="While held on the floor: the state it resumes to (picking or packed)"
+    )
     stock_round = models.PositiveIntegerField(default=0, help_text="Numbers each allocation's stock event id")
     cancel_reason = models.CharField(max_length=300, blank=True)
     forced_past = models.JSONField(
@@ -304,6 +318,26 @@ class Order(FSMModelMixin, models.Model):
     @transition(field=state, source=OrderState.PICKED, target=OrderState.PACKED, permission=OPERATE_ORDER)
     def pack(self) -> None:
         """Goods are staged and ready for the carrier."""
+
+    @transition(field=state, source=FLOOR_HOLDABLE_STATES, target=OrderState.FLOOR_HOLD,
+                conditions=[has_hold_reasons], permission=OPERATE_ORDER)  # fmt: skip
+    def hold_on_floor(self) -> None:
+        """Stopped on the floor (a short pick; a packed order nothing can ship yet): stock stays in pick."""
+        self.held_from = self.state
+
+    @transition(field=state, source=OrderState.FLOOR_HOLD, target=OrderState.PICKING,
+                conditions=[held_from_picking], permission="orders.force_order_transition")  # fmt: skip
+    def resume_picking(self) -> None:
+        """A manager's decision: picking goes on (the stock was found, or the short line cancelled)."""
+        self.held_from = ""
+        self.hold_reasons = []
+
+    @transition(field=state, source=OrderState.FLOOR_HOLD, target=OrderState.PACKED,
+                conditions=[held_from_packed], permission=OPERATE_ORDER)  # fmt: skip
+    def resume_packed(self) -> None:
+        """What held the packed order is settled: it waits for its carrier again."""
+        self.held_from = ""
+        self.hold_reasons = []
 
     @transition(
         field=state, source=OrderState.PACKED, target=OrderState.DISPATCHED, conditions=[has_carrier_proof],

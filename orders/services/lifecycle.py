@@ -4,6 +4,7 @@ cancel, and a manager's force. `order_accept` reads top to bottom here (its stoc
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 
@@ -19,6 +20,7 @@ from orders.models import (
     OrderEventKind,
     OrderLine,
     OrderState,
+    PickLine,
     allocation_rows,
     held_for_split,
     order_lines,
@@ -32,7 +34,7 @@ from orders.validation import order_reasons
 from warehouse.errors import InvalidInput, NotPermitted, Reason, TransitionNotAllowed
 from warehouse.history import save_with_history
 from warehouse.limits import text_within
-from warehouse.models import ExceptionKind
+from warehouse.models import ExceptionKind, Facility
 from warehouse.services import exceptions_resolve_if_cleared
 from warehouse.transitions import Actor, transition_apply
 
@@ -186,7 +188,8 @@ def cancel_locked(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bo
     """Cancel before packing (allocation released); after packing refuse and escalate. Returns (order, refused)."""
     if order.state == OrderState.CANCELLED:
         return order, False
-    if order.state not in CANCELLABLE_STATES:
+    held_packed = order.state == OrderState.FLOOR_HOLD and order.held_from != OrderState.PICKING
+    if order.state not in CANCELLABLE_STATES or held_packed:
         why = Reason("cancel_after_pack", f"the order is already {order.get_state_display().lower()}: {reason}")
         order_exception_open(
             order, kind=ExceptionKind.CANCEL_AFTER_PACK, summary="cancellation requested after packing", reasons=[why]
@@ -199,7 +202,9 @@ def cancel_locked(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bo
     order = transition_apply(
         obj=order, name="cancel", actor=actor, reason=reason, changes={"cancel_reason": reason}, lock=False
     )
-    if was in (OrderState.PICKING, OrderState.PICKED) and allocation_rows(order):
+    if was == OrderState.FLOOR_HOLD:
+        _put_back_floor_held(order, actor=actor)
+    elif was in (OrderState.PICKING, OrderState.PICKED) and allocation_rows(order):
         # The units are in pick: they go back to the shelf (in pick → available), ledgered once per order round and
         # facility.
         units = sum(qty for _, qty in order.allocated_stock())
@@ -217,6 +222,33 @@ def cancel_locked(order: Order, *, actor: Actor, reason: str) -> tuple[Order, bo
     for kind in (ExceptionKind.ORDER_ON_HOLD, ExceptionKind.ORDER_SHORT):
         exceptions_resolve_if_cleared(subject=order, kind=kind, note="The order was cancelled.")
     return order, False
+
+
+def _put_back_floor_held(order: Order, *, actor: Actor) -> None:
+    """A short-picked order cancelled: what is still in pick (every pick line but its short units, which already left
+    in pick) goes back to available, per facility, ledgered once per order round."""
+    at: dict[int, tuple[Facility, dict[int, list[Any]]]] = {}
+    for pick in PickLine.objects.filter(order=order).select_related("sku", "facility"):
+        units = pick.expected - pick.short
+        if units:
+            skus = at.setdefault(pick.facility_id, (pick.facility, {}))[1]
+            skus.setdefault(pick.sku_id, [pick.sku, 0])[1] += units
+    for facility, skus in at.values():
+        stock_unpick(
+            facility=facility,
+            lines=[(sku, n) for sku, n in skus.values()],
+            actor=actor,
+            event_id=f"order:{order.pk}:unpick:{order.stock_round}:{facility.code}",
+            reference=f"order {order_label(order)} cancelled while held on the floor",
+        )
+    legs = order_legs(order)
+    allocation_forget(
+        order,
+        legs,
+        actor=actor,
+        reason="picked units put back",
+        message="Cancelled while held on the floor: the units in pick were put back to available",
+    )
 
 
 def order_force(*, order: Order, name: str, actor: Actor, reason: str) -> Order:

@@ -51,6 +51,8 @@ MANUAL_ORDER = {
     "lines": [{"sku_code": "TEE-M", "quantity": 1}],
 }
 
+PICK_FIELDS = {"id", "platform_order_id", "brand", "facility", "state"}
+PARCEL = {"weight_grams": 900, "length_mm": 300, "width_mm": 200, "height_mm": 100}
 INBOUND_FIELDS = {"id", "brand", "facility", "reference", "expected_on", "state"}
 SKU_NEW = {"brand": "acme", "code": "API-1", "title": "Cap", "reason": "New product"}
 SKU_FORM = {"brand": "acme", "code": "NEW-2", "title": "Cap", "reason": "New product"}
@@ -120,6 +122,20 @@ POLICY: list[Rule] = [
     rule("inbound-finish", "POST", "inbound", {},                                          "302 302 302 403 403 403 404"),
     rule("inbound-decide", "POST", "inbound", {"decision": "accept", "note": "ok"},        "302 403 302 403 403 403 404", number=1),
     rule("orders", "GET", None, None,                                                      "302 200 200 403 200 200 200"),
+    # Picking and packing (issue 16 §3): operations take the floor steps, managers decide a short pick
+    rule("picking", "GET", None, None,                                                     "302 200 200 403 200 200 200"),
+    rule("pick-page", "GET", "picking_order", None,                                        "302 200 200 403 200 200 404"),
+    rule("pick-release", "POST", "picking_order", {},                                      "302 302 302 403 403 403 404"),
+    rule("pick-scan", "POST", "picking_order", {"code": "TEE-M", "quantity": "0"},         "302 302 302 403 403 403 404"),
+    rule("pick-short", "POST", "picking_order", {"pick_line": "0"},                        "302 302 302 403 403 403 404"),
+    rule("pick-resume", "POST", "picking_order", {"note": "found"},                        "302 302 302 403 403 403 404"),
+    rule("pick-cancel-line", "POST", "picking_order", {"line": "1", "reason": "gone"},     "302 403 302 403 403 403 404"),
+    rule("pack-page", "GET", "picking_order", None,                                        "302 200 200 403 200 200 404"),
+    rule("pack-parcel-add", "POST", "picking_order", PARCEL,                               "302 302 302 403 403 403 404"),
+    rule("pack-parcel-remove", "POST", "picking_order", {},                                "302 302 302 403 403 403 404", number=1),
+    rule("pack-done", "POST", "picking_order", {},                                         "302 302 302 403 403 403 404"),
+    rule("count-tasks", "GET", None, None,                                                 "302 200 200 403 200 403 403"),
+    rule("count-task-record", "POST", "count_task", {"counted": "-1"},                     "302 403 302 403 403 403 403"),
     rule("order-page", "GET", "held_order", None,                                        "302 200 200 404 200 200 404"),
     rule("order-page", "POST", "held_order", {"delivery_postal_code": "46001", "note": "Phoned"}, "302 403 302 404 403 403 404"),
     rule("order-page-line", "POST", "held_order", {"sku_code": "TEE-M", "quantity": "2"},  "302 403 302 404 403 403 404", number=1),
@@ -246,6 +262,17 @@ POLICY: list[Rule] = [
     # API: orders and shipments (brand data)
     rule("order-list", "GET", None, None,                                                  "401 200 200 403 200 200 200", ORDER_FIELDS, api=True),
     rule("order-list", "POST", None, MANUAL_ORDER,                                         "401 201 201 403 403 403 403", ORDER_FIELDS, api=True),
+    # API: picking and packing (issue 16 §3); the world's picking order is already picking
+    rule("picking-order-list", "GET", None, None,                                          "401 200 200 403 200 200 200", PICK_FIELDS, api=True),
+    rule("picking-order-detail", "GET", "picking_order", None,                             "401 200 200 403 200 200 404", PICK_FIELDS, api=True),
+    rule("picking-order-release", "POST", "picking_order", None,                           "401 409 409 403 403 403 404", api=True),
+    rule("picking-order-pick", "POST", "picking_order", {"code": "TEE-M", "quantity": 0},  "401 422 422 403 403 403 404", api=True),
+    rule("picking-order-short", "POST", "picking_order", {"pick_line": 0},                 "401 422 422 403 403 403 404", api=True),
+    rule("picking-order-resume", "POST", "picking_order", {"note": "found"},               "401 409 409 403 403 403 404", api=True),
+    rule("picking-order-cancel-short-line", "POST", "picking_order", {"line": 1, "reason": "gone"}, "401 403 409 403 403 403 404", api=True),
+    rule("picking-order-parcels", "POST", "picking_order", PARCEL,                         "401 409 409 403 403 403 404", api=True),
+    rule("picking-order-remove-parcel", "POST", "picking_order", {"number": 1},            "401 409 409 403 403 403 404", api=True),
+    rule("picking-order-pack", "POST", "picking_order", {},                                "401 409 409 403 403 403 404", api=True),
     rule("order-detail", "GET", "held_order", None,                                        "401 200 200 403 200 200 404", ORDER_FIELDS, api=True),
     rule("order-transition", "POST", "held_order", {"reason": "Customer asked"},           "401 200 200 403 403 403 404", ORDER_FIELDS, api=True, name="cancel"),
     rule("order-transition", "POST", "held_order", {"reason": "Confirmed", "force": True},  "401 403 200 403 403 403 404", ORDER_FIELDS, api=True, name="validate"),

@@ -157,6 +157,14 @@ def build_world(make_user: Any) -> World:
     )
     shipped.refresh_from_db()
     world.objects["shipped_order"] = shipped  # a return is authorised against it
+    picking = order_services.order_ingest(
+        canonical=CanonicalOrderFactory(platform_order_id="#1020", lines=(line("TEE-M"),)), brand=world.brand
+    ).order
+    world.objects["picking_order"] = order_services.order_release_to_pick(order=picking, actor=None)
+    world.objects["pick_line"] = picking.pick_lines.get()
+    from inventory.counts import count_task_open
+
+    world.objects["count_task"] = count_task_open(sku=sku, facility=facility, reason="world", actor=None)
     world.objects["policy"] = allocation_policy_update(brand=world.brand, actor=None, reason="world")
     world.objects["cutoff"] = cutoff_set(brand=world.brand, facility=facility, cutoff_time=dt.time(15), actor=None)
     from tests.integrations.factories import ConnectionFactory

@@ -22,6 +22,7 @@ from tests.permissions.policy import (  # noqa: F401  (bodies shared)
     ONBOARDING_GO_LIVE,
     ONBOARDING_TICK,
     OWNERSHIP_FORM,
+    PARCEL,
     POLICY_EDIT,
     RESERVATION_FORM,
     RESERVATION_NEW,
@@ -81,6 +82,8 @@ class Write:
     api: bool = False
     kwargs: dict = field(default_factory=dict)
 
+
+OPERATE = perm("orders.operate_order")
 
 # Route name → the writes to try there (an API transition route is expanded per transition in the test).
 WRITES: dict[str, list[Write]] = {
@@ -166,6 +169,30 @@ WRITES: dict[str, list[Write]] = {
     "inbound-finish": [Write("inbound-finish", perm("inventory.operate_expectedinbound"), "inbound", {})],
     "inbound-decide": [Write("inbound-decide", perm("warehouse.resolve_exceptionitem"), "inbound",
                              {"decision": "accept", "note": "ok"}, kwargs={"number": 1})],
+    # picking and packing: the floor steps need orders.operate_order, a short pick's line cancel the force permission
+    "pick-release": [Write("pick-release", OPERATE, "picking_order", {})],
+    "pick-scan": [Write("pick-scan", OPERATE, "picking_order", {"code": "TEE-M", "quantity": "1"})],
+    "pick-short": [Write("pick-short", OPERATE, "picking_order", {"pick_line": "<pick_line>"})],
+    "pick-resume": [Write("pick-resume", OPERATE, "picking_order", {"note": "found"})],
+    "pick-cancel-line": [Write("pick-cancel-line", perm("orders.force_order_transition"), "picking_order",
+                               {"line": "1", "reason": "gone"})],
+    "pack-parcel-add": [Write("pack-parcel-add", OPERATE, "picking_order", PARCEL)],
+    "pack-parcel-remove": [Write("pack-parcel-remove", OPERATE, "picking_order", {}, kwargs={"number": 1})],
+    "pack-done": [Write("pack-done", OPERATE, "picking_order", {})],
+    "count-task-record": [Write("count-task-record", perm("inventory.approve_cycle_count"), "count_task",
+                                {"counted": "5"})],
+    "picking-order-release": [Write("picking-order-release", OPERATE, "picking_order", {}, api=True)],
+    "picking-order-pick": [Write("picking-order-pick", OPERATE, "picking_order", {"code": "TEE-M", "quantity": 1},
+                                 api=True)],
+    "picking-order-short": [Write("picking-order-short", OPERATE, "picking_order", {"pick_line": "<pick_line>"},
+                                  api=True)],
+    "picking-order-resume": [Write("picking-order-resume", OPERATE, "picking_order", {"note": "found"}, api=True)],
+    "picking-order-cancel-short-line": [Write("picking-order-cancel-short-line", perm("orders.force_order_transition"),
+                                              "picking_order", {"line": 1, "reason": "gone"}, api=True)],
+    "picking-order-parcels": [Write("picking-order-parcels", OPERATE, "picking_order", PARCEL, api=True)],
+    "picking-order-remove-parcel": [Write("picking-order-remove-parcel", OPERATE, "picking_order", {"number": 1},
+                                          api=True)],
+    "picking-order-pack": [Write("picking-order-pack", OPERATE, "picking_order", {}, api=True)],
     # shipping (integrations/shipping): every write needs orders.operate_shipment, checked before the carrier is asked
     "shipping-page-ship": [Write("shipping-page-ship", perm("orders.operate_shipment"), "shipping_order", {})],
     "shipping-page-label-void": [Write("shipping-page-label-void", perm("orders.operate_shipment"), "label",
@@ -248,6 +275,12 @@ WRITES: dict[str, list[Write]] = {
 # Routes that write nothing whoever posts (a failed sign-in included): posted as every role, they must change nothing.
 READ_ONLY = {
     "home",
+    "picking",  # GET only pages of picking and packing and the count tasks
+    "pick-page",
+    "pack-page",
+    "count-tasks",
+    "picking-order-list",
+    "picking-order-detail",
     "finance-reports",  # the finance reports read; only their export (below) starts a job
     "finance-report",
     "finance-export-job",

@@ -58,7 +58,9 @@ from orders.services import (
     order_confirm_picked,
     order_ingest,
     order_pack,
+    order_pick,
     order_release_to_pick,
+    order_short_pick,
     order_validate,
     shipment_create,
     shipment_hand_to_carrier,
@@ -227,6 +229,8 @@ ORDERS: dict[str, list[OrderSpec]] = {
         OrderSpec("ACME-1009", OrderState.RECEIVED, (("TEE-M-BLUE", 1),), phone=""),
         OrderSpec("ACME-1010", OrderState.ON_HOLD, (("TEE-XL-BLUE", 1), ("CAP-RED", 0)), address=_NO_ZIP, phone=""),
         OrderSpec("ACME-1011", OrderState.CANCELLED, (("TEE-M-BLUE", 1),)),
+        # Short-picked: the picker found its cap's bin empty; held on the floor for a manager (pick page)
+        OrderSpec("ACME-1012", OrderState.FLOOR_HOLD, (("TEE-M-BLUE", 1), ("CAP-RED", 1))),
     ],
     "borealis": [
         OrderSpec("BOR-5001", OrderState.DELIVERED, (("KIT-GLOW", 1),), address=_BERLIN),
@@ -435,6 +439,11 @@ class Seeder:
                     order = transition_apply(obj=order, name="revise", actor=manager, reason=why)
                 elif spec.target == OrderState.CANCELLED:
                     order = order_cancel(order=order, actor=ops, reason="Customer cancelled by email")
+                elif spec.target == OrderState.FLOOR_HOLD:
+                    order = order_release_to_pick(order=order, actor=ops)
+                    order = order_pick(order=order, code="TEE-M-BLUE", actor=ops)
+                    short = order.pick_lines.get(sku__code="CAP-RED")
+                    order_short_pick(order=order, pick_line=short.pk, actor=ops, note="the bin was empty")
                 elif spec.target in path:
                     self._fulfil(order, reach=path.index(spec.target), path=path, at=placed)
 
