@@ -66,7 +66,7 @@ def shipping_desk(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     visible = order_list_visible_to(user=user)
     packed = list(
-        visible.filter(state=OrderState.PACKED)
+        visible.filter(Q(state=OrderState.PACKED) | Q(state=OrderState.FLOOR_HOLD, held_from=OrderState.PACKED))
         .annotate(waiting=Count("parcels", filter=Q(parcels__shipment__isnull=True)))
         .select_related("brand", "facility")
         .order_by("ship_by", "id")[:200]
@@ -134,6 +134,8 @@ def shipping_order_page(request: HttpRequest, pk: int) -> HttpResponse:
             "labels": labels,
             "services_on_offer": services_on_offer,
             "may_operate": user.has_perm(services.OPERATE_SHIPMENT),
+            # held for shipping's own reasons: buying again re-checks them and, once they pass, resumes it to packed
+            "shippable": order.state == OrderState.PACKED or services.held_for_shipping(order),
         },
     )
 

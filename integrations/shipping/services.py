@@ -10,9 +10,9 @@ are voided at the carrier, so nothing is paid for that the hub does not know.
 A split order ships one leg at a time (`integrations.shipping.legs`): the leg's facility's rules and carrier
 account, the leg's parcels and customs lines, one shipment per leg (its fulfilment carries the leg's lines).
 
-Holding a packed order: orders' `order_hold` takes only orders before pick, so a packed order that cannot ship is
-held here in the exception queue (`ORDER_ON_HOLD`, reason named); `shipping_gate` is the one place that decides, and
-`packed_order_hold` the one-line hook for the floor hold of the order state machine (TODO(pick-merge))."""
+Holding a packed order: orders' `order_hold` takes only orders before pick, so a packed order that cannot ship goes on
+the floor hold (`order_hold_on_floor`: reasons named, its exception in the queue); `shipping_gate` is the one place
+that decides, and the next ship call that passes every check resumes it to packed (`packed_order_resume`)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,13 @@ from integrations.shipping.legs import ShipLeg, leg_to_ship, leg_waiting_parcels
 from integrations.shipping.models import Label, LabelFile, Manifest, ShippingRule
 from integrations.shipping.rules import service_choose
 from orders.models import HOLDABLE_STATES, Order, OrderState, Parcel, Shipment, ShipmentState
-from orders.services import order_hold, shipment_create, shipment_hand_to_carrier
+from orders.services import (
+    order_hold,
+    order_hold_on_floor,
+    order_resume_from_floor_hold,
+    shipment_create,
+    shipment_hand_to_carrier,
+)
 from warehouse.errors import InvalidInput, NotPermitted, Reason, TransitionNotAllowed
 from warehouse.history import save_with_history
 from warehouse.limits import text_within
@@ -70,34 +76,40 @@ def _order_label(order: Order, leg: ShipLeg | None = None) -> str:
 SHIPPING_HOLD_CODES = frozenset({"no_shipping_rule", "customs_data_missing"})
 
 
-def packed_order_hold(*, order: Order, reasons: list[Reason], actor: Actor) -> None:
-    """The hook that holds a packed order in the order state machine, so it leaves `packed` with the reason named.
+def held_for_shipping(order: Order) -> bool:
+    """A packed order on the floor hold for shipping's own reasons only (a floor reason, e.g. a damaged carton, is not
+    shipping's to lift)."""
+    codes = {reason.get("code") for reason in order.hold_reasons or []}
+    return (
+        order.state == OrderState.FLOOR_HOLD
+        and order.held_from == OrderState.PACKED
+        and bool(codes)
+        and codes <= SHIPPING_HOLD_CODES
+    )
 
-    TODO(pick-merge): branch `pick` adds the floor hold (`order_hold_on_floor`, resumed to packed by
-    `order_resume_from_floor_hold`). Once merged, this body is one line:
-        order_hold_on_floor(order=order, reasons=reasons, actor=actor)
-    and `packed_order_resume` below resumes it; tests/integrations/shipping/test_shipping_holds.py has the xfail test
-    that then passes. Until then the packed order stays packed, held in the exception queue only."""
-    return None
+
+def packed_order_hold(*, order: Order, reasons: list[Reason], actor: Actor) -> Order:
+    """A packed order that cannot ship leaves `packed` for the floor hold with every reason named (its exception in
+    the queue names them too); `packed_order_resume` takes it back once a rule covers it."""
+    return order_hold_on_floor(order=order, reasons=reasons, actor=actor)
 
 
-def packed_order_resume(*, order: Order, actor: Actor) -> Order:
-    """The hook that resumes an order held for shipping (by `packed_order_hold`) to packed before its labels are
-    bought again, once its rule or customs data is fixed.
-
-    TODO(pick-merge): once branch `pick` is merged, when the order is on the floor hold and every hold reason is
-    shipping's own (`SHIPPING_HOLD_CODES`; a hold of the floor's, e.g. a damaged carton, is not ours to lift):
-        return order_resume_from_floor_hold(order=order, actor=actor)
-    If the rule or customs data is still missing, `shipment_plan` holds it again with the reason named. Until then
-    nothing holds a packed order in the state machine, so there is nothing to resume."""
-    return order
+def packed_order_resume(*, order: Order, actor: Actor, note: str) -> Order:
+    """Back to packed an order held for shipping, once every check before buying passed (its rule or customs data
+    was fixed); the hold's exception closes with `note`."""
+    if not held_for_shipping(order):
+        return order
+    return order_resume_from_floor_hold(order=order, actor=actor, note=note)
 
 
 def shipping_hold(*, order: Order, reasons: list[Reason], actor: Actor, leg: ShipLeg | None = None) -> None:
     """Hold an order that cannot ship, with every reason named. Before pick it is orders' own hold; a packed order
-    goes to the exception queue (idempotent while open) and to `packed_order_hold`."""
+    (or one already held for shipping) goes on the floor hold, whose exception names the reasons."""
     if order.state in HOLDABLE_STATES:
         order_hold(order=order, reasons=reasons, actor=actor)
+        return
+    if order.state == OrderState.PACKED or held_for_shipping(order):
+        packed_order_hold(order=order, reasons=reasons, actor=actor)
         return
     where = f":{leg.facility.code}" if leg is not None and leg.split else ""
     exception_open(
@@ -109,8 +121,6 @@ def shipping_hold(*, order: Order, reasons: list[Reason], actor: Actor, leg: Shi
         facility=leg.facility if leg is not None else order.facility,
         dedupe_key=f"shipping:{order.pk}{where}:" + ",".join(sorted(r.code for r in reasons)),
     )
-    if order.state == OrderState.PACKED:
-        packed_order_hold(order=order, reasons=reasons, actor=actor)
 
 
 def shipping_gate(
@@ -203,8 +213,7 @@ def shipment_plan(
     `facility` names the leg of a split order (default: the first leg with parcels waiting)."""
     require_operate(actor)
     override_reason = text_within(override_reason, field="override_reason", limit=300).strip()
-    order = packed_order_resume(order=order, actor=actor) if hold else order
-    if order.state != OrderState.PACKED:
+    if order.state != OrderState.PACKED and not (hold and held_for_shipping(order)):
         raise TransitionNotAllowed(
             f"Order {_order_label(order)} is {order.get_state_display().lower()}: labels are bought once it is packed.",
             reasons=[Reason("order_not_packed", f"the order is {order.state}, not packed")],
@@ -244,6 +253,8 @@ def shipment_plan(
             f"No active {connector_for(carrier).name} account at this facility: an administrator adds one.",
             reasons=[Reason("no_carrier_account", carrier)],
         )
+    if hold and held_for_shipping(order):  # every check passed: the shipping hold is over
+        order = packed_order_resume(order=order, actor=actor, note=f"ships by {carrier} {service}: its hold is over")
     return Plan(order, leg, parcels, carrier, service, account, rule, override_reason)
 
 

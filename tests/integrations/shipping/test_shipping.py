@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def packer(db):
-    return grant(UserFactory(username="packer"), "orders.operate_shipment", "orders.view_shipment")
+    return grant(
+        UserFactory(username="packer"), "orders.operate_shipment", "orders.operate_order", "orders.view_shipment"
+    )
 
 
 def _rows():

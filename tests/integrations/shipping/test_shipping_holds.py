@@ -1,7 +1,6 @@
 """Issue 17 §2: an order no rule covers, or without customs data outside the customs union, is held with the reason
-named, never shipped with a guessed service. `shipping_gate` is the one place that decides; for a packed order it
-calls `packed_order_hold`, the hook the lead wires to the floor hold of branch `pick` (TODO(pick-merge)); the xfail
-test below is the behaviour expected once wired."""
+named, never shipped with a guessed service. `shipping_gate` is the one place that decides; a packed order goes on the
+floor hold (`packed_order_hold`) and the next ship call that passes every check resumes it to packed."""
 
 from __future__ import annotations
 
@@ -22,7 +21,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def packer(db):
-    return grant(UserFactory(username="packer"), "orders.operate_shipment", "orders.view_shipment")
+    # as the roles grant them (orders.operate_*): a hold on the floor is an order transition
+    return grant(
+        UserFactory(username="packer"), "orders.operate_shipment", "orders.operate_order", "orders.view_shipment"
+    )
 
 
 def test_the_gate_proceeds_when_nothing_stops_the_order_and_else_holds_it_through_the_hook(
@@ -40,8 +42,6 @@ def test_the_gate_proceeds_when_nothing_stops_the_order_and_else_holds_it_throug
         services.shipping_gate(order=order, reasons=reasons, actor=packer)
     assert held.value.http_status == 409 and "no shipping rule covers this order" in held.value.message
     assert [(h["order"].pk, h["reasons"]) for h in hooked] == [(order.pk, reasons)]
-    item = ExceptionItem.objects.get(kind=ExceptionKind.ORDER_ON_HOLD, object_id=order.pk)
-    assert "no shipping rule covers this order" in item.summary
 
 
 def test_an_order_no_rule_covers_reaches_the_hook_from_the_ship_call(brand, facility, dhl_account, packer, monkeypatch):
@@ -54,11 +54,6 @@ def test_an_order_no_rule_covers_reaches_the_hook_from_the_ship_call(brand, faci
     assert not Shipment.objects.exists() and not Label.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="TODO(pick-merge): packed_order_hold / packed_order_resume wait for branch pick's floor hold "
-    "(order_hold_on_floor, order_resume_from_floor_hold)",
-)
 def test_a_packed_order_no_rule_covers_leaves_packed_held_with_the_reason_and_ships_once_a_rule_covers_it(
     brand, facility, dhl_account, dhl_sim, packer
 ):
@@ -67,7 +62,9 @@ def test_a_packed_order_no_rule_covers_leaves_packed_held_with_the_reason_and_sh
         services.order_ship(order=order, actor=packer)
 
     held = Order.objects.get(pk=order.pk)
-    assert held.state != OrderState.PACKED  # held in the order state machine, not only in the exception queue
+    assert held.state == OrderState.FLOOR_HOLD and held.held_from == OrderState.PACKED  # in the state machine
+    item = ExceptionItem.objects.get(kind=ExceptionKind.ORDER_ON_HOLD, object_id=order.pk, state="open")
+    assert "no shipping rule covers this order" in item.summary
     assert [r["code"] for r in held.hold_reasons] == ["no_shipping_rule"]
     assert "to IT" in held.hold_reasons[0]["message"]
     assert not Shipment.objects.exists() and dhl_sim.parcels == {}
@@ -76,3 +73,5 @@ def test_a_packed_order_no_rule_covers_leaves_packed_held_with_the_reason_and_sh
     (label,) = services.order_ship(order=held, actor=packer).labels  # resumed to packed, then bought
     assert label.service == "V01PAK"
     assert Order.objects.get(pk=order.pk).state == OrderState.PACKED
+    item.refresh_from_db()
+    assert item.state == "resolved" and "its hold is over" in item.decision_note

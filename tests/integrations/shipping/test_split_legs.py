@@ -59,7 +59,9 @@ def test_a_split_order_ships_each_leg_under_its_facilitys_rule_and_becomes_two_f
     from tests.integrations.factories import ConnectionFactory
 
     brand, nj, nv, ups = split_world
-    packer = grant(UserFactory(username="packer"), "orders.operate_shipment", "orders.view_shipment")
+    packer = grant(
+        UserFactory(username="packer"), "orders.operate_shipment", "orders.operate_order", "orders.view_shipment"
+    )
     secret, token = "shpss_split_ship_01", "shpat_split_ship_01"
     connection = ConnectionFactory(
         brand=brand, platform="shopify", shop="split-ship.myshopify.com",
