@@ -52,7 +52,8 @@ def count_task_record(*, task: CountTask, counted: Any, actor: Actor, note: str 
             raise TransitionNotAllowed(
                 "This count task is already done.", reasons=[Reason("count_task_done", "the shelf was counted")]
             )
-        before = StockLevel.objects.filter(sku=task.sku, facility=task.facility).values_list("on_hand", flat=True)
+        # read now, before the count overwrites on hand (a lazy queryset would read the counted number)
+        before = list(StockLevel.objects.filter(sku=task.sku, facility=task.facility).values_list("on_hand", flat=True))
         event_id = f"count-task:{task.pk}"
         stock_cycle_count(
             sku=task.sku,
