@@ -97,12 +97,11 @@ def pick_page(request: HttpRequest, pk: int) -> HttpResponse:
     lines = PickLine.objects.filter(order=order).select_related("sku", "facility", "line").order_by("id")
     page = BoundedCountPaginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
     totals = PickLine.objects.filter(order=order).aggregate(
-        # the counts first: their filters read the columns, which the sums below then shadow by name
+        units_expected=Sum("expected"),
+        units_picked=Sum("picked"),
+        units_short=Sum("short"),
         open=Count("id", filter=Q(picked__lt=F("expected") - F("short"))),
         short_lines=Count("line", filter=Q(short__gt=0), distinct=True),
-        units=Sum("expected"),
-        picked=Sum("picked"),
-        short=Sum("short"),
     )
     short_lines = []
     if order.state == OrderState.FLOOR_HOLD and totals["short_lines"]:
