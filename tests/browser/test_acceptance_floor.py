@@ -386,8 +386,10 @@ def test_a_partial_order_short_picked_then_one_line_cancelled_by_a_manager(
     task = CountTask.objects.get(sku=cap, facility=facility)
     assert task.state == "open"
 
-    page = sign_in(manager)
-    page.goto(f"{live_server.url}/picking/{order.pk}/")
+    page = sign_in(manager)  # the exception queue leads to the order, the order to its pick list
+    page.click("nav >> text=Exception queue")
+    page.click(f"tr[data-exception='{exception.pk}'] a")
+    page.click("#pick-link >> text=Pick list")
     page.fill(".cancel-line[data-line='2'] input[name=reason]", "customer takes the tees without the cap")
     page.click(".cancel-line[data-line='2'] button[type=submit]")
     _message(page, "Line cancelled")
@@ -399,11 +401,13 @@ def test_a_partial_order_short_picked_then_one_line_cancelled_by_a_manager(
     assert _level(cap, facility) == {"on_hand": 3, "allocated": 0, "in_pick": 0}  # the picked cap went back
 
     page = sign_in(ops)
-    page.goto(f"{live_server.url}/picking/{order.pk}/pack/")
+    page.click("nav >> text=Picking")
+    page.click(f"#pick-queue tr[data-order='{order.pk}'][data-state='picked'] a")  # a picked order opens to packing
     _pack_one_parcel(page, weight=600)
 
     page = sign_in(manager)  # the shelf is counted: the physical count wins
-    page.goto(f"{live_server.url}/count-tasks/")
+    page.click("nav >> text=Stock")
+    page.click("#count-tasks-link")
     page.fill("#count-tasks tr[data-sku='CAP-1'] input[name=counted]", "1")
     page.click("#count-tasks tr[data-sku='CAP-1'] button[type=submit]")
     _message(page, "counted 1 (the system had 3)")
