@@ -11,7 +11,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from orders.models.allocation import AllocationRow
-from orders.models.order import Order
+from orders.models.order import Order, OrderLine
 from orders.models.states import OPERATE_SHIPMENT, ShipmentState
 from warehouse.fsm import guard
 from warehouse.models import Facility
@@ -180,11 +180,15 @@ def shipment_lines(shipment: Shipment) -> list[list[int]]:
 
 
 def shipment_platform_lines(shipment: Shipment) -> list[dict[str, Any]]:
-    """A leg shipment's lines as its channel knows them, `{line_item_id, sku, quantity}` per order line (in line
-    order), for a fulfilment of just that leg: the allocation rows at the leg's facility name their order lines.
-    Empty: the shipment is the whole order."""
+    """A shipment's lines as its channel knows them, `{line_item_id, sku, quantity}` per order line (in line order),
+    from the allocation rows it carries: a leg of a split order, or an order with a line cancelled after release (a
+    fulfilment naming no lines would tell the channel the cancelled units shipped too). Empty: the shipment is the
+    whole order."""
+    rows = _leg_rows(shipment)
+    if not rows and OrderLine.objects.filter(order_id=shipment.order_id, cancelled_at__isnull=False).exists():
+        rows = shipment_rows(shipment)
     per_line: dict[int, dict[str, Any]] = {}
-    for row in sorted(_leg_rows(shipment), key=lambda row: (row.line.line_number, row.id)):
+    for row in sorted(rows, key=lambda row: (row.line.line_number, row.id)):
         found = per_line.setdefault(
             row.line_id, {"line_item_id": row.line.external_line_id, "sku": row.line.sku_code, "quantity": 0}
         )
