@@ -5,8 +5,8 @@ closed); one already on a line keeps it; the dirty-stock trigger then reads the 
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate, schema_at
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
@@ -14,19 +14,9 @@ BEFORE = [("allocation", "0007_scheduled_inbound_expected_line")]
 AFTER = [("allocation", "0009_preorder_schedule_on_line")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_schema():
-    apps = migrate(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # the test database ends where it began
+    yield from schema_at(BEFORE)
 
 
 def test_old_schedules_become_references_to_expected_inbound_lines(old_schema):

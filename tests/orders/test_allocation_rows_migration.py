@@ -3,8 +3,9 @@ units (the order's `allocate_reserved` events) as rows of their own and a split 
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrating import migrate, schema_at
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
@@ -12,19 +13,9 @@ BEFORE = [("orders", "0009_allocationrow")]
 AFTER = [("orders", "0010_allocation_rows_from_json")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_schema():
-    apps = migrate(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # the test database ends where it began
+    yield from schema_at(BEFORE)
 
 
 def test_the_json_allocation_becomes_rows(old_schema):

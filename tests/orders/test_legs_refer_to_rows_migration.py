@@ -6,9 +6,9 @@ import importlib
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrating import migrate, schema_at
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
@@ -16,19 +16,9 @@ BEFORE = [("orders", "0013_parcel_facility_ship"), ("allocation", "0009_preorder
 AFTER = [("orders", "0014_shipment_lines_are_rows"), ("allocation", "0010_route_legs_without_lines")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_schema():
-    apps = migrate(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # the test database ends where it began
+    yield from schema_at(BEFORE)
 
 
 def world(apps):
