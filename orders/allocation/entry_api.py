@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -19,8 +19,9 @@ from warehouse.api.permissions import RolePermission
 from warehouse.api.serializers import StrictSerializer
 from warehouse.roles import brands_visible_to, scope_to_brands
 
-REFUSED = OpenApiResponse(
-    description="Refused, nothing changed. 400: a field's value breaks its rule, each named in `reasons[]` "
+# The 4xx answers themselves, with the error body, are declared once for every operation (warehouse.api.schema).
+REFUSED = (
+    " Refused, nothing changed. 400: a field's value breaks its rule, each named in `reasons[]` "
     "(`code` and a `message` starting with the field): `quantity_not_positive`, `quantity_invalid`, "
     "`quantity_over_available` (a reservation: more than is available at the facility now), `unknown_sku`, "
     "`preorder_limit_over_quantity`, "
@@ -101,8 +102,15 @@ class ContractReservationViewSet(
         found = ContractReservation.objects.select_related("brand", "sku", "facility").order_by("pk")
         return scope_to_brands(found, self.request.user)  # type: ignore[arg-type]
 
-    @extend_schema(request=NewReservationSerializer, responses={201: ReservationSerializer, 400: REFUSED,
-                                                                403: REFUSED, 404: REFUSED})  # fmt: skip
+    @extend_schema(
+        description="Enter a wholesale or retail reservation: ring-fence `quantity` units of a SKU at a facility for "
+        "a customer's orders (as named on them), from what is available now; a manager for any brand, a brand's user "
+        "or ERP token for its own. 201 with the reservation; 400 naming each bad field (nothing saved); 403 for "
+        "finance, operations and administrators; 404 for a brand that is not yours; 409 is not used by this action."
+        + REFUSED,
+        request=NewReservationSerializer,
+        responses={201: ReservationSerializer},
+    )
     def create(self, request: Request) -> Response:
         body = NewReservationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -128,8 +136,14 @@ class ScheduledInboundViewSet(
         found = ScheduledInbound.objects.with_line().order_by("pk")
         return scope_to_brands(found, self.request.user, field="expected_line__inbound__brand")  # type: ignore[arg-type]
 
-    @extend_schema(request=NewScheduleSerializer, responses={201: ScheduleSerializer, 400: REFUSED, 403: REFUSED,
-                                                             404: REFUSED, 409: REFUSED})  # fmt: skip
+    @extend_schema(
+        description="Enter a scheduled inbound for pre-orders: an expected inbound of one line (the ASN or PO "
+        "`reference`, made when blank) of which up to `preorder_limit` units may be sold ahead; receiving that line "
+        "allocates the pre-orders. 201 with the schedule; 400 naming each bad field (nothing saved); 403 for finance, "
+        "operations and administrators; 404 for a brand that is not yours; 409 `reference_in_use`." + REFUSED,
+        request=NewScheduleSerializer,
+        responses={201: ScheduleSerializer},
+    )
     def create(self, request: Request) -> Response:
         body = NewScheduleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
