@@ -31,7 +31,7 @@ from inventory.models import (
     Variance,
     VarianceState,
 )
-from inventory.services import sku_resolve, sku_resolve_barcode, stock_receive
+from inventory.services import sku_resolve, sku_resolve_scan, stock_receive
 from inventory.signals import stock_received
 from warehouse.errors import Conflict, InvalidInput, NotPermitted, Reason
 from warehouse.history import save_with_history
@@ -259,7 +259,7 @@ def inbound_receive_scan(*, inbound: ExpectedInbound, code: str, actor: Actor, q
         raise NotPermitted("You may not receive inbound.")
     _quantity(quantity, what=f"scan {code!r}")
     _refuse_closed(inbound)
-    resolution = _resolve_scan(brand=inbound.brand, code=code)
+    resolution = sku_resolve_scan(brand=inbound.brand, code=code)
     sku = resolution.sku
     _refuse_not_ready(sku)
     if sku.is_kit:
@@ -279,24 +279,6 @@ def inbound_receive_scan(*, inbound: ExpectedInbound, code: str, actor: Actor, q
         return inbound_receive_line(
             line=line, quantity=quantity, actor=actor, event_id=event_id, warnings=list(resolution.warnings)
         )
-
-
-def _resolve_scan(*, brand: Brand, code: str) -> Any:
-    code = (code or "").strip()
-    if not code:
-        raise InvalidInput("Scan or type a barcode.", reasons=[Reason("barcode_required", "Scan a barcode")])
-    try:
-        return sku_resolve_barcode(brand=brand, barcode=code)
-    except InvalidInput as barcode_error:
-        if not any(r.code == "unknown_barcode" for r in barcode_error.reasons):
-            raise
-        try:
-            return sku_resolve(brand=brand, code=code)
-        except InvalidInput as code_error:
-            if any(r.code == "alias_expired" for r in code_error.reasons):
-                raise  # names the new code
-            message = f"Barcode {code!r} is not in {brand.name}'s catalog (neither a barcode nor a SKU code)"
-            raise InvalidInput(message, reasons=[Reason("unknown_barcode", message)]) from code_error
 
 
 def inbound_finish(*, inbound: ExpectedInbound, actor: Actor) -> ExpectedInbound:

@@ -82,6 +82,27 @@ def sku_resolve(*, brand: Brand, code: str, at: datetime | None = None) -> SkuRe
     raise InvalidInput(message, reasons=[Reason("unknown_sku", message)])
 
 
+def sku_resolve_scan(*, brand: Brand, code: str) -> SkuResolution:
+    """What a person scanned or typed on the floor (receiving, picking, returns): a barcode (a legacy one with a
+    warning), else a SKU code or an old code inside its alias window (past it, the refusal names the new code). An
+    unknown one is `unknown_barcode`, naming what was scanned."""
+    code = (code or "").strip()
+    if not code:
+        raise InvalidInput("Scan a barcode or type a SKU code.", reasons=[Reason("barcode_required", "Scan a barcode")])
+    try:
+        return sku_resolve_barcode(brand=brand, barcode=code)
+    except InvalidInput as barcode_error:
+        if {r.code for r in barcode_error.reasons} != {"unknown_barcode"}:
+            raise  # a barcode outside its window
+    try:
+        return sku_resolve(brand=brand, code=code)
+    except InvalidInput as code_error:
+        if {r.code for r in code_error.reasons} != {"unknown_sku"}:
+            raise  # an old code past its window: names the new one
+        message = f"{code!r} is neither a barcode nor a SKU code of {brand.name}"
+        raise InvalidInput(message, reasons=[Reason("unknown_barcode", message)]) from code_error
+
+
 def sku_resolve_barcode(*, brand: Brand, barcode: str, at: datetime | None = None) -> SkuResolution:
     """The SKU a scanned barcode names. A legacy barcode past its window still resolves, with a warning."""
     at = at or timezone.now()

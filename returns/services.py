@@ -14,8 +14,7 @@ from django.utils import timezone
 from inventory.models import Sku
 from inventory.services import (
     StockResult,
-    sku_resolve,
-    sku_resolve_barcode,
+    sku_resolve_scan,
     stock_dispose_return,
     stock_receive_return,
     stock_restock_return,
@@ -236,26 +235,6 @@ class ScanResult:
     warnings: list[Reason]
 
 
-def _resolve_scan(*, brand: Brand, code: str) -> tuple[Sku, list[Reason]]:
-    """A scanned barcode, else a typed SKU code (or an alias in its window). An unknown one names the code."""
-    code = (code or "").strip()
-    if not code:
-        raise InvalidInput("Scan a barcode or type a SKU code.", reasons=[Reason("code_required", "nothing scanned")])
-    try:
-        found = sku_resolve_barcode(brand=brand, barcode=code)
-    except InvalidInput as exc:
-        if {r.code for r in exc.reasons} != {"unknown_barcode"}:
-            raise
-        try:
-            found = sku_resolve(brand=brand, code=code)
-        except InvalidInput as inner:
-            if {r.code for r in inner.reasons} != {"unknown_sku"}:
-                raise
-            message = f"{code!r} is neither a barcode nor a SKU code of {brand.name}"
-            raise InvalidInput(message, reasons=[Reason("unknown_barcode", message)]) from inner
-    return found.sku, list(found.warnings)
-
-
 def return_receive_scan(
     *, rma: Return, code: str, actor: Actor, quantity: int = 1, facility: Facility | None = None, reason: str = ""
 ) -> ScanResult:
@@ -271,7 +250,8 @@ def return_receive_scan(
         if rma.state not in RECEIVABLE:
             message = f"return {rma.rma_number} is {rma.get_state_display().lower()}: receipt is closed"
             raise TransitionNotAllowed(message[0].upper() + message[1:] + ".", reasons=[Reason("wrong_state", message)])
-        sku, warnings = _resolve_scan(brand=rma.brand, code=code)
+        found = sku_resolve_scan(brand=rma.brand, code=code)
+        sku, warnings = found.sku, list(found.warnings)
         line = rma.lines.select_for_update(of=("self",)).select_related("sku").filter(sku=sku).first()
         if line is None:
             listed = ", ".join(rma.lines.values_list("sku__code", flat=True))

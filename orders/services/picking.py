@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from inventory.counts import count_task_open
 from inventory.kits import kit_parts
-from inventory.receiving import _resolve_scan as resolve_scan  # the receiving scan's resolver: barcode, then code
-from inventory.services import stock_start_pick, stock_unpick
+from inventory.services import sku_resolve_scan, stock_start_pick, stock_unpick
 from orders.models import (
     OPERATE_ORDER,
     AllocationRow,
@@ -128,7 +127,7 @@ def order_pick(*, order: Order, code: str, quantity: Any = 1, actor: Actor, pick
     with transaction.atomic():
         order = order_lock(order)
         _require_picking(order)
-        resolution = resolve_scan(brand=order.brand, code=code)
+        resolution = sku_resolve_scan(brand=order.brand, code=code)
         sku = resolution.sku
         if pick_line not in (None, ""):
             target = _pick_line(order, pick_line)

@@ -171,7 +171,7 @@ def test_a_manager_announces_an_inbound_and_receives_it_by_scan_deciding_a_short
 
     page.fill("#id_scan", "9999999999999")
     page.click("#scan button[type=submit]")
-    _message(page, "Barcode '9999999999999' is not in Acme Apparel's catalog")
+    _message(page, "'9999999999999' is neither a barcode nor a SKU code of Acme Apparel")
     page.fill("#id_scan", "8400000000017")
     page.fill("#id_scan_quantity", "3")
     page.click("#scan button[type=submit]")

@@ -66,7 +66,7 @@ def test_operations_pick_by_scan_and_pack_into_two_parcels(accepted, facility, m
     assert page.locator("#pick-lines tr[data-sku='TEE-M'] [data-picked]").inner_text() == "0 / 2"
 
     _scan(page, "NOT-A-CODE")
-    _message(page, "is not in")
+    _message(page, "'NOT-A-CODE' is neither a barcode nor a SKU code of")
     _scan(page, tee.barcodes.get().value, 2)
     _message(page, "Picked.")
     assert page.locator("#pick-lines tr[data-sku='TEE-M'] [data-picked]").inner_text() == "2 / 2"

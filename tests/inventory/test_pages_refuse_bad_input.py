@@ -50,7 +50,7 @@ def _nothing_received(floor):
 @pytest.mark.parametrize(
     ("code", "quantity", "words"),
     [
-        ("9999999999999", "1", "Barcode '9999999999999' is not in Acme Apparel's catalog"),
+        ("9999999999999", "1", "'9999999999999' is neither a barcode nor a SKU code of Acme Apparel"),
         ("TEE-OLD", "1", "use TEE-M"),  # the alias's window is over: the new code is named
         ("8412345000024", "0", "quantity 0 is not a whole number of at least 1"),
         ("8412345000024", "-3", "quantity -3 is not a whole number of at least 1"),
