@@ -90,3 +90,33 @@ def bulk_insert(model, count_sql: str, overrides: dict[str, str]) -> None:
     values = ", ".join(_sql_value(f, overrides) for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT {values} FROM {count_sql}')
+
+
+def page_against_sql(client, url: str, *, sql: str, params: list, runs: int, check) -> dict:
+    """A page's figures beside the raw SQL of its main query, interleaved `runs` times after one warm-up: the most
+    queries any render ran, page p50/p95, raw SQL p95 and their ratio. `check(response)` asserts the page is whole."""
+    import statistics
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm caches once
+    page_ms, raw_ms, queries = [], [], 0
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.get(url)
+            page_ms.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        check(response)
+        queries = max(queries, len(captured.captured_queries))
+        with connection.cursor() as cursor:
+            start = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            raw_ms.append((time.perf_counter() - start) * 1000)
+    row = {"queries": queries, "p50_ms": round(statistics.median(page_ms), 1), "p95_ms": round(p95(page_ms), 1),
+           "raw_p95_ms": round(p95(raw_ms), 2)}  # fmt: skip
+    row["ratio"] = round(row["p95_ms"] / max(row["raw_p95_ms"], 0.01), 1)
+    return row

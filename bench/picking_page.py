@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from _support import bulk_insert, own_database, p95  # noqa: E402  (bench/ is on sys.path when a bench runs)
+from _support import bulk_insert, own_database, page_against_sql  # noqa: E402  (bench/ is on sys.path when a bench runs)
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
@@ -91,9 +90,8 @@ def main() -> int:
     import django
 
     django.setup()
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import setup_test_environment
 
     setup_test_environment()
     world = load()
@@ -111,33 +109,21 @@ def main() -> int:
         client = Client()
         client.force_login(user)
         for name, url, offset, marker in pages:
-            client.get(url)  # warm caches once
-            page_ms, raw_ms, queries = [], [], 0
-            for _ in range(RUNS):
-                with CaptureQueriesContext(connection) as captured:
-                    start = time.perf_counter()
-                    response = client.get(url)
-                    page_ms.append((time.perf_counter() - start) * 1000)
-                assert response.status_code == 200, (url, response.status_code)
-                assert marker in response.content, (url, marker)
-                queries = max(queries, len(captured.captured_queries))
-                with connection.cursor() as cursor:
-                    start = time.perf_counter()
-                    cursor.execute(raw, [offset])
-                    cursor.fetchall()
-                    raw_ms.append((time.perf_counter() - start) * 1000)
-            row = {"page": f"{role}, {name}", "queries": queries,
-                   "p50_ms": round(statistics.median(page_ms), 1), "p95_ms": round(p95(page_ms), 1),
-                   "raw_p95_ms": round(p95(raw_ms), 2)}  # fmt: skip
-            row["ratio"] = round(row["p95_ms"] / max(row["raw_p95_ms"], 0.01), 1)
+            row = {"page": f"{role}, {name}"}
+            row |= page_against_sql(client, url, sql=raw, params=[offset], runs=RUNS,
+                                    check=lambda response, marker=marker: _has(response, marker))  # fmt: skip
             results.append(row)
-            print(f"{row['page']:36} queries {queries:3}  page p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} "
+            print(f"{row['page']:36} queries {row['queries']:3}  page p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} "
                   f"ms  raw SQL p95 {row['raw_p95_ms']:6.2f} ms  ratio {row['ratio']}")  # fmt: skip
     worst = max(results, key=lambda r: r["p95_ms"])
     max_queries = max(r["queries"] for r in results)
     print(json.dumps({"max_queries": max_queries, "query_pin": QUERY_PIN, "p95_ms": worst["p95_ms"],
                       "ratio": worst["ratio"], "order_lines": LINES, "orders": ORDERS, "pages": results}))  # fmt: skip
     return 0 if max_queries <= QUERY_PIN else 1
+
+
+def _has(response, marker: bytes) -> None:
+    assert marker in response.content, marker
 
 
 if __name__ == "__main__":
