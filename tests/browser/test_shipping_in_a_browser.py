@@ -122,6 +122,45 @@ def test_a_manager_ships_a_packed_order_end_to_end(make_user, packed, page, sign
     assert page.locator("#labels .void-label").count() == 0  # no void after hand-off
 
 
+def test_a_packed_order_no_rule_covers_is_held_on_the_desk_and_ships_once_a_service_is_chosen(
+    make_user, packed, page, sign_in, live_server, dhl_sim
+):
+    """Issue 17 §2 at 375 px: buying labels for an order no rule covers holds it (floor hold, reason named, listed as
+    held on the desk) and buys nothing; choosing a service with a reason on the same page ends the hold and buys."""
+    from tests.browser.test_narrow_screens import OFFENDERS_JS
+    from warehouse.models import ExceptionItem, ExceptionKind, ExceptionState
+
+    page.set_default_timeout(30_000)
+    ShippingRule.objects.all().delete()
+    page = sign_in(make_user("warehouse_manager"))
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}/shipping/")
+    page.click(f"#packed-orders a[href='/shipping/orders/{packed.pk}/']")
+    page.click("#buy-labels")
+    page.wait_for_selector("text=no shipping rule covers this order")
+    held = Order.objects.get(pk=packed.pk)
+    assert (held.state, held.held_from) == (OrderState.FLOOR_HOLD, OrderState.PACKED)
+    assert not Label.objects.exists() and dhl_sim.parcels == {}
+    assert page.locator("#held-for-shipping").is_visible()
+
+    page.goto(f"{live_server.url}/shipping/")
+    row = page.locator(f"#packed-orders tr[data-order='{packed.pk}']")
+    assert row.locator(".pill.warn").inner_text() == "held" and "no shipping rule covers" in row.inner_text()
+    assert page.evaluate(OFFENDERS_JS) == []
+
+    row.locator("a").click()
+    page.click("#ship-form summary")
+    page.select_option("#id_override", "dhl_parcel_de:V01PAK")
+    page.fill("#id_override_reason", "Italy by DHL Paket until a rule is written")
+    page.click("#buy-labels")
+    page.wait_for_selector("text=Labels bought")
+    assert Order.objects.get(pk=packed.pk).state == OrderState.PACKED
+    assert Label.objects.get().service == "V01PAK" and len(dhl_sim.parcels) == 1
+    item = ExceptionItem.objects.get(kind=ExceptionKind.ORDER_ON_HOLD, object_id=packed.pk)
+    assert item.state == ExceptionState.RESOLVED
+    assert page.locator("#held-for-shipping").count() == 0 and page.evaluate(OFFENDERS_JS) == []
+
+
 def test_a_manager_ships_a_split_order_one_leg_per_facility(make_user, page, sign_in, live_server):
     """A split order's shipping page shows each facility's leg with the service its facility's rules choose; each
     leg's own button buys that leg's label on that facility's carrier account."""
